@@ -1,0 +1,157 @@
+/**
+ * `npm run bench -- [--users N] [--json]`: proves, on this machine, that the backfill runner is fast and gentle.
+ * For the same table in one run it measures
+ *   (a) one plain `UPDATE users SET display_name = username` (the speed limit, which locks every row),
+ *   (b) `migrate-kit backfill run` with default settings (the real binary), while a writer updates random users,
+ *   (c) the Prisma Client loop guides show (findMany, then update per row), on a sample,
+ * plus the runner's peak RSS, its longest batch, and the writer's p50 / p99 against its idle p99.
+ *
+ * Everything happens in a scratch database (migrate_kit_bench_<random>) on the server of DATABASE_URL, or on the
+ * embedded PostgreSQL when none is set; it is dropped at the end, on error, and on Ctrl-C.
+ * Progress goes to stderr; stdout gets the table, or with --json the one JSON document of DESIGN.md.
+ */
+import { performance } from 'node:perf_hooks'
+import { Command } from 'commander'
+import type { Client } from 'pg'
+import { connect, openDatabase, projectAt } from 'prisma-migrate-kit'
+import { runBackfillChild } from './bench/backfill-child'
+import { generateBenchClient } from './bench/bench-client'
+import { REPO_ROOT, applyMigrations, createBenchProject } from './bench/bench-project'
+import { Cleanups } from './bench/cleanup'
+import { describeMachine } from './bench/machine'
+import { naiveLoop } from './bench/naive-loop'
+import { summariseLatencies } from './bench/latency'
+import { buildReport, formatReport } from './bench/report'
+import { createBenchDatabase } from './bench/scratch-database'
+import { singleUpdate } from './bench/single-update'
+import { countNotBackfilled, resetDisplayName, settleTable } from './bench/table-state'
+import { ConcurrentWriter, createSideTable } from './bench/writer'
+import { seedDemo } from './lib/demo-data'
+import { positiveInteger, positiveNumber, runScript } from './lib/script'
+
+/** Rows of the side table the contention-only writer updates. */
+const SIDE_ROWS = 100_000
+
+interface BenchOptions {
+  users: number
+  json?: boolean
+  sample: number
+  writerRate: number
+  writerConnections: number
+  idleSeconds: number
+  seed: number
+}
+
+
+
+function parseOptions(argv: string[]): BenchOptions {
+  return new Command('bench')
+    .description('Benchmark the backfill runner against one plain UPDATE and a Prisma Client loop, on a scratch database.')
+    .option('--users <n>', 'users in the table', positiveInteger, 1_000_000)
+    .option('--json', 'print one JSON document on stdout (fields of DESIGN.md, then details)')
+    .option('--sample <n>', 'rows the Prisma Client loop (c) updates', positiveInteger, 2_000)
+    .option('--writer-rate <n>', 'updates per second of the concurrent writer', positiveNumber, 200)
+    .option('--writer-connections <n>', 'connections the writer spreads them over', positiveInteger, 4)
+    .option('--idle-seconds <s>', 'how long the writer runs alone to measure its idle latency', positiveNumber, 10)
+    .option('--seed <s>', 'demo data seed', positiveInteger, 42)
+    .exitOverride()
+    .parse(argv, { from: 'user' })
+    .opts<BenchOptions>()
+}
+
+async function main(argv: string[]): Promise<void> {
+  const options = parseOptions(argv)
+  const started = performance.now()
+  const log = (line: string) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`)
+  const cleanups = new Cleanups(log)
+  const stopListening = cleanups.onSignals()
+  try {
+    await measure(options, cleanups, log, started)
+  } catch (error) {
+    // After Ctrl-C the work fails because its connections are being closed: the signal handler exits once cleaned up.
+    if (cleanups.interrupted) await new Promise(() => undefined)
+    throw error
+  } finally {
+    await cleanups.runAll()
+    stopListening()
+  }
+}
+
+async function measure(options: BenchOptions, cleanups: Cleanups, log: (line: string) => void, started: number): Promise<void> {
+  const database = await openDatabase(projectAt(REPO_ROOT), { announce: log })
+  cleanups.add('stop the embedded PostgreSQL', () => database.close())
+  const scratch = await createBenchDatabase(database.url)
+  cleanups.add(`drop database ${scratch.name}`, () => scratch.drop())
+  log(`Scratch database ${scratch.name} created.`)
+  const bench = createBenchProject()
+  cleanups.add('remove the bench project folder', () => bench.remove())
+
+  log('Applying the example app migrations up to the expand migration (prisma migrate deploy)…')
+  await applyMigrations(bench, scratch.url)
+  await generateBenchClient(bench, scratch.url, log)
+
+  const client: Client = await connect(scratch.url, { applicationName: 'migrate-kit bench' })
+  cleanups.add('close the bench connection', () => client.end())
+  const machine = await describeMachine(client)
+
+  log(`Seeding ${options.users.toLocaleString('en-US')} users…`)
+  const seeded = await seedDemo(client, { users: options.users, seed: options.seed, completions: false, chunkSize: 500_000, log })
+  await createSideTable(client, SIDE_ROWS)
+  await settleTable(client)
+
+  // (c) first, on a sample: it leaves a few thousand rows filled, which the reset below undoes before (a) and (b).
+  const sample = Math.min(options.sample, options.users)
+  log(`(c) Prisma Client loop on a sample of ${sample.toLocaleString('en-US')} rows…`)
+  const naive = await naiveLoop(scratch.url, sample)
+  await resetDisplayName(client)
+  await settleTable(client)
+
+  // (a) and (b) each start from the same settled table (see settleTable): neither inherits the other's bloat,
+  // dirty pages or statistics, and the order does not favour either.
+  log('(a) One plain UPDATE of every row…')
+  const single = await singleUpdate(client)
+  log(`(a) ${single.rows.toLocaleString('en-US')} rows in ${(single.ms / 1000).toFixed(1)} s.`)
+
+  // Not a target: the reset is itself one plain UPDATE of every row, like (a). A writer on a side table meanwhile
+  // shows what a full-speed bulk write costs an app by its load alone, with no row lock in the way.
+  const writerOptions = { rate: options.writerRate, connections: options.writerConnections }
+  const side = new ConcurrentWriter(scratch.url, { ...writerOptions, table: 'side', maxId: Math.min(options.users, SIDE_ROWS) })
+  cleanups.add('close the side writer', () => side.close())
+  await side.open()
+  log(`Writer on a side table alone for ${options.idleSeconds} s, then during the reset UPDATE…`)
+  const sideIdle = summariseLatencies(await side.alone(options.idleSeconds * 1000))
+  const sideDuring = summariseLatencies((await side.during(() => resetDisplayName(client))).latencies)
+  await side.close()
+  await settleTable(client)
+
+  const writer = new ConcurrentWriter(scratch.url, { ...writerOptions, maxId: options.users })
+  cleanups.add('close the writer', () => writer.close())
+  await writer.open()
+  log(`Writer alone for ${options.idleSeconds} s (idle latency)…`)
+  const idle = summariseLatencies(await writer.alone(options.idleSeconds * 1000))
+  log('(b) migrate-kit backfill run, with the writer running…')
+  const { result: backfill, latencies } = await writer.during(() => runBackfillChild(bench, scratch.url, client, cleanups, log))
+  const during = summariseLatencies(latencies)
+  // Not a target: the same idle measurement after (b), to show how much the machine's own noise moves an idle p99.
+  const idleAfter = summariseLatencies(await writer.alone(options.idleSeconds * 1000))
+  const missing = await countNotBackfilled(client)
+  if (missing !== 0) throw new Error(`after the backfill, ${missing} users still have display_name ≠ username`)
+  await writer.close()
+
+  const report = buildReport({
+    rows: options.users,
+    singleUpdate: single,
+    backfill,
+    naive,
+    writer: { ...writerOptions, idle, during, idleAfter, sideIdle, sideDuringPlainUpdate: sideDuring },
+    machine,
+    seedSeconds: seeded.seconds,
+    wallSeconds: (performance.now() - started) / 1000,
+  })
+  await cleanups.runAll()
+  log('Done: the scratch database is dropped.')
+  if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+  else process.stdout.write(`${formatReport(report).join('\n')}\n`)
+}
+
+runScript('bench', main)

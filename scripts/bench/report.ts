@@ -1,0 +1,164 @@
+import type { BackfillFigures } from './backfill-child'
+import type { LatencySummary } from './latency'
+import type { Machine } from './machine'
+
+export interface WriterLatencies {
+  rate: number
+  connections: number
+  /** Updates of random users with nothing else running, right before (b). */
+  idle: LatencySummary
+  /** The same, during (b). */
+  during: LatencySummary
+  /** The same again after (b): how much the idle figure moves by itself on this machine. */
+  idleAfter: LatencySummary
+  /** Updates of a side table no bulk write touches, alone, then during one plain UPDATE of every user. */
+  sideIdle: LatencySummary
+  sideDuringPlainUpdate: LatencySummary
+}
+
+/** What was measured, before any arithmetic. */
+export interface Measurements {
+  rows: number
+  singleUpdate: { rows: number; ms: number }
+  backfill: BackfillFigures
+  naive: { rows: number; ms: number }
+  writer: WriterLatencies
+  machine: Machine
+  seedSeconds: number
+  wallSeconds: number
+}
+
+/** The issue's targets, each checked against the figures of this run. */
+export const TARGETS = {
+  ratioVsSingleUpdate: { text: '≥ 0.8', met: (r: BenchReport) => r.ratioVsSingleUpdate >= 0.8 },
+  ratioVsNaive: { text: '≥ 100', met: (r: BenchReport) => r.ratioVsNaive >= 100 },
+  peakRssMb: { text: '< 200 MB (at 10M rows)', met: (r: BenchReport) => r.peakRssMb !== null && r.peakRssMb < 200 },
+  maxBatchMs: { text: '≤ 500 ms', met: (r: BenchReport) => r.maxBatchMs <= 500 },
+  writerP99Ms: { text: '≤ 2 × idle p99', met: (r: BenchReport) => r.writerP99Ms <= 2 * r.writerIdleP99Ms },
+} as const
+
+export type TargetName = keyof typeof TARGETS
+
+/** `npm run bench -- --json`: DESIGN.md's fields first, then what helps read them. */
+export interface BenchReport {
+  rows: number
+  singleUpdateRowsPerSec: number
+  backfillRowsPerSec: number
+  naiveRowsPerSec: number
+  ratioVsSingleUpdate: number
+  ratioVsNaive: number
+  peakRssMb: number | null
+  maxBatchMs: number
+  writerIdleP99Ms: number
+  writerP50Ms: number
+  writerP99Ms: number
+  targets: Record<TargetName, { target: string; met: boolean }>
+  details: {
+    singleUpdateMs: number
+    backfillRunMs: number
+    backfillWallMs: number
+    backfillBatches: number
+    backfillP50BatchMs: number
+    backfillLastBatchSize: number
+    naiveSampleRows: number
+    naiveMs: number
+    writer: WriterLatencies
+    seedSeconds: number
+    wallSeconds: number
+  }
+  machine: Machine
+}
+
+const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits
+
+const perSecond = (rows: number, ms: number) => round((rows * 1000) / ms)
+
+export function buildReport(m: Measurements): BenchReport {
+  const singleUpdateRowsPerSec = perSecond(m.singleUpdate.rows, m.singleUpdate.ms)
+  const backfillRowsPerSec = perSecond(m.backfill.rows, m.backfill.runMs)
+  const naiveRowsPerSec = perSecond(m.naive.rows, m.naive.ms)
+  const latency = (summary: LatencySummary): LatencySummary => ({
+    samples: summary.samples,
+    p50Ms: round(summary.p50Ms, 2),
+    p99Ms: round(summary.p99Ms, 2),
+    maxMs: round(summary.maxMs, 2),
+  })
+  const figures = {
+    rows: m.rows,
+    singleUpdateRowsPerSec,
+    backfillRowsPerSec,
+    naiveRowsPerSec,
+    // From the rounded figures above, so a reader can check the quotient from the document itself.
+    ratioVsSingleUpdate: round(backfillRowsPerSec / singleUpdateRowsPerSec, 3),
+    ratioVsNaive: round(backfillRowsPerSec / naiveRowsPerSec, 1),
+    peakRssMb: m.backfill.peakRssMb === null ? null : round(m.backfill.peakRssMb, 1),
+    maxBatchMs: round(m.backfill.maxBatchMs),
+    writerIdleP99Ms: round(m.writer.idle.p99Ms, 2),
+    writerP50Ms: round(m.writer.during.p50Ms, 2),
+    writerP99Ms: round(m.writer.during.p99Ms, 2),
+  }
+  const partial = { ...figures, targets: {} as BenchReport['targets'] } as BenchReport
+  for (const name of Object.keys(TARGETS) as TargetName[]) {
+    partial.targets[name] = { target: TARGETS[name].text, met: TARGETS[name].met(partial) }
+  }
+  return {
+    ...partial,
+    details: {
+      singleUpdateMs: round(m.singleUpdate.ms),
+      backfillRunMs: round(m.backfill.runMs),
+      backfillWallMs: round(m.backfill.wallMs),
+      backfillBatches: m.backfill.batches,
+      backfillP50BatchMs: round(m.backfill.p50BatchMs),
+      backfillLastBatchSize: m.backfill.lastBatchSize,
+      naiveSampleRows: m.naive.rows,
+      naiveMs: round(m.naive.ms),
+      writer: {
+        rate: m.writer.rate,
+        connections: m.writer.connections,
+        idle: latency(m.writer.idle),
+        during: latency(m.writer.during),
+        idleAfter: latency(m.writer.idleAfter),
+        sideIdle: latency(m.writer.sideIdle),
+        sideDuringPlainUpdate: latency(m.writer.sideDuringPlainUpdate),
+      },
+      seedSeconds: round(m.seedSeconds, 1),
+      wallSeconds: round(m.wallSeconds, 1),
+    },
+    machine: m.machine,
+  }
+}
+
+const count = (value: number) => Math.round(value).toLocaleString('en-US')
+/** Two decimals below 100 ms (latencies), whole milliseconds above (durations). */
+const ms = (value: number) =>
+  `${value < 100 ? value.toFixed(2) : Math.round(value).toLocaleString('en-US')} ms`
+const verdict = (name: TargetName, report: BenchReport) => `${report.targets[name].met ? 'met' : 'MISSED'} (${report.targets[name].target})`
+
+/** The human-readable table: figures, what they are compared with, and whether each target is met. */
+export function formatReport(report: BenchReport): string[] {
+  const d = report.details
+  const rows: Array<[string, string, string]> = [
+    ['(a) single UPDATE (locks every row)', `${count(report.singleUpdateRowsPerSec)} rows/s`, `${count(report.rows)} rows in ${ms(d.singleUpdateMs)}`],
+    ['(b) migrate-kit backfill run (defaults)', `${count(report.backfillRowsPerSec)} rows/s`, `${count(report.rows)} rows, ${count(d.backfillBatches)} batches in ${ms(d.backfillRunMs)} (command: ${ms(d.backfillWallMs)})`],
+    ['(c) Prisma findMany + update per row', `${count(report.naiveRowsPerSec)} rows/s`, `sample of ${count(d.naiveSampleRows)} rows in ${ms(d.naiveMs)}`],
+    ['b / a', report.ratioVsSingleUpdate.toFixed(3), verdict('ratioVsSingleUpdate', report)],
+    ['b / c', report.ratioVsNaive.toFixed(1), verdict('ratioVsNaive', report)],
+    ['peak RSS of the runner', report.peakRssMb === null ? 'n/a' : `${report.peakRssMb} MB`, verdict('peakRssMb', report)],
+    ['longest batch', ms(report.maxBatchMs), `${verdict('maxBatchMs', report)}; BEGIN to COMMIT; median ${ms(d.backfillP50BatchMs)} (ledger), last size ${count(d.backfillLastBatchSize)} rows`],
+    ['writer p50 / p99, idle', `${ms(d.writer.idle.p50Ms)} / ${ms(report.writerIdleP99Ms)}`, `${count(d.writer.idle.samples)} updates, max ${ms(d.writer.idle.maxMs)}`],
+    ['writer p50 / p99, during (b)', `${ms(report.writerP50Ms)} / ${ms(report.writerP99Ms)}`, `${verdict('writerP99Ms', report)}; ${count(d.writer.during.samples)} updates, max ${ms(d.writer.during.maxMs)}`],
+    ['writer p50 / p99, idle again after (b)', `${ms(d.writer.idleAfter.p50Ms)} / ${ms(d.writer.idleAfter.p99Ms)}`, 'not a target: how much the idle figure moves by itself'],
+    ['side-table writer p50 / p99, idle', `${ms(d.writer.sideIdle.p50Ms)} / ${ms(d.writer.sideIdle.p99Ms)}`, 'not a target: a table no bulk write touches'],
+    ['… during one plain UPDATE of all users', `${ms(d.writer.sideDuringPlainUpdate.p50Ms)} / ${ms(d.writer.sideDuringPlainUpdate.p99Ms)}`, `what the load of a full-speed bulk write alone does (${(d.writer.sideDuringPlainUpdate.p99Ms / d.writer.sideIdle.p99Ms).toFixed(1)} × idle p99), no row lock involved`],
+  ]
+  const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column]!.length)))
+  const m = report.machine
+  return [
+    `Benchmark: ${count(report.rows)} users (writer: ${d.writer.rate} updates/s of random users on ${d.writer.connections} connections)`,
+    '',
+    ...rows.map(([label, value, note]) => `${label.padEnd(widths[0]!)}  ${value.padStart(widths[1]!)}  ${note}`),
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.os}; PostgreSQL ${m.postgres} (${Object.entries(m.postgresSettings).map(([name, value]) => `${name}=${value}`).join(', ')}); Node ${m.node}; load average ${m.loadAverage} at the start`,
+    `Seeded in ${d.seedSeconds} s; whole benchmark ${d.wallSeconds} s.`,
+  ]
+}

@@ -1,0 +1,76 @@
+import type { KeyRange } from './ledger'
+import type { BackfillStatusValue } from './state'
+import type { VerifyResult } from './verify'
+
+/** What a run is asked to do, what it tells while it works, and what it returns. */
+
+export interface RunOptions {
+  /** Rows in the first batch, then adapted. Default: the size the last run ended with, else 1,000. */
+  batchSize?: number
+  /** The batch duration the size adapts toward (ms). Default 200. */
+  targetBatchMs?: number
+  /** A pause after each batch of each worker (ms), to leave the database room. */
+  pauseMs?: number
+  /** A ceiling on rows per second over all workers of this runner. */
+  maxRowsPerSecond?: number
+  /** Workers in this process, each on its own connection, on disjoint ranges. Default 1. */
+  concurrency?: number
+  /** Add this process as another runner of a backfill that may already be running, instead of being refused. */
+  join?: boolean
+  /** Forget the ranges done and start over from the first key: every row is processed again. */
+  restart?: boolean
+  /** How long a batch waits for a row lock held by the app before it is rolled back and retried (ms). Default 1,000. */
+  lockTimeoutMs?: number
+  /** The longest a single statement of a batch may run (ms). Default 30,000. */
+  statementTimeoutMs?: number
+  /** Redis for `invalidate`; without it, invalidation is skipped and the run says so once. */
+  redisUrl?: string
+  /** Aborting it stops the run once the batches in flight commit or roll back; the run is then recorded as paused. */
+  signal?: AbortSignal
+  /** Progress and notices, for a terminal or a log. */
+  onEvent?: (event: RunEvent) => void
+  /** How long the database may stay unreachable before the run gives up (ms). Default 5 minutes. */
+  reconnectForMs?: number
+  /** Catch-up passes at the end for rows inserted while the backfill ran. Default 5. */
+  maxCatchUpPasses?: number
+}
+
+export interface RunProgress {
+  name: string
+  /** running; held by a pause request; waiting for ranges other sessions hold. */
+  state: 'running' | 'paused' | 'waiting'
+  rowsDone: number
+  rowsTotal: number | null
+  rowsChanged: number
+  rowsPerSecond: number
+  etaSeconds: number | undefined
+  batchSize: number
+}
+
+export type RunEvent = { type: 'notice'; message: string } | { type: 'progress'; progress: RunProgress }
+
+export interface RunResult {
+  name: string
+  /** How this run ended. */
+  status: Extract<BackfillStatusValue, 'done' | 'paused' | 'failed' | 'cancelled' | 'running'>
+  role: 'primary' | 'joined'
+  rowsDone: number
+  rowsTotal: number | null
+  rowsChanged: number
+  /** What this process did. */
+  rowsThisRun: number
+  batchesThisRun: number
+  /** The longest batch of this process, BEGIN to COMMIT (ms): the longest it held rows locked. 0 when none ran. */
+  maxBatchMs: number
+  batchSize: number
+  cursor: string | null
+  durationMs: number
+  retries: number
+  splits: number
+  lastError: string | null
+  failedRange: KeyRange | null
+  verify: VerifyResult | null
+  /** Set when the backfill was already done: nothing ran. */
+  alreadyDone: boolean
+  invalidation: { enabled: boolean; keysRemoved: number; pending: number }
+}

@@ -1,0 +1,716 @@
+import { randomUUID } from 'node:crypto'
+import os from 'node:os'
+import { performance } from 'node:perf_hooks'
+import type { Client, Pool, PoolClient } from 'pg'
+import { connect, createPool } from '../db/connect'
+import { assertAfterMigrationApplied } from './after-migration'
+import { runBatch, type BatchSettings } from './batch'
+import { InvalidationFlusher, describeRedis, pendingInvalidations } from './invalidation'
+import {
+  carveRange,
+  describeRange,
+  failRange,
+  ledgerTotals,
+  type CarveResult,
+  lowWaterCursor,
+  recordAttempt,
+  splitRange,
+  type KeyRange,
+  type LedgerRange,
+} from './ledger'
+import type { LoadedBackfill } from './loader'
+import {
+  heartbeatRunner,
+  liveRunners,
+  lockHeldError,
+  registerRunner,
+  releaseBackfillLock,
+  removeRunner,
+  tryBackfillLock,
+  type RunnerIdentity,
+} from './lock'
+import {
+  RateMeter,
+  RowRateLimiter,
+  backoffMs,
+  batchSizing,
+  eta,
+  nextBatchSize,
+  tableShareCap,
+  type BatchSizing,
+  DEFAULT_BATCH_SIZE,
+} from './pacing'
+import { takeOverBackfill } from './takeover'
+import { PrismaBinding } from './prisma'
+import {
+  CONFLICT_ATTEMPTS,
+  DEFAULT_RECONNECT_FOR_MS,
+  SINGLE_ROW_CONFLICT_ATTEMPTS,
+  classifyFailure,
+  describeFailure,
+  sleep,
+} from './retry'
+import { T, ensureBackfillState, readBackfillRecord, type BackfillStatusValue } from './state'
+import { resolveBackfill, type ResolvedBackfill } from './validate'
+import { describeVerify, runVerify, type VerifyResult } from './verify'
+import type { RunOptions, RunResult } from './run-types'
+
+export type { RunOptions, RunResult, RunEvent, RunProgress } from './run-types'
+
+const DEFAULT_LOCK_TIMEOUT_MS = 1_000
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+const DEFAULT_CATCH_UP_PASSES = 5
+const CONTROL_POLL_MS = 250
+const HEARTBEAT_MS = 2_000
+const PROGRESS_MS = 500
+const RATE_WINDOW_MS = 10_000
+
+/** Runs (or resumes, or joins) one backfill until it is done, paused, cancelled or failed. */
+export function runBackfill(url: string, loaded: LoadedBackfill, options: RunOptions = {}): Promise<RunResult> {
+  return new BackfillRun(url, loaded, options).run()
+}
+
+export function runnerApplicationName(name: string): string {
+  return `migrate-kit backfill ${name}`.slice(0, 63)
+}
+
+type StopReason = 'signal' | 'cancel' | 'failure' | 'failed-elsewhere' | 'fatal'
+
+class BackfillRun {
+  private readonly identity: RunnerIdentity = { id: randomUUID(), host: os.hostname(), pid: process.pid }
+  private readonly applicationName: string
+  /** Set from the options, then capped to the table's size once it is known (prepare). */
+  private sizing: BatchSizing
+  private readonly limiter: RowRateLimiter | undefined
+  private readonly startedAt = performance.now()
+  /** Runner time is added to the state row's run_ms (summed over runners) each time progress is saved. */
+  private runTimeSavedAt = performance.now()
+  private control: Client | undefined
+  private pool: Pool | undefined
+  private resolved!: ResolvedBackfill
+  private role: RunResult['role'] = 'primary'
+  private flusher: InvalidationFlusher | undefined
+  private batchSize = DEFAULT_BATCH_SIZE
+  private lastBatchMs: number | null = null
+  private maxBatchMs = 0
+  // What stops or holds the workers; set by the signal, the control loop, or a worker.
+  private held = false
+  private stop: StopReason | undefined
+  private failure: { message: string; range: KeyRange | null } | undefined
+  private finished = false
+  private waiters = new Set<() => void>()
+  // Counters of this process.
+  private batches = 0
+  private rowsThisRun = 0
+  private changedThisRun = 0
+  private retries = 0
+  private splits = 0
+  private ledgerRowsDone = 0
+  private ledgerRowsChanged = 0
+  private rowsAtLedgerRead = 0
+  private rowsTotal: number | null = null
+  private readonly rate = new RateMeter(RATE_WINDOW_MS)
+  private waitingSince: number | undefined
+  private waitingNoticed = false
+  /** Ranges that met an app's lock, by id, and when they may be tried again. */
+  private readonly cooling = new Map<string, number>()
+  private conflictNoticed = false
+  /** When the database was lost, while it is (shared by the workers: one notice per outage). */
+  private outageSince: number | undefined
+
+  constructor(
+    private readonly url: string,
+    private readonly loaded: LoadedBackfill,
+    private readonly options: RunOptions,
+  ) {
+    this.applicationName = runnerApplicationName(loaded.name)
+    this.sizing = batchSizing(options)
+    this.limiter = options.maxRowsPerSecond ? new RowRateLimiter(options.maxRowsPerSecond) : undefined
+  }
+
+  private notice(message: string): void {
+    this.options.onEvent?.({ type: 'notice', message })
+  }
+
+  async run(): Promise<RunResult> {
+    const control = await connect(this.url, { applicationName: this.applicationName })
+    this.control = control
+    let locked = false
+    try {
+      // Checked before anything is written, the migrate_kit tables included: a bad definition leaves no trace.
+      this.resolved = await resolveBackfill(control, this.loaded)
+      await assertAfterMigrationApplied(control, this.loaded)
+      await ensureBackfillState(control)
+      locked = await tryBackfillLock(control, this.loaded.name)
+      if (!locked && !this.options.join) throw await lockHeldError(control, this.loaded.name)
+      this.role = locked ? 'primary' : 'joined'
+      const alreadyDone = await this.prepare()
+      await registerRunner(control, this.loaded.name, this.identity, this.role)
+      this.pool = createPool(this.url, { applicationName: this.applicationName, max: this.concurrency() + 1 })
+      this.startInvalidation()
+      if (alreadyDone) return await this.result('done', true)
+      await this.flusher?.flush()
+      return await this.work()
+    } finally {
+      this.finished = true
+      this.wakeAll()
+      await this.flusher?.close()
+      const client = this.control ?? control
+      await removeRunner(client, this.identity.id).catch(() => undefined)
+      if (locked) await releaseBackfillLock(client, this.loaded.name).catch(() => undefined)
+      await client.end().catch(() => undefined)
+      await this.pool?.end().catch(() => undefined)
+    }
+  }
+
+  private concurrency(): number {
+    return Math.max(1, Math.floor(this.options.concurrency ?? 1))
+  }
+
+  /** Creates or takes over the state row. Returns true when the backfill is already done (nothing to run). */
+  private async prepare(): Promise<boolean> {
+    const takeover = await takeOverBackfill(this.control!, {
+      loaded: this.loaded,
+      resolved: this.resolved,
+      primary: this.role === 'primary',
+      identity: this.identity,
+      restart: this.options.restart ?? false,
+      batchSize: this.options.batchSize,
+      sizing: this.sizing,
+      notice: (message) => this.notice(message),
+    })
+    this.sizing = tableShareCap(this.sizing, takeover.rowsTotal)
+    // An explicit --batch-size is the first batch as asked; a default or remembered one keeps within the cap at once.
+    this.batchSize = this.options.batchSize === undefined ? Math.min(takeover.batchSize, this.sizing.maxBatchSize) : takeover.batchSize
+    this.rowsTotal = takeover.rowsTotal
+    return takeover.alreadyDone
+  }
+
+  private startInvalidation(): void {
+    const patterns = this.resolved.invalidate
+    const redisUrl = this.options.redisUrl?.trim()
+    if (!redisUrl) {
+      if (patterns.length > 0) {
+        this.notice(`REDIS_URL is not set: cache invalidation (${patterns.map((p) => p.source).join(', ')}) is skipped for this run.`)
+      }
+      return
+    }
+    this.flusher = new InvalidationFlusher(this.pool!, redisUrl, this.loaded.name, (message) => this.notice(message))
+    if (patterns.length > 0) this.notice(`Cache invalidation after each batch: ${patterns.map((p) => p.source).join(', ')} on Redis at ${describeRedis(redisUrl)}.`)
+  }
+
+  private async work(): Promise<RunResult> {
+    const signal = this.options.signal
+    const onAbort = () => {
+      this.requestStop('signal')
+    }
+    signal?.addEventListener('abort', onAbort)
+    if (signal?.aborted) this.requestStop('signal')
+    await this.refreshLedger(this.control!)
+    const control = this.controlLoop()
+    this.emitProgress()
+    const progress = setInterval(() => this.emitProgress(), PROGRESS_MS)
+    const prisma: PrismaBinding[] = []
+    try {
+      await Promise.all(
+        Array.from({ length: this.concurrency() }, () => {
+          const binding = new PrismaBinding()
+          prisma.push(binding)
+          return this.worker(binding)
+        }),
+      )
+    } finally {
+      await Promise.all(prisma.map((binding) => binding.dispose()))
+      clearInterval(progress)
+      signal?.removeEventListener('abort', onAbort)
+      // The control loop shares the control session: it must be gone before conclude() opens a transaction there.
+      this.finished = true
+      this.wakeAll()
+      await control
+    }
+    try {
+      return await this.conclude()
+    } finally {
+      this.emitProgress()
+    }
+  }
+
+  private requestStop(reason: StopReason): void {
+    this.stop ??= reason
+    this.wakeAll()
+  }
+
+  private stopping(): boolean {
+    return this.stop !== undefined || this.finished
+  }
+
+  /**
+   * Sleeps, waking early when the control state changes (wakeAll). A worker's nap also ends at once when the run is
+   * stopping; the control loop's does not, since it keeps running until the workers are done.
+   */
+  private nap(ms: number, options: { worker: boolean } = { worker: true }): Promise<void> {
+    if (ms <= 0 || (options.worker && this.stopping()) || this.finished) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.waiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.waiters.add(done)
+    })
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.waiters]) wake()
+  }
+
+  private settings(): BatchSettings {
+    return {
+      resolved: this.resolved,
+      doneBy: `${this.identity.host}:${this.identity.pid}`,
+      lockTimeoutMs: this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      statementTimeoutMs: this.options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      invalidate: this.flusher && this.resolved.invalidate.length > 0 ? this.resolved.invalidate : undefined,
+    }
+  }
+
+  /** One worker: claim and run batches until nothing is left, the run stops, or its range fails for good. */
+  private async worker(prisma: PrismaBinding): Promise<void> {
+    const settings = this.settings()
+    let client: PoolClient | undefined
+    let reconnectAttempts = 0
+    // The range this worker cut last. When its batch was that very range, the claim had nothing older to take, so the
+    // worker cuts the next range before it claims: asking first would find nothing, a transaction per batch for
+    // nothing. Anything else (split halves, ranges left by a crash, other runners) goes claim first, as always.
+    let lastCut: KeyRange | undefined
+    let carveFirst = false
+    while (!this.stopping()) {
+      if (this.held) {
+        await this.nap(CONTROL_POLL_MS)
+        continue
+      }
+      try {
+        if (!client) {
+          client = await this.pool!.connect()
+          // A session killed while this worker holds it must surface as a failed query, not crash the process.
+          client.on('error', () => undefined)
+        }
+        if (carveFirst) {
+          carveFirst = false
+          // Whatever it finds (a new range, or the end), the claim below takes the oldest free range, or finds none
+          // and goes the usual way (nextRange): waiting for ranges others hold, or finishing.
+          lastCut = cutRange(await this.carve(client))
+          if (this.stopping()) break
+        }
+        const reserved = this.batchSize
+        if (this.limiter) await this.nap(this.limiter.reserve(reserved))
+        if (this.stopping()) break
+        const outcome = await runBatch(client, settings, prisma, this.coolingRanges())
+        if (outcome.kind !== 'done') this.limiter?.settle(-reserved)
+        if (outcome.kind === 'failed' && classifyFailure(outcome.error) === 'connection') throw outcome.error
+        reconnectAttempts = 0
+        this.connectionBack()
+        if (outcome.kind === 'failed') {
+          await this.handleBatchFailure(client, outcome.range, outcome.error, classifyFailure(outcome.error) === 'conflict' ? 'conflict' : 'permanent')
+        } else if (outcome.kind === 'done') {
+          this.limiter?.settle(outcome.range.rows - reserved)
+          this.waitingSince = undefined
+          this.recordBatch(outcome.range, outcome.rowsChanged, outcome.batchMs)
+          void this.flusher?.flush({ retryDown: false })
+          await this.nap(this.options.pauseMs ?? 0)
+          carveFirst = lastCut !== undefined && lastCut.after === outcome.range.after && lastCut.upTo === outcome.range.upTo
+        } else {
+          const next = await this.nextRange(client)
+          if (next === 'finished') break
+          lastCut = next
+        }
+      } catch (error) {
+        if (classifyFailure(error) !== 'connection') {
+          this.fatal(`unexpected failure: ${describeFailure(error)}`)
+          break
+        }
+        client?.release(error instanceof Error ? error : true)
+        client = undefined
+        if (!this.connectionLost(error)) break
+        this.retries++
+        await this.nap(backoffMs(reconnectAttempts++, { capMs: 5_000 }))
+      }
+    }
+    client?.release()
+  }
+
+  /** A worker lost its session. Said once per outage; false once the outage lasted too long (the run then fails). */
+  private connectionLost(error: unknown): boolean {
+    if (this.outageSince === undefined) {
+      this.outageSince = Date.now()
+      this.notice(`Lost the database connection (${describeFailure(error)}); reconnecting with backoff.`)
+    }
+    const seconds = (Date.now() - this.outageSince) / 1000
+    if (seconds * 1000 > (this.options.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS)) {
+      this.fatal(`the database was unreachable for ${Math.round(seconds)} s: ${describeFailure(error)}`)
+      return false
+    }
+    return true
+  }
+
+  private connectionBack(): void {
+    if (this.outageSince === undefined) return
+    this.notice(`Reconnected after ${((Date.now() - this.outageSince) / 1000).toFixed(1)} s; carrying on.`)
+    this.outageSince = undefined
+  }
+
+  private coolingRanges(): string[] {
+    const now = Date.now()
+    for (const [id, until] of this.cooling) if (until <= now) this.cooling.delete(id)
+    return [...this.cooling.keys()]
+  }
+
+  /** Cuts the next range at the current batch size, or moves the bound for rows inserted meanwhile. */
+  private async carve(client: PoolClient): Promise<CarveResult> {
+    const carved = await carveRange(client, this.resolved, this.batchSize, this.options.maxCatchUpPasses ?? DEFAULT_CATCH_UP_PASSES)
+    if (carved.kind === 'carved') this.waitingSince = undefined
+    if (carved.kind === 'extended' && carved.catchUp) this.notice('Catch-up pass: covering rows inserted since the backfill started.')
+    return carved
+  }
+
+  /**
+   * No free pending range: cut one (returned), extend for rows inserted meanwhile, wait for ranges others hold, or
+   * finish.
+   */
+  private async nextRange(client: PoolClient): Promise<KeyRange | undefined | 'finished'> {
+    const carved = await this.carve(client)
+    if (carved.kind !== 'exhausted') return cutRange(carved)
+    const totals = await ledgerTotals(client, this.loaded.name)
+    if (totals.rangesFailed > 0 && totals.rangesPending === 0) {
+      this.requestStop('failed-elsewhere')
+      return 'finished'
+    }
+    if (totals.rangesPending === 0) return 'finished'
+    // Pending ranges that SKIP LOCKED passed over: another runner's batches in flight, or the transaction of a killed
+    // runner that the server has not ended yet. Either commits (done) or rolls back (free again): wait for it.
+    this.waitingSince ??= Date.now()
+    if (!this.waitingNoticed && Date.now() - this.waitingSince > 5_000) {
+      this.waitingNoticed = true
+      this.notice(`Waiting for ${totals.rangesPending} range${totals.rangesPending === 1 ? '' : 's'} held by other sessions (another runner, or a batch of a stopped runner the database is still ending).`)
+    }
+    await this.nap(CONTROL_POLL_MS)
+    return undefined
+  }
+
+  private recordBatch(range: LedgerRange, rowsChanged: number, batchMs: number): void {
+    this.batches++
+    this.rowsThisRun += range.rows
+    this.changedThisRun += rowsChanged
+    this.lastBatchMs = batchMs
+    this.maxBatchMs = Math.max(this.maxBatchMs, batchMs)
+    // A range cut at another size (a split half, a range left by a crash) says little about the current size.
+    if (range.rows === this.batchSize || range.rows >= this.batchSize * 0.5) {
+      this.batchSize = nextBatchSize(this.batchSize, (batchMs * this.batchSize) / Math.max(1, range.rows), this.sizing)
+    }
+    this.rate.record(this.rowsThisRun)
+  }
+
+  /**
+   * A batch that failed while the session was fine. Conflicts are retried a few times, then the range is halved;
+   * permanent errors halve it at once; a range of one row that still fails stops the run as failed, naming its key.
+   */
+  private async handleBatchFailure(
+    client: PoolClient,
+    range: LedgerRange | undefined,
+    error: unknown,
+    kind: 'conflict' | 'permanent',
+  ): Promise<void> {
+    const message = describeFailure(error)
+    if (!range) {
+      this.fatal(`a batch failed before it claimed a range: ${message}`)
+      return
+    }
+    this.retries++
+    if (kind === 'conflict') {
+      const attempts = await recordAttempt(client, range.id, message)
+      if (attempts === undefined) return // another worker has taken it meanwhile
+      const singleRow = range.rows <= 1
+      if (attempts < CONFLICT_ATTEMPTS || (singleRow && attempts < SINGLE_ROW_CONFLICT_ATTEMPTS)) {
+        // Let it cool down and do the rest of the table meanwhile, rather than queue behind the app.
+        this.cooling.set(range.id, Date.now() + backoffMs(attempts))
+        if (!this.conflictNoticed) {
+          this.conflictNoticed = true
+          this.notice(`Batch of keys ${describeRange(range)} met the app (${message}); it is retried with backoff while the rest goes on.`)
+        }
+        return
+      }
+      if (singleRow) {
+        await failRange(client, this.loaded.name, range, `${message} (still, after ${attempts} attempts)`)
+        this.failure = { message: `${message} (still, after ${attempts} attempts)`, range: { after: range.after, upTo: range.upTo } }
+        this.requestStop('failure')
+        return
+      }
+    }
+    const split = await splitRange(client, this.resolved, range.id)
+    if (split === 'split') {
+      this.splits++
+      this.notice(`Batch of keys ${describeRange(range)} failed (${message}); split in two to find the rows at fault.`)
+      return
+    }
+    if (split === 'busy') return
+    await failRange(client, this.loaded.name, range, message)
+    this.failure = { message, range: { after: range.after, upTo: range.upTo } }
+    this.requestStop('failure')
+  }
+
+  private fatal(message: string): void {
+    this.failure ??= { message, range: null }
+    this.requestStop('fatal')
+  }
+
+  /**
+   * The control loop, on the runner's own session: reads pause / resume / cancel requests and failures recorded by
+   * other runners, keeps the heartbeat and the progress columns of the state row fresh, and reconnects (taking the
+   * lock back) when the session is lost.
+   */
+  private async controlLoop(): Promise<void> {
+    let lastHeartbeat = 0
+    let broken = false
+    while (!this.finished) {
+      try {
+        if (broken) await this.reconnectControl()
+        broken = false
+        const control = this.control!
+        const { rows } = await control.query<{ status: BackfillStatusValue; requested: 'pause' | 'cancel' | null; requested_by: string | null; last_error: string | null }>(
+          `SELECT status, requested, requested_by, last_error FROM ${T.backfills} WHERE name = $1`,
+          [this.loaded.name],
+        )
+        const state = rows[0]
+        if (state) this.applyControl(state)
+        if (Date.now() - lastHeartbeat >= HEARTBEAT_MS) {
+          lastHeartbeat = Date.now()
+          await heartbeatRunner(control, this.identity.id)
+          await this.refreshLedger(control)
+          await this.saveProgress(control)
+        }
+      } catch {
+        broken = true
+      }
+      await this.nap(CONTROL_POLL_MS, { worker: false })
+    }
+  }
+
+  private applyControl(state: { status: BackfillStatusValue; requested: 'pause' | 'cancel' | null; requested_by: string | null; last_error: string | null }): void {
+    if (state.requested === 'cancel') {
+      if (this.stop === undefined) this.notice(`Cancelled by ${state.requested_by ?? 'another session'}: stopping after the batches in flight.`)
+      this.requestStop('cancel')
+      return
+    }
+    if (state.status === 'failed' && !this.failure && this.stop === undefined) {
+      this.notice(`Another runner recorded ${this.loaded.name} as failed: ${state.last_error ?? 'unknown error'}. Stopping.`)
+      this.requestStop('failed-elsewhere')
+      return
+    }
+    const held = state.requested === 'pause'
+    if (held && !this.held) {
+      this.notice(
+        `Paused by ${state.requested_by ?? 'another session'}: holding after the batches in flight. Continue with \`migrate-kit backfill resume ${this.loaded.name}\`; Ctrl-C leaves (it stays paused).`,
+      )
+    }
+    if (!held && this.held) this.notice('Resumed.')
+    this.held = held
+    this.wakeAll()
+  }
+
+  private async reconnectControl(): Promise<void> {
+    await this.control?.end().catch(() => undefined)
+    this.control = undefined
+    const control = await connect(this.url, { applicationName: this.applicationName })
+    this.control = control
+    await ensureBackfillState(control)
+    // The advisory lock lived in the lost session. Take it back; if another run took it meanwhile, carry on as a
+    // joined runner: the ledger keeps the work exactly-once either way.
+    if (this.role === 'primary' && !(await tryBackfillLock(control, this.loaded.name))) {
+      this.role = 'joined'
+      this.notice('Another run took the backfill lock while this one was reconnecting; continuing alongside it.')
+    }
+    await registerRunner(control, this.loaded.name, this.identity, this.role)
+  }
+
+  private async refreshLedger(client: Client | PoolClient): Promise<void> {
+    const totals = await ledgerTotals(client, this.loaded.name)
+    this.ledgerRowsDone = totals.rowsDone
+    this.ledgerRowsChanged = totals.rowsChanged
+    this.rowsAtLedgerRead = this.rowsThisRun
+  }
+
+  private rowsDone(): number {
+    return this.ledgerRowsDone + (this.rowsThisRun - this.rowsAtLedgerRead)
+  }
+
+  /** Copies progress from the ledger onto the state row, for `status` readers and the record; adds runner time. */
+  private async saveProgress(control: Client): Promise<void> {
+    const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key.type)
+    const now = performance.now()
+    const runMs = Math.round(now - this.runTimeSavedAt)
+    await control.query(
+      `UPDATE ${T.backfills} SET rows_done = $2, rows_changed = $3, cursor = $4, batch_size = $5, last_batch_ms = $6,
+              rows_total = greatest(rows_total, $2), run_ms = run_ms + $7, updated_at = now()
+        WHERE name = $1`,
+      [this.loaded.name, this.ledgerRowsDone, this.ledgerRowsChanged, cursor, this.batchSize, roundOrNull(this.lastBatchMs), runMs],
+    )
+    this.runTimeSavedAt = now
+  }
+
+  private emitProgress(): void {
+    if (!this.options.onEvent) return
+    const rowsDone = this.rowsDone()
+    const rowsTotal = this.rowsTotal === null ? null : Math.max(this.rowsTotal, rowsDone)
+    const rate = this.rate.perSecond()
+    this.options.onEvent({
+      type: 'progress',
+      progress: {
+        name: this.loaded.name,
+        state: this.held ? 'paused' : this.waitingSince !== undefined ? 'waiting' : 'running',
+        rowsDone,
+        rowsTotal,
+        rowsChanged: this.ledgerRowsChanged + this.changedThisRun,
+        rowsPerSecond: rate,
+        etaSeconds: eta(rowsDone, rowsTotal, rate),
+        batchSize: this.batchSize,
+      },
+    })
+  }
+
+  /** Records how the run ended, for this runner and, when it was the last one, for the backfill. */
+  private async conclude(): Promise<RunResult> {
+    const control = await this.settledControl()
+    if (this.stop === 'failure' || this.stop === 'fatal' || this.stop === 'failed-elsewhere') {
+      if (this.stop === 'fatal' && this.failure) {
+        await control
+          .query(`UPDATE ${T.backfills} SET status = 'failed', last_error = $2, updated_at = now() WHERE name = $1`, [
+            this.loaded.name,
+            this.failure.message,
+          ])
+          .catch(() => undefined)
+      }
+      return this.result('failed')
+    }
+    if (this.stop === 'cancel') {
+      await control.query(
+        `UPDATE ${T.backfills} SET status = 'cancelled', requested = NULL, updated_at = now() WHERE name = $1`,
+        [this.loaded.name],
+      )
+      return this.result('cancelled')
+    }
+    if (this.stop === 'signal') {
+      // Others may still be working: the backfill is paused only when this was the last runner.
+      const others = await liveRunners(control, this.loaded.name, this.identity.id)
+      if (others.length === 0) {
+        await control.query(
+          `UPDATE ${T.backfills} SET status = 'paused', updated_at = now() WHERE name = $1 AND status = 'running'`,
+          [this.loaded.name],
+        )
+      }
+      return this.result(others.length === 0 ? 'paused' : 'running')
+    }
+    return this.finalize(control)
+  }
+
+  /** Every range is done: run verify, then record the backfill as done (or failed, naming rows verify found). */
+  private async finalize(control: Client): Promise<RunResult> {
+    const open = await ledgerTotals(control, this.loaded.name)
+    if (open.rangesPending > 0) {
+      // Another runner cut more ranges (a catch-up pass) after this one saw none left: it will finish them.
+      this.notice('Other runners are finishing the last ranges; leaving the end to them.')
+      return this.result('running')
+    }
+    const verify = (await runVerify(control, this.loaded.definition)) ?? null
+    const failed = verify !== null && verify.failures > 0
+    const totals = await ledgerTotals(control, this.loaded.name)
+    const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key.type)
+    await control.query(
+      `UPDATE ${T.backfills} SET status = $2, last_error = $3, finished_at = CASE WHEN $2 = 'done' THEN now() END,
+              verified_at = CASE WHEN $4 THEN now() END, verify_failures = $5,
+              rows_done = $6, rows_changed = $7, rows_total = CASE WHEN $2 = 'done' THEN $6 ELSE greatest(rows_total, $6) END,
+              cursor = $8, batch_size = $9, run_ms = run_ms + $10, requested = NULL, updated_at = now()
+        WHERE name = $1`,
+      [
+        this.loaded.name,
+        failed ? 'failed' : 'done',
+        failed ? describeVerify(verify) : null,
+        verify !== null && !failed,
+        verify?.failures ?? null,
+        totals.rowsDone,
+        totals.rowsChanged,
+        cursor,
+        this.batchSize,
+        Math.round(performance.now() - this.runTimeSavedAt),
+      ],
+    )
+    this.runTimeSavedAt = performance.now()
+    if (!failed) this.rowsTotal = totals.rowsDone
+    else this.failure = { message: describeVerify(verify), range: null }
+    return this.result(failed ? 'failed' : 'done', false, verify)
+  }
+
+  /** The control session, reconnected if the run ended during an outage. */
+  private async settledControl(): Promise<Client> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!this.control) await this.reconnectControl()
+        await this.control!.query('SELECT 1')
+        return this.control!
+      } catch (error) {
+        this.control = undefined
+        if (attempt >= 20) throw error
+        await sleep(backoffMs(attempt))
+      }
+    }
+  }
+
+  private async result(status: RunResult['status'], alreadyDone = false, verify: VerifyResult | null = null): Promise<RunResult> {
+    const control = await this.settledControl()
+    const flush = this.flusher ? await this.flusher.flush() : undefined
+    if (flush?.error && flush.pending > 0) {
+      this.notice(`${flush.pending} cache invalidation${flush.pending === 1 ? '' : 's'} still pending in ${T.invalidations} (Redis: ${flush.error}); the next \`migrate-kit backfill run ${this.loaded.name}\` retries them.`)
+    }
+    const record = await readBackfillRecord(control, this.loaded.name)
+    const totals = await ledgerTotals(control, this.loaded.name)
+    await this.saveProgressIfRunning(control, status)
+    const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key.type)
+    const pending = await pendingInvalidations(control, this.loaded.name)
+    return {
+      name: this.loaded.name,
+      status,
+      role: this.role,
+      rowsDone: totals.rowsDone,
+      rowsTotal: status === 'done' ? totals.rowsDone : Math.max(record?.rowsTotal ?? 0, totals.rowsDone),
+      rowsChanged: totals.rowsChanged,
+      rowsThisRun: this.rowsThisRun,
+      batchesThisRun: this.batches,
+      maxBatchMs: Math.round(this.maxBatchMs),
+      batchSize: this.batchSize,
+      cursor,
+      durationMs: Math.round(performance.now() - this.startedAt),
+      retries: this.retries,
+      splits: this.splits,
+      lastError: this.failure?.message ?? (status === 'failed' ? (record?.lastError ?? null) : null),
+      failedRange: this.failure?.range ?? (record?.failedUpTo ? { after: record.failedAfter, upTo: record.failedUpTo } : null),
+      verify: verify ?? null,
+      alreadyDone,
+      invalidation: { enabled: this.flusher !== undefined, keysRemoved: this.flusher?.totalKeysRemoved ?? 0, pending },
+    }
+  }
+
+  private async saveProgressIfRunning(control: Client, status: RunResult['status']): Promise<void> {
+    if (status === 'done') return
+    await this.refreshLedger(control).catch(() => undefined)
+    await this.saveProgress(control).catch(() => undefined)
+  }
+}
+
+function cutRange(carved: CarveResult): KeyRange | undefined {
+  return carved.kind === 'carved' ? carved.range : undefined
+}
+
+function roundOrNull(value: number | null): number | null {
+  return value === null ? null : Math.round(value)
+}
+

@@ -1,0 +1,147 @@
+import type { ClientBase } from 'pg'
+import { pendingInvalidations } from './invalidation'
+import { ledgerTotals, lowWaterCursor } from './ledger'
+import { liveRunners, type RunnerInfo } from './lock'
+import type { LoadedBackfill } from './loader'
+import { T, backfillStateExists, readAllBackfillRecords, readBackfillRecord, type BackfillRecord, type BackfillStatusValue } from './state'
+import { runVerify, type VerifyResult } from './verify'
+
+/** What `backfill status` shows and `--json` prints. The first seven fields are the documented contract. */
+export interface BackfillStatus {
+  name: string
+  status: BackfillStatusValue
+  rowsDone: number
+  rowsTotal: number | null
+  batchSize: number | null
+  /** Every key up to the cursor is done (text form of the key). */
+  cursor: string | null
+  lastError: string | null
+  /** The key range of the row that failed, when a row failed. */
+  failedRange: { after: string | null; upTo: string } | null
+  rowsChanged: number
+  /** backfills/<file>, or null for a backfill known only to the database (its file was removed). */
+  file: string | null
+  table: string | null
+  key: string | null
+  /** The state row says running but no runner is connected: it was killed or lost its connection. */
+  interrupted: boolean
+  runners: RunnerInfo[]
+  requested: 'pause' | 'cancel' | null
+  startedAt: string | null
+  updatedAt: string | null
+  finishedAt: string | null
+  verifiedAt: string | null
+  pendingInvalidations: number
+  snapshotRows: number
+}
+
+function neverRun(loaded: LoadedBackfill): BackfillStatus {
+  return {
+    name: loaded.name,
+    status: 'pending',
+    rowsDone: 0,
+    rowsTotal: null,
+    batchSize: null,
+    cursor: null,
+    lastError: null,
+    failedRange: null,
+    rowsChanged: 0,
+    file: loaded.relativeFile,
+    table: loaded.definition.table,
+    key: loaded.definition.key ?? null,
+    interrupted: false,
+    runners: [],
+    requested: null,
+    startedAt: null,
+    updatedAt: null,
+    finishedAt: null,
+    verifiedAt: null,
+    pendingInvalidations: 0,
+    snapshotRows: 0,
+  }
+}
+
+/**
+ * The status as it really is: the ledger for progress (exact even right after kill -9), live sessions for whether it
+ * runs. A row left at "running" by a runner that died is shown as paused (interrupted): `run` picks it up.
+ */
+async function statusOf(client: ClientBase, record: BackfillRecord, loaded: LoadedBackfill | undefined): Promise<BackfillStatus> {
+  const runners = await liveRunners(client, record.name)
+  const totals = await ledgerTotals(client, record.name)
+  const cursor = await lowWaterCursor(client, record.name, record.keyType)
+  const interrupted = record.status === 'running' && runners.length === 0
+  const snapshots = await client.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${T.snapshots} WHERE backfill = $1`, [record.name])
+  return {
+    name: record.name,
+    status: interrupted ? 'paused' : record.status,
+    rowsDone: totals.rowsDone,
+    rowsTotal: record.rowsTotal === null ? null : Math.max(record.rowsTotal, totals.rowsDone),
+    batchSize: record.batchSize,
+    cursor,
+    lastError: record.lastError,
+    failedRange: record.failedUpTo === null ? null : { after: record.failedAfter, upTo: record.failedUpTo },
+    rowsChanged: totals.rowsChanged,
+    file: loaded?.relativeFile ?? record.file,
+    table: record.tableName,
+    key: record.keyColumn,
+    interrupted,
+    runners,
+    requested: record.requested,
+    startedAt: record.startedAt?.toISOString() ?? null,
+    updatedAt: record.updatedAt.toISOString(),
+    finishedAt: record.finishedAt?.toISOString() ?? null,
+    verifiedAt: record.verifiedAt?.toISOString() ?? null,
+    pendingInvalidations: await pendingInvalidations(client, record.name),
+    snapshotRows: snapshots.rows[0]?.count ?? 0,
+  }
+}
+
+/**
+ * Every backfill of the project's files and every one the database knows, by name. Read-only: without the
+ * migrate_kit tables, files are pending and nothing is created.
+ */
+export async function readBackfillStatuses(client: ClientBase, loaded: LoadedBackfill[]): Promise<BackfillStatus[]> {
+  const byName = new Map(loaded.map((backfill) => [backfill.name, backfill]))
+  const records = (await backfillStateExists(client)) ? await readAllBackfillRecords(client) : []
+  const statuses: BackfillStatus[] = []
+  // One after the other: a pg client runs one query at a time.
+  for (const record of records) statuses.push(await statusOf(client, record, byName.get(record.name)))
+  const known = new Set(records.map((record) => record.name))
+  for (const backfill of loaded) if (!known.has(backfill.name)) statuses.push(neverRun(backfill))
+  return statuses.sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/** One backfill's status, or undefined when neither a file nor the database knows it. */
+export async function readBackfillStatus(
+  client: ClientBase,
+  name: string,
+  loaded: LoadedBackfill | undefined,
+): Promise<BackfillStatus | undefined> {
+  const record = (await backfillStateExists(client)) ? await readBackfillRecord(client, name) : undefined
+  if (record) return statusOf(client, record, loaded)
+  return loaded ? neverRun(loaded) : undefined
+}
+
+export interface BackfillReadiness {
+  name: string
+  status: BackfillStatusValue
+  /** Every range done and the run finished. */
+  done: boolean
+  /** The verify query, run now, returned no row; null when the definition has none. */
+  verified: boolean | null
+  verify: VerifyResult | null
+  /** done && verified !== false: what the deploy gate waits for before a contract migration. */
+  ready: boolean
+}
+
+/**
+ * For the deploy gate: is this backfill done, and does its verify query agree right now? Read-only; runs nothing
+ * but the verify query (in a READ ONLY transaction), and only once the backfill is done.
+ */
+export async function backfillReadiness(client: ClientBase, loaded: LoadedBackfill): Promise<BackfillReadiness> {
+  const status = await readBackfillStatus(client, loaded.name, loaded)
+  const done = status?.status === 'done'
+  const verify = done ? ((await runVerify(client, loaded.definition)) ?? null) : null
+  const verified = loaded.definition.verify ? (verify ? verify.failures === 0 : false) : null
+  return { name: loaded.name, status: status?.status ?? 'pending', done, verified, verify, ready: done && verified !== false }
+}

@@ -1,0 +1,110 @@
+import type { ClientBase } from 'pg'
+import { UsageError } from '../errors'
+import { estimateRowCount } from './catalog'
+import { describeRange, forgetRanges, retryFailedRanges } from './ledger'
+import type { LoadedBackfill } from './loader'
+import { pruneDeadRunners, type RunnerIdentity } from './lock'
+import { DEFAULT_BATCH_SIZE, type BatchSizing } from './pacing'
+import { T, inTransaction, readBackfillRecord } from './state'
+import type { ResolvedBackfill } from './validate'
+
+export interface TakeoverInput {
+  loaded: LoadedBackfill
+  resolved: ResolvedBackfill
+  /** The runner holding the backfill's lock: it owns the row (owner, pending requests); a joined runner does not. */
+  primary: boolean
+  identity: RunnerIdentity
+  restart: boolean
+  /** --batch-size; otherwise the size the last run ended with. */
+  batchSize: number | undefined
+  sizing: BatchSizing
+  notice: (message: string) => void
+}
+
+export interface Takeover {
+  alreadyDone: boolean
+  batchSize: number
+  rowsTotal: number | null
+}
+
+/**
+ * The start of a run, in one transaction on the backfill's locked row: create it, or pick up where the last run
+ * stopped (failed ranges get another chance, a cancelled backfill resumes), or refuse what cannot be resumed safely
+ * (the definition now names another table or key; a restore is half done).
+ */
+export async function takeOverBackfill(client: ClientBase, input: TakeoverInput): Promise<Takeover> {
+  const { loaded, resolved, primary, identity, restart, sizing, notice } = input
+  const name = loaded.name
+  const tableName = `${resolved.table.schema}.${resolved.table.name}`
+  return inTransaction(client, async () => {
+    const existing = await readBackfillRecord(client, name, { forUpdate: true })
+    if (existing && !restart && (existing.tableName !== tableName || existing.keyColumn !== resolved.key.name)) {
+      throw new UsageError(
+        `backfill "${name}" was started on ${existing.tableName} by key ${existing.keyColumn}, but ${loaded.relativeFile} now says ${tableName} by ${resolved.key.name}: its ranges would not mean the same rows`,
+        { hint: `Finish or restore it as it was, or start it over with \`migrate-kit backfill run ${name} --restart\`.` },
+      )
+    }
+    if (existing?.restoringSince) {
+      throw new UsageError(
+        `a restore of backfill "${name}" started at ${existing.restoringSince.toISOString()} is unfinished: some rows have their old values back, some not`,
+        { hint: `Finish it first: migrate-kit backfill restore ${name}` },
+      )
+    }
+    if (existing && restart) {
+      await forgetRanges(client, name)
+      notice(`--restart: forgot every range done by earlier runs; ${name} starts again from the first key.`)
+    }
+    if (existing && !restart) {
+      if (existing.checksum !== null && existing.checksum !== loaded.checksum) {
+        notice(`${loaded.relativeFile} changed since ${name} started: ranges already done keep what the old definition did; the rest runs with the new one.`)
+      }
+      if (existing.status === 'done') return { alreadyDone: true, batchSize: existing.batchSize, rowsTotal: existing.rowsTotal }
+      if (existing.status === 'failed') {
+        const retried = await retryFailedRanges(client, name)
+        const where = existing.failedUpTo !== null ? ` (keys ${describeRange({ after: existing.failedAfter, upTo: existing.failedUpTo })})` : ''
+        notice(`${name} failed last time${where}: ${existing.lastError ?? 'unknown error'}. Retrying ${retried > 0 ? 'from there' : 'where it stopped'}.`)
+      }
+      if (existing.status === 'cancelled') notice(`${name} was cancelled; resuming where it stopped.`)
+    }
+    const startSize = input.batchSize ?? (existing && !restart ? existing.batchSize : DEFAULT_BATCH_SIZE)
+    const batchSize = Math.min(sizing.maxBatchSize, Math.max(sizing.minBatchSize, Math.floor(startSize)))
+    await client.query(
+      `INSERT INTO ${T.backfills} AS b (name, file, checksum, table_name, key_column, key_type, status, batch_size,
+              snapshot_columns, started_at, owner_host, owner_pid, owner_since)
+       VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, now(), $9, $10, CASE WHEN $11 THEN now() END)
+       ON CONFLICT (name) DO UPDATE SET
+         file = EXCLUDED.file, checksum = EXCLUDED.checksum, table_name = EXCLUDED.table_name,
+         key_column = EXCLUDED.key_column, key_type = EXCLUDED.key_type, batch_size = EXCLUDED.batch_size,
+         snapshot_columns = (SELECT coalesce(array_agg(DISTINCT c), '{}') FROM unnest(b.snapshot_columns || EXCLUDED.snapshot_columns) c),
+         -- A joined runner does not lift a pause someone asked for; a plain run (the lock holder) does.
+         status = CASE WHEN $11 OR b.status <> 'paused' THEN 'running' ELSE b.status END,
+         requested = CASE WHEN $11 THEN NULL ELSE b.requested END,
+         started_at = coalesce(b.started_at, now()), finished_at = NULL,
+         last_error = NULL, failed_after = NULL, failed_up_to = NULL,
+         owner_host = CASE WHEN $11 THEN EXCLUDED.owner_host ELSE b.owner_host END,
+         owner_pid = CASE WHEN $11 THEN EXCLUDED.owner_pid ELSE b.owner_pid END,
+         owner_since = CASE WHEN $11 THEN now() ELSE b.owner_since END,
+         updated_at = now()`,
+      [
+        name,
+        loaded.relativeFile,
+        loaded.checksum,
+        tableName,
+        resolved.key.name,
+        resolved.key.type,
+        batchSize,
+        resolved.snapshotColumns.map((column) => column.name),
+        primary ? identity.host : null,
+        primary ? identity.pid : null,
+        primary,
+      ],
+    )
+    let rowsTotal = existing && !restart ? existing.rowsTotal : null
+    if (rowsTotal === null) {
+      rowsTotal = await estimateRowCount(client, resolved.table)
+      await client.query(`UPDATE ${T.backfills} SET rows_total = $2 WHERE name = $1`, [name, rowsTotal])
+    }
+    await pruneDeadRunners(client, name)
+    return { alreadyDone: false, batchSize, rowsTotal }
+  })
+}

@@ -1,0 +1,63 @@
+import type { Command } from 'commander'
+import { loadEnvFile } from '../../project'
+import { runPrisma } from '../../prisma/cli'
+import { action, examples, type CommandHost } from '../command'
+
+/**
+ * Prisma commands that never open a database connection, and help of any command. They run without starting or
+ * reaching a database; the project's prisma.config.ts still wants a DATABASE_URL to resolve, so they get a
+ * placeholder when none is set.
+ */
+const WITHOUT_DATABASE = new Set(['generate', 'validate', 'format', 'version', 'init', '-v', '--version'])
+const HELP_FLAGS = new Set(['-h', '--help'])
+
+function needsDatabase(args: string[]): boolean {
+  return args.length > 0 && !WITHOUT_DATABASE.has(args[0]!) && !args.some((arg) => HELP_FLAGS.has(arg))
+}
+
+/** Never connected to: only there so that `env('DATABASE_URL')` in prisma.config.ts resolves. */
+export const PLACEHOLDER_DATABASE_URL = 'postgresql://placeholder@localhost:5432/no_database_needed'
+
+const HELP = `
+Runs the project's Prisma CLI (node_modules/prisma) with everything after "prisma" passed on untouched, and:
+  - the schema engine wired: Prisma's native engine when it is installed, otherwise migrate-kit's offline engine
+    (Prisma's own WebAssembly engine, bin/schema-engine.js), so no download from Prisma's servers is ever needed;
+  - DATABASE_URL resolved like every migrate-kit command: the environment or .env, else the embedded PostgreSQL;
+  - Prisma's update check and telemetry turned off (CHECKPOINT_DISABLE=1).
+The exit code is Prisma's. Prisma's own help: migrate-kit prisma -- --help, or migrate-kit prisma migrate dev --help.`
+
+export function registerPrisma(program: Command, host: CommandHost): void {
+  // Options after the subcommand must reach Prisma (`prisma -v`, `migrate dev --help`), not migrate-kit's program,
+  // which commander only allows when the program parses its own options positionally (before the subcommand).
+  program.enablePositionalOptions()
+  program
+    .command('prisma')
+    .description("Run Prisma's CLI with the offline schema engine and the database wired (arguments passed on as-is).")
+    .argument('[args...]', 'arguments for prisma')
+    .passThroughOptions()
+    .allowUnknownOption()
+    .addHelpText('after', HELP)
+    .addHelpText(
+      'after',
+      examples([
+        'migrate-kit prisma migrate dev --name add_display_name',
+        'migrate-kit prisma migrate status',
+        'migrate-kit prisma migrate diff --from-config-datasource --to-schema prisma/schema.prisma --script',
+        'migrate-kit prisma generate',
+      ]),
+    )
+    .action(
+      action(host, async (args: string[]) => {
+        const { context } = host
+        let databaseUrl: string | undefined
+        if (needsDatabase(args)) {
+          databaseUrl = (await context.database()).url
+        } else {
+          loadEnvFile(context.project)
+          if (!process.env.DATABASE_URL) databaseUrl = PLACEHOLDER_DATABASE_URL
+        }
+        const result = await runPrisma(context.project, args, { databaseUrl, stdio: 'inherit' })
+        return result.code
+      }),
+    )
+}

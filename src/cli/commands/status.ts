@@ -1,0 +1,80 @@
+import type { Command } from 'commander'
+import { withConnection } from '../../db/connect'
+import { migrationStatuses, type MigrationStatus } from '../../status/status'
+import { loadBackfills } from '../../backfill/loader'
+import { readBackfillStatuses } from '../../backfill/status'
+import { printStatusTable } from './backfill-status'
+import { action, examples, type CommandHost } from '../command'
+import { formatTable, printJson } from '../io'
+
+export function registerStatus(program: Command, host: CommandHost): void {
+  program
+    .command('status')
+    .description('Every migration (applied, pending, failed, rolled back) with its rollback file, and every backfill.')
+    .option('--json', 'print one JSON document on stdout')
+    .addHelpText('after', examples(['migrate-kit status', 'migrate-kit status --json | jq \'.migrations[] | select(.state != "applied")\'']))
+    .action(
+      action(host, async (options: { json?: boolean }) => {
+        const { context } = host
+        const database = await context.database()
+        const migrations = await withConnection(database.url, (client) => migrationStatuses(client, context.project))
+        // Backfills: every file and every backfill the state tables know, read-only (never creates migrate_kit).
+        const { backfills: loaded, problems } = await loadBackfills(context.project)
+        const backfills = await withConnection(database.url, (client) => readBackfillStatuses(client, loaded))
+        const broken = problems.map((problem) => ({
+          name: problem.file.replace(/^.*[\\/]/, '').replace(/\.[cm]?[jt]s$/, ''),
+          status: 'pending' as const,
+          rowsDone: 0,
+          rowsTotal: null,
+          error: `${problem.file}: ${problem.message}`,
+        }))
+        if (options.json) {
+          printJson(context.io, {
+            migrations: migrations.map(({ name, state, rollback, appliedAt, onDisk, checksumMatches }) => ({
+              name,
+              state,
+              rollback,
+              appliedAt,
+              onDisk,
+              checksumMatches,
+            })),
+            backfills: [
+              ...backfills.map(({ name, status, rowsDone, rowsTotal }) => ({ name, status, rowsDone, rowsTotal })),
+              ...broken,
+            ],
+          })
+          return
+        }
+        printMigrations(context.io.out, migrations)
+        context.io.out('')
+        printStatusTable(context.io.out, backfills)
+        for (const entry of broken) context.io.out(`warning: ${entry.error}`)
+      }),
+    )
+}
+
+function printMigrations(out: (line: string) => void, migrations: MigrationStatus[]): void {
+  if (migrations.length === 0) {
+    out('No migrations in prisma/migrations yet. Create one with `npx prisma migrate dev --name <name>`.')
+    return
+  }
+  const rows = migrations.map((migration) => [
+    migration.name,
+    migration.state.replace('_', ' '),
+    migration.rollback,
+    [
+      migration.onDisk ? '' : 'folder missing from prisma/migrations',
+      migration.checksumMatches === false ? 'migration.sql edited since it was applied' : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
+  ])
+  for (const line of formatTable(['migration', 'state', 'rollback', 'note'], rows)) out(line)
+  const pending = migrations.filter((migration) => migration.state === 'pending').length
+  const failed = migrations.filter((migration) => migration.state === 'failed').length
+  const missing = migrations.filter((migration) => migration.rollback === 'missing').length
+  out('')
+  out(
+    `${migrations.length} migrations: ${migrations.length - pending - failed} applied or rolled back, ${pending} pending, ${failed} failed; ${missing} without rollback.sql`,
+  )
+}

@@ -1,0 +1,119 @@
+import { Client, Pool, type ClientConfig, type PoolConfig } from 'pg'
+import { ConnectionError } from '../errors'
+import { describeTarget, parseDatabaseUrl, type DatabaseTarget } from './url'
+
+/** pg has no connect timeout by default: an unreachable host would hang a command for minutes. */
+export const CONNECT_TIMEOUT_MS = 5_000
+
+export interface ConnectOptions {
+  /** Shown as application_name in pg_stat_activity, so an operator can tell our sessions apart. */
+  applicationName?: string
+}
+
+function baseConfig(url: string, options: ConnectOptions): ClientConfig {
+  return {
+    connectionString: url,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    application_name: options.applicationName ?? 'migrate-kit',
+  }
+}
+
+/** Opens one connection, turning every driver failure into a ConnectionError that names host, port and database. */
+export async function connect(url: string, options: ConnectOptions = {}): Promise<Client> {
+  const target = parseDatabaseUrl(url)
+  const client = new Client(baseConfig(url, options))
+  // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+  } catch (error) {
+    await client.end().catch(() => undefined)
+    throw toConnectionError(error, target)
+  }
+  return client
+}
+
+/** A pool that never keeps the process alive on its own. */
+export function createPool(url: string, options: ConnectOptions & { max?: number } = {}): Pool {
+  const config: PoolConfig = {
+    ...baseConfig(url, options),
+    max: options.max ?? 4,
+    idleTimeoutMillis: 1_000,
+    allowExitOnIdle: true,
+  }
+  const pool = new Pool(config)
+  pool.on('error', () => undefined)
+  return pool
+}
+
+/** Runs fn with a connection and always closes it. */
+export async function withConnection<T>(
+  url: string,
+  fn: (client: Client) => Promise<T>,
+  options: ConnectOptions = {},
+): Promise<T> {
+  const client = await connect(url, options)
+  try {
+    return await fn(client)
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
+interface DriverError {
+  code?: string
+  message?: string
+}
+
+/** A person-readable reason for a failed connection; never includes the URL or a password. */
+export function toConnectionError(error: unknown, target: DatabaseTarget): ConnectionError {
+  const { code, message = '' } = (error ?? {}) as DriverError
+  const where = describeTarget(target)
+  const server = `${target.host}:${target.port}`
+  let text: string
+  let hint: string
+  switch (code) {
+    case 'ECONNREFUSED':
+      text = `cannot connect to ${where}: connection refused (no PostgreSQL listening on ${server})`
+      hint = 'Start PostgreSQL, or fix the host and port in DATABASE_URL.'
+      break
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      text = `cannot connect to ${where}: host "${target.host}" not found`
+      hint = 'Fix the host name in DATABASE_URL.'
+      break
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      text = `cannot connect to ${where}: host unreachable`
+      hint = 'Check the network path to the server and the host in DATABASE_URL.'
+      break
+    case '3D000':
+      text = `cannot connect to ${where}: database "${target.database}" does not exist`
+      hint = `Create it (createdb -h ${target.host} -p ${target.port} ${target.database}) or fix the database name in DATABASE_URL.`
+      break
+    case '28P01':
+    case '28000':
+      text = `cannot connect to ${where}: authentication failed for user "${target.user}"`
+      hint = 'Check the user and password in DATABASE_URL.'
+      break
+    case '57P03':
+      text = `cannot connect to ${where}: the server is starting up or shutting down`
+      hint = 'Wait a moment and run the command again.'
+      break
+    default:
+      if (/timeout/i.test(message)) {
+        text = `cannot connect to ${where}: no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
+        hint = 'Check that the server is up and that the host and port in DATABASE_URL are right.'
+      } else {
+        text = `cannot connect to ${where}: ${sanitize(message) || 'unknown error'}`
+        hint = 'Check DATABASE_URL.'
+      }
+  }
+  return new ConnectionError(text, target, { hint, cause: error })
+}
+
+function sanitize(message: string): string {
+  // Driver messages can echo a connection string; cut any URL with credentials out.
+  return message.replace(/postgres(?:ql)?:\/\/[^\s]+/gi, '<url>').split('\n')[0] ?? ''
+}

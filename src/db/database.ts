@@ -1,0 +1,54 @@
+import { UsageError } from '../errors'
+import { loadEnvFile, type Project } from '../project'
+import { withConnection } from './connect'
+import { startEmbeddedPostgres } from './embedded'
+import { describeTarget, parseDatabaseUrl, type DatabaseTarget } from './url'
+
+/** The database a command works on, and how to let go of it. */
+export interface DatabaseHandle {
+  url: string
+  target: DatabaseTarget
+  /** `environment` when DATABASE_URL came from the environment or .env, `embedded` when we started a server. */
+  origin: 'environment' | 'embedded'
+  close(): Promise<void>
+}
+
+export interface OpenDatabaseOptions {
+  /** Prints the one line that says which database is used when it is not the configured one. */
+  announce?: (line: string) => void
+}
+
+/**
+ * DATABASE_URL from the environment or .env; with none, the embedded PostgreSQL under .migrate-kit/. Either way the
+ * connection is tried once, so a wrong URL fails here with a message naming host, port and database.
+ */
+export async function openDatabase(project: Project, options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
+  loadEnvFile(project)
+  const configured = process.env.DATABASE_URL?.trim()
+  if (configured) {
+    const target = parseDatabaseUrl(configured)
+    await withConnection(configured, async () => undefined)
+    return { url: configured, target, origin: 'environment', close: async () => undefined }
+  }
+  if (configured === '') {
+    throw new UsageError('DATABASE_URL is set but empty', {
+      hint: 'Set it to postgresql://user:password@host:port/database, or unset it to use the embedded PostgreSQL.',
+    })
+  }
+  const server = await startEmbeddedPostgres(project)
+  const target = parseDatabaseUrl(server.url)
+  options.announce?.(
+    `No DATABASE_URL set: using the embedded PostgreSQL (${describeTarget(target)}, data in ${server.dataDir}).`,
+  )
+  // Child processes (the Prisma CLI, backfill runners) find the same server through the environment.
+  process.env.DATABASE_URL = server.url
+  return {
+    url: server.url,
+    target,
+    origin: 'embedded',
+    close: async () => {
+      if (process.env.DATABASE_URL === server.url) delete process.env.DATABASE_URL
+      await server.stop()
+    },
+  }
+}

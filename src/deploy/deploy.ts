@@ -1,0 +1,243 @@
+import { performance } from 'node:perf_hooks'
+import type { ClientBase } from 'pg'
+import { loadAllBackfills, type LoadedBackfill } from '../backfill/loader'
+import { runBackfill } from '../backfill/runner'
+import type { RunEvent } from '../backfill/run-types'
+import { loadCheckFiles } from '../checks/check-files'
+import { runIntegrityChecks, type CheckResult } from '../checks/integrity'
+import { withConnection } from '../db/connect'
+import { listMigrations } from '../prisma/migrations'
+import type { Project } from '../project'
+import { withDeployLock } from './lock'
+import {
+  backfillCommand,
+  buildPlan,
+  DEPLOY_COMMAND,
+  type BackfillStep,
+  type ChecksStep,
+  type DeployPlan,
+  type DeployStep,
+  type GateStep,
+  type MigrateStep,
+  type PlanOptions,
+} from './plan'
+import { plural } from './plan-text'
+import { prismaDeployUpTo } from './prisma-step'
+import { describeWait, readWaits, type Wait } from './readiness'
+import { assertDeployable } from './refusals'
+import { readDeployState, type DeployState } from './state'
+
+export type StepStatus = 'done' | 'skipped' | 'blocked' | 'failed' | 'not_executed'
+
+/** What one step did, Kysely-style: partial progress is never hidden inside an exception. */
+export interface StepResult {
+  status: StepStatus
+  seconds: number
+  /** One line for people: what was done, or why not. */
+  detail: string
+  /** migrate: the migrations applied by this step. */
+  applied?: string[]
+  /** gate: the readiness read when the run got there. */
+  waits?: Wait[]
+  /** checks: each check's result. */
+  checks?: CheckResult[]
+}
+
+export type DeployOutcome = 'done' | 'blocked' | 'failed' | 'interrupted'
+
+export interface DeployRun {
+  plan: DeployPlan
+  results: StepResult[]
+  outcome: DeployOutcome
+  /** What happened, in one sentence (for stderr). */
+  message: string
+  /** The commands to run next, in order. */
+  next: string[]
+}
+
+export interface DeployOptions extends PlanOptions {
+  databaseUrl: string
+  /** Stops before the next step (an inline backfill stops after its batches in flight, paused). */
+  signal?: AbortSignal
+  redisUrl?: string
+  onStepStart?(step: DeployStep, index: number): void
+  onStepDone?(step: DeployStep, result: StepResult, index: number): void
+  onBackfillEvent?(backfill: string, event: RunEvent): void
+}
+
+/** The plan from the database as it is: read-only, no lock. What `plan` and `deploy --dry-run` print. */
+export async function planDeploy(project: Project, options: PlanOptions & { databaseUrl: string }): Promise<DeployPlan> {
+  const loaded = await loadAllBackfills(project)
+  return withConnection(options.databaseUrl, async (client) => (await prepare(project, client, loaded, options)).plan, {
+    applicationName: 'migrate-kit plan',
+  })
+}
+
+/**
+ * Applies pending migrations with the real `prisma migrate deploy`, up to the first migration whose backfills are not
+ * done and verified (or up to `until`), then runs the integrity checks. Holds the deploy lock throughout; refuses
+ * before anything runs when the database or the files are not what a deploy can safely continue from.
+ */
+export async function deploy(project: Project, options: DeployOptions): Promise<DeployRun> {
+  const loaded = await loadAllBackfills(project)
+  return withDeployLock(options.databaseUrl, async (client) => {
+    const { plan } = await prepare(project, client, loaded, options)
+    return executePlan(project, client, plan, loaded, options)
+  })
+}
+
+async function prepare(
+  project: Project,
+  client: ClientBase,
+  loaded: LoadedBackfill[],
+  options: PlanOptions,
+): Promise<{ state: DeployState; plan: DeployPlan }> {
+  const state = await readDeployState(client, project, loaded)
+  const untilEntry = assertDeployable(project, state.history, options.until)
+  const checks = (await loadCheckFiles(project)).map((check) => check.file)
+  return { state, plan: buildPlan(state, checks, options, untilEntry) }
+}
+
+interface Execution {
+  project: Project
+  client: ClientBase
+  plan: DeployPlan
+  backfills: Map<string, LoadedBackfill>
+  options: DeployOptions
+}
+
+/** Executes the plan's steps in order; the first one that does not end `done` or `skipped` stops the run. */
+async function executePlan(
+  project: Project,
+  client: ClientBase,
+  plan: DeployPlan,
+  loaded: LoadedBackfill[],
+  options: DeployOptions,
+): Promise<DeployRun> {
+  const run: Execution = { project, client, plan, backfills: new Map(loaded.map((backfill) => [backfill.name, backfill])), options }
+  const results: StepResult[] = plan.steps.map(() => ({ status: 'not_executed', seconds: 0, detail: 'not executed' }))
+  for (const [index, step] of plan.steps.entries()) {
+    if (options.signal?.aborted) {
+      return finish(plan, results, 'interrupted', 'interrupted before the next step; what ran is kept', [DEPLOY_COMMAND])
+    }
+    options.onStepStart?.(step, index)
+    const started = performance.now()
+    const outcome = await executeStep(run, step)
+    results[index] = { ...outcome.result, seconds: (performance.now() - started) / 1000 }
+    options.onStepDone?.(step, results[index]!, index)
+    if (outcome.stop) return finish(plan, results, outcome.stop.outcome, outcome.stop.message, outcome.stop.next)
+  }
+  const applied = plan.migrations.length
+  const message =
+    plan.later.length > 0
+      ? `applied ${plural(applied, 'migration')} up to ${plan.until}; ${plural(plan.later.length, 'migration')} left for later`
+      : applied > 0
+        ? `applied ${plural(applied, 'migration')}; every migration is applied and the integrity checks pass`
+        : 'nothing to apply: every migration is applied, and the integrity checks pass'
+  return finish(plan, results, 'done', message, plan.later.length > 0 ? [DEPLOY_COMMAND] : [])
+}
+
+function finish(plan: DeployPlan, results: StepResult[], outcome: DeployOutcome, message: string, next: string[]): DeployRun {
+  return { plan, results, outcome, message, next }
+}
+
+interface StepOutcome {
+  result: Omit<StepResult, 'seconds'>
+  stop?: { outcome: DeployOutcome; message: string; next: string[] }
+}
+
+function executeStep(run: Execution, step: DeployStep): Promise<StepOutcome> {
+  switch (step.kind) {
+    case 'migrate':
+      return migrate(run, step)
+    case 'backfill':
+      return backfill(run, step)
+    case 'gate':
+      return gate(run, step)
+    case 'checks':
+      return checks(run, step)
+  }
+}
+
+async function migrate(run: Execution, step: MigrateStep): Promise<StepOutcome> {
+  const names = step.migrations.map((migration) => migration.name)
+  const history = listMigrations(run.project)
+  const result = await prismaDeployUpTo(run.project, run.client, run.options.databaseUrl, history, names)
+  if (result.ok) return { result: { status: 'done', detail: `applied ${names.join(', ')}`, applied: result.applied } }
+  const where = result.failed ? ` at ${result.failed}` : ''
+  const detail = `prisma migrate deploy failed (exit ${result.code})${where}:\n${result.output}`
+  const next = result.failed
+    ? [`# fix ${result.failed}/migration.sql or the data, then:`, `npx migrate-kit prisma migrate resolve --rolled-back ${result.failed}`, DEPLOY_COMMAND]
+    : [DEPLOY_COMMAND]
+  return {
+    result: { status: 'failed', detail, applied: result.applied },
+    stop: { outcome: 'failed', message: `prisma migrate deploy failed${where}${result.applied.length > 0 ? ` (applied before it: ${result.applied.join(', ')})` : ''}`, next },
+  }
+}
+
+async function backfill(run: Execution, step: BackfillStep): Promise<StepOutcome> {
+  if (step.runBy === 'operator') {
+    const why = step.unblocks.length > 0 ? `${step.unblocks.join(', ')} wait${step.unblocks.length === 1 ? 's' : ''} for it` : 'nothing waits for it'
+    return { result: { status: 'skipped', detail: `not run by deploy (${why}): ${step.command}` } }
+  }
+  const loaded = run.backfills.get(step.backfill)!
+  const result = await runBackfill(run.options.databaseUrl, loaded, {
+    ...(run.options.signal ? { signal: run.options.signal } : {}),
+    ...(run.options.redisUrl ? { redisUrl: run.options.redisUrl } : {}),
+    onEvent: (event) => run.options.onBackfillEvent?.(step.backfill, event),
+  })
+  if (result.status === 'done') {
+    const what = result.alreadyDone ? 'already done' : `${result.rowsDone} rows, ${result.rowsChanged} changed`
+    return { result: { status: 'done', detail: `ran ${step.backfill}: ${what}${result.verify ? ', verified' : ''}` } }
+  }
+  if (result.status === 'paused') {
+    return {
+      result: { status: 'failed', detail: `${step.backfill} paused at ${result.cursor ?? 'its first range'} (${result.rowsDone} rows done)` },
+      stop: { outcome: 'interrupted', message: `interrupted while backfill ${step.backfill} ran; it is paused and resumes where it stopped`, next: [DEPLOY_COMMAND] },
+    }
+  }
+  const error = result.lastError ?? result.status
+  return {
+    result: { status: 'failed', detail: `${step.backfill} ${result.status}: ${error}` },
+    stop: { outcome: 'failed', message: `backfill ${step.backfill} ${result.status}: ${error}`, next: [step.command, DEPLOY_COMMAND] },
+  }
+}
+
+async function gate(run: Execution, step: GateStep): Promise<StepOutcome> {
+  const waits = await readWaits(
+    run.client,
+    step.waits.map((wait) => ({ backfill: wait.backfill, reasons: wait.reasons })),
+    run.backfills,
+  )
+  const summary = waits.map((wait) => `${wait.backfill} ${describeWait(wait)}`).join('; ')
+  const blocking = waits.filter((wait) => !wait.ready)
+  if (blocking.length === 0) return { result: { status: 'done', detail: `open: ${summary}`, waits } }
+  const names = blocking.map((wait) => wait.backfill)
+  const redeploy = run.plan.until ? `${DEPLOY_COMMAND} --until ${run.plan.until}` : DEPLOY_COMMAND
+  return {
+    result: { status: 'blocked', detail: `closed: ${summary}`, waits },
+    stop: {
+      outcome: 'blocked',
+      message:
+        `${step.migration} (${step.phase}) waits for backfill ${names.join(', ')}, which ${blocking.length === 1 ? 'is' : 'are'} ` +
+        `${blocking.map(describeWait).join(', ')}; nothing after it was applied`,
+      next: [...blocking.map((wait) => backfillCommand(wait.backfill)), redeploy],
+    },
+  }
+}
+
+async function checks(run: Execution, step: ChecksStep): Promise<StepOutcome> {
+  const results = await runIntegrityChecks(run.client, await loadCheckFiles(run.project))
+  const failing = results.filter((result) => result.status !== 'ok')
+  if (failing.length === 0) {
+    return { result: { status: 'done', detail: results.length === 0 ? 'no integrity checks in prisma/checks' : `${plural(results.length, 'integrity check')} pass`, checks: results } }
+  }
+  const what = failing
+    .map((result) => (result.status === 'error' ? `${result.name} could not run (${result.file}:${result.error?.line})` : `${result.name}: ${plural(result.violations, 'violation')}`))
+    .join('; ')
+  return {
+    result: { status: 'failed', detail: `${failing.length} of ${results.length} integrity checks failed: ${what}`, checks: results },
+    stop: { outcome: 'failed', message: `the migrations are applied, but ${plural(failing.length, 'integrity check')} failed: ${what}`, next: [`${step.command}   # shows the offending rows`] },
+  }
+}
+

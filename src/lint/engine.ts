@@ -1,0 +1,270 @@
+import type { Node } from 'libpg-query'
+import { statementEffects, type Effect, type Phase } from './effects'
+import { phaseOf } from './phase'
+import { IGNORE_MARKER, readSuppressions, type Suppressions, type Unit } from './ignores'
+import { INVALID_IGNORE, META_RULES, SYNTAX_ERROR } from './meta-rules'
+import { descendants, names, nodeAs, refOfNames, showTable, stringConstant } from './nodes'
+import { loadSqlParser, parseSql, type ParsedStatement, type ParsedSyntaxError } from './parser'
+import { errorMessage } from '../errors'
+import {
+  DEFAULT_SETTINGS,
+  type FileState,
+  type Level,
+  type LintSettings,
+  type Rule,
+  type RuleFinding,
+  type StatementContext,
+} from './rule'
+import { RULES } from './rules'
+import { SchemaHistory } from './schema'
+import { SourceText } from './source'
+
+/** One problem in a migration file, in the shape of `lint --json` (fields may be added, never renamed). */
+export interface Finding {
+  level: Level
+  rule: string
+  /** Path relative to the project root. */
+  file: string
+  /** 1-based. */
+  line: number
+  /** The consequence: the lock taken and what it blocks, or the running code it breaks. */
+  message: string
+  /** The safe multi-step recipe. */
+  help: string
+  /** 1-based, in characters; given where it is exact (syntax errors). */
+  column?: number
+}
+
+/** A finding a migrate-kit-ignore comment acknowledged, kept so reviews can see what was waived and why. */
+export interface IgnoredFinding {
+  rule: string
+  line: number
+  reason: string
+}
+
+export interface MigrationAnalysis {
+  migration: string
+  file: string
+  phase: Phase
+  /** Why the phase, in words (for breaking: what to split). */
+  phaseReason: string
+  /** The schema and data changes, in statement order: what the deploy gate reads. */
+  effects: Effect[]
+  findings: Finding[]
+  ignored: IgnoredFinding[]
+  /** Statements in the file, unparseable ones included. */
+  statements: number
+  /** The schema after this migration: the context for the next one. */
+  schema: SchemaHistory
+}
+
+export interface AnalyzeOptions {
+  /** The migration's folder name; it is what "created in this migration" compares against. */
+  migration?: string
+  /** The path findings name, relative to the project root. */
+  file?: string
+  /** What the earlier migrations built; a table it does not know is taken as existing. */
+  schema?: SchemaHistory
+  settings?: Partial<LintSettings>
+}
+
+/** A migration file to analyse in a history. */
+export interface MigrationSource {
+  name: string
+  file: string
+  sql: string
+}
+
+const KNOWN_RULES: ReadonlySet<string> = new Set([...RULES, ...META_RULES].map((rule) => rule.name))
+const ONCE_PER_FILE: ReadonlySet<string> = new Set(RULES.filter((rule) => rule.oncePerFile).map((rule) => rule.name))
+
+/** Analyses one migration.sql: its findings, effects and phase, in the context of the schema before it. */
+export async function analyzeMigration(sql: string, options: AnalyzeOptions = {}): Promise<MigrationAnalysis> {
+  await loadSqlParser()
+  return analyzeLoaded(sql, options)
+}
+
+/** Analyses migrations in order, each in the context of the ones before it. */
+export async function analyzeMigrations(
+  sources: MigrationSource[],
+  options: { schema?: SchemaHistory; settings?: Partial<LintSettings> } = {},
+): Promise<MigrationAnalysis[]> {
+  await loadSqlParser()
+  let schema = options.schema ?? new SchemaHistory()
+  const analyses: MigrationAnalysis[] = []
+  for (const source of sources) {
+    const { name: migration, file, sql } = source
+    const analysis = analyzeLoaded(sql, { migration, file, schema, settings: options.settings })
+    schema = analysis.schema
+    analyses.push(analysis)
+  }
+  return analyses
+}
+
+interface RawFinding extends Omit<Finding, 'file' | 'line'> {
+  offset: number
+  /** Index of the unit it belongs to, for statement-level ignores; -1 for the file's own findings. */
+  unit: number
+}
+
+type FileUnit = Unit & ({ statement: ParsedStatement } | { error: ParsedSyntaxError })
+
+function analyzeLoaded(sql: string, options: AnalyzeOptions): MigrationAnalysis {
+  const migration = options.migration ?? options.file ?? 'migration.sql'
+  const file = options.file ?? migration
+  const settings: LintSettings = { ...DEFAULT_SETTINGS, ...options.settings }
+  const source = new SourceText(sql)
+  const parsed = parseSql(source, sql.includes(IGNORE_MARKER))
+  const units: FileUnit[] = [
+    ...parsed.statements.map((statement) => ({ start: statement.start, end: statement.end, statement })),
+    ...parsed.errors.map((error) => ({ start: error.statementStart, end: error.statementEnd, error })),
+  ].sort((a, b) => a.start - b.start)
+
+  const schema = (options.schema ?? new SchemaHistory()).clone()
+  const state: FileState = {
+    migration,
+    statementCount: units.length,
+    explicitTransaction: false,
+    lockTimeoutSet: false,
+    enumValuesAdded: new Map(),
+  }
+  const raw: RawFinding[] = []
+  const effects: Effect[] = []
+  units.forEach((unit, index) => {
+    if ('error' in unit) {
+      const { line, column } = source.positionAt(unit.error.offset)
+      raw.push({
+        level: SYNTAX_ERROR.level,
+        rule: SYNTAX_ERROR.name,
+        message:
+          `PostgreSQL cannot parse this statement (line ${line}, column ${column}): ${unit.error.message}. ` +
+          `Applying the migration fails here.`,
+        help: 'Fix the SQL, then try it on a scratch database: `npx prisma migrate dev` applies it to the dev database.',
+        column,
+        offset: unit.error.offset,
+        unit: index,
+      })
+      return
+    }
+    const { statement } = unit
+    const context: StatementContext = { node: statement.node, statement, file: state, schema, settings }
+    for (const rule of RULES) {
+      for (const finding of checkSafely(rule, context)) {
+        raw.push({
+          level: finding.level ?? rule.level,
+          rule: rule.name,
+          message: finding.message,
+          help: finding.help,
+          offset: finding.location === undefined ? statement.start : statement.base + finding.location,
+          unit: index,
+        })
+      }
+    }
+    const line = source.lineAt(statement.start)
+    for (const effect of statementEffects(statement.node, { schema, migration })) effects.push({ ...effect, line })
+    advanceFileState(state, statement.node)
+    schema.apply(statement.node, migration)
+  })
+
+  const { findings, ignored } = settle(raw, readSuppressions(parsed.comments, units, source, KNOWN_RULES), source, file)
+  const { phase, reason } = phaseOf(effects)
+  return { migration, file, phase, phaseReason: reason, effects, findings, ignored, statements: units.length, schema }
+}
+
+/**
+ * A rule that throws is a bug in that rule; it must not hide what the other rules found, nor let the statement pass
+ * unchecked: it becomes an error finding that says so.
+ */
+function checkSafely(rule: Rule, context: StatementContext): RuleFinding[] {
+  try {
+    return rule.check(context)
+  } catch (error) {
+    return [
+      {
+        level: 'error',
+        message: `${rule.name} could not check this statement: ${errorMessage(error)}. This is a bug in migrate-kit.`,
+        help: 'Report it with the statement; meanwhile review the statement by hand, and acknowledge it with a reason.',
+      },
+    ]
+  }
+}
+
+/**
+ * Turns raw findings into the report: acknowledged ones move to `ignored`, invalid ignore comments become warnings,
+ * rules about the whole file keep their first finding, and everything is in line order.
+ */
+function settle(
+  raw: RawFinding[],
+  suppressions: Suppressions,
+  source: SourceText,
+  file: string,
+): { findings: Finding[]; ignored: IgnoredFinding[] } {
+  const invalid: RawFinding[] = suppressions.invalid.map(({ offset, message }) => ({
+    level: INVALID_IGNORE.level,
+    rule: INVALID_IGNORE.name,
+    message,
+    help: 'Name the rules the finding shows and say why the statement is safe here: -- migrate-kit-ignore <rule>: <reason>',
+    offset,
+    unit: -1,
+  }))
+  const findings: Finding[] = []
+  const ignored: IgnoredFinding[] = []
+  const reportedOnce = new Set<string>()
+  // Array.prototype.sort is stable: findings of one statement keep the rules' order.
+  for (const finding of [...raw, ...invalid].sort((a, b) => a.offset - b.offset)) {
+    const line = source.lineAt(finding.offset)
+    const reason = suppressions.file.get(finding.rule) ?? suppressions.units.get(finding.unit)?.get(finding.rule)
+    if (reason !== undefined) {
+      ignored.push({ rule: finding.rule, line, reason })
+      continue
+    }
+    if (ONCE_PER_FILE.has(finding.rule)) {
+      if (reportedOnce.has(finding.rule)) continue
+      reportedOnce.add(finding.rule)
+    }
+    const { offset: _offset, unit: _unit, ...rest } = finding
+    findings.push({ ...rest, file, line })
+  }
+  return { findings, ignored }
+}
+
+/** What a statement changes about the rest of the file: an open BEGIN, lock_timeout, enum values added. */
+function advanceFileState(state: FileState, node: Node): void {
+  const transaction = nodeAs(node, 'TransactionStmt')?.kind
+  if (transaction === 'TRANS_STMT_BEGIN' || transaction === 'TRANS_STMT_START') state.explicitTransaction = true
+  if (transaction && ['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE'].includes(transaction)) {
+    state.explicitTransaction = false
+  }
+  const timeout = lockTimeoutSetting(node)
+  if (timeout !== undefined) state.lockTimeoutSet = timeout
+  const alterEnum = nodeAs(node, 'AlterEnumStmt')
+  const type = refOfNames(names(alterEnum?.typeName))
+  if (alterEnum?.newVal !== undefined && alterEnum.oldVal === undefined && type) {
+    state.enumValuesAdded.set(alterEnum.newVal, showTable(type))
+  }
+}
+
+/** Whether the statement turns lock_timeout on (true) or off (false); undefined when it does not touch it. */
+function lockTimeoutSetting(node: Node): boolean | undefined {
+  const set = nodeAs(node, 'VariableSetStmt')
+  if (set?.kind === 'VAR_RESET_ALL') return false
+  if (set?.name === 'lock_timeout') {
+    if (set.kind !== 'VAR_SET_VALUE') return false
+    const value = set.args?.[0]
+    const constant = nodeAs(value, 'A_Const')
+    return isPositiveSetting(constant?.sval?.sval ?? String(constant?.ival?.ival ?? constant?.fval?.fval ?? 0))
+  }
+  // SELECT set_config('lock_timeout', '5s', false)
+  for (const item of descendants(nodeAs(node, 'SelectStmt')?.targetList)) {
+    const call = nodeAs(item, 'FuncCall')
+    if (names(call?.funcname).pop() !== 'set_config') continue
+    const [name, value] = call?.args ?? []
+    if (name && stringConstant(name) === 'lock_timeout') return isPositiveSetting((value && stringConstant(value)) ?? '0')
+  }
+  return undefined
+}
+
+/** `'5s'`, `5000`, `'1min'` are on; `0` and `'0'` turn the timeout off. */
+function isPositiveSetting(value: string): boolean {
+  return Number.parseFloat(value) > 0
+}

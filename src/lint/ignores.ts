@@ -1,0 +1,114 @@
+import type { SqlComment } from './parser'
+import type { SourceText } from './source'
+
+/** Files without this text have no ignore comments, so the engine skips scanning them for comments. */
+export const IGNORE_MARKER = 'migrate-kit-ignore'
+const FILE_MARKER = 'migrate-kit-ignore-file'
+
+/** `-- migrate-kit-ignore <rule>[, <rule>]: <reason>` or `-- migrate-kit-ignore-file <rule>: <reason>`. */
+export interface IgnoreComment {
+  scope: 'statement' | 'file'
+  rules: string[]
+  /** Empty when the comment gives none, which makes the comment invalid. */
+  reason: string
+  /** Byte offset of the comment. */
+  offset: number
+}
+
+export function parseIgnoreComment(comment: SqlComment): IgnoreComment | undefined {
+  const body = (comment.text.startsWith('/*') ? comment.text.slice(2, -2) : comment.text.slice(2)).trim()
+  const scope = body.startsWith(FILE_MARKER) ? 'file' : body.startsWith(IGNORE_MARKER) ? 'statement' : undefined
+  if (!scope) return undefined
+  const rest = body.slice(scope === 'file' ? FILE_MARKER.length : IGNORE_MARKER.length)
+  // `migrate-kit-ignored` or `migrate-kit-ignore-all` are other words, not this directive.
+  if (rest !== '' && !/^[\s:]/.test(rest)) return undefined
+  const colon = rest.indexOf(':')
+  const list = colon === -1 ? rest : rest.slice(0, colon)
+  const reason = colon === -1 ? '' : rest.slice(colon + 1).trim()
+  const rules = list.split(/[\s,]+/).filter(Boolean)
+  return { scope, rules, reason, offset: comment.start }
+}
+
+/** A span of the file that findings belong to: a parsed statement or an unparseable piece. */
+export interface Unit {
+  start: number
+  end: number
+}
+
+export interface Suppressions {
+  /** Rules acknowledged for the whole file: rule → reason. */
+  file: Map<string, string>
+  /** Rules acknowledged per unit (index into the units): rule → reason. */
+  units: Map<number, Map<string, string>>
+  /** Ignore comments that are not applied, with why. */
+  invalid: Array<{ offset: number; message: string }>
+}
+
+/**
+ * Which statement each ignore comment belongs to: the statement it sits inside; else the statement that ends on
+ * the comment's line (`ALTER …; -- migrate-kit-ignore …`); else the next statement (the comment is on the lines
+ * before it).
+ */
+function unitOf(comment: IgnoreComment, units: Unit[], source: SourceText): number | undefined {
+  const inside = units.findIndex((unit) => comment.offset >= unit.start && comment.offset < unit.end)
+  if (inside !== -1) return inside
+  const line = source.lineAt(comment.offset)
+  const trailing = units.findLastIndex((unit) => unit.end <= comment.offset && source.lineAt(unit.end) === line)
+  if (trailing !== -1) return trailing
+  const next = units.findIndex((unit) => unit.start >= comment.offset)
+  return next === -1 ? undefined : next
+}
+
+export function readSuppressions(
+  comments: SqlComment[],
+  units: Unit[],
+  source: SourceText,
+  knownRules: ReadonlySet<string>,
+): Suppressions {
+  const suppressions: Suppressions = { file: new Map(), units: new Map(), invalid: [] }
+  for (const comment of comments) {
+    const directive = parseIgnoreComment(comment)
+    if (!directive) continue
+    const marker = directive.scope === 'file' ? FILE_MARKER : IGNORE_MARKER
+    if (directive.rules.length === 0) {
+      const message = `${marker} names no rule: write \`-- ${marker} <rule>: <reason>\`.`
+      suppressions.invalid.push({ offset: directive.offset, message })
+      continue
+    }
+    const unknown = directive.rules.filter((rule) => !knownRules.has(rule))
+    if (unknown.length > 0) {
+      suppressions.invalid.push({
+        offset: directive.offset,
+        message: `${marker} names unknown rule${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: nothing is ignored by it.`,
+      })
+      continue
+    }
+    if (directive.reason === '') {
+      suppressions.invalid.push({
+        offset: directive.offset,
+        message:
+          `${marker} ${directive.rules.join(', ')} gives no reason, so it is not applied: ` +
+          `write \`-- ${marker} ${directive.rules.join(', ')}: <why this is safe here>\`.`,
+      })
+      continue
+    }
+    const unit = directive.scope === 'file' ? undefined : unitOf(directive, units, source)
+    if (directive.scope === 'statement' && unit === undefined) {
+      const message = `${marker} is followed by no statement: nothing is ignored by it.`
+      suppressions.invalid.push({ offset: directive.offset, message })
+      continue
+    }
+    const target = unit === undefined ? suppressions.file : ensure(suppressions.units, unit)
+    for (const rule of directive.rules) target.set(rule, directive.reason)
+  }
+  return suppressions
+}
+
+function ensure(map: Map<number, Map<string, string>>, key: number): Map<string, string> {
+  let value = map.get(key)
+  if (!value) {
+    value = new Map()
+    map.set(key, value)
+  }
+  return value
+}

@@ -1,0 +1,22 @@
+import type { Level } from './rule'
+
+/** Findings the engine itself reports, about the file rather than about a statement's effect. */
+export interface MetaRule {
+  name: string
+  level: Level
+  summary: string
+}
+
+export const SYNTAX_ERROR: MetaRule = {
+  name: 'syntax-error',
+  level: 'error',
+  summary: 'PostgreSQL cannot parse the statement: the migration would fail when applied.',
+}
+
+export const INVALID_IGNORE: MetaRule = {
+  name: 'invalid-ignore-comment',
+  level: 'warning',
+  summary: 'A migrate-kit-ignore comment without a reason, or naming a rule that does not exist: it is not applied.',
+}
+
+export const META_RULES: readonly MetaRule[] = [SYNTAX_ERROR, INVALID_IGNORE]

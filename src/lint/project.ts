@@ -1,0 +1,100 @@
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { InputError } from '../errors'
+import { findMigration, listMigrations, type MigrationOnDisk } from '../prisma/migrations'
+import type { Project } from '../project'
+import type { Phase } from './effects'
+import { analyzeMigrations, type Finding, type MigrationAnalysis, type MigrationSource } from './engine'
+import type { LintSettings } from './rule'
+
+/** What `lint` reports: the `lint --json` document plus the full analyses for library callers. */
+export interface LintReport {
+  ok: boolean
+  findings: Finding[]
+  phases: Array<{ migration: string; phase: Phase; file: string; reason: string }>
+  analyses: MigrationAnalysis[]
+}
+
+/** What to lint: migrations of the history (by folder name) and files outside it, in the order given. */
+export interface LintTargets {
+  /** Every migration on disk, in order: the context. */
+  history: MigrationOnDisk[]
+  /** Names of the history's migrations to report on. */
+  migrations: Set<string>
+  /** Absolute paths of .sql files outside prisma/migrations, each linted as the next migration after the history. */
+  files: string[]
+}
+
+function looksLikePath(reference: string): boolean {
+  return reference.endsWith('.sql') || reference.includes('/') || reference.includes(path.sep) || reference.startsWith('.')
+}
+
+/**
+ * Resolves `lint` arguments: a migration's folder name or its name without the timestamp, or a path to a .sql file
+ * or a migration folder. A path inside prisma/migrations is that migration (so the history before it is the
+ * context). Refused before anything runs: unknown names, missing files (InputError, exit 2).
+ */
+export function resolveTargets(project: Project, references: string[]): LintTargets {
+  const history = listMigrations(project)
+  if (references.length === 0) return { history, migrations: new Set(history.map((m) => m.name)), files: [] }
+  const targets: LintTargets = { history, migrations: new Set(), files: [] }
+  for (const reference of references) {
+    if (!looksLikePath(reference)) {
+      targets.migrations.add(findMigration(history, reference).name)
+      continue
+    }
+    let file = path.resolve(project.root, reference)
+    if (!existsSync(file)) {
+      throw new InputError(`no such file: ${reference}`, reference, undefined, {
+        hint: 'Give a path to a .sql file, or a migration name (`migrate-kit status` lists them).',
+      })
+    }
+    if (statSync(file).isDirectory()) file = path.join(file, 'migration.sql')
+    const inHistory = history.find((migration) => path.resolve(migration.sqlFile) === file)
+    if (inHistory) targets.migrations.add(inHistory.name)
+    else if (existsSync(file)) targets.files.push(file)
+    else throw new InputError(`no migration.sql in ${reference}`, reference)
+  }
+  return targets
+}
+
+function relativeFile(project: Project, file: string): string {
+  return path.relative(project.root, file).split(path.sep).join('/')
+}
+
+/** Lints the targets, each in the context of the migrations before it. No database is involved. */
+export async function lintProject(
+  project: Project,
+  targets: LintTargets,
+  settings: Partial<LintSettings> = {},
+): Promise<LintReport> {
+  const lastWanted = targets.files.length > 0 ? targets.history.length : lastIndexWanted(targets)
+  const history: MigrationSource[] = targets.history.slice(0, lastWanted).map((migration) => ({
+    name: migration.name,
+    file: relativeFile(project, migration.sqlFile),
+    sql: readFileSync(migration.sqlFile, 'utf8'),
+  }))
+  const analysed = await analyzeMigrations(history, { settings })
+  const analyses = analysed.filter((analysis) => targets.migrations.has(analysis.migration))
+  const schema = analysed[analysed.length - 1]?.schema
+  for (const file of targets.files) {
+    const relative = relativeFile(project, file)
+    const source = { name: relative, file: relative, sql: readFileSync(file, 'utf8') }
+    analyses.push(...(await analyzeMigrations([source], { settings, ...(schema ? { schema } : {}) })))
+  }
+  const findings = analyses.flatMap((analysis) => analysis.findings)
+  return {
+    ok: !findings.some((finding) => finding.level === 'error'),
+    findings,
+    phases: analyses.map(({ migration, phase, file, phaseReason }) => ({ migration, phase, file, reason: phaseReason })),
+    analyses,
+  }
+}
+
+function lastIndexWanted(targets: LintTargets): number {
+  let last = 0
+  targets.history.forEach((migration, index) => {
+    if (targets.migrations.has(migration.name)) last = index + 1
+  })
+  return last
+}

@@ -1,0 +1,89 @@
+import type { Node } from 'libpg-query'
+import type { ParsedStatement } from './parser'
+import type { SchemaHistory } from './schema'
+import type { TableRef } from './nodes'
+
+export type Level = 'error' | 'warning'
+
+export interface LintSettings {
+  /** Major version of the production PostgreSQL: decides the rules that changed with 11 and 12. */
+  postgresVersion: number
+}
+
+export const DEFAULT_SETTINGS: LintSettings = { postgresVersion: 14 }
+
+/** What the engine knows about the migration file while it walks its statements in order. */
+export interface FileState {
+  /** The migration's folder name (or the file's path for a file outside prisma/migrations). */
+  migration: string
+  /** Statements in the file, the unparseable ones included. */
+  statementCount: number
+  /** Inside an explicit BEGIN … COMMIT written in the file. */
+  explicitTransaction: boolean
+  /** A `SET lock_timeout` with a non-zero value ran before this statement. */
+  lockTimeoutSet: boolean
+  /** Enum values added by earlier statements of this file: value → the type's name as written. */
+  enumValuesAdded: Map<string, string>
+}
+
+/** One statement as a rule sees it: the statement, the file so far, and the schema as it was before it. */
+export interface StatementContext {
+  node: Node
+  statement: ParsedStatement
+  file: FileState
+  /** The schema before this statement (the migration's earlier statements applied). */
+  schema: SchemaHistory
+  settings: LintSettings
+}
+
+/**
+ * Whether the statement runs inside a transaction: inside BEGIN, or (Prisma applies a migration file as one script,
+ * which PostgreSQL runs as one implicit transaction) in a file of more than one statement.
+ */
+export function inTransaction(context: StatementContext): boolean {
+  return context.file.explicitTransaction || context.file.statementCount > 1
+}
+
+/** A table from an earlier migration or from before the history: it may be large, and running code uses it. */
+export function isExisting(context: StatementContext, table: TableRef | undefined): boolean {
+  return table === undefined || !context.schema.createdIn(table, context.file.migration)
+}
+
+/** A column this migration added: running code has never read or written it. */
+export function isNewColumn(context: StatementContext, table: TableRef, column: string): boolean {
+  return context.schema.column(table, column)?.createdIn === context.file.migration
+}
+
+export interface RuleFinding {
+  /** The consequence: the lock taken and what it blocks, or the running code it breaks. */
+  message: string
+  /** The safe multi-step recipe. */
+  help: string
+  /** A node's `location` inside the statement, for a more precise line than the statement's first word. */
+  location?: number
+  /** Overrides the rule's level when this case is less (or more) certain than the rule's usual one. */
+  level?: Level
+}
+
+/** One migration.sql, or a history of them in order (for rules that depend on what earlier migrations did). */
+export type Example = string | string[]
+
+export interface Rule {
+  /** kebab-case, as findings and ignore comments name it. */
+  name: string
+  level: Level
+  /** One line for documentation and `--help`. */
+  summary: string
+  /** Migrations that must produce this rule, and ones that must not (tests run every rule over its own). */
+  examples: { fail: Example[]; pass: Example[] }
+  /** Settings its examples are linted with, when the rule depends on the PostgreSQL version. */
+  exampleSettings?: Partial<LintSettings>
+  /** Reported at most once per migration file (at the first statement), for rules about the file as a whole. */
+  oncePerFile?: boolean
+  check(context: StatementContext): RuleFinding[]
+}
+
+/** Gives a rule its type without a class: `export const banDropTable = defineRule({...})`. */
+export function defineRule(rule: Rule): Rule {
+  return rule
+}

@@ -1,0 +1,68 @@
+import type { Node } from 'libpg-query'
+import { nodeAs, quoteIdent, showTable, tableOf } from '../nodes'
+import { backfillRecipe, sqlText } from '../recipes'
+import { defineRule, isExisting } from '../rule'
+
+/**
+ * Whether a WHERE clause still means "(nearly) every row": none at all, a constant, or only NULL tests (the usual
+ * `WHERE new_column IS NULL` right after adding the column matches every existing row).
+ */
+function coversWholeTable(where: Node | undefined): boolean {
+  if (where === undefined) return true
+  const bool = nodeAs(where, 'BoolExpr')
+  if (bool?.boolop === 'AND_EXPR') return (bool.args ?? []).every(coversWholeTable)
+  if (nodeAs(where, 'NullTest')) return true
+  const constant = nodeAs(where, 'A_Const')
+  return constant !== undefined && constant.boolval?.boolval === true
+}
+
+/**
+ * UPDATE or DELETE of a whole existing table inside a migration: one transaction that writes a new version of every
+ * row and holds every row lock until the migration commits. That is a backfill's job: batched, resumable, throttled.
+ */
+export const banFullTableWrite = defineRule({
+  name: 'ban-full-table-write',
+  level: 'error',
+  summary: 'UPDATE/DELETE of a whole existing table in a migration: write a batched backfill instead.',
+  examples: {
+    fail: [
+      'UPDATE "User" SET "displayName" = "username";',
+      'UPDATE "User" SET "displayName" = "username" WHERE "displayName" IS NULL;',
+      'DELETE FROM "Session";',
+    ],
+    pass: [
+      `UPDATE "Setting" SET "value" = 'on' WHERE "key" = 'beta';`,
+      'CREATE TABLE "Team" ("id" INTEGER, "name" TEXT);\nUPDATE "Team" SET "name" = \'x\';',
+    ],
+  },
+  check(context) {
+    const update = nodeAs(context.node, 'UpdateStmt')
+    const remove = nodeAs(context.node, 'DeleteStmt')
+    const statement = update ?? remove
+    const table = tableOf(statement?.relation)
+    if (!statement || !table || !isExisting(context, table) || !coversWholeTable(statement.whereClause)) return []
+    const operation = update ? 'update' : 'delete'
+    const targets = (update?.targetList ?? []).flatMap((item) => {
+      const target = nodeAs(item, 'ResTarget')
+      return target?.name && target.val ? [{ name: target.name, value: target.val }] : []
+    })
+    const sketch = {
+      table,
+      column: targets[0]?.name ?? 'cleanup',
+      migration: context.file.migration,
+      key: context.schema.table(table)?.primaryKey[0] ?? 'id',
+      update: targets.map((target) => `${quoteIdent(target.name)} = ${sqlText(target.value, '<value>')}`).join(', '),
+    }
+    const where = statement.whereClause ? { where: sqlText(statement.whereClause, '<condition>') } : {}
+    return [
+      {
+        message:
+          `This ${operation.toUpperCase()} touches every row of ${showTable(table)} in the migration's single ` +
+          `transaction: it writes a new version of each row (bloat, a WAL burst, replicas falling behind) and ` +
+          `holds every row lock until the migration commits, so concurrent writes to ${showTable(table)} wait for ` +
+          `the whole migration.`,
+        help: backfillRecipe({ ...sketch, ...where }, operation),
+      },
+    ]
+  },
+})

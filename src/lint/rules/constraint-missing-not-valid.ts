@@ -1,0 +1,68 @@
+import { lockOn, lockPhrase } from '../locks'
+import { addedConstraint, alterTableCommands, quoteIdent, showTable } from '../nodes'
+import { notValidSteps, numbered } from '../recipes'
+import { defineRule, isExisting, type RuleFinding, type StatementContext } from '../rule'
+import type { AlterCommand } from '../nodes'
+
+/** ADD CONSTRAINT … CHECK without NOT VALID: every row is checked under ACCESS EXCLUSIVE. */
+function checkWithoutNotValid({ table, cmd, stmt }: AlterCommand): RuleFinding[] {
+  const check = addedConstraint(cmd)
+  if (check?.contype !== 'CONSTR_CHECK' || check.skip_validation) return []
+  const name = check.conname ?? `${table.name}_check`
+  return [
+    {
+      message:
+        `Adding this CHECK scans every row of ${showTable(table)} to validate it, and the scan ` +
+        `${lockPhrase(lockOn(table, 'ACCESS EXCLUSIVE'))}.`,
+      help: numbered(notValidSteps(stmt.relation, table, check, name)),
+      location: check.location,
+    },
+  ]
+}
+
+/** VALIDATE CONSTRAINT in the same migration that added it NOT VALID: the ADD's lock is still held for the scan. */
+function validatedTooSoon(context: StatementContext, { table, cmd }: AlterCommand): RuleFinding[] {
+  if (cmd.subtype !== 'AT_ValidateConstraint' || cmd.name === undefined) return []
+  const constraint = context.schema.constraint(table, cmd.name)
+  if (!constraint || constraint.validated || constraint.createdIn !== context.file.migration) return []
+  const lock = constraint.kind === 'foreign_key' ? 'SHARE ROW EXCLUSIVE' : 'ACCESS EXCLUSIVE'
+  return [
+    {
+      message:
+        `${quoteIdent(cmd.name)} is validated in the same migration that added it NOT VALID: the migration is one ` +
+        `transaction, so the ${lock} lock taken by the ADD is still held while VALIDATE scans ${showTable(table)}, ` +
+        `which blocks ${lock === 'ACCESS EXCLUSIVE' ? 'every read and write' : 'every write'} as if NOT VALID had not been used.`,
+      help: `Move the VALIDATE CONSTRAINT into a later migration (\`npx prisma migrate dev --create-only --name validate_${cmd.name}\`).`,
+    },
+  ]
+}
+
+/**
+ * A CHECK constraint added to an existing table without NOT VALID, or any constraint validated in the migration
+ * that added it NOT VALID.
+ */
+export const constraintMissingNotValid = defineRule({
+  name: 'constraint-missing-not-valid',
+  level: 'error',
+  summary: 'ADD CHECK without NOT VALID (or VALIDATE in the same migration) scans the table under a blocking lock.',
+  examples: {
+    fail: [
+      'ALTER TABLE "User" ADD CONSTRAINT "User_age_check" CHECK ("age" >= 0);',
+      'ALTER TABLE "User" ADD CONSTRAINT "User_age_check" CHECK ("age" >= 0) NOT VALID;\n' +
+        'ALTER TABLE "User" VALIDATE CONSTRAINT "User_age_check";',
+    ],
+    pass: [
+      'ALTER TABLE "User" ADD CONSTRAINT "User_age_check" CHECK ("age" >= 0) NOT VALID;',
+      [
+        'ALTER TABLE "User" ADD CONSTRAINT "User_age_check" CHECK ("age" >= 0) NOT VALID;',
+        'ALTER TABLE "User" VALIDATE CONSTRAINT "User_age_check";',
+      ],
+      'CREATE TABLE "Team" ("size" INTEGER);\nALTER TABLE "Team" ADD CONSTRAINT "Team_size_check" CHECK ("size" > 0);',
+    ],
+  },
+  check(context) {
+    return alterTableCommands(context.node)
+      .filter((command) => isExisting(context, command.table))
+      .flatMap((command) => [...checkWithoutNotValid(command), ...validatedTooSoon(context, command)])
+  },
+})

@@ -1,0 +1,98 @@
+import { createRequire } from 'node:module'
+import type { ClientConfig, Pool, PoolClient, PoolConfig } from 'pg'
+import { CONNECT_TIMEOUT_MS } from '../../db/connect'
+
+type PgModule = typeof import('pg')
+
+let pgModule: PgModule | undefined
+
+/**
+ * pg as @prisma/adapter-pg sees it. The adapter only treats what we hand it as an external pool when it is an
+ * instance of ITS pg's Pool class; loading pg from the adapter's own location makes that hold even when a project
+ * ends up with two copies of pg.
+ */
+export function adapterPg(): PgModule {
+  pgModule ??= createRequire(require.resolve('@prisma/adapter-pg'))('pg') as PgModule
+  return pgModule
+}
+
+/** PostgreSQL's one-byte internal type `"char"` (pg_class.relkind, pg_constraint.contype…). */
+const CHAR_OID = 18
+const TEXT_OID = 25
+
+interface RowDescriptionMessage {
+  fields: Array<{ name: string; dataTypeID: number }>
+}
+
+/** The `"char"` columns of the latest result on a pool's connection, by column name list. */
+export interface CharColumns {
+  names: string[]
+  indexes: number[]
+}
+
+const charColumnsByPool = new WeakMap<Pool, CharColumns>()
+
+/**
+ * Which columns of a result just read through this pool were PostgreSQL `"char"`. The engine reads them as chars
+ * (pg_constraint.contype: 'c' for a CHECK), as Prisma's native engine delivers them; @prisma/adapter-pg cannot say so
+ * itself. Matched by the column names, so a result without a row description never picks up a stale one.
+ */
+export function charColumnsOf(pool: Pool, columnNames: string[]): number[] {
+  const latest = charColumnsByPool.get(pool)
+  if (!latest || latest.names.length !== columnNames.length) return []
+  return latest.names.every((name, index) => name === columnNames[index]) ? latest.indexes : []
+}
+
+/**
+ * @prisma/adapter-pg refuses result columns of type `"char"` ("Column type 'char' could not be deserialized"), and
+ * the engine's catalog queries return several. Their text values are one-character strings, so the adapter reads them
+ * as text; the row description is rewritten before the client parses it (every query path of the adapter), and the
+ * positions are remembered so the adapter wrapper can report them as characters (see charColumnsOf).
+ */
+function describeCharColumnsAsText(pool: Pool, client: PoolClient): void {
+  client.connection.prependListener('rowDescription', (message: RowDescriptionMessage) => {
+    const indexes: number[] = []
+    message.fields.forEach((field, index) => {
+      if (field.dataTypeID !== CHAR_OID) return
+      field.dataTypeID = TEXT_OID
+      indexes.push(index)
+    })
+    charColumnsByPool.set(pool, { names: message.fields.map((field) => field.name), indexes })
+  })
+}
+
+/**
+ * pg-pool uses connectionTimeoutMillis both for opening a connection and for waiting for a free one; with a single
+ * connection a long migration would make the next queued query time out. The client alone gets the timeout, so an
+ * unreachable server still fails fast while queued work waits as long as it must.
+ */
+function clientWithConnectTimeout(pg: PgModule): typeof pg.Client {
+  return class extends pg.Client {
+    constructor(config?: string | ClientConfig) {
+      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: CONNECT_TIMEOUT_MS })
+    }
+  }
+}
+
+/**
+ * The pool the engine works through. One connection, like Prisma's native engine: the engine takes a session-level
+ * advisory lock (pg_advisory_lock(72707369)) and expects later statements in that same session; with more
+ * connections a second lock request could wait forever on a lock the pool's other connection holds.
+ * allowExitOnIdle: an idle pool never keeps the process alive (pg's idle timer otherwise adds ≈10 s per command).
+ */
+export function createEnginePool(url: string, extra: PoolConfig = {}): Pool {
+  const pg = adapterPg()
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 1,
+    Client: clientWithConnectTimeout(pg),
+    idleTimeoutMillis: 1_000,
+    allowExitOnIdle: true,
+    application_name: 'migrate-kit-schema-engine',
+    ...extra,
+  })
+  pool.on('connect', (client: PoolClient) => describeCharColumnsAsText(pool, client))
+  // An idle connection whose server goes away emits 'error'; without a listener that would crash the engine.
+  pool.on('error', () => undefined)
+  return pool
+}

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs'
+import type { ClientBase } from 'pg'
+import {
+  listMigrations,
+  migrationState,
+  readMigrationRecords,
+  recordsByName,
+  scriptMatchesChecksum,
+  type MigrationRecord,
+  type MigrationState,
+} from '../prisma/migrations'
+import type { Project } from '../project'
+import { hasRollback } from '../rollback/files'
+
+export interface MigrationStatus {
+  name: string
+  state: MigrationState
+  rollback: 'present' | 'missing'
+  /** When the live (not rolled back) row finished, if any. */
+  appliedAt: string | null
+  /** False for a migration recorded in the database whose folder is gone from prisma/migrations. */
+  onDisk: boolean
+  /** For an applied migration on disk: whether migration.sql still matches the checksum Prisma recorded. */
+  checksumMatches: boolean | null
+}
+
+/** Every migration on disk or in _prisma_migrations, in Prisma's order (by folder name). */
+export async function migrationStatuses(client: ClientBase, project: Project): Promise<MigrationStatus[]> {
+  const onDisk = new Map(listMigrations(project).map((migration) => [migration.name, migration.sqlFile]))
+  const records = recordsByName(await readMigrationRecords(client))
+  const names = [...new Set([...onDisk.keys(), ...records.keys()])].sort()
+  return names.map((name) => statusOf(project, name, records.get(name) ?? [], onDisk.get(name)))
+}
+
+function statusOf(project: Project, name: string, rows: MigrationRecord[], sqlFile: string | undefined): MigrationStatus {
+  const state = migrationState(rows)
+  const live = state === 'applied' ? rows.filter((row) => row.rolledBackAt === null).at(-1) : undefined
+  return {
+    name,
+    state,
+    rollback: hasRollback(project, name) ? 'present' : 'missing',
+    appliedAt: live?.finishedAt?.toISOString() ?? null,
+    onDisk: sqlFile !== undefined,
+    checksumMatches: live && sqlFile ? scriptMatchesChecksum(readFileSync(sqlFile, 'utf8'), live.checksum) : null,
+  }
+}

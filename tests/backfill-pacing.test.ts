@@ -1,0 +1,116 @@
+import { defineBackfill, runBackfill, sql, type LoadedBackfill } from 'prisma-migrate-kit'
+import { RowRateLimiter, backoffMs, batchSizing, nextBatchSize, type BatchSizing } from '../src/backfill/pacing'
+import { createCounters } from './helpers/backfill'
+import { createTestDatabase, type TestDatabase } from './helpers/database'
+
+const sizing: BatchSizing = { targetBatchMs: 200, minBatchSize: 10, maxBatchSize: 100_000 }
+
+describe('batch size (pure)', () => {
+  test('grows toward the target by at most ×1.2 per batch, however fast the batch was', () => {
+    expect(nextBatchSize(1_000, 20, sizing)).toBe(1_200)
+    expect(nextBatchSize(1_000, 1, sizing)).toBe(1_200)
+    expect(nextBatchSize(1_000, 180, sizing)).toBe(1_000) // within 10 % of the target: left alone
+    expect(nextBatchSize(1_000, 175, sizing)).toBe(1_142) // a little fast: grows only as much as needed (200 / 175)
+  })
+
+  test('shrinks in proportion when a batch is slow: twice too slow halves it', () => {
+    expect(nextBatchSize(1_000, 400, sizing)).toBe(500)
+    expect(nextBatchSize(1_000, 2_000, sizing)).toBe(100)
+    expect(nextBatchSize(1_000, 200_000, sizing)).toBe(10) // never below the minimum
+  })
+
+  test('stays within its bounds, and still grows from a tiny size', () => {
+    expect(nextBatchSize(100_000, 1, sizing)).toBe(100_000)
+    expect(nextBatchSize(10, 1, sizing)).toBe(12)
+    expect(nextBatchSize(1, 1, { ...sizing, minBatchSize: 1 })).toBe(2)
+  })
+
+  test('a rate limit caps the batch at one second of rows', () => {
+    expect(batchSizing({ maxRowsPerSecond: 500 }).maxBatchSize).toBe(500)
+    expect(batchSizing({}).maxBatchSize).toBe(100_000)
+  })
+})
+
+describe('rate and backoff (pure)', () => {
+  test('the row limiter spaces batches so the rows per second stay under the limit', () => {
+    let now = 0
+    const limiter = new RowRateLimiter(1_000, () => now)
+    expect(limiter.reserve(500)).toBe(0)
+    expect(limiter.reserve(500)).toBe(500)
+    expect(limiter.reserve(500)).toBe(1_000)
+    now = 5_000 // idle time is not saved up into a burst
+    expect(limiter.reserve(500)).toBe(0)
+    limiter.settle(250) // the batch turned out bigger than booked
+    expect(limiter.reserve(100)).toBe(750)
+  })
+
+  test('backoff doubles per attempt between half and all of its ceiling, capped', () => {
+    expect(backoffMs(0, {}, () => 0)).toBe(50)
+    expect(backoffMs(3, {}, () => 1)).toBe(800)
+    expect(backoffMs(20, { capMs: 5_000 }, () => 1)).toBe(5_000)
+  })
+})
+
+describe('adaptive batch size, live', () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase('backfill_pacing')
+  })
+  afterAll(() => db.drop())
+
+  function inline(definition: ReturnType<typeof defineBackfill>): LoadedBackfill {
+    return { name: definition.name, definition, file: '<inline>', relativeFile: `backfills/${definition.name}.ts`, checksum: 'inline' }
+  }
+
+  async function ledger(name: string): Promise<Array<{ rows: number; batch_ms: number }>> {
+    return db.query(`SELECT rows, batch_ms FROM migrate_kit.backfill_ranges WHERE backfill = $1 ORDER BY id`, [name])
+  }
+
+  test('grows batch after batch while batches are faster than the target', async () => {
+    await createCounters(db, 12_000, 'fast_rows')
+    const definition = defineBackfill({ name: 'grow', table: 'fast_rows', update: sql`n = n + 1` })
+    const result = await runBackfill(db.url, inline(definition), { batchSize: 100, targetBatchMs: 200 })
+    expect(result.status).toBe('done')
+    const ranges = await ledger('grow')
+    expect(ranges[0]!.rows).toBe(100)
+    // After each fast batch (well under 200 ms) the next one is bigger, by at most ×1.2. The last range is the
+    // table's tail, cut short.
+    const fastPairs = ranges.slice(1, -1).filter((_, index) => ranges[index]!.batch_ms < 150)
+    expect(fastPairs.length).toBeGreaterThan(10)
+    ranges.slice(1, -1).forEach((range, index) => {
+      const previous = ranges[index]!
+      if (previous.batch_ms >= 150) return
+      expect(range.rows).toBeGreaterThan(previous.rows)
+      expect(range.rows).toBeLessThanOrEqual(Math.floor(previous.rows * 1.2) + 1)
+    })
+    expect(result.batchSize).toBeGreaterThan(1_500)
+  })
+
+  test('shrinks to the size that meets the target when rows are slow', async () => {
+    await createCounters(db, 700, 'slow_rows')
+    // Every row costs 2 ms: a 200-row batch takes about 400 ms, twice the 100 ms target.
+    await db.query(`CREATE FUNCTION slow_one() RETURNS integer LANGUAGE sql VOLATILE AS 'SELECT 1 FROM pg_sleep(0.002)'`)
+    const definition = defineBackfill({ name: 'shrink', table: 'slow_rows', update: sql`n = n + slow_one()` })
+    const result = await runBackfill(db.url, inline(definition), { batchSize: 200, targetBatchMs: 100 })
+    expect(result.status).toBe('done')
+    const ranges = await ledger('shrink')
+    expect(ranges[0]).toMatchObject({ rows: 200 })
+    expect(ranges[0]!.batch_ms).toBeGreaterThan(300)
+    expect(ranges[1]!.rows).toBeLessThan(100)
+    // Once resized, batches take about the target: their median is far below the first batch (the machine is shared,
+    // so single batches may stray).
+    const later = ranges.slice(2, -1).map((range) => range.batch_ms).sort((a, b) => a - b)
+    expect(later.length).toBeGreaterThan(2)
+    expect(later[Math.floor(later.length / 2)]).toBeLessThan(200)
+    expect(await db.query(`SELECT count(*)::int AS wrong FROM slow_rows WHERE n <> 1`)).toEqual([{ wrong: 0 }])
+  })
+
+  test('--max-rows-per-second holds the rate under the limit', async () => {
+    await createCounters(db, 2_000, 'rated_rows')
+    const definition = defineBackfill({ name: 'rated', table: 'rated_rows', update: sql`n = n + 1` })
+    const result = await runBackfill(db.url, inline(definition), { batchSize: 500, maxRowsPerSecond: 2_000 })
+    expect(result).toMatchObject({ status: 'done', rowsThisRun: 2_000 })
+    // 2,000 rows at 2,000 rows/s: the fourth 500-row batch may not start before 750 ms.
+    expect(result.durationMs).toBeGreaterThanOrEqual(700)
+  })
+})

@@ -1,0 +1,86 @@
+import { runPrisma } from '../src/prisma/cli'
+import { projectAt } from '../src/project'
+import { runCli } from './helpers/cli'
+import { createTestDatabase, type TestDatabase } from './helpers/database'
+import { createTempProject, type TempProject } from './helpers/project'
+
+let db: TestDatabase
+let app: TempProject
+
+beforeAll(async () => {
+  db = await createTestDatabase('status')
+  app = createTempProject({ migrations: (name) => name === '20261123105730_init' })
+})
+afterAll(async () => {
+  await db.drop()
+  app.remove()
+})
+
+interface StatusJson {
+  migrations: Array<{ name: string; state: string; rollback: string; onDisk: boolean; checksumMatches: boolean | null }>
+  backfills: unknown[]
+}
+
+async function status(): Promise<StatusJson> {
+  const result = await runCli(['status', '--json'], { cwd: app.root, env: { DATABASE_URL: db.url } })
+  expect(result.stderr).toBe('')
+  expect(result.code).toBe(0)
+  return JSON.parse(result.stdout) as StatusJson
+}
+
+const prisma = (args: string[]) => runPrisma(projectAt(app.root), args, { databaseUrl: db.url })
+
+test('a database Prisma never touched: every migration pending, and status creates nothing', async () => {
+  const { migrations } = await status()
+  expect(migrations).toEqual([
+    expect.objectContaining({ name: '20261123105730_init', state: 'pending', rollback: 'present', onDisk: true }),
+  ])
+  expect(await db.query(`SELECT nspname FROM pg_namespace WHERE nspname = 'migrate_kit'`)).toEqual([])
+})
+
+test('reads applied, failed, rolled back and pending exactly as Prisma recorded them', async () => {
+  app.write('prisma/migrations/20261124000000_add_badges/migration.sql', 'CREATE TABLE badges (id int PRIMARY KEY);\n')
+  app.write(
+    'prisma/migrations/20261125000000_broken/migration.sql',
+    'CREATE TABLE half_done (id int);\nALTER TABLE no_such_table ADD COLUMN x int;\n',
+  )
+  const deploy = await prisma(['migrate', 'deploy'])
+  expect(deploy.code).toBe(1) // the broken migration fails, after the first two applied
+
+  let { migrations } = await status()
+  expect(migrations.map(({ name, state, rollback }) => [name, state, rollback])).toEqual([
+    ['20261123105730_init', 'applied', 'present'],
+    ['20261124000000_add_badges', 'applied', 'missing'],
+    ['20261125000000_broken', 'failed', 'missing'],
+  ])
+
+  expect((await prisma(['migrate', 'resolve', '--rolled-back', '20261125000000_broken'])).code).toBe(0)
+  app.write('prisma/migrations/20261126000000_later/migration.sql', 'CREATE TABLE later (id int);\n')
+  ;({ migrations } = await status())
+  expect(migrations.map(({ state }) => state)).toEqual(['applied', 'applied', 'rolled_back', 'pending'])
+})
+
+test('notices an applied migration edited since, and one whose folder is gone', async () => {
+  app.write('prisma/migrations/20261124000000_add_badges/migration.sql', 'CREATE TABLE badges (id bigint PRIMARY KEY);\n')
+  await db.query(
+    `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
+     VALUES ('manual', 'x', '20261101000000_removed_later', now(), now(), 1)`,
+  )
+  const { migrations } = await status()
+  expect(migrations.find((m) => m.name === '20261124000000_add_badges')).toMatchObject({ checksumMatches: false })
+  expect(migrations.find((m) => m.name === '20261101000000_removed_later')).toMatchObject({ state: 'applied', onDisk: false })
+  expect(migrations.find((m) => m.name === '20261123105730_init')).toMatchObject({ checksumMatches: true })
+
+  const table = await runCli(['status'], { cwd: app.root, env: { DATABASE_URL: db.url } })
+  expect(table.code).toBe(0)
+  expect(table.stdout).toMatch(/20261124000000_add_badges\s+applied\s+missing\s+migration\.sql edited since it was applied/)
+  expect(table.stdout).toMatch(/20261101000000_removed_later\s+applied\s+missing\s+folder missing from prisma\/migrations/)
+  expect(table.stdout).toMatch(/rolled back/)
+})
+
+test('a migration folder without migration.sql is bad input, exit 2, naming the folder', async () => {
+  app.write('prisma/migrations/20261127000000_empty/notes.txt', 'nothing here')
+  const result = await runCli(['status'], { cwd: app.root, env: { DATABASE_URL: db.url } })
+  expect(result.code).toBe(2)
+  expect(result.stderr).toMatch(/20261127000000_empty has no migration.sql/)
+})
