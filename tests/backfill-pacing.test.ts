@@ -113,4 +113,13 @@ describe('adaptive batch size, live', () => {
     // 2,000 rows at 2,000 rows/s: the fourth 500-row batch may not start before 750 ms.
     expect(result.durationMs).toBeGreaterThanOrEqual(700)
   })
+
+  test('--max-rows-per-second holds when a batch must wait longer than the control poll', async () => {
+    await createCounters(db, 300, 'slow_rated_rows')
+    const definition = defineBackfill({ name: 'slow_rated', table: 'slow_rated_rows', update: sql`n = n + 1` })
+    // Each 100-row batch books 500 ms: the third may not start before 1,000 ms, however often the control loop polls.
+    const result = await runBackfill(db.url, inline(definition), { batchSize: 100, maxRowsPerSecond: 200 })
+    expect(result).toMatchObject({ status: 'done', rowsThisRun: 300 })
+    expect(result.durationMs).toBeGreaterThanOrEqual(950)
+  })
 })

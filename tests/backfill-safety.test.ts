@@ -200,7 +200,7 @@ export default defineBackfill({
     await profiles('redis_back')
     const door = await redisDoor()
     try {
-      // 200 rows at 50 rows/s: about 4 s, time for Redis to come back while it runs.
+      // 300 keys at 50 rows/s: about 6 s, time for Redis to come back while it runs.
       const running = app.start(['backfill', 'run', 'redis_back', '--batch-size', '20', '--max-rows-per-second', '50'], { REDIS_URL: door.url })
       await waitFor('Redis to be reported down', async () => running.output().stderr.includes('did not take the cache invalidation'))
       door.open()

@@ -514,8 +514,10 @@ class BackfillRun {
       )
     }
     if (!held && this.held) this.notice('Resumed.')
+    const changed = held !== this.held
     this.held = held
-    this.wakeAll()
+    // Only a change wakes the workers: waking them at every poll would cut short the naps that keep the row rate.
+    if (changed) this.wakeAll()
   }
 
   private async reconnectControl(): Promise<void> {
