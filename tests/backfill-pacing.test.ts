@@ -1,6 +1,6 @@
-import { defineBackfill, runBackfill, sql, type LoadedBackfill } from 'prisma-migrate-kit'
+import { connect, controlBackfill, defineBackfill, runBackfill, sql, type LoadedBackfill } from 'prisma-migrate-kit'
 import { RowRateLimiter, backoffMs, batchSizing, nextBatchSize, type BatchSizing } from '../src/backfill/pacing'
-import { createCounters } from './helpers/backfill'
+import { createCounters, rangesDone, waitFor } from './helpers/backfill'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 
 const sizing: BatchSizing = { targetBatchMs: 200, minBatchSize: 10, maxBatchSize: 100_000 }
@@ -116,5 +116,35 @@ describe('adaptive batch size, live', () => {
     const result = await runBackfill(db.url, inline(definition), { batchSize, maxRowsPerSecond })
     expect(result).toMatchObject({ status: 'done', rowsThisRun: rows })
     expect(result.durationMs).toBeGreaterThanOrEqual(atLeastMs)
+  })
+
+  test('a pause that comes while a worker waits out the rate holds it before its next batch', async () => {
+    await createCounters(db, 300, 'paused_rated_rows')
+    const definition = defineBackfill({ name: 'paused_rated_rows', table: 'paused_rated_rows', update: sql`n = n + 1` })
+    // 100-row batches at 100 rows/s (a batch is never more than a second of rows): the second waits 1 s for the first.
+    const run = runBackfill(db.url, inline(definition), { batchSize: 100, maxRowsPerSecond: 100 })
+    let settled = false
+    void run.finally(() => (settled = true)).catch(() => undefined)
+    const control = await connect(db.url)
+    try {
+      await waitFor('the first batch', async () => (await rangesDone(db, 'paused_rated_rows')) >= 1)
+      const pausedAt = Date.now()
+      await controlBackfill(control, 'paused_rated_rows', 'pause')
+      // The runner reads the request within 250 ms and wakes its sleeping worker, well before the rate lets the
+      // second batch start. The worker must hold, not run it.
+      await new Promise((resolve) => setTimeout(resolve, 600))
+      expect(Date.now() - pausedAt).toBeLessThan(850)
+      expect(await rangesDone(db, 'paused_rated_rows')).toBe(1)
+      expect(await db.query(`SELECT count(*)::int AS changed FROM paused_rated_rows WHERE n = 1`)).toEqual([{ changed: 100 }])
+      await controlBackfill(control, 'paused_rated_rows', 'resume')
+      const result = await run
+      expect(result).toMatchObject({ status: 'done', rowsThisRun: 300 })
+      expect(await db.query(`SELECT count(*)::int AS wrong FROM paused_rated_rows WHERE n <> 1`)).toEqual([{ wrong: 0 }])
+    } finally {
+      // A failed expectation must not leave the runner holding forever: cancel it, then let it end.
+      if (!settled) await controlBackfill(control, 'paused_rated_rows', 'cancel').catch(() => undefined)
+      await run.catch(() => undefined)
+      await control.end()
+    }
   })
 })

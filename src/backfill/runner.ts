@@ -306,6 +306,11 @@ class BackfillRun {
         const reserved = this.batchSize
         if (this.limiter) await this.nap(this.limiter.reserve(reserved))
         if (this.stopping()) break
+        if (this.held) {
+          // Paused during the rate wait: the pause wakes the nap, and the batch waits for resume, its slot given back.
+          this.limiter?.settle(-reserved)
+          continue
+        }
         const outcome = await runBatch(client, settings, prisma, this.coolingRanges())
         if (outcome.kind !== 'done') this.limiter?.settle(-reserved)
         if (outcome.kind === 'failed' && classifyFailure(outcome.error) === 'connection') throw outcome.error
