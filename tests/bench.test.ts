@@ -35,13 +35,16 @@ const DESIGN_FIELDS = [
 
 type Report = Record<(typeof DESIGN_FIELDS)[number], number> & {
   targets: Record<string, { target: string; met: boolean }>
+  details: { backfillOptions: string[]; backfillRunMs: number; backfillBatches: number }
   machine: { cpu: string; cores: number; postgres: string; node: string }
 }
 
 test('measures (a), (b) and (c) on one table and prints the DESIGN.md document, leaving no database behind', async () => {
   const before = await databasesLike(PREFIX)
-  const result = await collect(startBench(['--users', '5000', '--json', '--sample', '200', '--idle-seconds', '1']), 60_000)
-  expect(result.stderr).toContain('(b) migrate-kit backfill run')
+  // --runner-options reaches the runner: 300 ms between batches makes a run of a few batches take ≥ 300 ms per gap.
+  const args = ['--users', '5000', '--json', '--sample', '200', '--idle-seconds', '1', '--runner-options', '--pause-ms 300']
+  const result = await collect(startBench(args), 60_000)
+  expect(result.stderr).toContain('(b) migrate-kit backfill run --pause-ms 300, with the writer running')
   expect(result.code).toBe(0)
 
   const report = JSON.parse(result.stdout) as Report // stdout is the JSON document and nothing else
@@ -61,8 +64,17 @@ test('measures (a), (b) and (c) on one table and prints the DESIGN.md document, 
   expect(report.targets.maxBatchMs!.met).toBe(report.maxBatchMs <= 500)
   expect(report.targets.writerP99Ms!.met).toBe(report.writerP99Ms <= 2 * report.writerIdleP99Ms)
   expect(report.machine).toMatchObject({ cores: expect.any(Number), postgres: expect.any(String), node: process.version })
+  expect(report.details.backfillOptions).toEqual(['--pause-ms', '300'])
+  expect(report.details.backfillBatches).toBeGreaterThan(1)
+  expect(report.details.backfillRunMs).toBeGreaterThanOrEqual(300 * (report.details.backfillBatches - 1))
 
   expect((await databasesLike(PREFIX)).filter((name) => !before.includes(name))).toEqual([])
+})
+
+test('--runner-options refuses --json (the bench reads the runner\'s JSON itself) with exit 2', async () => {
+  const result = await collect(startBench(['--runner-options', '--concurrency 2 --json']), 30_000)
+  expect(result.code).toBe(2)
+  expect(result.stderr).toMatch(/--runner-options .*expected options of backfill run such as "--concurrency 2" \(not --json\)/)
 })
 
 test('Ctrl-C drops the scratch database and exits 130', async () => {

@@ -23,6 +23,8 @@ export interface BackfillFigures {
   /** The median batch from the runner's ledger (batch_ms: BEGIN to the rows changed, before its COMMIT). */
   p50BatchMs: number
   lastBatchSize: number
+  /** What was typed after `backfill run <name>`: [] for the defaults. */
+  options: string[]
 }
 
 /**
@@ -36,12 +38,14 @@ export async function runBackfillChild(
   client: ClientBase,
   cleanups: Cleanups,
   log: (line: string) => void,
+  /** Options after `backfill run <name>`; none measures the defaults. */
+  runnerOptions: string[] = [],
 ): Promise<BackfillFigures> {
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl }
   // No cache to clear in the bench definition; without REDIS_URL the runner does not even connect to Redis.
   delete env.REDIS_URL
   const started = performance.now()
-  const child = spawn(process.execPath, [BIN, 'backfill', 'run', BENCH_BACKFILL, '--json'], {
+  const child = spawn(process.execPath, [BIN, 'backfill', 'run', BENCH_BACKFILL, ...runnerOptions, '--json'], {
     cwd: bench.project.root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,6 +82,7 @@ export async function runBackfillChild(
     batches: result.batchesThisRun,
     peakRssMb,
     lastBatchSize: result.batchSize,
+    options: runnerOptions,
     maxBatchMs: result.maxBatchMs,
     p50BatchMs: await ledgerMedianBatchMs(client),
   }
