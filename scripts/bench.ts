@@ -43,8 +43,6 @@ interface BenchOptions {
   runnerOptions: string[]
 }
 
-
-
 /** "--pause-ms 20 --concurrency 2" → its words; --json is the bench's own (it reads the runner's JSON). */
 function runnerOptions(value: string): string[] {
   const words = value.split(/\s+/).filter(Boolean)
@@ -159,6 +157,7 @@ async function measure(options: BenchOptions, cleanups: Cleanups, log: (line: st
     rows: options.users,
     singleUpdate: single,
     backfill,
+    backfillOptions: options.runnerOptions,
     naive,
     writer: { ...writerOptions, idle, during, idleAfter, sideIdle, sideDuringPlainUpdate: sideDuring },
     machine,

@@ -23,8 +23,6 @@ export interface BackfillFigures {
   /** The median batch from the runner's ledger (batch_ms: BEGIN to the rows changed, before its COMMIT). */
   p50BatchMs: number
   lastBatchSize: number
-  /** What was typed after `backfill run <name>`: [] for the defaults. */
-  options: string[]
 }
 
 /**
@@ -82,7 +80,6 @@ export async function runBackfillChild(
     batches: result.batchesThisRun,
     peakRssMb,
     lastBatchSize: result.batchSize,
-    options: runnerOptions,
     maxBatchMs: result.maxBatchMs,
     p50BatchMs: await ledgerMedianBatchMs(client),
   }

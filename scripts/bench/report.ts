@@ -21,6 +21,8 @@ export interface Measurements {
   rows: number
   singleUpdate: { rows: number; ms: number }
   backfill: BackfillFigures
+  /** What (b) was run with after `backfill run <name>`: [] for the defaults. */
+  backfillOptions: string[]
   naive: { rows: number; ms: number }
   writer: WriterLatencies
   machine: Machine
@@ -112,7 +114,7 @@ export function buildReport(m: Measurements): BenchReport {
       backfillBatches: m.backfill.batches,
       backfillP50BatchMs: round(m.backfill.p50BatchMs),
       backfillLastBatchSize: m.backfill.lastBatchSize,
-      backfillOptions: m.backfill.options,
+      backfillOptions: m.backfillOptions,
       naiveSampleRows: m.naive.rows,
       naiveMs: round(m.naive.ms),
       writer: {
