@@ -22,7 +22,8 @@ import { seedDemo } from './lib/demo-data'
 import { runScript, wholeNumber } from './lib/script'
 
 const ROOT = path.resolve(__dirname, '..')
-const BIN = path.join(ROOT, 'bin', 'migrate-kit.js')
+// The binary as a user's project has it: node_modules/.bin/migrate-kit of the installed package.
+const BIN = path.join(ROOT, 'node_modules', 'prisma-migrate-kit', 'bin', 'migrate-kit.js')
 
 interface StepResult {
   title: string

@@ -1,5 +1,5 @@
 import { connect, controlBackfill, defineBackfill, runBackfill, sql, type LoadedBackfill } from 'prisma-migrate-kit'
-import { RowRateLimiter, backoffMs, batchSizing, nextBatchSize, type BatchSizing } from '../src/backfill/pacing'
+import { RowRateLimiter, backoffMs, batchSizing, nextBatchSize, type BatchSizing } from '../packages/prisma-migrate-kit/src/backfill/pacing'
 import { createCounters, rangesDone, waitFor } from './helpers/backfill'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 

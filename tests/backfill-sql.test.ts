@@ -1,9 +1,9 @@
 import { BackfillShapeError, defineBackfill, sql, type BackfillDefinition } from 'prisma-migrate-kit'
-import { invalidationFor, parsePattern } from '../src/backfill/patterns'
-import { compareValue } from '../src/backfill/report'
-import { classifyFailure } from '../src/backfill/retry'
-import { StatementBuilder, renderStatement } from '../src/backfill/sql'
-import { caretExcerpt } from '../src/backfill/validate'
+import { invalidationFor, parsePattern } from '../packages/prisma-migrate-kit/src/backfill/patterns'
+import { compareValue } from '../packages/prisma-migrate-kit/src/backfill/report'
+import { classifyFailure } from '../packages/prisma-migrate-kit/src/backfill/retry'
+import { StatementBuilder, renderStatement } from '../packages/prisma-migrate-kit/src/backfill/sql'
+import { caretExcerpt } from '../packages/prisma-migrate-kit/src/backfill/validate'
 
 describe('the sql tag', () => {
   test('binds every interpolation as a parameter, never as text', () => {

@@ -1,9 +1,9 @@
-import { defineBackfill, sql } from '../src/backfill/definition'
-import type { LoadedBackfill } from '../src/backfill/loader'
-import { backfillColumns } from '../src/deploy/backfill-columns'
-import { dependenciesOf, type GateBackfill } from '../src/deploy/dependencies'
-import type { HistoryEntry } from '../src/deploy/history'
-import { analyzeMigrations } from '../src/lint'
+import { defineBackfill, sql } from '../packages/prisma-migrate-kit/src/backfill/definition'
+import type { LoadedBackfill } from '../packages/prisma-migrate-kit/src/backfill/loader'
+import { backfillColumns } from '../packages/prisma-migrate-kit/src/deploy/backfill-columns'
+import { dependenciesOf, type GateBackfill } from '../packages/prisma-migrate-kit/src/deploy/dependencies'
+import type { HistoryEntry } from '../packages/prisma-migrate-kit/src/deploy/history'
+import { analyzeMigrations } from '../packages/prisma-migrate-kit/src/lint'
 
 // Which backfills a migration waits for, without a database: the columns a backfill writes and reads, matched against
 // what each migration drops or tightens.

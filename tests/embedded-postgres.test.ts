@@ -5,7 +5,7 @@ import path from 'node:path'
 import { Client } from 'pg'
 import { CLI_BIN, childEnv, collect, runCli, startCli, type CliResult } from './helpers/cli'
 import { holdEmbeddedServer, parseAnnouncement, portAnswers, postmastersOf } from './helpers/embedded'
-import { createTempProject, REPO_ROOT, type TempProject } from './helpers/project'
+import { createTempProject, PACKAGE_ROOT, REPO_ROOT, type TempProject } from './helpers/project'
 
 // These tests run the real binary (bin/migrate-kit.js → dist/): `npm run build` first.
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
@@ -64,7 +64,7 @@ async function runScript(projectRoot: string, body: string): Promise<CliResult> 
     ;(async () => { ${body} })().catch((error) => { process.stderr.write(String(error.stack) + '\\n'); process.exit(1) })`
   const child = spawn(process.execPath, ['-e', script], {
     cwd: projectRoot,
-    env: childEnv({ MK_DIST: path.join(REPO_ROOT, 'dist') }),
+    env: childEnv({ MK_DIST: path.join(PACKAGE_ROOT, 'dist') }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const result = await collect(child)
@@ -88,7 +88,7 @@ afterEach(() => {
 
 describe('the embedded PostgreSQL (no DATABASE_URL), through the migrate-kit binary', () => {
   beforeAll(() => {
-    expect(existsSync(path.join(REPO_ROOT, 'dist', 'db', 'embedded.js'))).toBe(true)
+    expect(existsSync(path.join(PACKAGE_ROOT, 'dist', 'db', 'embedded.js'))).toBe(true)
   })
 
   it('status --json starts it, prints pure JSON, announces it in one stderr line and stops it afterwards', async () => {

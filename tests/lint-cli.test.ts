@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { runCli } from './helpers/cli'
-import { REPO_ROOT, createTempProject, type TempProject } from './helpers/project'
+import { PACKAGE_ROOT, createTempProject, type TempProject } from './helpers/project'
 
 // These run the real binary, which runs dist/: `npm run build` first (npm test does).
 const INIT = `-- CreateTable
@@ -32,7 +32,7 @@ CREATE INDEX "User_name_idx" ON "User"("name");
 let project: TempProject
 
 beforeAll(() => {
-  if (!existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'commands', 'lint.js'))) {
+  if (!existsSync(path.join(PACKAGE_ROOT, 'dist', 'cli', 'commands', 'lint.js'))) {
     throw new Error('dist/ has no lint command: run `npm run build` before this test')
   }
 })

@@ -1,4 +1,4 @@
-import { analyzeMigration, analyzeMigrations, type LintSettings, type MigrationAnalysis } from '../src/lint'
+import { analyzeMigration, analyzeMigrations, type LintSettings, type MigrationAnalysis } from '../packages/prisma-migrate-kit/src/lint'
 
 /** Analyses a history of migration files in order and returns the analysis of the last one. */
 async function lintLast(migrations: string[], settings: Partial<LintSettings> = {}): Promise<MigrationAnalysis> {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { analyzeMigrations, RULES, type Rule } from '../src/lint'
-import type { Example } from '../src/lint/rule'
+import { analyzeMigrations, RULES, type Rule } from '../packages/prisma-migrate-kit/src/lint'
+import type { Example } from '../packages/prisma-migrate-kit/src/lint/rule'
 
 /** The rules an example produces: a single migration, or a history whose every migration is linted in order. */
 async function rulesFound(rule: Rule, example: Example): Promise<string[]> {
@@ -17,7 +17,7 @@ const show = (example: Example) => (typeof example === 'string' ? example : exam
 
 describe.each(RULES.map((rule) => [rule.name, rule] as const))('%s', (name, rule) => {
   test('lives in src/lint/rules/<name>.ts and has failing and passing examples', () => {
-    expect(existsSync(path.join(__dirname, '..', 'src', 'lint', 'rules', `${name}.ts`))).toBe(true)
+    expect(existsSync(path.join(__dirname, '..', 'packages', 'prisma-migrate-kit', 'src', 'lint', 'rules', `${name}.ts`))).toBe(true)
     expect(name).toMatch(/^[a-z]+(-[a-z]+)*$/)
     expect(rule.examples.fail.length).toBeGreaterThan(0)
     expect(rule.examples.pass.length).toBeGreaterThan(0)

@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { chooseSchemaEngine, findNativeSchemaEngine, OFFLINE_SCHEMA_ENGINE } from '../src/prisma/cli'
-import { listMigrations } from '../src/prisma/migrations'
-import { projectAt } from '../src/project'
+import { chooseSchemaEngine, findNativeSchemaEngine, OFFLINE_SCHEMA_ENGINE } from '../packages/prisma-migrate-kit/src/prisma/cli'
+import { listMigrations } from '../packages/prisma-migrate-kit/src/prisma/migrations'
+import { projectAt } from '../packages/prisma-migrate-kit/src/project'
 import { childEnv, collect, runCli } from './helpers/cli'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
-import { createTempProject, REPO_ROOT, type TempProject } from './helpers/project'
+import { createTempProject, PACKAGE_ROOT, REPO_ROOT, type TempProject } from './helpers/project'
 import { assertBuilt } from './helpers/schema-engine'
 
 // `migrate-kit prisma <args…>`, the engine choice of runPrisma, and the README's one-line .env setup, each run for real.
@@ -132,7 +132,7 @@ describe("the README's .env line", () => {
       mkdirSync(path.join(modules, '.bin'), { recursive: true })
       for (const name of ['prisma', 'dotenv']) symlinkSync(path.join(REPO_ROOT, 'node_modules', name), path.join(modules, name), 'dir')
       symlinkSync(path.join('..', 'prisma', 'build', 'index.js'), path.join(modules, '.bin', 'prisma'))
-      symlinkSync(REPO_ROOT, path.join(modules, 'prisma-migrate-kit'), 'dir')
+      symlinkSync(PACKAGE_ROOT, path.join(modules, 'prisma-migrate-kit'), 'dir')
       writeFileSync(path.join(user, 'package.json'), '{"name":"readme-user","private":true}')
       writeFileSync(path.join(user, 'prisma.config.ts'), readFileSync(project.path('prisma.config.ts')))
       mkdirSync(path.join(user, 'prisma'))

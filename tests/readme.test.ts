@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
-import { CliContext } from '../src/cli/context'
-import { buildProgram } from '../src/cli/main'
-import { projectAt } from '../src/project'
+import { CliContext } from '../packages/prisma-migrate-kit/src/cli/context'
+import { buildProgram } from '../packages/prisma-migrate-kit/src/cli/main'
+import { projectAt } from '../packages/prisma-migrate-kit/src/project'
 import { REPO_ROOT } from './helpers/project'
 
 // README.md is what people copy into a terminal or a CI file: every `npx migrate-kit …` in it must name a real command

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
-import { diffSchemas } from '../src/rollback/schema-diff'
-import type { SchemaSnapshot } from '../src/rollback/snapshot'
+import { diffSchemas } from '../packages/prisma-migrate-kit/src/rollback/schema-diff'
+import type { SchemaSnapshot } from '../packages/prisma-migrate-kit/src/rollback/snapshot'
 import { runCli, type CliResult } from './helpers/cli'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 import { PrismaSession } from './helpers/prisma-run'

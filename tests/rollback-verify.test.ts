@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { SCRATCH_PREFIX } from '../src/db/scratch'
+import { SCRATCH_PREFIX } from '../packages/prisma-migrate-kit/src/db/scratch'
 import { collect, runCli, startCli, type CliResult } from './helpers/cli'
 import { createTestDatabase, databaseExists, type TestDatabase } from './helpers/database'
 import { createTempProject, type TempProject } from './helpers/project'

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { withDatabase } from '../src/db/url'
+import { withDatabase } from '../packages/prisma-migrate-kit/src/db/url'
 import { createTestDatabase, databaseExists, dropDatabase, type TestDatabase } from './helpers/database'
 import { assertBuilt, EngineProcess, runEngine, type RpcMessage } from './helpers/schema-engine'
 

@@ -1,5 +1,5 @@
 import { Client } from 'pg'
-import { ensureState, stateExists, STATE_SCHEMA } from '../src/state/schema'
+import { ensureState, stateExists, STATE_SCHEMA } from '../packages/prisma-migrate-kit/src/state/schema'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 
 let db: TestDatabase

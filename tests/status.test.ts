@@ -1,5 +1,5 @@
-import { runPrisma } from '../src/prisma/cli'
-import { projectAt } from '../src/project'
+import { runPrisma } from '../packages/prisma-migrate-kit/src/prisma/cli'
+import { projectAt } from '../packages/prisma-migrate-kit/src/project'
 import { runCli } from './helpers/cli'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 import { createTempProject, type TempProject } from './helpers/project'

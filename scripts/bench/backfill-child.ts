@@ -7,7 +7,7 @@ import { BENCH_BACKFILL, REPO_ROOT, type BenchProject } from './bench-project'
 import type { Cleanups } from './cleanup'
 import { PeakMemory } from './memory'
 
-const BIN = path.join(REPO_ROOT, 'bin', 'migrate-kit.js')
+const BIN = path.join(REPO_ROOT, 'node_modules', 'prisma-migrate-kit', 'bin', 'migrate-kit.js')
 
 export interface BackfillFigures {
   rows: number

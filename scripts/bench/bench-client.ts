@@ -4,7 +4,7 @@ import path from 'node:path'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { createJiti } from 'jiti'
 // Internal (not part of the package API): the real Prisma CLI with our engine wiring.
-import { runPrisma } from '../../src/prisma/cli'
+import { runPrisma } from '../../packages/prisma-migrate-kit/src/prisma/cli'
 import { BENCH_CLIENT_DIR, BENCH_SCHEMA, REPO_ROOT, type BenchProject } from './bench-project'
 
 /** The slice of the generated client the row-by-row loop uses (the generated file itself is loaded at run time). */

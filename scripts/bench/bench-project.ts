@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { projectAt, type Project } from 'prisma-migrate-kit'
 // Internal (not part of the package API): the one place that runs the real Prisma CLI with our engine wiring.
-import { runPrisma } from '../../src/prisma/cli'
+import { runPrisma } from '../../packages/prisma-migrate-kit/src/prisma/cli'
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..')
 

@@ -1,5 +1,5 @@
 // Internal helper (not part of the package API): the scratch databases verify-rollbacks uses, with the bench's prefix.
-import { createScratchDatabase, type ScratchDatabase } from '../../src/db/scratch'
+import { createScratchDatabase, type ScratchDatabase } from '../../packages/prisma-migrate-kit/src/db/scratch'
 
 /** Every scratch database of the benchmark starts with this, so a leftover is easy to recognise (and to test for). */
 export const BENCH_DATABASE_PREFIX = 'migrate_kit_bench_'

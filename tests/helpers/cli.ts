@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
-import { REPO_ROOT } from './project'
+import { PACKAGE_ROOT } from './project'
 
-export const CLI_BIN = path.join(REPO_ROOT, 'bin', 'migrate-kit.js')
+export const CLI_BIN = path.join(PACKAGE_ROOT, 'bin', 'migrate-kit.js')
 
 export interface CliResult {
   code: number | null

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Client } from 'pg'
-import { withDatabase } from '../../src/db/url'
+import { withDatabase } from '../../packages/prisma-migrate-kit/src/db/url'
 
 /** The server the tests run against: the local PostgreSQL (CI starts it), overridable for other machines. */
 export const TEST_SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'

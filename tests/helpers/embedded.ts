@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { childEnv } from './cli'
-import { REPO_ROOT } from './project'
+import { PACKAGE_ROOT } from './project'
 
 /** What the holder script prints once the embedded server answers. */
 export interface HeldServerInfo {
@@ -49,7 +49,7 @@ startEmbeddedPostgres(projectAt(process.cwd())).then((server) => {
 export async function holdEmbeddedServer(projectRoot: string, timeoutMs = 60_000): Promise<HeldServer> {
   const holder = spawn(process.execPath, ['-e', HOLDER_SCRIPT], {
     cwd: projectRoot,
-    env: childEnv({ MK_DIST: path.join(REPO_ROOT, 'dist') }),
+    env: childEnv({ MK_DIST: path.join(PACKAGE_ROOT, 'dist') }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = new Promise<void>((resolve) => holder.once('exit', () => resolve()))

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
-import { OFFLINE_SCHEMA_ENGINE, runPrisma, type PrismaResult, type PrismaRunOptions } from '../../src/prisma/cli'
-import { projectAt, type Project } from '../../src/project'
+import { OFFLINE_SCHEMA_ENGINE, runPrisma, type PrismaResult, type PrismaRunOptions } from '../../packages/prisma-migrate-kit/src/prisma/cli'
+import { projectAt, type Project } from '../../packages/prisma-migrate-kit/src/project'
 
 /** The name Prisma (and our engine) gives temporary shadow databases. */
 export const SHADOW_PREFIX = 'prisma_migrate_shadow_db_'

@@ -3,6 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..')
+/** The package itself (what `npm pack` ships): its bin/, src/ and, after `npm run build`, dist/. */
+export const PACKAGE_ROOT = path.join(REPO_ROOT, 'packages', 'prisma-migrate-kit')
 
 export interface TempProject {
   root: string

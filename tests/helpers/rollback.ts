@@ -1,5 +1,5 @@
 import { Client } from 'pg'
-import { captureSchema, type SchemaSnapshot } from '../../src/rollback/snapshot'
+import { captureSchema, type SchemaSnapshot } from '../../packages/prisma-migrate-kit/src/rollback/snapshot'
 import type { TestDatabase } from './database'
 import type { TempProject } from './project'
 

@@ -2,14 +2,14 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
-import { REPO_ROOT } from './project'
+import { PACKAGE_ROOT, REPO_ROOT } from './project'
 import { childEnv, collect, type CliResult } from './cli'
 
 /** The drop-in engine as the Prisma CLI starts it (it runs dist/: `npm run build` first). */
-export const ENGINE_BIN = path.join(REPO_ROOT, 'bin', 'schema-engine.js')
+export const ENGINE_BIN = path.join(PACKAGE_ROOT, 'bin', 'schema-engine.js')
 
 export function assertBuilt(): void {
-  if (!existsSync(path.join(REPO_ROOT, 'dist', 'prisma', 'engine', 'main.js'))) {
+  if (!existsSync(path.join(PACKAGE_ROOT, 'dist', 'prisma', 'engine', 'main.js'))) {
     throw new Error('dist/prisma/engine/main.js is missing: run `npm run build` before these tests')
   }
 }
