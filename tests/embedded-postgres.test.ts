@@ -54,7 +54,7 @@ async function runScript(projectRoot: string, body: string): Promise<CliResult> 
   const script = `
     const dist = process.env.MK_DIST
     const { startEmbeddedPostgres: start } = require(dist + '/db/embedded.js')
-    const project = require(dist + '/project.js').projectAt(process.cwd())
+    const project = require(dist + '/project/index.js').projectAt(process.cwd())
     const out = (value) => process.stdout.write(JSON.stringify(value) + '\\n')
     const answers = (port) => new Promise((resolve) => {
       const socket = require('node:net').connect({ host: '127.0.0.1', port })
@@ -271,6 +271,7 @@ describe('the embedded PostgreSQL (no DATABASE_URL), through the migrate-kit bin
     expect(statSync(outer).mode & 0o777).toBe(0o700)
     const root = path.join(outer, 'app')
     mkdirSync(path.join(root, 'prisma'), { recursive: true })
+    writeFileSync(path.join(root, 'prisma', 'schema.prisma'), 'datasource db {\n  provider = "postgresql"\n}\n')
     const passwordFilesBefore = readdirSync(os.tmpdir()).filter((entry) => entry.startsWith('pg-password-'))
 
     const result = await runCli(['status', '--json'], { cwd: root })

@@ -31,7 +31,7 @@ export interface HeldServer extends HeldServerInfo {
 const HOLDER_SCRIPT = `
 const dist = process.env.MK_DIST
 const { startEmbeddedPostgres } = require(dist + '/db/embedded.js')
-const { projectAt } = require(dist + '/project.js')
+const { projectAt } = require(dist + '/project/index.js')
 startEmbeddedPostgres(projectAt(process.cwd())).then((server) => {
   const { url, port, dataDir, how, startupMs, startedHere } = server
   process.stdout.write(JSON.stringify({ url, port, dataDir, how, startupMs, startedHere }) + '\\n')

@@ -52,7 +52,9 @@ export function createTempProject(options: TempProjectOptions = {}): TempProject
       if (existsSync(source)) cpSync(source, path.join(root, folder), { recursive: true })
     }
   } else {
+    // A project always has a schema (the config names it, and it is refused when missing): the datasource alone.
     mkdirSync(path.join(root, 'prisma'), { recursive: true })
+    writeFileSync(path.join(root, 'prisma', 'schema.prisma'), 'datasource db {\n  provider = "postgresql"\n}\n')
   }
   return {
     root,

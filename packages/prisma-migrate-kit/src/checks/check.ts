@@ -3,7 +3,7 @@ import { loadBackfills, type LoadedBackfill } from '../backfill/loader'
 import { withConnection } from '../db/connect'
 import { readDeployState } from '../deploy/state'
 import { lintProject, resolveTargets, type Finding, type LintReport } from '../lint'
-import type { Project } from '../project'
+import { relativePath, type Project } from '../project'
 import { checkRollbackPairs } from '../rollback/check'
 import { loadCheckFiles } from './check-files'
 import { detectDrift, type DriftResult } from './drift'
@@ -68,9 +68,9 @@ export async function runChecks(project: Project, databaseUrl: string): Promise<
     section('migrations', 'Applied migrations', historyFindings(project, state.history), `${applied.length} applied, none edited since or failed`),
     section(
       'integrity',
-      'Integrity checks (prisma/checks)',
+      `Integrity checks (${relativePath(project, project.checksDir)})`,
       integrityFindings(integrity),
-      integrity.length === 0 ? 'none in prisma/checks' : integrity.map((result) => `${result.name} ${result.status}`).join(', '),
+      integrity.length === 0 ? `none in ${relativePath(project, project.checksDir)}` : integrity.map((result) => `${result.name} ${result.status}`).join(', '),
     ),
     section(
       'backfills',

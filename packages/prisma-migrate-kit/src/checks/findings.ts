@@ -6,7 +6,7 @@ import { plural } from '../deploy/plan-text'
 import { describeReasons, describeWait } from '../deploy/readiness'
 import type { Gate } from '../deploy/state'
 import type { Finding } from '../lint'
-import type { Project } from '../project'
+import { relativePath, type Project } from '../project'
 import type { DriftResult } from './drift'
 import { formatRow, type CheckResult } from './integrity'
 
@@ -26,11 +26,11 @@ export const CHECK_RULES = {
   backfillInvalid: 'backfill-invalid',
 } as const
 
-const relative = (project: Project, file: string) => path.relative(project.root, file).split(path.sep).join('/')
+const relative = relativePath
 
 export function driftFindings(project: Project, drift: DriftResult, applied: HistoryEntry[]): Finding[] {
   const last = applied.at(-1)
-  const file = last ? relative(project, last.migration.sqlFile) : 'prisma/migrations'
+  const file = relative(project, last ? last.migration.sqlFile : project.migrationsDir)
   if (drift.status === 'none') return []
   if (drift.status === 'error') {
     return [
@@ -93,9 +93,9 @@ export function historyFindings(project: Project, history: History): Finding[] {
     findings.push({
       level: 'warning',
       rule: CHECK_RULES.notOnDisk,
-      file: `prisma/migrations/${name}`,
+      file: relative(project, path.join(project.migrationsDir, name)),
       line: 1,
-      message: `${name} is applied to this database but its folder is not in prisma/migrations: this checkout is older than the database, or the folder was renamed`,
+      message: `${name} is applied to this database but its folder is not in ${relative(project, project.migrationsDir)}: this checkout is older than the database, or the folder was renamed`,
       help: 'Deploy from the branch that has it, or restore the folder under its applied name.',
     })
   }

@@ -1,5 +1,7 @@
 import { openDatabase, type DatabaseHandle } from '../db/database'
-import { projectAt, type Project } from '../project'
+import { StepFailedError } from '../errors'
+import type { Project } from '../project'
+import { loadProject, type LoadProjectOptions } from '../project/load'
 import type { CliIO } from './io'
 
 /**
@@ -11,13 +13,34 @@ export class CliContext {
   private readonly cleanups: Array<() => Promise<void>> = []
   private interruptHandler?: (signal: NodeJS.Signals) => void
 
+  private loadedProject?: Project
+
+  /** A Project (tests, scripts), or the folder to find it from when the command starts (the CLI). */
   constructor(
-    readonly project: Project,
+    where: Project | { cwd: string },
     readonly io: CliIO,
-  ) {}
+  ) {
+    if ('root' in where) this.loadedProject = where
+    else this.cwd = where.cwd
+  }
+
+  /** Where the command runs; undefined when the context was given its project. */
+  readonly cwd?: string
 
   static forDirectory(cwd: string, io: CliIO): CliContext {
-    return new CliContext(projectAt(cwd), io)
+    return new CliContext({ cwd }, io)
+  }
+
+  /** The project, read from its Prisma config before the command's action runs (see buildProgram). */
+  get project(): Project {
+    if (!this.loadedProject) throw new StepFailedError('internal: the project was used before it was loaded')
+    return this.loadedProject
+  }
+
+  /** Reads the project (once) from `cwd` with --config / --schema; a context given its project keeps it. */
+  async useProject(options: Omit<LoadProjectOptions, 'cwd'>): Promise<Project> {
+    if (!this.loadedProject && this.cwd !== undefined) this.loadedProject = await loadProject({ ...options, cwd: this.cwd })
+    return this.project
   }
 
   database(): Promise<DatabaseHandle> {

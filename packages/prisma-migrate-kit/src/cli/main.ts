@@ -42,6 +42,12 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
     })
   program.exitOverride()
   registerCommands(program, context, setExitCode)
+  addProjectOptions(program)
+  program.hook('preAction', async (_program, actionCommand) => {
+    // `prisma` passes its arguments on untouched and reads the project itself (see commands/prisma.ts).
+    if (actionCommand.name() === 'prisma') return
+    await context.useProject({ ...projectFlags(program), ...projectFlags(actionCommand), allowMissingMigrations: actionCommand.name() === 'new' })
+  })
   // Subcommands inherit exitOverride and output only if set on each; apply to every command recursively.
   const applyAll = (command: Command) => {
     command.exitOverride()
@@ -53,6 +59,27 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
   }
   program.commands.forEach(applyAll)
   return program
+}
+
+/** Prisma CLI's two flags that choose the project's files, on the program and on every command, as in Prisma. */
+const PROJECT_OPTIONS: Array<[flags: string, description: string]> = [
+  ['--config <file>', 'the Prisma config file to read (default: prisma.config.ts found from the current folder up)'],
+  ['--schema <path>', "the Prisma schema file or folder (default: the config's `schema`)"],
+]
+
+function addProjectOptions(program: Command): void {
+  const add = (command: Command) => {
+    if (command.name() === 'prisma') return
+    if (command.commands.length > 0) command.commands.forEach(add)
+    else for (const [flags, description] of PROJECT_OPTIONS) command.option(flags, description)
+  }
+  for (const [flags, description] of PROJECT_OPTIONS) program.option(flags, description)
+  program.commands.forEach(add)
+}
+
+function projectFlags(command: Command): { config?: string; schema?: string } {
+  const { config, schema } = command.opts<{ config?: string; schema?: string }>()
+  return { ...(config !== undefined ? { config } : {}), ...(schema !== undefined ? { schema } : {}) }
 }
 
 /** Runs the CLI and returns its exit code; never throws. */

@@ -19,35 +19,39 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * DATABASE_URL from the environment or .env; with none, the embedded PostgreSQL under .migrate-kit/. Either way the
- * connection is tried once, so a wrong URL fails here with a message naming host, port and database.
+ * The URL the project's Prisma config resolved for its datasource (whatever variable it reads); without a config
+ * datasource, DATABASE_URL from the environment or .env; with none, the embedded PostgreSQL under .migrate-kit/.
+ * Either way the connection is tried once, so a wrong URL fails here with a message naming host, port and database.
  */
 export async function openDatabase(project: Project, options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
   loadEnvFile(project)
-  const configured = process.env.DATABASE_URL?.trim()
+  const variable = project.datasource?.unsetVariable ?? 'DATABASE_URL'
+  const configured = (project.datasource?.url ?? process.env[variable])?.trim()
   if (configured) {
     const target = parseDatabaseUrl(configured)
     await withConnection(configured, async () => undefined)
     return { url: configured, target, origin: 'environment', close: async () => undefined }
   }
   if (configured === '') {
-    throw new UsageError('DATABASE_URL is set but empty', {
+    throw new UsageError(`${variable} is set but empty`, {
       hint: 'Set it to postgresql://user:password@host:port/database, or unset it to use the embedded PostgreSQL.',
     })
   }
   const server = await startEmbeddedPostgres(project)
   const target = parseDatabaseUrl(server.url)
   options.announce?.(
-    `No DATABASE_URL set: using the embedded PostgreSQL (${describeTarget(target)}, data in ${server.dataDir}).`,
+    `No ${variable} set: using the embedded PostgreSQL (${describeTarget(target)}, data in ${server.dataDir}).`,
   )
-  // Child processes (the Prisma CLI, backfill runners) find the same server through the environment.
-  process.env.DATABASE_URL = server.url
+  // Child processes (the Prisma CLI through the project's config, backfill runners) find the same server through
+  // the environment: the variable the config reads, and DATABASE_URL.
+  const variables = [...new Set([variable, 'DATABASE_URL'])]
+  for (const name of variables) process.env[name] = server.url
   return {
     url: server.url,
     target,
     origin: 'embedded',
     close: async () => {
-      if (process.env.DATABASE_URL === server.url) delete process.env.DATABASE_URL
+      for (const name of variables) if (process.env[name] === server.url) delete process.env[name]
       await server.stop()
     },
   }

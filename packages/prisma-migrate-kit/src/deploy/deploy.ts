@@ -7,7 +7,7 @@ import { loadCheckFiles } from '../checks/check-files'
 import { runIntegrityChecks, type CheckResult } from '../checks/integrity'
 import { withConnection } from '../db/connect'
 import { listMigrations } from '../prisma/migrations'
-import type { Project } from '../project'
+import { relativePath, type Project } from '../project'
 import { withDeployLock } from './lock'
 import {
   backfillCommand,
@@ -230,7 +230,7 @@ async function checks(run: Execution, step: ChecksStep): Promise<StepOutcome> {
   const results = await runIntegrityChecks(run.client, await loadCheckFiles(run.project))
   const failing = results.filter((result) => result.status !== 'ok')
   if (failing.length === 0) {
-    return { result: { status: 'done', detail: results.length === 0 ? 'no integrity checks in prisma/checks' : `${plural(results.length, 'integrity check')} pass`, checks: results } }
+    return { result: { status: 'done', detail: results.length === 0 ? `no integrity checks in ${relativePath(run.project, run.project.checksDir)}` : `${plural(results.length, 'integrity check')} pass`, checks: results } }
   }
   const what = failing
     .map((result) => (result.status === 'error' ? `${result.name} could not run (${result.file}:${result.error?.line})` : `${result.name}: ${plural(result.violations, 'violation')}`))

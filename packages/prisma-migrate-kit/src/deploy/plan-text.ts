@@ -76,7 +76,7 @@ function stepLines(step: DeployStep, index: number, plan: DeployPlan): string[] 
     }
     case 'checks':
       return [
-        head(index, 'checks', step.files.length === 0 ? 'no integrity checks (prisma/checks/*.sql)' : `run ${plural(step.files.length, 'integrity check')}: ${step.files.join(', ')}`),
+        head(index, 'checks', step.files.length === 0 ? 'no integrity checks (no .sql file in the checks folder)' : `run ${plural(step.files.length, 'integrity check')}: ${step.files.join(', ')}`),
         `${INDENT}$ ${step.command}`,
       ]
   }

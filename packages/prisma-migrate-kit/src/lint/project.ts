@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { InputError } from '../errors'
 import { findMigration, listMigrations, type MigrationOnDisk } from '../prisma/migrations'
-import type { Project } from '../project'
+import { relativePath, type Project } from '../project'
 import type { Phase } from './effects'
 import { analyzeMigrations, type Finding, type MigrationAnalysis, type MigrationSource } from './engine'
 import type { LintSettings } from './rule'
@@ -58,9 +58,7 @@ export function resolveTargets(project: Project, references: string[]): LintTarg
   return targets
 }
 
-function relativeFile(project: Project, file: string): string {
-  return path.relative(project.root, file).split(path.sep).join('/')
-}
+const relativeFile = relativePath
 
 /** Lints the targets, each in the context of the migrations before it. No database is involved. */
 export async function lintProject(

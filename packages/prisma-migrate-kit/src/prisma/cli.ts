@@ -45,7 +45,7 @@ export type SchemaEngineChoice =
   | { kind: 'configured'; path: string }
 
 /** node_modules/prisma of the project, or the one this package depends on. */
-export function prismaPackageDir(project: Project): string {
+export function prismaPackageDir(project: Pick<Project, 'root'>): string {
   for (const from of [project.root, __dirname]) {
     try {
       return path.dirname(require.resolve('prisma/package.json', { paths: [from] }))
@@ -156,9 +156,31 @@ async function prismaEnv(project: Project, options: PrismaRunOptions): Promise<{
   return { env, engine }
 }
 
-/** Runs `prisma <args>` in the project folder and returns its exit code and output; never throws for a non-zero exit. */
+/** Commands (first one or two words) that take Prisma's `--config` and `--schema` flags. */
+const TAKES_CONFIG = new Set(['migrate', 'db', 'generate', 'validate', 'format'])
+const TAKES_SCHEMA = new Set(['migrate dev', 'migrate deploy', 'migrate status', 'migrate resolve', 'migrate reset', 'db push', 'db pull', 'generate', 'validate', 'format'])
+
+/**
+ * The project's choice of files made explicit for Prisma: its config file (found from a subfolder, or given with
+ * --config) and a --schema override, unless the arguments already say.
+ */
+export function withProjectFlags(project: Project, args: string[]): string[] {
+  const command = args[0] ?? ''
+  const pair = `${command} ${args[1] ?? ''}`
+  const has = (flag: string) => args.some((arg) => arg === flag || arg.startsWith(`${flag}=`))
+  const extra: string[] = []
+  if (project.configFile && TAKES_CONFIG.has(command) && !has('--config')) extra.push('--config', project.configFile)
+  if (project.schemaFromFlag && (TAKES_SCHEMA.has(command) || TAKES_SCHEMA.has(pair)) && !has('--schema')) extra.push('--schema', project.schemaPath)
+  return [...args, ...extra]
+}
+
+/**
+ * Runs `prisma <args>` in the project folder, with the project's config and schema flags, and returns its exit code
+ * and output; never throws for a non-zero exit.
+ */
 export async function runPrisma(project: Project, args: string[], options: PrismaRunOptions = {}): Promise<PrismaResult> {
   const entry = prismaCliEntry(project)
+  args = withProjectFlags(project, args)
   const { env, engine } = await prismaEnv(project, options)
   const inherit = options.stdio === 'inherit'
   const child = spawn(process.execPath, [entry, ...args], {

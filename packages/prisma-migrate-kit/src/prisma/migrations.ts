@@ -68,7 +68,7 @@ export function findMigration(migrations: MigrationOnDisk[], reference: string):
   throw new InputError(
     bySuffix.length > 1
       ? `migration name "${reference}" is ambiguous: ${bySuffix.map((migration) => migration.name).join(', ')}`
-      : `no migration named "${reference}" in prisma/migrations (known: ${known})`,
+      : `no migration named "${reference}" (known: ${known})`,
     undefined,
     undefined,
     { hint: 'Run `migrate-kit status` to list migrations.' },

@@ -64,7 +64,7 @@ export async function checkRollbackPairs(project: Project): Promise<RollbackFind
       rule: ROLLBACK_RULES.orphaned,
       file: relativePath(project, existsSync(file) ? file : path.join(project.rollbacksDir, folder)),
       line: 1,
-      message: `rollbacks/${folder} belongs to no migration: prisma/migrations/${folder} does not exist (renamed or deleted?)`,
+      message: `${relativePath(project, path.join(project.rollbacksDir, folder))} belongs to no migration: ${relativePath(project, path.join(project.migrationsDir, folder))} does not exist (renamed or deleted?)`,
       help: 'Rename the folder to its migration\'s folder name, or delete it if that migration is gone for good.',
     })
   }

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Project } from '../project'
 
@@ -8,23 +8,18 @@ import type { Project } from '../project'
  */
 export const DEPLOY_URL_VARIABLE = 'MIGRATE_KIT_DEPLOY_DATABASE_URL'
 
-const CONFIG_NAMES = ['prisma.config.ts', 'prisma.config.mts', 'prisma.config.cts', 'prisma.config.js', 'prisma.config.mjs', 'prisma.config.cjs']
-
-export function projectPrismaConfig(project: Project): string | undefined {
-  return CONFIG_NAMES.map((name) => path.join(project.root, name)).find((file) => existsSync(file))
-}
-
 /**
  * A Prisma config for `prisma migrate deploy --config <file>` that is the project's own with the migrations folder
  * and the database replaced (Prisma has no "deploy up to X": a folder holding the migrations up to X is how to say
- * it). The project's config is imported, not copied, so its schema and settings stay what the project says; Prisma
- * resolves relative paths from the config file's folder, so the ones the project's config gives are made absolute
- * against the project root. The URL comes from DEPLOY_URL_VARIABLE, set by the caller.
+ * it). The project's config is imported, not copied, so its settings stay what the project says; the schema is the one
+ * the project resolved (its config's, or --schema), and the other relative paths are made absolute against the
+ * config file's folder, as Prisma resolves them. The URL comes from DEPLOY_URL_VARIABLE, set by the caller.
  */
 export function writeDeployConfig(project: Project, migrationsDir: string, into: string): string {
   const file = path.join(into, 'migrate-kit.deploy.config.ts')
-  const projectConfig = projectPrismaConfig(project)
-  const root = JSON.stringify(project.root)
+  const projectConfig = project.configFile
+  const base = JSON.stringify(projectConfig ? path.dirname(projectConfig) : project.root)
+  const schema = JSON.stringify(project.schemaPath)
   const migrations = JSON.stringify(migrationsDir)
   const text = projectConfig
     ? `// Written by migrate-kit: the project's Prisma config, deploying from a temporary migrations folder.
@@ -39,11 +34,11 @@ type Paths = {
   typedSql?: { path?: string }
 }
 const config = base as unknown as Paths & Record<string, unknown>
-const absolute = (value: string | undefined) => (value ? resolve(${root}, value) : undefined)
+const absolute = (value: string | undefined) => (value ? resolve(${base}, value) : undefined)
 
 export default {
   ...config,
-  schema: absolute(config.schema) ?? resolve(${root}, 'prisma', 'schema.prisma'),
+  schema: ${schema},
   migrations: { ...config.migrations, path: ${migrations} },
   datasource: { ...config.datasource, url: process.env.${DEPLOY_URL_VARIABLE} },
   ...(config.views ? { views: { ...config.views, path: absolute(config.views.path) } } : {}),
@@ -52,7 +47,7 @@ export default {
 `
     : `// Written by migrate-kit: the project has no prisma.config.ts; Prisma 7 takes the URL from here.
 export default {
-  schema: ${JSON.stringify(project.schemaFile)},
+  schema: ${schema},
   migrations: { path: ${migrations} },
   datasource: { url: process.env.${DEPLOY_URL_VARIABLE} },
 }

@@ -11,7 +11,4 @@ export function hasRollback(project: Project, migrationName: string): boolean {
   return existsSync(rollbackFile(project, migrationName))
 }
 
-/** A project file as messages and records name it: relative to the project root, with forward slashes. */
-export function relativePath(project: Project, file: string): string {
-  return path.relative(project.root, file).split(path.sep).join('/')
-}
+export { relativePath } from '../project'

@@ -77,10 +77,10 @@ export async function createMigration(project: Project, name: string, options: N
 async function schemaChanged(project: Project, databaseUrl: string): Promise<boolean> {
   const staged = stageMigrations(project, listMigrations(project), 'new')
   try {
-    const outcome = await prismaDiff(project, ['--from-migrations', staged.dir, '--to-schema', project.schemaFile], databaseUrl)
+    const outcome = await prismaDiff(project, ['--from-migrations', staged.dir, '--to-schema', project.schemaPath], databaseUrl)
     if (outcome.kind === 'failed' || outcome.kind === 'silent') {
       const why = outcome.kind === 'failed' ? `exit ${outcome.code}:\n${outcome.output}` : 'no output: its schema engine stopped before answering'
-      throw new StepFailedError(`could not compare prisma/schema.prisma with the migrations (prisma migrate diff, ${why})`, {
+      throw new StepFailedError(`could not compare the schema ${relativePath(project, project.schemaPath)} with the migrations (prisma migrate diff, ${why})`, {
         hint: 'Check the schema (npx migrate-kit prisma validate) and that every migration applies to an empty database.',
       })
     }

@@ -143,7 +143,7 @@ async function stepFor(
         'than what ran',
       hint:
         `Restore the file as it was applied (git log -p -- ${migrationFile}), or, if you checked that ` +
-        `rollbacks/${migration.name}/rollback.sql reverts what really ran, add --accept-edited-migration.`,
+        `${relativePath(project, rollbackFile(project, migration.name))} reverts what really ran, add --accept-edited-migration.`,
     })
   }
   const file = rollbackFile(project, migration.name)

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { ExitCode } from '../../errors'
 import { reportLines } from '../../lint'
 import { createMigration } from '../../rollback/new-migration'
+import { relativePath, rollbackFile as rollbackFileOf } from '../../rollback/files'
 import { action, examples, type CommandHost } from '../command'
 import { printWarnings } from './rollbacks'
 
@@ -9,7 +10,7 @@ export function registerNew(program: Command, host: CommandHost): void {
   program
     .command('new')
     .description(
-      'Create a migration from prisma/schema.prisma with Prisma (`prisma migrate dev --create-only`), write its ' +
+      'Create a migration from the schema with Prisma (`prisma migrate dev --create-only`), write its ' +
         'rollbacks/<migration>/rollback.sql from Prisma\'s diff of the schema after → before, and lint it.',
     )
     .argument('<name>', 'what the migration does: letters, digits, _ and - (Prisma prefixes the timestamp)')
@@ -36,12 +37,12 @@ export function registerNew(program: Command, host: CommandHost): void {
         })
         if (!result.created) {
           context.io.out(
-            'No schema change: prisma/schema.prisma matches the migrations, so no migration and no rollback were written. ' +
+            `No schema change: ${relativePath(context.project, context.project.schemaPath)} matches the migrations, so no migration and no rollback were written. ` +
               'Edit the schema first, then run this again.',
           )
           return ExitCode.ok
         }
-        const rollbackFile = `rollbacks/${result.migration}/rollback.sql`
+        const rollbackFile = relativePath(context.project, rollbackFileOf(context.project, result.migration))
         context.io.out(`Prisma wrote ${result.migrationFile}`)
         context.io.out(`Wrote ${rollbackFile}${result.rollback.empty ? ' (Prisma found nothing to revert: see its header)' : ''}`)
         printWarnings(context.io, rollbackFile, result.rollback.warnings, result.rollback.review)

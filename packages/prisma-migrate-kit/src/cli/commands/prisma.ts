@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
-import { loadEnvFile } from '../../project'
+import { loadEnvFile, projectAt, type Project } from '../../project'
+import { ProjectConfigError } from '../../project/errors'
+import type { CliContext } from '../context'
 import { runPrisma } from '../../prisma/cli'
 import { action, examples, type CommandHost } from '../command'
 
@@ -26,6 +28,26 @@ Runs the project's Prisma CLI (node_modules/prisma) with everything after "prism
   - Prisma's update check and telemetry turned off (CHECKPOINT_DISABLE=1).
 The exit code is Prisma's. Prisma's own help: migrate-kit prisma -- --help, or migrate-kit prisma migrate dev --help.`
 
+/** The value of `--flag value` or `--flag=value` among Prisma's arguments. */
+function flagValue(args: string[], flag: string): string | undefined {
+  const index = args.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`))
+  if (index < 0) return undefined
+  return args[index] === flag ? args[index + 1] : args[index]!.slice(flag.length + 1)
+}
+
+/**
+ * The project, read from the same --config / --schema Prisma is given. A command that touches no database (`init`,
+ * `--version`, help) still runs where no project can be read yet, in the current folder, as Prisma itself would.
+ */
+async function projectForPrisma(context: CliContext, args: string[]): Promise<Project> {
+  try {
+    return await context.useProject({ config: flagValue(args, '--config'), schema: flagValue(args, '--schema'), allowMissingMigrations: true })
+  } catch (error) {
+    if (error instanceof ProjectConfigError && !needsDatabase(args) && context.cwd !== undefined) return projectAt(context.cwd)
+    throw error
+  }
+}
+
 export function registerPrisma(program: Command, host: CommandHost): void {
   // Options after the subcommand must reach Prisma (`prisma -v`, `migrate dev --help`), not migrate-kit's program,
   // which commander only allows when the program parses its own options positionally (before the subcommand).
@@ -49,14 +71,15 @@ export function registerPrisma(program: Command, host: CommandHost): void {
     .action(
       action(host, async (args: string[]) => {
         const { context } = host
+        const project = await projectForPrisma(context, args)
         let databaseUrl: string | undefined
         if (needsDatabase(args)) {
           databaseUrl = (await context.database()).url
         } else {
-          loadEnvFile(context.project)
+          loadEnvFile(project)
           if (!process.env.DATABASE_URL) databaseUrl = PLACEHOLDER_DATABASE_URL
         }
-        const result = await runPrisma(context.project, args, { databaseUrl, stdio: 'inherit' })
+        const result = await runPrisma(project, args, { databaseUrl, stdio: 'inherit' })
         return result.code
       }),
     )

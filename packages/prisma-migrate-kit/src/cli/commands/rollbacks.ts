@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { ExitCode, errorMessage } from '../../errors'
 import { listMigrations, findMigration } from '../../prisma/migrations'
 import type { DataLossWarning } from '../../rollback/data-loss'
-import { hasRollback } from '../../rollback/files'
+import { hasRollback, relativePath, rollbackFile } from '../../rollback/files'
 import { assertWritable, generateRollback, writeRollback } from '../../rollback/generate'
 import type { ReviewNote } from '../../rollback/header'
 import { action, examples, type CommandHost } from '../command'
@@ -61,7 +61,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
           try {
             const generated = await generateRollback(project, migration.name, { databaseUrl: database.url })
             writeRollback(project, generated, { force: options.force })
-            const file = `rollbacks/${migration.name}/rollback.sql`
+            const file = relativePath(project, rollbackFile(project, migration.name))
             results[index] = { name: migration.name, status: 'written', file, warnings: generated.warnings.length }
             if (!options.json) {
               io.out(`Wrote ${file}${generated.empty ? ' (Prisma found nothing to revert: see its header)' : ''}`)

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { withConnection } from '../../db/connect'
+import { relativePath } from '../../project'
 import { migrationStatuses, type MigrationStatus } from '../../status/status'
 import { loadBackfills } from '../../backfill/loader'
 import { readBackfillStatuses } from '../../backfill/status'
@@ -45,7 +46,7 @@ export function registerStatus(program: Command, host: CommandHost): void {
           })
           return
         }
-        printMigrations(context.io.out, migrations)
+        printMigrations(context.io.out, migrations, relativePath(context.project, context.project.migrationsDir))
         context.io.out('')
         printStatusTable(context.io.out, backfills)
         for (const entry of broken) context.io.out(`warning: ${entry.error}`)
@@ -53,9 +54,9 @@ export function registerStatus(program: Command, host: CommandHost): void {
     )
 }
 
-function printMigrations(out: (line: string) => void, migrations: MigrationStatus[]): void {
+function printMigrations(out: (line: string) => void, migrations: MigrationStatus[], migrationsFolder: string): void {
   if (migrations.length === 0) {
-    out('No migrations in prisma/migrations yet. Create one with `npx prisma migrate dev --name <name>`.')
+    out(`No migrations in ${migrationsFolder} yet. Create one with \`npx migrate-kit new <name>\`.`)
     return
   }
   const rows = migrations.map((migration) => [
@@ -63,7 +64,7 @@ function printMigrations(out: (line: string) => void, migrations: MigrationStatu
     migration.state.replace('_', ' '),
     migration.rollback,
     [
-      migration.onDisk ? '' : 'folder missing from prisma/migrations',
+      migration.onDisk ? '' : `folder missing from ${migrationsFolder}`,
       migration.checksumMatches === false ? 'migration.sql edited since it was applied' : '',
     ]
       .filter(Boolean)
