@@ -27,6 +27,13 @@ const CUSTOMER = `model Customer {
 `
 
 
+const ORDER_MODEL = `model Order {
+  id         Int @id @default(autoincrement())
+  customerId Int
+  total      Int
+}
+`
+
 const INIT_SQL = `-- CreateTable
 CREATE TABLE "Customer" (
     "id" SERIAL NOT NULL,
@@ -184,4 +191,181 @@ describe('a configuration that cannot be read is refused with exit 2, naming the
       project.remove()
     }
   }, 120_000)
+})
+
+describe('every command on a project that starts with no migrations, a multi-file schema and its folders moved', () => {
+  // prisma.config.ts in .config/ (one of the places Prisma looks), the schema a folder, migrations under db/, and
+  // our folders moved in package.json's "migrateKit". Every command runs from src/.
+  let project: AdopterProject
+  let db: TestDatabase
+  const run = (args: string[]) => project.bin('migrate-kit', args, { cwd: project.path('src'), env: { DATABASE_URL: db.url } })
+  const migrations = () => migrationFolders(project, 'db/migrations')
+
+  beforeAll(async () => {
+    project = await createAdopterProject({
+      files: {
+        '.config/prisma.ts': DB_CONFIG.replace("'db/schema'", "'../db/schema'").replace("'db/migrations'", "'../db/migrations'"),
+        'db/schema/datasource.prisma': DATASOURCE,
+        'db/schema/customer.prisma': CUSTOMER,
+        'src/index.ts': 'export {}\n',
+      },
+    })
+    const manifest = JSON.parse(project.read('package.json')) as Record<string, unknown>
+    project.write('package.json', JSON.stringify({ ...manifest, migrateKit: { rollbacks: 'db/rollbacks', backfills: 'db/backfills' } }, null, 2))
+    db = await createTestDatabase('adopter_every_command')
+  }, 300_000)
+
+  afterAll(async () => {
+    project?.remove()
+    await db?.drop()
+  })
+
+  test('new writes the first migration into db/migrations and its pair into db/rollbacks; with no change, nothing', async () => {
+    const first = await run(['new', 'init'])
+    expect(first.stderr).not.toMatch(/error/)
+    expect(first.code).toBe(0)
+    expect(migrations()).toHaveLength(1)
+    const [init] = migrations()
+    expect(first.stdout).toContain(`Prisma wrote db/migrations/${init}/migration.sql`)
+    expect(first.stdout).toContain(`Wrote db/rollbacks/${init}/rollback.sql`)
+    expect(project.read(`db/migrations/${init}/migration.sql`)).toMatch(/CREATE TABLE "Customer"/)
+    expect(project.read(`db/rollbacks/${init}/rollback.sql`)).toMatch(/DROP TABLE "public"\."Customer"/)
+
+    const again = await run(['new', 'nothing_changed'])
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/^No schema change: db\/schema matches the migrations/)
+    expect(migrations()).toEqual([init])
+    expect(readdirSync(project.path('db', 'rollbacks'))).toEqual([init])
+    expect(existsSync(project.path('rollbacks'))).toBe(false)
+  })
+
+  test('a model added in a second schema file: new, lint, plan and deploy all see it', async () => {
+    project.write('db/schema/order.prisma', ORDER_MODEL)
+    const created = await run(['new', 'add_order'])
+    expect(created.code).toBe(0)
+    const added = migrations()[1]!
+    expect(added).toMatch(/_add_order$/)
+    expect(project.read(`db/migrations/${added}/migration.sql`)).toMatch(/CREATE TABLE "Order"/)
+
+    const lint = await run(['lint', '--json', `../db/migrations/${added}`])
+    expect(lint.code).toBe(0)
+    expect((JSON.parse(lint.stdout) as { phases: Array<{ migration: string }> }).phases).toEqual([expect.objectContaining({ migration: added })])
+
+    // `new` had Prisma apply init to the development database first (migrate dev does): add_order is what is left.
+    const plan = await run(['plan'])
+    expect(plan.code).toBe(0)
+    expect(plan.stdout).toMatch(new RegExp(`Plan: 1 migration to apply[^]*${added}`))
+
+    const deploy = await run(['deploy'])
+    expect(deploy.code).toBe(0)
+    const applied = await db.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name')
+    expect(applied.map((row) => row.migration_name)).toEqual(migrations())
+  })
+
+  test('a backfill in db/backfills runs against the project', async () => {
+    await db.query(`INSERT INTO "Order" ("customerId", "total") SELECT n, n FROM generate_series(1, 250) AS n`)
+    project.write(
+      'db/backfills/order_totals_in_cents.ts',
+      `import { defineBackfill, sql } from 'prisma-migrate-kit'
+
+export default defineBackfill({
+  name: 'order_totals_in_cents',
+  table: 'Order',
+  key: 'id',
+  update: sql\`"total" = "total" * 100\`,
+})
+`,
+    )
+    const list = await run(['backfill', 'list', '--json'])
+    expect(list.code).toBe(0)
+    expect((JSON.parse(list.stdout) as { backfills: Array<{ name: string }> }).backfills.map((entry) => entry.name)).toEqual(['order_totals_in_cents'])
+    const backfill = await run(['backfill', 'run', 'order_totals_in_cents', '--batch-size', '100'])
+    expect(backfill.code).toBe(0)
+    expect(await db.query(`SELECT count(*)::int AS n FROM "Order" WHERE "total" = "customerId" * 100`)).toEqual([{ n: 250 }])
+  })
+
+  test('verify-rollbacks proves both pairs; rollback reverts the newest and check then sees the history as it is', async () => {
+    const verify = await run(['verify-rollbacks'])
+    expect(verify.code).toBe(0)
+    for (const name of migrations()) expect(verify.stdout).toMatch(new RegExp(`ok\\s+${name}`))
+
+    const added = migrations()[1]!
+    const rollback = await run(['rollback', added])
+    expect(rollback.code).toBe(0)
+    expect(rollback.stdout).toContain(`db/rollbacks/${added}/rollback.sql`)
+    expect(await db.query(`SELECT to_regclass('"Order"') IS NULL AS gone`)).toEqual([{ gone: true }])
+    const status = await run(['status', '--json'])
+    expect((JSON.parse(status.stdout) as StatusJson).migrations.map(({ name, state, rollback: pair }) => ({ name, state, pair }))).toEqual([
+      { name: migrations()[0], state: 'applied', pair: 'present' },
+      { name: added, state: 'rolled_back', pair: 'present' },
+    ])
+  })
+})
+
+describe('--config and --schema, as in Prisma CLI', () => {
+  let project: AdopterProject
+  let db: TestDatabase
+
+  beforeAll(async () => {
+    project = await createAdopterProject({
+      files: {
+        'prisma.config.ts': DEFAULT_PRISMA_CONFIG,
+        'prisma/schema.prisma': DEFAULT_SCHEMA,
+        // Another project's config in a subfolder, with its own history: only --config reaches it.
+        'reporting/prisma.config.ts': DB_CONFIG,
+        'reporting/db/schema/datasource.prisma': DATASOURCE,
+        'reporting/db/schema/customer.prisma': CUSTOMER,
+        [`reporting/db/migrations/${INIT}/migration.sql`]: INIT_SQL,
+        'reporting/db/migrations/migration_lock.toml': 'provider = "postgresql"\n',
+        // A schema the config does not name: only --schema reaches it.
+        'next/schema.prisma': `${DEFAULT_SCHEMA}\n${ORDER_MODEL}`,
+      },
+    })
+    db = await createTestDatabase('adopter_flags')
+  }, 300_000)
+
+  afterAll(async () => {
+    project?.remove()
+    await db?.drop()
+  })
+
+  test('--config reads another config, before or after the command, and deploy applies its migrations', async () => {
+    const env = { DATABASE_URL: db.url }
+    const own = await project.bin('migrate-kit', ['status', '--json'], { env })
+    expect((JSON.parse(own.stdout) as StatusJson).migrations).toEqual([])
+    for (const args of [['status', '--json', '--config', 'reporting/prisma.config.ts'], ['--config', 'reporting/prisma.config.ts', 'status', '--json']]) {
+      const other = await project.bin('migrate-kit', args, { env })
+      expect((JSON.parse(other.stdout) as StatusJson).migrations.map((migration) => migration.name)).toEqual([INIT])
+    }
+    const deploy = await project.bin('migrate-kit', ['deploy', '--config', 'reporting/prisma.config.ts'], { env })
+    expect(deploy.code).toBe(0)
+    expect(await db.query(`SELECT to_regclass('"Customer"') IS NOT NULL AS made`)).toEqual([{ made: true }])
+  })
+
+  test('--schema makes new diff that schema, and Prisma is given the same one', async () => {
+    // A development database of its own: the one above holds the other project's history.
+    const dev = await createTestDatabase('adopter_flags_dev')
+    const env = { DATABASE_URL: dev.url }
+    try {
+      const init = await project.bin('migrate-kit', ['new', 'init'], { env })
+      expect(init.code).toBe(0)
+      expect(migrationFolders(project, 'prisma/migrations')).toHaveLength(1)
+
+      const created = await project.bin('migrate-kit', ['new', 'add_order', '--schema', 'next/schema.prisma'], { env })
+      expect(created.code).toBe(0)
+      const folders = migrationFolders(project, 'prisma/migrations')
+      expect(folders).toHaveLength(2)
+      expect(folders[1]).toMatch(/_add_order$/)
+      const sql = project.read(`prisma/migrations/${folders[1]}/migration.sql`)
+      expect(sql).toMatch(/CREATE TABLE "Order"/)
+      expect(sql).not.toMatch(/CREATE TABLE "Customer"/)
+
+      const none = await project.bin('migrate-kit', ['new', 'nothing', '--schema', 'next/schema.prisma'], { env })
+      expect(none.code).toBe(0)
+      expect(none.stdout).toMatch(/^No schema change: next\/schema\.prisma matches/)
+      expect(migrationFolders(project, 'prisma/migrations')).toEqual(folders)
+    } finally {
+      await dev.drop()
+    }
+  })
 })

@@ -37,6 +37,11 @@ export class CliContext {
     return this.loadedProject
   }
 
+  /** Where paths given on the command line are relative to: the folder the command runs in. */
+  get workingDirectory(): string {
+    return this.cwd ?? this.project.root
+  }
+
   /** Reads the project (once) from `cwd` with --config / --schema; a context given its project keeps it. */
   async useProject(options: Omit<LoadProjectOptions, 'cwd'>): Promise<Project> {
     if (!this.loadedProject && this.cwd !== undefined) this.loadedProject = await loadProject({ ...options, cwd: this.cwd })

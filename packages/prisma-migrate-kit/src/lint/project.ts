@@ -31,10 +31,10 @@ function looksLikePath(reference: string): boolean {
 
 /**
  * Resolves `lint` arguments: a migration's folder name or its name without the timestamp, or a path to a .sql file
- * or a migration folder. A path inside prisma/migrations is that migration (so the history before it is the
- * context). Refused before anything runs: unknown names, missing files (InputError, exit 2).
+ * or a migration folder (relative to `from`, the folder the command runs in). A path inside the migrations folder is
+ * that migration (so the history before it is the context). Refused before anything runs: unknown names, missing files (InputError, exit 2).
  */
-export function resolveTargets(project: Project, references: string[]): LintTargets {
+export function resolveTargets(project: Project, references: string[], from: string = project.root): LintTargets {
   const history = listMigrations(project)
   if (references.length === 0) return { history, migrations: new Set(history.map((m) => m.name)), files: [] }
   const targets: LintTargets = { history, migrations: new Set(), files: [] }
@@ -43,7 +43,7 @@ export function resolveTargets(project: Project, references: string[]): LintTarg
       targets.migrations.add(findMigration(history, reference).name)
       continue
     }
-    let file = path.resolve(project.root, reference)
+    let file = path.resolve(from, reference)
     if (!existsSync(file)) {
       throw new InputError(`no such file: ${reference}`, reference, undefined, {
         hint: 'Give a path to a .sql file, or a migration name (`migrate-kit status` lists them).',

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { ExitCode } from '../../errors'
+import { relativePath, type Project } from '../../project'
 import { UnknownBackfillError } from '../../backfill/errors'
 import { isProcessBackfill } from '../../backfill/definition'
 import { formatCount } from '../../backfill/progress'
@@ -35,7 +36,7 @@ export function registerBackfillList(backfill: Command, host: CommandHost): void
         }))
         if (options.json) printJson(context.io, { backfills: entries, problems })
         else if (entries.length === 0 && problems === 0) {
-          context.io.out('No backfills yet: add backfills/<name>.ts exporting defineBackfill({ … }).')
+          context.io.out(noBackfillsYet(context.project))
         } else {
           const rows = entries.map((entry) => [
             entry.name,
@@ -70,7 +71,7 @@ export function registerBackfillStatus(backfill: Command, host: CommandHost): vo
         if (name === undefined) {
           const statuses = await withDatabase(context, (client) => readBackfillStatuses(client, backfills))
           if (options.json) printJson(context.io, { backfills: statuses })
-          else printStatusTable(context.io.out, statuses)
+          else printStatusTable(context.io.out, statuses, context.project)
           return
         }
         const status = await withDatabase(context, (client) =>
@@ -89,10 +90,14 @@ function progress(status: { rowsDone: number; rowsTotal: number | null }): strin
   return `${formatCount(status.rowsDone)}/${formatCount(status.rowsTotal)} rows (${percent} %)`
 }
 
+function noBackfillsYet(project: Project): string {
+  return `No backfills yet: add ${relativePath(project, project.backfillsDir)}/<name>.ts exporting defineBackfill({ … }).`
+}
+
 /** The backfills part of tables: shared with `migrate-kit status`. */
-export function printStatusTable(out: (line: string) => void, statuses: BackfillStatus[]): void {
+export function printStatusTable(out: (line: string) => void, statuses: BackfillStatus[], project: Project): void {
   if (statuses.length === 0) {
-    out('No backfills yet: add backfills/<name>.ts exporting defineBackfill({ … }).')
+    out(noBackfillsYet(project))
     return
   }
   const rows = statuses.map((status) => [

@@ -62,7 +62,7 @@ export function registerLint(program: Command, host: CommandHost): void {
           return 0
         }
         const postgresVersion = parsePostgresVersion(options.postgresVersion)
-        const targets = resolveTargets(context.project, references)
+        const targets = resolveTargets(context.project, references, context.workingDirectory)
         const report = await lintProject(context.project, targets, postgresVersion === undefined ? {} : { postgresVersion })
         if (options.json) printJson(context.io, reportJson(report))
         else if (report.phases.length === 0) context.io.out('No migrations in prisma/migrations yet: nothing to lint.')

@@ -48,7 +48,7 @@ export function registerStatus(program: Command, host: CommandHost): void {
         }
         printMigrations(context.io.out, migrations, relativePath(context.project, context.project.migrationsDir))
         context.io.out('')
-        printStatusTable(context.io.out, backfills)
+        printStatusTable(context.io.out, backfills, context.project)
         for (const entry of broken) context.io.out(`warning: ${entry.error}`)
       }),
     )
