@@ -111,6 +111,14 @@ describe('a project whose prisma.config.ts puts a multi-file schema and the migr
     expect((JSON.parse(status.stdout) as StatusJson).migrations).toEqual([expect.objectContaining({ name: INIT, state: 'applied', rollback: 'present' })])
   })
 
+  test("`migrate-kit prisma` from a subfolder runs Prisma on the project's config", async () => {
+    const status = await project.bin('migrate-kit', ['prisma', 'migrate', 'status'], { cwd: project.path('src', 'app'), env: env() })
+    // Run after deploy: Prisma read the schema folder and found the one migration of db/migrations, applied.
+    expect(status.stdout + status.stderr).toContain('Prisma schema loaded from db/schema')
+    expect(status.stdout).toMatch(/1 migration found in [^]*Database schema is up to date/)
+    expect(status.code).toBe(0)
+  })
+
   test('check reads the multi-file schema and db/migrations: no drift, pairs complete', async () => {
     const check = await project.bin('migrate-kit', ['check', '--json'], { cwd: project.path('src'), env: env() })
     const report = JSON.parse(check.stdout) as { ok: boolean; findings: Array<{ rule: string; message: string }> }
@@ -367,5 +375,45 @@ describe('--config and --schema, as in Prisma CLI', () => {
     } finally {
       await dev.drop()
     }
+  })
+})
+
+describe('the datasource URL is the one the config reads, whatever its variable', () => {
+  let project: AdopterProject
+  let db: TestDatabase
+
+  beforeAll(async () => {
+    project = await createAdopterProject({
+      files: {
+        'prisma.config.ts': DEFAULT_PRISMA_CONFIG.replace("env('DATABASE_URL')", "env('APP_DATABASE_URL')"),
+        'prisma/schema.prisma': DEFAULT_SCHEMA,
+        [`prisma/migrations/${INIT}/migration.sql`]: INIT_SQL,
+        'prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n',
+      },
+    })
+    db = await createTestDatabase('adopter_datasource')
+  }, 300_000)
+
+  afterAll(async () => {
+    project?.remove()
+    await db?.drop()
+  })
+
+  test('deploy and status use APP_DATABASE_URL, not a DATABASE_URL that names another database', async () => {
+    const env = { APP_DATABASE_URL: db.url, DATABASE_URL: 'postgresql://someone:not-this-one@127.0.0.1:1/elsewhere' }
+    const deploy = await project.bin('migrate-kit', ['deploy'], { env })
+    expect(deploy.stderr).toBe('')
+    expect(deploy.code).toBe(0)
+    expect(deploy.stdout).toContain(`Deploy to 127.0.0.1:5432/${db.name}`)
+    expect(await db.query(`SELECT to_regclass('"Customer"') IS NOT NULL AS made`)).toEqual([{ made: true }])
+    const status = await project.bin('migrate-kit', ['status', '--json'], { env })
+    expect((JSON.parse(status.stdout) as StatusJson).migrations).toEqual([expect.objectContaining({ name: INIT, state: 'applied' })])
+  })
+
+  test('a wrong URL in that variable: exit 2 naming host and port, never its password', async () => {
+    const result = await project.bin('migrate-kit', ['status'], { env: { APP_DATABASE_URL: 'postgresql://app:s3cret-pw@127.0.0.1:1/appdb' } })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('127.0.0.1:1')
+    expect(result.stderr).not.toContain('s3cret-pw')
   })
 })

@@ -1,4 +1,4 @@
-import { scrubSecrets } from '../db/url'
+import { scrubEnvironmentSecrets } from '../db/url'
 
 /** Where a command writes. Everything for stderr is scrubbed of the database password. */
 export interface CliIO {
@@ -13,7 +13,7 @@ export interface CliIO {
 export function processIO(): CliIO {
   return {
     out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${scrubSecrets(line, process.env.DATABASE_URL)}\n`),
+    err: (line) => process.stderr.write(`${scrubEnvironmentSecrets(line)}\n`),
     interactive: Boolean(process.stderr.isTTY),
   }
 }

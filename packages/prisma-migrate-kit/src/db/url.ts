@@ -61,6 +61,16 @@ export function withDatabase(url: string, database: string): string {
 }
 
 /** Removes a secret from any text that may have been built from the URL (driver and child-process messages). */
+/**
+ * Every connection URL in the environment cut from a message: the project's config may read its URL from any
+ * variable, not only DATABASE_URL.
+ */
+export function scrubEnvironmentSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  return Object.values(env)
+    .filter((value): value is string => typeof value === 'string' && /^postgres(?:ql)?:\/\//i.test(value))
+    .reduce((scrubbed, url) => scrubSecrets(scrubbed, url), text)
+}
+
 export function scrubSecrets(text: string, url: string | undefined): string {
   if (!url) return text
   let scrubbed = text.split(url).join(redactUrl(url))
