@@ -2,10 +2,13 @@ import { execFile } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import type { Command } from 'commander'
+import { CliContext } from '../packages/prisma-migrate-kit/src/cli/context'
+import { buildProgram } from '../packages/prisma-migrate-kit/src/cli/main'
 import type { Project } from '../packages/prisma-migrate-kit/src/project'
 import type { LoadProjectOptions } from '../packages/prisma-migrate-kit/src/project/load'
 import { childEnv } from './helpers/cli'
-import { createTempProject, PACKAGE_ROOT, type TempProject } from './helpers/project'
+import { createTempProject, PACKAGE_ROOT, REPO_ROOT, type TempProject } from './helpers/project'
 
 // The library's reading of a project (loadProject, from the built package), on temporary projects, no database.
 // It runs in a child Node process: Prisma's loader imports c12 with a dynamic import(), which Jest's CommonJS
@@ -143,4 +146,16 @@ test.each([
   expect(error.message).toMatch(message)
   expect(error.setting).toBe(setting)
   expect(error.file).toBe(project.path('prisma.config.ts'))
+})
+
+test('every command takes --config and --schema, as Prisma CLI does (`prisma` passes them on to Prisma)', () => {
+  const io = { out: () => undefined, err: () => undefined, interactive: false }
+  const program = buildProgram(CliContext.forDirectory(REPO_ROOT, io), () => undefined)
+  const leaves = (command: Command): Command[] => (command.commands.length > 0 ? command.commands.flatMap(leaves) : [command])
+  const missing = leaves(program)
+    .filter((command) => command.name() !== 'prisma' && command.name() !== 'help')
+    .filter((command) => !['--config', '--schema'].every((flag) => command.options.some((option) => option.long === flag)))
+    .map((command) => command.name())
+  expect(missing).toEqual([])
+  expect(leaves(program).length).toBeGreaterThan(15)
 })

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { createJiti } from 'jiti'
 import { errorMessage } from '../errors'
-import type { Project } from '../project'
+import { relativePath, type Project } from '../project'
 import { BackfillShapeError, isBackfill, type Backfill } from './definition'
 import { BackfillDefinitionError, UnknownBackfillError, type DefinitionProblem } from './errors'
 
@@ -61,7 +61,7 @@ export async function loadBackfills(project: Project): Promise<LoadResult> {
   const backfills: LoadedBackfill[] = []
   const problems: DefinitionProblem[] = []
   for (const file of files) {
-    const relativeFile = path.relative(project.root, file)
+    const relativeFile = relativePath(project, file)
     // A file edited since the last load in this process (tests, long-lived tools) must be read again.
     delete require.cache[file]
     let exported: unknown

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { nodeAs } from '../lint/nodes'
 import { loadSqlParser, parseSql } from '../lint/parser'
 import { SourceText } from '../lint/source'
-import type { Project } from '../project'
+import { relativePath, type Project } from '../project'
 
 /**
  * An integrity check: prisma/checks/<name>.sql holds one SELECT whose rows are violations. The comment it opens with
@@ -32,7 +32,7 @@ export function checkFilePaths(project: Project): string[] {
 /** Every prisma/checks/*.sql, parsed; never throws for bad SQL (that becomes the file's problem, with its line). */
 export async function loadCheckFiles(project: Project): Promise<CheckFile[]> {
   await loadSqlParser()
-  return checkFilePaths(project).map((file) => parseCheckFile(path.relative(project.root, file).split(path.sep).join('/'), readFileSync(file, 'utf8')))
+  return checkFilePaths(project).map((file) => parseCheckFile(relativePath(project, file), readFileSync(file, 'utf8')))
 }
 
 export function parseCheckFile(file: string, text: string): CheckFile {

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import type { ClientBase } from 'pg'
 import { analyzeMigrations, type MigrationAnalysis } from '../lint'
 import {
@@ -12,7 +11,7 @@ import {
   type MigrationRecord,
   type MigrationState,
 } from '../prisma/migrations'
-import type { Project } from '../project'
+import { relativePath, type Project } from '../project'
 
 /** One migration of prisma/migrations as the deploy sees it: where the database is, and what the SQL does. */
 export interface HistoryEntry {
@@ -41,7 +40,7 @@ export async function readHistory(client: ClientBase, project: Project): Promise
   const analyses = await analyzeMigrations(
     migrations.map((migration) => ({
       name: migration.name,
-      file: path.relative(project.root, migration.sqlFile).split(path.sep).join('/'),
+      file: relativePath(project, migration.sqlFile),
       sql: readFileSync(migration.sqlFile, 'utf8'),
     })),
   )

@@ -1,6 +1,5 @@
-import path from 'node:path'
 import { findMigration } from '../prisma/migrations'
-import type { Project } from '../project'
+import { relativePath, type Project } from '../project'
 import { DeployRefusedError, type DeployProblem } from './errors'
 import type { History, HistoryEntry } from './history'
 
@@ -11,7 +10,7 @@ import type { History, HistoryEntry } from './history'
  */
 export function assertDeployable(project: Project, history: History, until: string | undefined): HistoryEntry | undefined {
   const problems: DeployProblem[] = []
-  const relative = (entry: HistoryEntry) => path.relative(project.root, entry.migration.sqlFile).split(path.sep).join('/')
+  const relative = (entry: HistoryEntry) => relativePath(project, entry.migration.sqlFile)
   for (const entry of history.entries) {
     const name = entry.migration.name
     if (entry.state === 'failed') {
