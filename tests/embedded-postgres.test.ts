@@ -13,7 +13,7 @@ const projects: TempProject[] = []
 const folders: string[] = []
 
 function newProject(): TempProject {
-  const project = createTempProject({ exampleApp: false })
+  const project = createTempProject({ exampleApp: false, embeddedDatabase: true })
   // mkdtemp makes the folder 0700. As root the server runs as another user, which must be able to enter it (a
   // project below a folder it cannot enter is its own test below).
   chmodSync(project.root, 0o755)
@@ -272,6 +272,7 @@ describe('the embedded PostgreSQL (no DATABASE_URL), through the migrate-kit bin
     const root = path.join(outer, 'app')
     mkdirSync(path.join(root, 'prisma'), { recursive: true })
     writeFileSync(path.join(root, 'prisma', 'schema.prisma'), 'datasource db {\n  provider = "postgresql"\n}\n')
+    writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'app', migrateKit: { embeddedDatabase: true } }))
     const passwordFilesBefore = readdirSync(os.tmpdir()).filter((entry) => entry.startsWith('pg-password-'))
 
     const result = await runCli(['status', '--json'], { cwd: root })

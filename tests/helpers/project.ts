@@ -19,6 +19,8 @@ export interface TempProjectOptions {
   exampleApp?: boolean
   /** Keep only these migration folders of the example app (by name prefix); default all. */
   migrations?: (name: string) => boolean
+  /** Opt in to the embedded PostgreSQL (package.json "migrateKit.embeddedDatabase"), as the example app does. */
+  embeddedDatabase?: boolean
 }
 
 /**
@@ -30,7 +32,8 @@ export function createTempProject(options: TempProjectOptions = {}): TempProject
   // mkdtemp makes 0700; the embedded PostgreSQL runs as an unprivileged user when we are root and must enter it.
   chmodSync(root, 0o755)
   symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir')
-  writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'mk-test-app', private: true }, null, 2))
+  const manifest = { name: 'mk-test-app', private: true, ...(options.embeddedDatabase ? { migrateKit: { embeddedDatabase: true } } : {}) }
+  writeFileSync(path.join(root, 'package.json'), JSON.stringify(manifest, null, 2))
   cpSync(path.join(REPO_ROOT, 'prisma.config.ts'), path.join(root, 'prisma.config.ts'))
   if (options.exampleApp ?? true) {
     const keep = options.migrations ?? (() => true)

@@ -1,4 +1,4 @@
-import { openDatabase, type DatabaseHandle } from '../db/database'
+import { openDatabase, type DatabaseHandle, type DatabaseUse } from '../db/database'
 import { StepFailedError } from '../errors'
 import type { Project } from '../project'
 import { loadProject, type LoadProjectOptions } from '../project/load'
@@ -48,8 +48,9 @@ export class CliContext {
     return this.project
   }
 
-  database(): Promise<DatabaseHandle> {
-    this.databaseHandle ??= openDatabase(this.project, { announce: (line) => this.io.err(line) })
+  /** The command's database; `use` says whether the command changes it (see openDatabase). */
+  database(use: DatabaseUse): Promise<DatabaseHandle> {
+    this.databaseHandle ??= openDatabase(this.project, { announce: (line) => this.io.err(line), use })
     return this.databaseHandle
   }
 

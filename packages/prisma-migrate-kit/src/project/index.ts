@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import dotenv from 'dotenv'
 import { configFileIn } from './config-names'
+import { readProjectSettings } from './settings'
 
 /**
  * Where a project keeps the files the toolkit reads and writes (DESIGN.md, "Files in a project"). The CLI builds it
@@ -21,6 +22,8 @@ export interface Project {
   checksDir: string
   /** Local state that is never committed: the embedded database, caches. */
   stateDir: string
+  /** package.json "migrateKit.embeddedDatabase": with no URL, development commands may use the embedded PostgreSQL. */
+  embeddedDatabase: boolean
   /** The datasource URL the config resolved, and the variable it reads when that variable was not set. */
   datasource?: ProjectDatasource
 }
@@ -46,6 +49,7 @@ export function projectAt(root: string): Project {
     backfillsDir: path.join(absolute, 'backfills'),
     checksDir: path.join(absolute, 'prisma', 'checks'),
     stateDir: path.join(absolute, '.migrate-kit'),
+    embeddedDatabase: readProjectSettings(absolute).embeddedDatabase,
   }
 }
 

@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { errorMessage } from '../errors'
 import { ProjectConfigError } from './errors'
 import { loadEnvFile, type Project } from './index'
 import { findConfigFile, readPrismaConfig, type PrismaConfigRead } from './prisma-config'
+import { readProjectSettings } from './settings'
 
 export interface LoadProjectOptions {
   /** Where the command runs; the project is found from here upwards. */
@@ -15,14 +15,6 @@ export interface LoadProjectOptions {
   /** `new` may run before the first migration: a configured migrations folder need not exist yet. */
   allowMissingMigrations?: boolean
 }
-
-/**
- * The folders of ours a project can move, in the one place they are configured: package.json's "migrateKit" key,
- * paths relative to the project root. Defaults: rollbacks/ and backfills/ at the root, checks/ next to the
- * migrations folder (prisma/checks in Prisma's default layout).
- */
-export const FOLDER_SETTINGS = ['rollbacks', 'backfills', 'checks'] as const
-type FolderSetting = (typeof FOLDER_SETTINGS)[number]
 
 const DEFAULT_SCHEMAS = [path.join('prisma', 'schema.prisma'), 'schema.prisma']
 
@@ -137,43 +129,6 @@ function checkMigrations(
   }
 }
 
-/** package.json's "migrateKit" folders, checked: each a string path relative to the root. */
-function ourFolders(root: string, migrationsDir: string): Record<FolderSetting, string> {
-  const manifestFile = path.join(root, 'package.json')
-  let settings: Record<string, unknown> = {}
-  if (existsSync(manifestFile)) {
-    let manifest: unknown
-    try {
-      manifest = JSON.parse(readFileSync(manifestFile, 'utf8'))
-    } catch (error) {
-      throw new ProjectConfigError(`cannot read ${manifestFile}: ${errorMessage(error)}`, manifestFile, { hint: 'Fix the JSON of package.json.' })
-    }
-    const section = (manifest as { migrateKit?: unknown } | null)?.migrateKit
-    if (section !== undefined && (typeof section !== 'object' || section === null || Array.isArray(section))) {
-      throw new ProjectConfigError(`"migrateKit" in ${manifestFile} must be an object`, manifestFile, {
-        hint: 'For example: "migrateKit": { "rollbacks": "db/rollbacks", "backfills": "db/backfills" }',
-      }, 'migrateKit')
-    }
-    settings = (section ?? {}) as Record<string, unknown>
-  }
-  const defaults: Record<FolderSetting, string> = {
-    rollbacks: path.join(root, 'rollbacks'),
-    backfills: path.join(root, 'backfills'),
-    checks: path.join(path.dirname(migrationsDir), 'checks'),
-  }
-  for (const setting of FOLDER_SETTINGS) {
-    const value = settings[setting]
-    if (value === undefined) continue
-    if (typeof value !== 'string' || value.trim() === '') {
-      throw new ProjectConfigError(`"migrateKit.${setting}" in ${manifestFile} must be a folder path relative to the project root`, manifestFile, {
-        hint: `For example: "migrateKit": { "${setting}": "db/${setting}" }`,
-      }, `migrateKit.${setting}`)
-    }
-    defaults[setting] = path.resolve(root, value)
-  }
-  return defaults
-}
-
 /**
  * The project as Prisma sees it from `cwd`: the config file Prisma would pick (found walking up, or --config), read
  * with Prisma's own loader; its schema (file or folder) and migrations folder; our folders. Whatever cannot be read
@@ -193,17 +148,18 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
   const schemaRoot = isDirectory(schema.path) ? schema.path : path.dirname(schema.path)
   const migrationsDir = config?.migrationsPath ?? path.join(schemaRoot, 'migrations')
   checkMigrations(migrationsDir, schemaRoot, root, config, options)
-  const folders = ourFolders(root, migrationsDir)
+  const settings = readProjectSettings(root)
   return {
     root,
     configFile,
     schemaPath: schema.path,
     schemaFromFlag: options.schema !== undefined,
     migrationsDir,
-    rollbacksDir: folders.rollbacks,
-    backfillsDir: folders.backfills,
-    checksDir: folders.checks,
+    rollbacksDir: settings.rollbacks ? path.resolve(root, settings.rollbacks) : path.join(root, 'rollbacks'),
+    backfillsDir: settings.backfills ? path.resolve(root, settings.backfills) : path.join(root, 'backfills'),
+    checksDir: settings.checks ? path.resolve(root, settings.checks) : path.join(path.dirname(migrationsDir), 'checks'),
     stateDir: path.join(root, '.migrate-kit'),
+    embeddedDatabase: settings.embeddedDatabase,
     datasource: config ? { url: config.datasourceUrl, unsetVariable: config.unsetUrlVariable } : undefined,
   }
 }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander'
 import type { ClientBase } from 'pg'
 import { withConnection } from '../../db/connect'
+import type { DatabaseUse } from '../../db/database'
 import { formatProblem } from '../../backfill/errors'
 import { loadBackfills, type LoadedBackfill } from '../../backfill/loader'
 import type { CliContext } from '../context'
@@ -35,8 +36,13 @@ export async function loadForReading(context: CliContext): Promise<{ backfills: 
   return { backfills, problems: problems.length }
 }
 
-export async function withDatabase<T>(context: CliContext, fn: (client: ClientBase) => Promise<T>, applicationName = 'migrate-kit backfill'): Promise<T> {
-  const database = await context.database()
+export async function withDatabase<T>(
+  context: CliContext,
+  use: DatabaseUse,
+  fn: (client: ClientBase) => Promise<T>,
+  applicationName = 'migrate-kit backfill',
+): Promise<T> {
+  const database = await context.database(use)
   return withConnection(database.url, fn, { applicationName })
 }
 

@@ -40,7 +40,7 @@ export function registerBackfillControl(backfill: Command, host: CommandHost): v
       .action(
         action(host, async (name: string, options: { json?: boolean }) => {
           const { context } = host
-          const result = await withDatabase(context, (client) => controlBackfill(client, name, verb))
+          const result = await withDatabase(context, 'change', (client) => controlBackfill(client, name, verb))
           if (options.json) printJson(context.io, result)
           else context.io.out(message(verb, result))
         }),

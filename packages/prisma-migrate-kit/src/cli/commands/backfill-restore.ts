@@ -24,7 +24,7 @@ export function registerBackfillRestore(backfill: Command, host: CommandHost): v
       action(host, async (name: string, options: { batchSize?: number; json?: boolean }) => {
         const { context } = host
         const { backfills } = await loadForReading(context)
-        const database = await context.database()
+        const database = await context.database('change')
         const result = await restoreBackfill(database.url, name, backfills.find((loaded) => loaded.name === name), {
           batchSize: options.batchSize,
           redisUrl: redisUrl(),
@@ -64,7 +64,7 @@ export function registerBackfillReport(backfill: Command, host: CommandHost): vo
           else if (!stream.write(chunk)) await once(stream, 'drain')
         }
         try {
-          const report = await withDatabase(context, (client) => writeBackfillReport(client, name, { threshold: options.threshold, write }))
+          const report = await withDatabase(context, 'read', (client) => writeBackfillReport(client, name, { threshold: options.threshold, write }))
           const { summary } = report
           if (toStdout) return
           if (options.json) printJson(context.io, { file, ...report })

@@ -58,7 +58,7 @@ export function registerBackfillRun(backfill: Command, host: CommandHost): void 
       action(host, async (name: string, options: RunCliOptions) => {
         const { context } = host
         const loaded = findBackfill(await loadAllBackfills(context.project), name)
-        const database = await context.database()
+        const database = await context.database('change')
         const contract = await withConnection(database.url, (client) => appliedBeforeMigration(client, loaded))
         if (contract) {
           if (options.json) printJson(context.io, { name, status: 'not_needed', before: contract })

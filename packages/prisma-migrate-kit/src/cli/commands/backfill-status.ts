@@ -20,7 +20,7 @@ export function registerBackfillList(backfill: Command, host: CommandHost): void
       action(host, async (options: { json?: boolean }) => {
         const { context } = host
         const { backfills, problems } = await loadForReading(context)
-        const statuses = await withDatabase(context, (client) => readBackfillStatuses(client, backfills))
+        const statuses = await withDatabase(context, 'read', (client) => readBackfillStatuses(client, backfills))
         const byName = new Map(statuses.map((status) => [status.name, status]))
         const entries = backfills.map((loaded) => ({
           name: loaded.name,
@@ -69,12 +69,12 @@ export function registerBackfillStatus(backfill: Command, host: CommandHost): vo
         const { context } = host
         const { backfills } = await loadForReading(context)
         if (name === undefined) {
-          const statuses = await withDatabase(context, (client) => readBackfillStatuses(client, backfills))
+          const statuses = await withDatabase(context, 'read', (client) => readBackfillStatuses(client, backfills))
           if (options.json) printJson(context.io, { backfills: statuses })
           else printStatusTable(context.io.out, statuses, context.project)
           return
         }
-        const status = await withDatabase(context, (client) =>
+        const status = await withDatabase(context, 'read', (client) =>
           readBackfillStatus(client, name, backfills.find((loaded) => loaded.name === name)),
         )
         if (!status) throw new UnknownBackfillError(name, backfills.map((loaded) => loaded.name))

@@ -24,7 +24,7 @@ export function registerCheck(program: Command, host: CommandHost): void {
     .action(
       action(host, async (options: { json?: boolean }) => {
         const { context } = host
-        const database = await context.database()
+        const database = await context.database('read')
         const report = await runChecks(context.project, database.url)
         if (options.json) printJson(context.io, checkJson(report))
         else for (const line of checkLines(report)) context.io.out(line)

@@ -51,7 +51,7 @@ export function registerDeploy(program: Command, host: CommandHost): void {
     .action(
       action(host, async (options: DeployCliOptions) => {
         const { context } = host
-        const database = await context.database()
+        const database = await context.database('change')
         const planOptions = {
           databaseUrl: database.url,
           ...(options.until === undefined ? {} : { until: options.until }),

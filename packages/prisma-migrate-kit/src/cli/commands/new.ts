@@ -29,7 +29,7 @@ export function registerNew(program: Command, host: CommandHost): void {
     .action(
       action(host, async (name: string, options: { empty?: boolean }) => {
         const { context } = host
-        const database = await context.database()
+        const database = await context.database('change')
         const result = await createMigration(context.project, name, {
           databaseUrl: database.url,
           interactive: context.io.interactive,

@@ -22,7 +22,7 @@ export function registerPlan(program: Command, host: CommandHost): void {
     .action(
       action(host, async (options: { json?: boolean }) => {
         const { context } = host
-        const database = await context.database()
+        const database = await context.database('read')
         const plan = await planDeploy(context.project, { databaseUrl: database.url })
         if (options.json) printJson(context.io, planJson(plan))
         else for (const line of planLines(plan)) context.io.out(line)

@@ -12,6 +12,8 @@ import { action, examples, type CommandHost } from '../command'
  */
 const WITHOUT_DATABASE = new Set(['generate', 'validate', 'format', 'version', 'init', '-v', '--version'])
 const HELP_FLAGS = new Set(['-h', '--help'])
+/** Prisma commands that only read the database; every other one may change it. */
+const READ_ONLY = new Set(['migrate status', 'migrate diff', 'db pull'])
 
 function needsDatabase(args: string[]): boolean {
   return args.length > 0 && !WITHOUT_DATABASE.has(args[0]!) && !args.some((arg) => HELP_FLAGS.has(arg))
@@ -74,7 +76,7 @@ export function registerPrisma(program: Command, host: CommandHost): void {
         const project = await projectForPrisma(context, args)
         let databaseUrl: string | undefined
         if (needsDatabase(args)) {
-          databaseUrl = (await context.database()).url
+          databaseUrl = (await context.database(READ_ONLY.has(`${args[0]} ${args[1]}`) ? 'read' : 'change')).url
         } else {
           loadEnvFile(project)
           if (!process.env.DATABASE_URL) databaseUrl = PLACEHOLDER_DATABASE_URL

@@ -45,7 +45,7 @@ export function registerRollback(program: Command, host: CommandHost): void {
     .action(
       action(host, async (migration: string, options: RollbackCliOptions) => {
         const { context } = host
-        const database = await context.database()
+        const database = await context.database('change')
         return withConnection(
           database.url,
           async (client) => {

@@ -53,7 +53,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
           else io.out('Every migration has its rollback.sql: nothing to generate (--force regenerates them).')
           return ExitCode.ok
         }
-        const database = await context.database()
+        const database = await context.database('read')
         const results: Array<{ name: string; status: 'written' | 'error' | 'not_executed'; file?: string; warnings?: number; error?: string }> =
           targets.map((migration) => ({ name: migration.name, status: 'not_executed' }))
         let failed = false

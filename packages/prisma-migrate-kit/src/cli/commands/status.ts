@@ -17,7 +17,7 @@ export function registerStatus(program: Command, host: CommandHost): void {
     .action(
       action(host, async (options: { json?: boolean }) => {
         const { context } = host
-        const database = await context.database()
+        const database = await context.database('read')
         const migrations = await withConnection(database.url, (client) => migrationStatuses(client, context.project))
         // Backfills: every file and every backfill the state tables know, read-only (never creates migrate_kit).
         const { backfills: loaded, problems } = await loadBackfills(context.project)

@@ -24,7 +24,7 @@ export function registerVerifyRollbacks(program: Command, host: CommandHost): vo
     .action(
       action(host, async (options: { json?: boolean }) => {
         const { context } = host
-        const database = await context.database()
+        const database = await context.database('change')
         const controller = new AbortController()
         let signalled: NodeJS.Signals | undefined
         // The first Ctrl-C stops after the step under way and drops the scratch database; a second one goes back to
