@@ -35,8 +35,9 @@ async function query<T extends Record<string, unknown>>(url: string, sql: string
   }
 }
 
-function expectStatusJson(result: CliResult): void {
-  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
+/** Pure JSON on stdout; exit 0 when every migration is applied, 1 otherwise (as `prisma migrate status`). */
+function expectStatusJson(result: CliResult, code: 0 | 1 = 0): void {
+  expect({ code: result.code, stderr: result.stderr }).toEqual({ code, stderr: expect.any(String) })
   expect(result.stdout.trimStart().startsWith('{')).toBe(true)
   expect(JSON.parse(result.stdout)).toEqual({ migrations: expect.any(Array), backfills: expect.any(Array) })
 }
@@ -130,7 +131,7 @@ describe('the embedded PostgreSQL (no DATABASE_URL), through the migrate-kit bin
     await expectStopped(project, first.port)
 
     const second = await runCli(['status', '--json'], { cwd: project.root })
-    expectStatusJson(second)
+    expectStatusJson(second, 1) // applied there, missing from the folder
     expect(JSON.parse(second.stdout).migrations).toEqual([
       expect.objectContaining({ name: '20260101000000_written_by_the_first_server', state: 'applied', onDisk: false }),
     ])

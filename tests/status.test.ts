@@ -21,17 +21,18 @@ interface StatusJson {
   backfills: unknown[]
 }
 
-async function status(): Promise<StatusJson> {
+/** status --json, whose exit code is Prisma's: 0 every migration applied, 1 anything else. */
+async function status(expectedCode: 0 | 1): Promise<StatusJson> {
   const result = await runCli(['status', '--json'], { cwd: app.root, env: { DATABASE_URL: db.url } })
   expect(result.stderr).toBe('')
-  expect(result.code).toBe(0)
+  expect(result.code).toBe(expectedCode)
   return JSON.parse(result.stdout) as StatusJson
 }
 
 const prisma = (args: string[]) => runPrisma(projectAt(app.root), args, { databaseUrl: db.url })
 
-test('a database Prisma never touched: every migration pending, and status creates nothing', async () => {
-  const { migrations } = await status()
+test('a database Prisma never touched: every migration pending (exit 1), and status creates nothing', async () => {
+  const { migrations } = await status(1)
   expect(migrations).toEqual([
     expect.objectContaining({ name: '20261123105730_init', state: 'pending', rollback: 'present', onDisk: true }),
   ])
@@ -47,7 +48,7 @@ test('reads applied, failed, rolled back and pending exactly as Prisma recorded 
   const deploy = await prisma(['migrate', 'deploy'])
   expect(deploy.code).toBe(1) // the broken migration fails, after the first two applied
 
-  let { migrations } = await status()
+  let { migrations } = await status(1)
   expect(migrations.map(({ name, state, rollback }) => [name, state, rollback])).toEqual([
     ['20261123105730_init', 'applied', 'present'],
     ['20261124000000_add_badges', 'applied', 'missing'],
@@ -56,7 +57,7 @@ test('reads applied, failed, rolled back and pending exactly as Prisma recorded 
 
   expect((await prisma(['migrate', 'resolve', '--rolled-back', '20261125000000_broken'])).code).toBe(0)
   app.write('prisma/migrations/20261126000000_later/migration.sql', 'CREATE TABLE later (id int);\n')
-  ;({ migrations } = await status())
+  ;({ migrations } = await status(1))
   expect(migrations.map(({ state }) => state)).toEqual(['applied', 'applied', 'rolled_back', 'pending'])
 })
 
@@ -66,13 +67,13 @@ test('notices an applied migration edited since, and one whose folder is gone', 
     `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
      VALUES ('manual', 'x', '20261101000000_removed_later', now(), now(), 1)`,
   )
-  const { migrations } = await status()
+  const { migrations } = await status(1)
   expect(migrations.find((m) => m.name === '20261124000000_add_badges')).toMatchObject({ checksumMatches: false })
   expect(migrations.find((m) => m.name === '20261101000000_removed_later')).toMatchObject({ state: 'applied', onDisk: false })
   expect(migrations.find((m) => m.name === '20261123105730_init')).toMatchObject({ checksumMatches: true })
 
   const table = await runCli(['status'], { cwd: app.root, env: { DATABASE_URL: db.url } })
-  expect(table.code).toBe(0)
+  expect(table.code).toBe(1)
   expect(table.stdout).toMatch(/20261124000000_add_badges\s+applied\s+missing\s+migration\.sql edited since it was applied/)
   expect(table.stdout).toMatch(/20261101000000_removed_later\s+applied\s+missing\s+folder missing from prisma\/migrations/)
   expect(table.stdout).toMatch(/rolled back/)
@@ -83,4 +84,22 @@ test('a migration folder without migration.sql is bad input, exit 2, naming the 
   const result = await runCli(['status'], { cwd: app.root, env: { DATABASE_URL: db.url } })
   expect(result.code).toBe(2)
   expect(result.stderr).toMatch(/20261127000000_empty has no migration.sql/)
+})
+
+test('exit 0 once every migration in the folder is applied, 1 again when one is pending', async () => {
+  const fresh = createTempProject({ migrations: (name) => name.endsWith('_init') })
+  const database = await createTestDatabase('status_applied')
+  try {
+    const run = (args: string[]) => runCli(args, { cwd: fresh.root, env: { DATABASE_URL: database.url } })
+    expect((await run(['status'])).code).toBe(1)
+    expect((await runPrisma(projectAt(fresh.root), ['migrate', 'deploy'], { databaseUrl: database.url })).code).toBe(0)
+    const applied = await run(['status'])
+    expect({ code: applied.code, stderr: applied.stderr }).toEqual({ code: 0, stderr: '' })
+    expect((await run(['status', '--json'])).code).toBe(0)
+    fresh.write('prisma/migrations/20991231000000_next/migration.sql', 'CREATE TABLE next_one (id int);\n')
+    expect((await run(['status', '--json'])).code).toBe(1)
+  } finally {
+    fresh.remove()
+    await database.drop()
+  }
 })

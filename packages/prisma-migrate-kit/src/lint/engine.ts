@@ -139,7 +139,7 @@ function analyzeLoaded(sql: string, options: AnalyzeOptions): MigrationAnalysis 
         message:
           `PostgreSQL cannot parse this statement (line ${line}, column ${column}): ${unit.error.message}. ` +
           `Applying the migration fails here.`,
-        help: 'Fix the SQL, then try it on a scratch database: `npx prisma migrate dev` applies it to the dev database.',
+        help: 'Fix the SQL, then try it on a scratch database: `npx migrate-kit prisma migrate dev` applies it to the dev database.',
         column,
         offset: unit.error.offset,
         unit: index,

@@ -54,7 +54,7 @@ export function notValidSteps(relation: RangeVar | undefined, table: TableRef, c
 export function ownMigration(statement: string): string {
   return (
     `Put it alone in a migration of its own (Prisma runs a file of several statements as one transaction): ` +
-    `\`npx prisma migrate dev --create-only --name <name>\`, then make its migration.sql exactly: ${statement}`
+    `\`npx migrate-kit new <name> --empty\`, then make its migration.sql exactly: ${statement}`
   )
 }
 

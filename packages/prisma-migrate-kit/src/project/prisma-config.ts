@@ -104,7 +104,7 @@ export async function readPrismaConfig(file: string, projectRoot: string): Promi
           continue
         }
         throw new ProjectConfigError(`cannot read the Prisma config ${file}: ${describeLoadError(loaded.error)}`, file, {
-          hint: 'Fix the file (`npx prisma validate` shows what Prisma makes of it), or point at another one with --config <file>.',
+          hint: 'Fix the file (`npx migrate-kit prisma validate` shows what Prisma makes of it), or point at another one with --config <file>.',
           cause: loaded.error._tag === 'ConfigFileNotFound' ? undefined : loaded.error.error,
         })
       }

@@ -95,7 +95,7 @@ export async function selectRollback(
         reason: 'failed',
         migration: migration.name,
         message: `${migration.name} is in a failed state (Prisma started it and it did not finish), not applied`,
-        hint: `Let Prisma forget the failed attempt: npx prisma migrate resolve --rolled-back ${migration.name}`,
+        hint: `Let Prisma forget the failed attempt: npx migrate-kit prisma migrate resolve --rolled-back ${migration.name}`,
       })
       continue
     }

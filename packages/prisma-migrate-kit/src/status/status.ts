@@ -9,6 +9,7 @@ import {
   type MigrationRecord,
   type MigrationState,
 } from '../prisma/migrations'
+import { ExitCode } from '../errors'
 import type { Project } from '../project'
 import { hasRollback } from '../rollback/files'
 
@@ -43,4 +44,14 @@ function statusOf(project: Project, name: string, rows: MigrationRecord[], sqlFi
     onDisk: sqlFile !== undefined,
     checksumMatches: live && sqlFile ? scriptMatchesChecksum(readFileSync(sqlFile, 'utf8'), live.checksum) : null,
   }
+}
+
+/**
+ * `status` exits as `prisma migrate status` does: 1 when a migration failed, one in the folder is not applied
+ * (pending, or rolled back and waiting to be applied again), or one the database applied is missing from the folder;
+ * 0 when every migration is applied. A CI step `migrate-kit status` then fails on an unfinished deploy.
+ */
+export function statusExitCode(migrations: MigrationStatus[]): ExitCode {
+  const unfinished = migrations.some((migration) => migration.state !== 'applied' || !migration.onDisk)
+  return unfinished ? ExitCode.failed : ExitCode.ok
 }

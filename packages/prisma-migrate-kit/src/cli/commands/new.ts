@@ -23,7 +23,7 @@ export function registerNew(program: Command, host: CommandHost): void {
       'after',
       examples(['migrate-kit new add_display_name', 'migrate-kit new add_display_name_check --empty']) +
         '\nNothing is written when schema.prisma matches the migrations. The migration is not applied: review both files,\n' +
-        'then `npx prisma migrate dev` applies it to the development database. Exit 0 with findings too: CI runs\n' +
+        'then `npx migrate-kit prisma migrate dev` applies it to the development database. Exit 0 with findings too: CI runs\n' +
         '`migrate-kit lint`, which fails on error-level findings.\n',
     )
     .action(
@@ -52,7 +52,7 @@ export function registerNew(program: Command, host: CommandHost): void {
         if (result.rollback.empty) {
           context.io.out(`Write the SQL in ${result.migrationFile} and its inverse in ${rollbackFile}; then prove the pair: npx migrate-kit verify-rollbacks`)
         }
-        context.io.out(`Next: review both files, then apply it to the development database: npx prisma migrate dev`)
+        context.io.out(`Next: review both files, then apply it to the development database: npx migrate-kit prisma migrate dev`)
         return ExitCode.ok
       }),
     )

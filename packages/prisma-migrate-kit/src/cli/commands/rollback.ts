@@ -71,7 +71,7 @@ export function registerRollback(program: Command, host: CommandHost): void {
               for (const result of run.results) context.io.out(`rolled back ${result.migration}  (${result.rollbackFile})`)
               context.io.out(
                 `${run.results.length} migration${run.results.length === 1 ? '' : 's'} rolled back in one transaction on ` +
-                  `${describeTarget(database.target)}. Check: npx migrate-kit status; re-apply later: npx prisma migrate deploy`,
+                  `${describeTarget(database.target)}. Check: npx migrate-kit status; re-apply later: npx migrate-kit deploy`,
               )
             }
             return ExitCode.ok

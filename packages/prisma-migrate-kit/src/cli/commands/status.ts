@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { withConnection } from '../../db/connect'
 import { relativePath } from '../../project'
-import { migrationStatuses, type MigrationStatus } from '../../status/status'
+import { migrationStatuses, statusExitCode, type MigrationStatus } from '../../status/status'
 import { loadBackfills } from '../../backfill/loader'
 import { readBackfillStatuses } from '../../backfill/status'
 import { printStatusTable } from './backfill-status'
@@ -13,7 +13,12 @@ export function registerStatus(program: Command, host: CommandHost): void {
     .command('status')
     .description('Every migration (applied, pending, failed, rolled back) with its rollback file, and every backfill.')
     .option('--json', 'print one JSON document on stdout')
-    .addHelpText('after', examples(['migrate-kit status', 'migrate-kit status --json | jq \'.migrations[] | select(.state != "applied")\'']))
+    .addHelpText(
+      'after',
+      examples(['migrate-kit status', 'migrate-kit status --json | jq \'.migrations[] | select(.state != "applied")\'']) +
+        '\nExit codes, as `prisma migrate status`: 0 every migration applied; 1 one failed, one is not applied yet (pending or\n' +
+        'rolled back), or the database applied one that is not in the folder (with --json too).\n',
+    )
     .action(
       action(host, async (options: { json?: boolean }) => {
         const { context } = host
@@ -44,12 +49,13 @@ export function registerStatus(program: Command, host: CommandHost): void {
               ...broken,
             ],
           })
-          return
+          return statusExitCode(migrations)
         }
         printMigrations(context.io.out, migrations, relativePath(context.project, context.project.migrationsDir))
         context.io.out('')
         printStatusTable(context.io.out, backfills, context.project)
         for (const entry of broken) context.io.out(`warning: ${entry.error}`)
+        return statusExitCode(migrations)
       }),
     )
 }

@@ -47,7 +47,7 @@ export const banConcurrentlyInTransaction = defineRule({
           `${operation} cannot run ${where}: PostgreSQL fails with "cannot run inside a transaction block" and ` +
           `Prisma marks the migration failed, blocking every later deploy until it is resolved.`,
         help:
-          `Move the statement into a migration of its own (\`npx prisma migrate dev --create-only --name <name>\`), ` +
+          `Move the statement into a migration of its own (\`npx migrate-kit new <name> --empty\`), ` +
           `with nothing else in that migration.sql: no BEGIN/COMMIT, no SET, no second CONCURRENTLY statement.`,
       },
     ]

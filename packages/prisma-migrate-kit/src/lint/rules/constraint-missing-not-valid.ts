@@ -32,7 +32,7 @@ function validatedTooSoon(context: StatementContext, { table, cmd }: AlterComman
         `${quoteIdent(cmd.name)} is validated in the same migration that added it NOT VALID: the migration is one ` +
         `transaction, so the ${lock} lock taken by the ADD is still held while VALIDATE scans ${showTable(table)}, ` +
         `which blocks ${lock === 'ACCESS EXCLUSIVE' ? 'every read and write' : 'every write'} as if NOT VALID had not been used.`,
-      help: `Move the VALIDATE CONSTRAINT into a later migration (\`npx prisma migrate dev --create-only --name validate_${cmd.name}\`).`,
+      help: `Move the VALIDATE CONSTRAINT into a later migration (\`npx migrate-kit new validate_${cmd.name} --empty\`).`,
     },
   ]
 }

@@ -33,7 +33,7 @@ export const enumValueUsedBeforeCommit = defineRule({
             `fails with "unsafe use of new value '${value}' of enum type ${type}", and the migration is marked failed.`,
           help:
             `Keep ALTER TYPE ${type} ADD VALUE '${value}' in its own migration and move this statement into the ` +
-            `next one (\`npx prisma migrate dev --create-only --name use_${value.toLowerCase()}\`).`,
+            `next one (\`npx migrate-kit new use_${value.toLowerCase()} --empty\`).`,
           location: nodeAs(node, 'A_Const')?.location,
         },
       ]

@@ -34,7 +34,7 @@ export const requireLockTimeout = defineRule({
         help:
           `Start the migration with SET lock_timeout = '5s'; (Prisma runs the file as one script, so it covers every ` +
           `statement after it). A migration that times out rolls back as a whole: mark it with ` +
-          `\`npx prisma migrate resolve --rolled-back <migration>\` and deploy again when the table is quieter.`,
+          `\`npx migrate-kit prisma migrate resolve --rolled-back <migration>\` and deploy again when the table is quieter.`,
       },
     ]
   },
