@@ -39,29 +39,51 @@ function isPostgresError(error: unknown): error is PostgresDriverError {
   return typeof candidate?.code === 'string' && typeof candidate.message === 'string' && /^[0-9A-Z]{5}$/.test(candidate.code)
 }
 
+/** SQLSTATE active_sql_transaction: what a script that leaves its transaction open is failed with. */
+export const OPEN_TRANSACTION_CODE = '25001'
+
 /**
  * The whole script in ONE simple-query message, as Prisma's native engine sends it: PostgreSQL runs a multi-statement
  * simple query as one implicit transaction, so a migration applies whole or not at all, and `$$` bodies or strings
  * containing `;` reach the server intact. (@prisma/adapter-pg splits on every `;` and runs the pieces one by one.)
  */
 async function executeScript(pool: Pool, script: string, onFailure: (failure: ScriptFailure) => void): Promise<void> {
+  const client = await pool.connect()
+  let failure: PostgresDriverError | undefined
   try {
-    await pool.query(script)
+    await client.query(script)
   } catch (error) {
     if (!isPostgresError(error)) throw error
-    onFailure({ code: error.code, message: error.message, detail: error.detail, hint: error.hint })
-    throw new DriverAdapterError({
-      kind: 'postgres',
-      code: error.code,
-      severity: error.severity ?? 'ERROR',
-      message: error.message,
-      detail: error.detail,
-      column: error.column,
-      hint: error.hint,
-      originalCode: error.code,
-      originalMessage: error.message,
-    })
+    failure = error
+  } finally {
+    // A script with a BEGIN and no COMMIT leaves the session in a transaction block ('T', or 'E' after an error in
+    // it). Prisma would record the migration on that same session and report success, and closing it would roll
+    // everything back: the table never exists, finished_at stays empty. Roll it back here and fail the migration.
+    const status = client.getTransactionStatus()
+    if (status === 'T' || status === 'E') {
+      await client.query('ROLLBACK').catch(() => undefined)
+      failure ??= {
+        code: OPEN_TRANSACTION_CODE,
+        message:
+          'the migration script left a transaction open (a BEGIN with no COMMIT): everything it did was rolled back',
+        hint: 'Remove BEGIN/COMMIT from migration.sql: Prisma runs each migration in a transaction of its own.',
+      }
+    }
+    client.release()
   }
+  if (!failure) return
+  onFailure({ code: failure.code, message: failure.message, detail: failure.detail, hint: failure.hint })
+  throw new DriverAdapterError({
+    kind: 'postgres',
+    code: failure.code,
+    severity: failure.severity ?? 'ERROR',
+    message: failure.message,
+    detail: failure.detail,
+    column: failure.column,
+    hint: failure.hint,
+    originalCode: failure.code,
+    originalMessage: failure.message,
+  })
 }
 
 /** `?schema=` of a Prisma URL: the engine's namespace, and the session's search_path as the native engine sets it. */
