@@ -147,7 +147,8 @@ function analyzeLoaded(sql: string, options: AnalyzeOptions): MigrationAnalysis 
       return
     }
     const { statement } = unit
-    const context: StatementContext = { node: statement.node, statement, file: state, schema, settings }
+    const following = units.slice(index + 1).flatMap((later) => ('statement' in later ? [later.statement.node] : []))
+    const context: StatementContext = { node: statement.node, statement, file: state, schema, settings, following }
     for (const rule of RULES) {
       for (const finding of checkSafely(rule, context)) {
         raw.push({

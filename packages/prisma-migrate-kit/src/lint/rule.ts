@@ -34,6 +34,8 @@ export interface StatementContext {
   /** The schema before this statement (the migration's earlier statements applied). */
   schema: SchemaHistory
   settings: LintSettings
+  /** The statements after this one in the file (parsed ones), for rules about how the file ends. */
+  following: readonly Node[]
 }
 
 /**

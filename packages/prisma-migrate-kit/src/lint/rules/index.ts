@@ -19,6 +19,7 @@ import { renamingTable } from './renaming-table'
 import { requireConcurrentIndexCreation } from './require-concurrent-index-creation'
 import { requireConcurrentIndexDeletion } from './require-concurrent-index-deletion'
 import { requireLockTimeout } from './require-lock-timeout'
+import { transactionControl } from './transaction-control'
 
 /** Every statement rule, in the order findings for one statement are listed. */
 export const RULES: readonly Rule[] = [
@@ -42,4 +43,5 @@ export const RULES: readonly Rule[] = [
   enumValueUsedBeforeCommit,
   addingEnumValueInTransaction,
   requireLockTimeout,
+  transactionControl,
 ]
