@@ -51,6 +51,34 @@ describe('a migration whose script manages its own transaction, deployed through
     }
   }, 120_000)
 
+  // A migration that fails half-way leaves nothing of its first half, whatever that half did.
+  const halfWay: Array<{ kind: string; sql: string; left: string }> = [
+    { kind: 'CREATE TABLE', sql: 'CREATE TABLE half_a (id int);', left: `SELECT to_regclass('half_a') IS NOT NULL AS left` },
+    { kind: 'ALTER TABLE ADD COLUMN', sql: 'ALTER TABLE "Customer" ADD COLUMN nickname text;', left: `SELECT count(*) > 0 AS left FROM information_schema.columns WHERE column_name = 'nickname'` },
+    { kind: 'CREATE INDEX', sql: 'CREATE INDEX half_idx ON "Customer" (email);', left: `SELECT to_regclass('half_idx') IS NOT NULL AS left` },
+    { kind: 'CREATE TYPE (enum)', sql: "CREATE TYPE half_mood AS ENUM ('ok', 'not; ok');", left: `SELECT count(*) > 0 AS left FROM pg_type WHERE typname = 'half_mood'` },
+    { kind: 'INSERT', sql: `INSERT INTO "Customer" (email) VALUES ('half@example.com');`, left: `SELECT count(*) > 0 AS left FROM "Customer"` },
+    {
+      kind: 'CREATE FUNCTION ($$ body with ;)',
+      sql: 'CREATE FUNCTION half_fn() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql;',
+      left: `SELECT count(*) > 0 AS left FROM pg_proc WHERE proname = 'half_fn'`,
+    },
+  ]
+
+  test.each(halfWay)('$kind then a failing statement: deploy exits 1 and nothing of it is left', async ({ sql, left }) => {
+    const db = await createTestDatabase('half_way')
+    try {
+      project.write(`prisma/migrations/${SECOND}/migration.sql`, `${sql}\nSELECT 1/0;\nCREATE TABLE half_b (id int);\n`)
+      const deploy = await project.bin('migrate-kit', ['deploy'], { env: { DATABASE_URL: db.url } })
+      expect(deploy.code).toBe(1)
+      expect(deploy.stdout + deploy.stderr).toMatch(/division by zero/)
+      expect(await db.query(left)).toEqual([{ left: false }])
+      expect(await db.query(`SELECT to_regclass('half_b') IS NULL AS none`)).toEqual([{ none: true }])
+    } finally {
+      await db.drop()
+    }
+  }, 120_000)
+
   test('a script that closes its own transaction still applies (the check is on the session, not on the words)', async () => {
     const db = await createTestDatabase('closed_transaction')
     try {
