@@ -100,7 +100,10 @@ describe('context across the migration history', () => {
 
   test('CONCURRENTLY is refused in a multi-statement file and inside BEGIN, accepted alone', async () => {
     const alone = await lintLast([CREATE_USER, `-- CreateIndex\nCREATE INDEX CONCURRENTLY "User_email_idx" ON "User"("email");\n`])
-    expect(rules(alone)).toEqual([])
+    // Accepted (no error); the one warning says what a failure part-way leaves and how to clean up.
+    expect(rules(alone)).toEqual(['concurrently-failure'])
+    expect(at(alone, 'concurrently-failure')[0]).toMatchObject({ level: 'warning', message: expect.stringContaining('marked INVALID') })
+    expect(at(alone, 'concurrently-failure')[0]?.help).toContain('DROP INDEX CONCURRENTLY IF EXISTS "User_email_idx";')
     const withSet = await lintLast([CREATE_USER, `SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY "i" ON "User"("email");`])
     expect(at(withSet, 'ban-concurrently-in-transaction')[0]?.message).toContain('2 statements')
     const inBegin = await lintLast([CREATE_USER, `BEGIN;\nDROP INDEX CONCURRENTLY "i";\nCOMMIT;`])

@@ -3,7 +3,7 @@ import { alterTableCommands, descendants, nodeAs } from '../nodes'
 import { defineRule, inTransaction } from '../rule'
 
 /** The statement's CONCURRENTLY clause, named for messages, if it has one. */
-function concurrentOperation(node: Node): string | undefined {
+export function concurrentOperation(node: Node): string | undefined {
   if (nodeAs(node, 'IndexStmt')?.concurrent) return 'CREATE INDEX CONCURRENTLY'
   const drop = nodeAs(node, 'DropStmt')
   if (drop?.removeType === 'OBJECT_INDEX' && drop.concurrent) return 'DROP INDEX CONCURRENTLY'

@@ -11,6 +11,7 @@ import { banDropTable } from './ban-drop-table'
 import { banFullTableWrite } from './ban-full-table-write'
 import { banTruncate } from './ban-truncate'
 import { changingColumnType } from './changing-column-type'
+import { concurrentlyFailure } from './concurrently-failure'
 import { constraintMissingNotValid } from './constraint-missing-not-valid'
 import { disallowedUniqueConstraint } from './disallowed-unique-constraint'
 import { enumValueUsedBeforeCommit } from './enum-value-used-before-commit'
@@ -39,6 +40,7 @@ export const RULES: readonly Rule[] = [
   requireConcurrentIndexCreation,
   requireConcurrentIndexDeletion,
   banConcurrentlyInTransaction,
+  concurrentlyFailure,
   banFullTableWrite,
   enumValueUsedBeforeCommit,
   addingEnumValueInTransaction,
