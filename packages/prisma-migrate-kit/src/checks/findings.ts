@@ -26,11 +26,10 @@ export const CHECK_RULES = {
   backfillInvalid: 'backfill-invalid',
 } as const
 
-const relative = relativePath
 
 export function driftFindings(project: Project, drift: DriftResult, applied: HistoryEntry[]): Finding[] {
   const last = applied.at(-1)
-  const file = relative(project, last ? last.migration.sqlFile : project.migrationsDir)
+  const file = relativePath(project, last ? last.migration.sqlFile : project.migrationsDir)
   if (drift.status === 'none') return []
   if (drift.status === 'error') {
     return [
@@ -66,7 +65,7 @@ export function driftFindings(project: Project, drift: DriftResult, applied: His
 export function historyFindings(project: Project, history: History): Finding[] {
   const findings: Finding[] = []
   for (const entry of history.entries) {
-    const file = relative(project, entry.migration.sqlFile)
+    const file = relativePath(project, entry.migration.sqlFile)
     const name = entry.migration.name
     if (entry.edited) {
       findings.push({
@@ -93,9 +92,9 @@ export function historyFindings(project: Project, history: History): Finding[] {
     findings.push({
       level: 'warning',
       rule: CHECK_RULES.notOnDisk,
-      file: relative(project, path.join(project.migrationsDir, name)),
+      file: relativePath(project, path.join(project.migrationsDir, name)),
       line: 1,
-      message: `${name} is applied to this database but its folder is not in ${relative(project, project.migrationsDir)}: this checkout is older than the database, or the folder was renamed`,
+      message: `${name} is applied to this database but its folder is not in ${relativePath(project, project.migrationsDir)}: this checkout is older than the database, or the folder was renamed`,
       help: 'Deploy from the branch that has it, or restore the folder under its applied name.',
     })
   }

@@ -14,6 +14,8 @@ export class CliContext {
   private interruptHandler?: (signal: NodeJS.Signals) => void
 
   private loadedProject?: Project
+  /** Where the command runs; undefined when the context was given its project. */
+  readonly cwd?: string
 
   /** A Project (tests, scripts), or the folder to find it from when the command starts (the CLI). */
   constructor(
@@ -23,9 +25,6 @@ export class CliContext {
     if ('root' in where) this.loadedProject = where
     else this.cwd = where.cwd
   }
-
-  /** Where the command runs; undefined when the context was given its project. */
-  readonly cwd?: string
 
   static forDirectory(cwd: string, io: CliIO): CliContext {
     return new CliContext({ cwd }, io)

@@ -58,7 +58,6 @@ export function resolveTargets(project: Project, references: string[], from: str
   return targets
 }
 
-const relativeFile = relativePath
 
 /** Lints the targets, each in the context of the migrations before it. No database is involved. */
 export async function lintProject(
@@ -69,14 +68,14 @@ export async function lintProject(
   const lastWanted = targets.files.length > 0 ? targets.history.length : lastIndexWanted(targets)
   const history: MigrationSource[] = targets.history.slice(0, lastWanted).map((migration) => ({
     name: migration.name,
-    file: relativeFile(project, migration.sqlFile),
+    file: relativePath(project, migration.sqlFile),
     sql: readFileSync(migration.sqlFile, 'utf8'),
   }))
   const analysed = await analyzeMigrations(history, { settings })
   const analyses = analysed.filter((analysis) => targets.migrations.has(analysis.migration))
   const schema = analysed[analysed.length - 1]?.schema
   for (const file of targets.files) {
-    const relative = relativeFile(project, file)
+    const relative = relativePath(project, file)
     const source = { name: relative, file: relative, sql: readFileSync(file, 'utf8') }
     analyses.push(...(await analyzeMigrations([source], { settings, ...(schema ? { schema } : {}) })))
   }

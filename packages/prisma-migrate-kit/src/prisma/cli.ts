@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import dotenv from 'dotenv'
-import { scrubSecrets } from '../db/url'
+import { scrubEnvironmentSecrets } from '../db/url'
 import { StepFailedError, UsageError } from '../errors'
 import type { Project } from '../project'
 
@@ -122,10 +122,7 @@ function configuredEngine(project: Project, env: Record<string, string | undefin
 
 /** Every connection URL the CLI may have seen (environment and .env): their passwords are cut from its messages. */
 function scrubConnectionSecrets(text: string, project: Project, env: NodeJS.ProcessEnv): string {
-  const urls = [...Object.values(env), ...Object.values(projectEnvFile(project))].filter(
-    (value): value is string => typeof value === 'string' && /^postgres(?:ql)?:\/\/[^/]*:[^/]*@/i.test(value),
-  )
-  return urls.reduce((scrubbed, url) => scrubSecrets(scrubbed, url), text)
+  return scrubEnvironmentSecrets(text, { ...projectEnvFile(project), ...env })
 }
 
 export async function chooseSchemaEngine(

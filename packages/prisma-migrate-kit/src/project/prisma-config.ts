@@ -79,7 +79,10 @@ function placeholderUrl(variable: string): string {
 function describeLoadError(error: LoadError): string {
   if (error._tag === 'ConfigFileNotFound') return 'the file was not found'
   const message = errorMessage(error.error).split('\n')[0]
-  return error._tag === 'ConfigFileSyntaxError' ? `it does not export a valid config: ${message}` : message ?? error._tag
+  // Prisma's message for a wrong shape is its whole type schema: say what is expected instead.
+  return error._tag === 'ConfigFileSyntaxError'
+    ? 'its default export is not a Prisma config (export default defineConfig({ … }) from prisma/config)'
+    : (message ?? error._tag)
 }
 
 /**
