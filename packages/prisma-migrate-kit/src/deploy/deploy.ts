@@ -159,6 +159,9 @@ function executeStep(run: Execution, step: DeployStep): Promise<StepOutcome> {
   }
 }
 
+/** Prisma's P3005: a database with tables and no _prisma_migrations; running deploy again fails the same way. */
+const HAS_SCHEMA_BUT_NO_HISTORY = /\bP3005\b/
+
 async function migrate(run: Execution, step: MigrateStep): Promise<StepOutcome> {
   const names = step.migrations.map((migration) => migration.name)
   const history = listMigrations(run.project)
@@ -168,7 +171,15 @@ async function migrate(run: Execution, step: MigrateStep): Promise<StepOutcome> 
   const detail = `prisma migrate deploy failed (exit ${result.code})${where}:\n${result.output}`
   const next = result.failed
     ? [`# fix ${result.failed}/migration.sql or the data, then:`, `npx migrate-kit prisma migrate resolve --rolled-back ${result.failed}`, DEPLOY_COMMAND]
-    : [DEPLOY_COMMAND]
+    : HAS_SCHEMA_BUT_NO_HISTORY.test(result.output)
+      ? [
+          '# the database has tables but no migration history (Prisma P3005). If it already holds your schema up to a',
+          '# migration, baseline it: mark each migration it already has as applied (oldest first), then deploy:',
+          'npx migrate-kit prisma migrate resolve --applied <migration>',
+          DEPLOY_COMMAND,
+          '# otherwise deploy to an empty database.',
+        ]
+      : [DEPLOY_COMMAND]
   return {
     result: { status: 'failed', detail, applied: result.applied },
     stop: { outcome: 'failed', message: `prisma migrate deploy failed${where}${result.applied.length > 0 ? ` (applied before it: ${result.applied.join(', ')})` : ''}`, next },
