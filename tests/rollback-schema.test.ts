@@ -129,6 +129,61 @@ describe('schema snapshot and diff', () => {
   })
 })
 
+describe('schema snapshot: names of 63 bytes and longer, and names that look alike', () => {
+  // PostgreSQL keeps 63 bytes of an identifier; a key made of two of them (table.constraint) is longer. Each case
+  // drops one object of two whose keys differ only after byte 63: the diff must name the dropped one.
+  const TABLE = 'PlatformNotificationInteraction'
+  const LONG = `t${'x'.repeat(62)}` // 63 bytes, the longest identifier PostgreSQL keeps
+
+  beforeEach(async () => {
+    await db.query(`DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public; DROP SCHEMA IF EXISTS migrate_kit CASCADE`)
+    await db.query(`
+      CREATE TABLE "User" ("id" SERIAL PRIMARY KEY);
+      CREATE TABLE "Post" ("id" SERIAL PRIMARY KEY);
+      CREATE TABLE "${TABLE}" ("id" SERIAL PRIMARY KEY, "userId" INTEGER NOT NULL, "postId" INTEGER NOT NULL,
+        CONSTRAINT "${TABLE}_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User" ("id"),
+        CONSTRAINT "${TABLE}_postId_fkey" FOREIGN KEY ("postId") REFERENCES "Post" ("id"));
+      CREATE TABLE "${LONG}" ("${LONG}" INTEGER, "${LONG.slice(0, 62)}y" INTEGER);`)
+  })
+
+  test('a dropped foreign key of a table with a long name is seen (keys are not cut to 63 bytes)', async () => {
+    const before = await schemaOf(db)
+    expect(Object.keys(before.objects)).toEqual(
+      expect.arrayContaining([`constraint "${TABLE}"."${TABLE}_userId_fkey"`, `constraint "${TABLE}"."${TABLE}_postId_fkey"`]),
+    )
+    await db.query(`ALTER TABLE "${TABLE}" DROP CONSTRAINT "${TABLE}_userId_fkey"`)
+    expect(diffSchemas(await schemaOf(db), before, LABELS).map((difference) => difference.message)).toEqual([
+      `constraint "${TABLE}"."${TABLE}_userId_fkey": absent after rollback, exists before`,
+    ])
+  })
+
+  test('two columns of 63-byte names differing in their last byte, on a table of a 63-byte name', async () => {
+    const before = await schemaOf(db)
+    await db.query(`ALTER TABLE "${LONG}" DROP COLUMN "${LONG}"`)
+    expect(diffSchemas(await schemaOf(db), before, LABELS).map((difference) => difference.message)).toEqual([
+      `column ${LONG}.${LONG}: absent after rollback, exists before`,
+    ])
+  })
+
+  test('a name PostgreSQL cut to 63 bytes is compared as PostgreSQL keeps it', async () => {
+    const before = await schemaOf(db)
+    // 70 bytes given, 63 kept (PostgreSQL's NOTICE "identifier … will be truncated"): the same column as LONG.
+    await db.query(`ALTER TABLE "${LONG}" DROP COLUMN "${LONG}zzzzzzz"`)
+    expect(diffSchemas(await schemaOf(db), before, LABELS).map((difference) => difference.message)).toEqual([
+      `column ${LONG}.${LONG}: absent after rollback, exists before`,
+    ])
+  })
+
+  test('a table named "a.b" and a column b of table a are different objects', async () => {
+    await db.query(`CREATE TABLE "a" ("b.c" INTEGER); CREATE TABLE "a.b" ("c" INTEGER)`)
+    const before = await schemaOf(db)
+    await db.query(`ALTER TABLE "a.b" DROP COLUMN "c"`)
+    expect(diffSchemas(await schemaOf(db), before, LABELS).map((difference) => difference.message)).toEqual([
+      'column "a.b".c: absent after rollback, exists before',
+    ])
+  })
+})
+
 describe('rollback scripts: what `rollback` refuses before starting', () => {
   test('statements are cut with their lines; BEGIN, COMMIT and CONCURRENTLY are problems with their line', async () => {
     const script = await parseRollbackScript(

@@ -29,7 +29,11 @@ export type ObjectKind =
 
 export interface SchemaObject {
   kind: ObjectKind
-  /** How people name it: `users.display_name`, `app.users` outside the connection's schema. */
+  /**
+   * How SQL names it, each part quoted only when it must be (quote_ident): `users.display_name`, `"Customer".email`,
+   * `app.users` outside the connection's schema. Unambiguous (a table `a.b` is `"a.b"`) and never cut: the parts are
+   * text, not PostgreSQL's 63-byte `name`, so `table.constraint` keys of long names stay apart.
+   */
   name: string
   /** Key of the object it belongs to (a column's table), so a diff does not list every column of a missing table. */
   parent?: string
@@ -48,7 +52,7 @@ export function objectKey(kind: ObjectKind, name: string): string {
 /** Schemas that are the app's: everything but PostgreSQL's own and ours. $1 = migrate_kit. */
 const APP_NAMESPACES = `
   SELECT oid, nspname,
-         CASE WHEN nspname = current_schema() THEN '' ELSE nspname || '.' END AS prefix
+         CASE WHEN nspname = current_schema() THEN '' ELSE quote_ident(nspname) || '.' END AS prefix
     FROM pg_namespace
    WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', $1)
      AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'`
@@ -68,25 +72,25 @@ interface Row {
 
 const QUERIES: string[] = [
   // schemas (public included: a migration may create or drop others)
-  `SELECT 'schema' AS kind, n.nspname AS name, NULL AS parent, '{}'::jsonb AS properties
+  `SELECT 'schema'::text AS kind, quote_ident(n.nspname) AS name, NULL AS parent, '{}'::jsonb AS properties
      FROM ns n`,
-  `SELECT 'extension' AS kind, e.extname AS name, NULL AS parent,
+  `SELECT 'extension' AS kind, quote_ident(e.extname) AS name, NULL AS parent,
           jsonb_build_object('schema', n.nspname, 'version', e.extversion) AS properties
      FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
     WHERE e.extname <> 'plpgsql'`,
-  `SELECT 'table' AS kind, n.prefix || c.relname AS name, NULL AS parent,
+  `SELECT 'table' AS kind, n.prefix || quote_ident(c.relname) AS name, NULL AS parent,
           jsonb_build_object(
             'kind', CASE c.relkind WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table' ELSE 'table' END,
             'persistence', CASE c.relpersistence WHEN 'u' THEN 'unlogged' ELSE 'logged' END,
             'row level security', CASE WHEN c.relrowsecurity THEN 'enabled' ELSE 'disabled' END,
             'partition key', CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
-            'partition of', (SELECT pn.prefix || p.relname || ' ' || pg_get_expr(c.relpartbound, c.oid)
+            'partition of', (SELECT pn.prefix || quote_ident(p.relname) || ' ' || pg_get_expr(c.relpartbound, c.oid)
                                FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN ns pn ON pn.oid = p.relnamespace
                               WHERE i.inhrelid = c.oid AND c.relispartition)
           ) AS properties
      FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'f') AND c.relname <> '${PRISMA_TABLE}' AND ${NOT_FROM_EXTENSION('pg_class', 'c.oid')}`,
-  `SELECT 'column' AS kind, n.prefix || c.relname || '.' || a.attname AS name, 'table ' || n.prefix || c.relname AS parent,
+  `SELECT 'column' AS kind, n.prefix || quote_ident(c.relname) || '.' || quote_ident(a.attname) AS name, 'table ' || n.prefix || quote_ident(c.relname) AS parent,
           jsonb_build_object(
             'type', format_type(a.atttypid, a.atttypmod),
             'nullable', CASE WHEN a.attnotnull THEN 'NOT NULL' ELSE 'NULL' END,
@@ -102,7 +106,7 @@ const QUERIES: string[] = [
      LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
     WHERE c.relkind IN ('r', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped AND c.relname <> '${PRISMA_TABLE}'
       AND ${NOT_FROM_EXTENSION('pg_class', 'c.oid')}`,
-  `SELECT 'constraint' AS kind, n.prefix || c.relname || '.' || co.conname AS name, 'table ' || n.prefix || c.relname AS parent,
+  `SELECT 'constraint' AS kind, n.prefix || quote_ident(c.relname) || '.' || quote_ident(co.conname) AS name, 'table ' || n.prefix || quote_ident(c.relname) AS parent,
           jsonb_build_object(
             'type', CASE co.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'f' THEN 'foreign key'
                                      WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' ELSE co.contype::text END,
@@ -113,26 +117,26 @@ const QUERIES: string[] = [
      JOIN pg_class c ON c.oid = co.conrelid
      JOIN ns n ON n.oid = c.relnamespace
     WHERE c.relname <> '${PRISMA_TABLE}' AND co.contype <> 'n' AND ${NOT_FROM_EXTENSION('pg_class', 'c.oid')}`,
-  `SELECT 'constraint' AS kind, n.prefix || t.typname || '.' || co.conname AS name, 'domain ' || n.prefix || t.typname AS parent,
+  `SELECT 'constraint' AS kind, n.prefix || quote_ident(t.typname) || '.' || quote_ident(co.conname) AS name, 'domain ' || n.prefix || quote_ident(t.typname) AS parent,
           jsonb_build_object('type', 'domain check', 'definition', pg_get_constraintdef(co.oid)) AS properties
      FROM pg_constraint co
      JOIN pg_type t ON t.oid = co.contypid
      JOIN ns n ON n.oid = t.typnamespace
     WHERE ${NOT_FROM_EXTENSION('pg_type', 't.oid')}`,
-  `SELECT 'index' AS kind, n.prefix || i.relname AS name, 'table ' || n.prefix || c.relname AS parent,
-          jsonb_build_object('table', n.prefix || c.relname, 'definition', pg_get_indexdef(x.indexrelid)) AS properties
+  `SELECT 'index' AS kind, n.prefix || quote_ident(i.relname) AS name, 'table ' || n.prefix || quote_ident(c.relname) AS parent,
+          jsonb_build_object('table', n.prefix || quote_ident(c.relname), 'definition', pg_get_indexdef(x.indexrelid)) AS properties
      FROM pg_index x
      JOIN pg_class i ON i.oid = x.indexrelid
      JOIN pg_class c ON c.oid = x.indrelid
      JOIN ns n ON n.oid = i.relnamespace
     WHERE c.relname <> '${PRISMA_TABLE}' AND ${NOT_FROM_EXTENSION('pg_class', 'c.oid')}`,
-  `SELECT 'sequence' AS kind, n.prefix || c.relname AS name, NULL AS parent,
+  `SELECT 'sequence' AS kind, n.prefix || quote_ident(c.relname) AS name, NULL AS parent,
           jsonb_build_object(
             'type', format_type(s.seqtypid, NULL),
             'start', s.seqstart::text, 'increment', s.seqincrement::text,
             'min', s.seqmin::text, 'max', s.seqmax::text, 'cache', s.seqcache::text,
             'cycle', CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END,
-            'owned by', (SELECT tn.prefix || t.relname || '.' || a.attname
+            'owned by', (SELECT tn.prefix || quote_ident(t.relname) || '.' || quote_ident(a.attname)
                            FROM pg_depend d
                            JOIN pg_class t ON t.oid = d.refobjid
                            JOIN ns tn ON tn.oid = t.relnamespace
@@ -142,37 +146,37 @@ const QUERIES: string[] = [
           ) AS properties
      FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN ns n ON n.oid = c.relnamespace
     WHERE ${NOT_FROM_EXTENSION('pg_class', 'c.oid')}`,
-  `SELECT 'view' AS kind, n.prefix || c.relname AS name, NULL AS parent,
+  `SELECT 'view' AS kind, n.prefix || quote_ident(c.relname) AS name, NULL AS parent,
           jsonb_build_object('kind', CASE c.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END,
                              'definition', pg_get_viewdef(c.oid)) AS properties
      FROM pg_class c JOIN ns n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('v', 'm') AND ${NOT_FROM_EXTENSION('pg_class', 'c.oid')}`,
-  `SELECT 'enum' AS kind, n.prefix || t.typname AS name, NULL AS parent,
+  `SELECT 'enum' AS kind, n.prefix || quote_ident(t.typname) AS name, NULL AS parent,
           jsonb_build_object('values', (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
                                           FROM pg_enum e WHERE e.enumtypid = t.oid)) AS properties
      FROM pg_type t JOIN ns n ON n.oid = t.typnamespace
     WHERE t.typtype = 'e' AND ${NOT_FROM_EXTENSION('pg_type', 't.oid')}`,
-  `SELECT 'domain' AS kind, n.prefix || t.typname AS name, NULL AS parent,
+  `SELECT 'domain' AS kind, n.prefix || quote_ident(t.typname) AS name, NULL AS parent,
           jsonb_build_object('type', format_type(t.typbasetype, t.typtypmod),
                              'nullable', CASE WHEN t.typnotnull THEN 'NOT NULL' ELSE 'NULL' END,
                              'default', t.typdefault) AS properties
      FROM pg_type t JOIN ns n ON n.oid = t.typnamespace
     WHERE t.typtype = 'd' AND ${NOT_FROM_EXTENSION('pg_type', 't.oid')}`,
-  `SELECT 'type' AS kind, n.prefix || t.typname AS name, NULL AS parent,
+  `SELECT 'type' AS kind, n.prefix || quote_ident(t.typname) AS name, NULL AS parent,
           jsonb_build_object('attributes', (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
                                               FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)) AS properties
      FROM pg_type t JOIN ns n ON n.oid = t.typnamespace JOIN pg_class c ON c.oid = t.typrelid
     WHERE t.typtype = 'c' AND c.relkind = 'c' AND ${NOT_FROM_EXTENSION('pg_type', 't.oid')}`,
-  `SELECT 'function' AS kind, n.prefix || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name,
+  `SELECT 'function' AS kind, n.prefix || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name,
           NULL AS parent, jsonb_build_object('definition', pg_get_functiondef(p.oid)) AS properties
      FROM pg_proc p JOIN ns n ON n.oid = p.pronamespace
     WHERE p.prokind IN ('f', 'p') AND ${NOT_FROM_EXTENSION('pg_proc', 'p.oid')}`,
-  `SELECT 'trigger' AS kind, n.prefix || c.relname || '.' || tg.tgname AS name, 'table ' || n.prefix || c.relname AS parent,
+  `SELECT 'trigger' AS kind, n.prefix || quote_ident(c.relname) || '.' || quote_ident(tg.tgname) AS name, 'table ' || n.prefix || quote_ident(c.relname) AS parent,
           jsonb_build_object('definition', pg_get_triggerdef(tg.oid),
                              'enabled', CASE tg.tgenabled WHEN 'D' THEN 'disabled' ELSE 'enabled' END) AS properties
      FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN ns n ON n.oid = c.relnamespace
     WHERE NOT tg.tgisinternal AND c.relname <> '${PRISMA_TABLE}'`,
-  `SELECT 'policy' AS kind, n.prefix || c.relname || '.' || po.polname AS name, 'table ' || n.prefix || c.relname AS parent,
+  `SELECT 'policy' AS kind, n.prefix || quote_ident(c.relname) || '.' || quote_ident(po.polname) AS name, 'table ' || n.prefix || quote_ident(c.relname) AS parent,
           jsonb_build_object('command', po.polcmd::text, 'permissive', CASE WHEN po.polpermissive THEN 'permissive' ELSE 'restrictive' END,
                              'roles', (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END, ', ' ORDER BY r)
                                          FROM unnest(po.polroles) r),
