@@ -281,6 +281,7 @@ describe('data-loss warnings', () => {
       toolVersion: '0.0.0',
       warnings,
       review: [],
+      repairs: [],
       empty: false,
     }).join('\n')
     expect(header).toMatch(/WARNING \(line \d+\): re-adds users\.username/)
@@ -298,6 +299,7 @@ describe('data-loss warnings', () => {
       toolVersion: '0.0.0',
       warnings,
       review: [],
+      repairs: [],
       empty: false,
     })
     const file = [...header, body].join('\n').split('\n')

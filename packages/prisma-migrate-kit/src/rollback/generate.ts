@@ -10,8 +10,9 @@ import { RollbackGenerationError } from './errors'
 import { relativePath, rollbackFile } from './files'
 import { rollbackHeader, type ReviewNote } from './header'
 import { EMPTY_DIFF, prismaDiff } from './prisma-diff'
-import { transactionControlRanges } from './script'
+import { repairDiffScript, type ScriptRepair } from './repair'
 import { stageMigrations } from './staging'
+import { RollbackTrial, type TrialFailure } from './trial'
 
 export interface GeneratedRollback {
   migration: string
@@ -24,12 +25,21 @@ export interface GeneratedRollback {
   /** Lines are lines of `text`. */
   warnings: DataLossWarning[]
   review: ReviewNote[]
+  /** What was changed in Prisma's script so that it runs (also in the header). */
+  repairs: ScriptRepair[]
+  /** Set when the script does not run on the schema it is for: writeRollback refuses it. */
+  failure?: TrialFailure
 }
 
 export interface GenerateOptions {
   /** The database Prisma's schema engine connects to and makes its shadow databases next to. */
   databaseUrl: string
   now?: Date
+  /**
+   * Where the rollback is tried before it is returned; one trial walks a whole history in order (rollbacks generate
+   * of every migration). Default: a trial of its own, on a scratch database on the server of databaseUrl.
+   */
+  trial?: RollbackTrial
 }
 
 /**
@@ -46,9 +56,9 @@ export async function generateRollback(
   const history = listMigrations(project)
   const migration = findMigration(history, migrationName)
   const index = history.findIndex((candidate) => candidate.name === migration.name)
-  const script = await inverseDiff(project, history, index, options.databaseUrl)
+  const diff = await repairDiffScript(await inverseDiff(project, history, index, options.databaseUrl))
   // Normalised before anything counts its lines: the warnings quote them.
-  const body = (await withoutTransactionControl(script)).replace(/^\n+/, '').replace(/\s*$/, '\n')
+  const body = diff.script.replace(/^\n+/, '').replace(/\s*$/, '\n')
   const empty = body.trim() === EMPTY_DIFF
 
   const sources: MigrationSource[] = history.slice(0, index + 1).map((entry) => ({
@@ -68,16 +78,21 @@ export async function generateRollback(
     toolVersion: packageVersion(),
     warnings: bodyWarnings,
     review,
+    repairs: diff.repairs,
     empty,
   })
   const warnings = bodyWarnings.map((warning) => ({ ...warning, line: warning.line + header.length }))
+  const text = `${header.join('\n')}\n${body}`
+  const failure = empty ? undefined : await tryIt(project, history, index, text, options)
   return {
     migration: migration.name,
     file: rollbackFile(project, migration.name),
-    text: `${header.join('\n')}\n${body}`,
+    text,
     empty,
     warnings,
     review,
+    repairs: diff.repairs,
+    ...(failure ? { failure } : {}),
   }
 }
 
@@ -113,31 +128,15 @@ async function inverseDiff(project: Project, history: MigrationOnDisk[], index: 
   }
 }
 
-/**
- * Prisma wraps an enum swap in BEGIN … COMMIT. `rollback` runs the whole file (and every file of a `--to` run) in
- * one transaction of its own, which a COMMIT in the middle would end early, so those statements are cut out.
- */
-async function withoutTransactionControl(script: string): Promise<string> {
-  const ranges = await transactionControlRanges(script)
-  if (ranges.length === 0) return script
-  const bytes = Buffer.from(script, 'utf8')
-  const kept: Buffer[] = []
-  let from = 0
-  for (const { start, end } of ranges) {
-    kept.push(bytes.subarray(from, start))
-    // The statement's `;` and the blanks and newline after it go too; anything else on that line stays.
-    let next = end
-    const skip = (accept: (byte: number) => boolean) => {
-      while (next < bytes.length && accept(bytes[next]!)) next++
-    }
-    skip((byte) => byte === 0x20 || byte === 0x09)
-    if (bytes[next] === 0x3b) next++
-    skip((byte) => byte === 0x20 || byte === 0x09 || byte === 0x0d)
-    if (bytes[next] === 0x0a) next++
-    from = next
+/** Runs the rollback in the trial database, on the schema it is for; the failure, or undefined when it ran. */
+async function tryIt(project: Project, history: MigrationOnDisk[], index: number, text: string, options: GenerateOptions): Promise<TrialFailure | undefined> {
+  const trial = options.trial ?? (await RollbackTrial.open(options.databaseUrl))
+  try {
+    await trial.applyThrough(history, index)
+    return await trial.tryRollback(relativePath(project, rollbackFile(project, history[index]!.name)), text)
+  } finally {
+    if (!options.trial) await trial.close()
   }
-  kept.push(bytes.subarray(from))
-  return Buffer.concat(kept).toString('utf8')
 }
 
 /** Refuses (exit 2) to replace an existing rollback.sql without `force`: it may hold hand-written work. */
@@ -149,8 +148,21 @@ export function assertWritable(project: Project, migration: string, options: { f
   })
 }
 
+/** Never writes a rollback that did not run in the trial (exit 1): a file that exists is taken for a working one. */
 export function writeRollback(project: Project, generated: GeneratedRollback, options: { force?: boolean } = {}): void {
   assertWritable(project, generated.migration, options)
+  if (generated.failure) {
+    const shown = relativePath(project, generated.file)
+    throw new RollbackGenerationError(
+      generated.migration,
+      `the rollback Prisma's diff gives for ${generated.migration} does not run on the schema it is for, so ${shown} was not written:\n${generated.failure.text}`,
+      {
+        hint:
+          `Write ${shown} by hand, starting from Prisma's script (npx migrate-kit rollbacks generate ${generated.migration} --print), ` +
+          'then prove it: npx migrate-kit verify-rollbacks',
+      },
+    )
+  }
   mkdirSync(path.dirname(generated.file), { recursive: true })
   writeFileSync(generated.file, generated.text)
 }

@@ -1,4 +1,5 @@
 import type { DataLossWarning } from './data-loss'
+import type { ScriptRepair } from './repair'
 
 /** A statement of the migration that Prisma's diff does not model, so the generated rollback does not revert it. */
 export interface ReviewNote {
@@ -16,6 +17,8 @@ export interface HeaderInput {
   /** Lines relative to the body (the script under the header). */
   warnings: DataLossWarning[]
   review: ReviewNote[]
+  /** What was changed in Prisma's script so that it runs. */
+  repairs: ScriptRepair[]
   /** Prisma found no schema difference to revert. */
   empty: boolean
 }
@@ -72,6 +75,9 @@ export function rollbackHeader(input: HeaderInput): string[] {
     }
     if (input.warnings.every((warning) => warning.kind === 'fails_with_rows')) {
       lines.push('-- Destroys no data: every statement below only changes the schema.')
+    }
+    for (const repair of input.repairs) {
+      lines.push(...commentLines(`REPAIRED: ${repair.description}.`, '  '))
     }
     for (const note of input.review) {
       lines.push(

@@ -1,14 +1,17 @@
 import type { Command } from 'commander'
-import { ExitCode, errorMessage } from '../../errors'
+import { ExitCode, MigrateKitError, UsageError, errorMessage } from '../../errors'
 import { listMigrations, findMigration } from '../../prisma/migrations'
 import type { DataLossWarning } from '../../rollback/data-loss'
 import { hasRollback, relativePath, rollbackFile } from '../../rollback/files'
 import { assertWritable, generateRollback, writeRollback } from '../../rollback/generate'
 import type { ReviewNote } from '../../rollback/header'
+import type { ScriptRepair } from '../../rollback/repair'
+import { RollbackTrial } from '../../rollback/trial'
 import { action, examples, type CommandHost } from '../command'
 import { printJson, type CliIO } from '../io'
 
-export function printWarnings(io: CliIO, file: string, warnings: DataLossWarning[], review: ReviewNote[]): void {
+export function printWarnings(io: CliIO, file: string, warnings: DataLossWarning[], review: ReviewNote[], repairs: ScriptRepair[] = []): void {
+  for (const repair of repairs) io.out(`  repaired: ${repair.description}`)
   for (const warning of warnings) io.out(`  warning: ${file}:${warning.line} ${warning.message}`)
   for (const note of review) io.out(`  review: migration.sql line ${note.line} ${note.description}: not reverted by Prisma's diff`)
 }
@@ -16,6 +19,7 @@ export function printWarnings(io: CliIO, file: string, warnings: DataLossWarning
 interface GenerateCliOptions {
   force?: boolean
   json?: boolean
+  print?: boolean
 }
 
 export function registerRollbacks(program: Command, host: CommandHost): void {
@@ -29,13 +33,20 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
     .argument('[migration]', 'one migration (folder name, or the part after the timestamp); default: every one without a rollback')
     .option('--force', 'overwrite an existing rollback.sql (with no migration named: every one)')
     .option('--json', 'print one JSON document on stdout')
+    .option('--print', 'write nothing: print the rollback.sql of the migration named (also one that does not run, with why)')
     .addHelpText(
       'after',
       examples([
         'migrate-kit rollbacks generate',
+        'migrate-kit rollbacks generate add_display_name --print',
         'migrate-kit rollbacks generate 20260301120000_add_display_name',
         'migrate-kit rollbacks generate add_display_name --force',
-      ]) + '\nExit codes: 0 written (or nothing to do), 1 Prisma could not diff a migration, 2 unknown migration or file exists.\n',
+      ]) +
+        '\nEach rollback is tried before it is written: on a scratch database (migrate_kit_trial_<random>, dropped at the\n' +
+        'end) that the migrations build up to it, it runs in a transaction that is then rolled back. What Prisma\'s diff gets\n' +
+        'wrong and can be mended is mended and named in the header (REPAIRED); a rollback that still does not run is not\n' +
+        'written. Exit codes: 0 written (or nothing to do), 1 Prisma could not diff a migration or its rollback does not\n' +
+        'run, 2 unknown migration or file exists (or --print without a migration).\n',
     )
     .action(
       action(host, async (reference: string | undefined, options: GenerateCliOptions) => {
@@ -46,6 +57,15 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
           reference === undefined
             ? history.filter((migration) => options.force || !hasRollback(project, migration.name))
             : [findMigration(history, reference)]
+        if (options.print) {
+          if (reference === undefined) throw new UsageError('--print needs the migration whose rollback to print', { hint: 'npx migrate-kit rollbacks generate <migration> --print' })
+          const database = await context.database('read')
+          const generated = await generateRollback(project, targets[0]!.name, { databaseUrl: database.url })
+          io.out(generated.text.replace(/\n$/, ''))
+          if (!generated.failure) return ExitCode.ok
+          io.err(`error: this rollback does not run on the schema it is for:\n${generated.failure.text}`)
+          return ExitCode.failed
+        }
         // Refused before asking Prisma for anything (writeRollback would refuse too, after the work).
         if (reference !== undefined) assertWritable(project, targets[0]!.name, options)
         if (targets.length === 0) {
@@ -57,20 +77,26 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
         const results: Array<{ name: string; status: 'written' | 'error' | 'not_executed'; file?: string; warnings?: number; error?: string }> =
           targets.map((migration) => ({ name: migration.name, status: 'not_executed' }))
         let failed = false
+        // One scratch database walks the history in order: each migration is applied once for all the tries.
+        const trial = await RollbackTrial.open(database.url)
+        context.onDispose(() => trial.close())
         for (const [index, migration] of targets.entries()) {
           try {
-            const generated = await generateRollback(project, migration.name, { databaseUrl: database.url })
+            const generated = await generateRollback(project, migration.name, { databaseUrl: database.url, trial })
             writeRollback(project, generated, { force: options.force })
             const file = relativePath(project, rollbackFile(project, migration.name))
             results[index] = { name: migration.name, status: 'written', file, warnings: generated.warnings.length }
             if (!options.json) {
               io.out(`Wrote ${file}${generated.empty ? ' (Prisma found nothing to revert: see its header)' : ''}`)
-              printWarnings(io, file, generated.warnings, generated.review)
+              printWarnings(io, file, generated.warnings, generated.review, generated.repairs)
             }
           } catch (error) {
             failed = true
             results[index] = { name: migration.name, status: 'error', error: errorMessage(error) }
-            if (!options.json) io.err(`error: ${migration.name}: ${errorMessage(error)}`)
+            if (!options.json) {
+              io.err(`error: ${migration.name}: ${errorMessage(error)}`)
+              if (error instanceof MigrateKitError && error.hint) io.err(error.hint)
+            }
           }
         }
         if (options.json) printJson(io, { ok: !failed, migrations: results })
