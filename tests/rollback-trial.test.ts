@@ -119,3 +119,78 @@ describe('rollbacks generate tries every rollback before writing it', () => {
     expect(await databasesLike('migrate_kit_trial_')).toEqual([])
   }, 240_000)
 })
+
+describe('REVIEW notes: what a generated rollback does not revert, found by running it', () => {
+  let db: TestDatabase
+  let project: TempProject
+
+  beforeAll(async () => {
+    assertBuilt()
+    db = await createTestDatabase('rollback_review')
+    project = createTempProject({ exampleApp: false })
+    project.write('prisma/migrations/migration_lock.toml', 'provider = "postgresql"\n')
+  })
+  afterAll(async () => {
+    await db?.drop()
+    project?.remove()
+  })
+
+  const reviewLines = (text: string): string[] =>
+    text
+      .replace(/\n--   /g, ' ')
+      .split('\n')
+      .filter((line) => line.startsWith('-- REVIEW: '))
+      .map((line) => line.slice('-- REVIEW: '.length))
+
+  test('a CHECK constraint, a trigger, its function, an extension, an enum order, rows inserted: each gets its line, in words', async () => {
+    addMigration(
+      project,
+      '1_init',
+      `CREATE TYPE "Mood" AS ENUM ('low', 'mid', 'high');\n` +
+        `CREATE TABLE "Account" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL, "mood" "Mood");\n` +
+        `CREATE TABLE "Plan" ("code" TEXT PRIMARY KEY);\n`,
+    )
+    addMigration(
+      project,
+      '2_unmodelled',
+      `ALTER TABLE "Account" ADD CONSTRAINT "Account_email_lower" CHECK ("email" = lower("email"));\n` +
+        `CREATE FUNCTION "touch"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END; $$;\n` +
+        `CREATE TRIGGER "Account_touch" BEFORE UPDATE ON "Account" FOR EACH ROW EXECUTE FUNCTION "touch"();\n` +
+        `CREATE EXTENSION IF NOT EXISTS "citext";\n`,
+    )
+    // Prisma's own enum swap, dropping the value in the middle: its diff can only add it back at the end.
+    addMigration(
+      project,
+      '3_drop_mid',
+      `CREATE TYPE "Mood_new" AS ENUM ('low', 'high');\n` +
+        `ALTER TABLE "Account" ALTER COLUMN "mood" TYPE "Mood_new" USING ("mood"::text::"Mood_new");\n` +
+        `ALTER TYPE "Mood" RENAME TO "Mood_old";\nALTER TYPE "Mood_new" RENAME TO "Mood";\nDROP TYPE "Mood_old";\n`,
+    )
+    addMigration(project, '4_seed', `INSERT INTO "Plan" ("code") VALUES ('free'), ('pro');\n`)
+    const generate = await runCli(['rollbacks', 'generate'], { cwd: project.root, env: { DATABASE_URL: db.url }, timeoutMs: 180_000 })
+    expect({ code: generate.code, stderr: generate.stderr }).toEqual({ code: 0, stderr: '' })
+
+    const unmodelled = reviewLines(readFileSync(project.path('rollbacks', '2_unmodelled', 'rollback.sql'), 'utf8'))
+    const found = 'not restored (found by running this file on a scratch database)'
+    expect(unmodelled).toEqual([
+      `${found}: extension citext: exists after the rollback, absent before the migration; add its inverse by hand.`,
+      `${found}: constraint "Account"."Account_email_lower": exists after the rollback, absent before the migration; add its inverse by hand.`,
+      `${found}: function touch(): exists after the rollback, absent before the migration; add its inverse by hand.`,
+      `${found}: trigger "Account"."Account_touch": exists after the rollback, absent before the migration; add its inverse by hand.`,
+      expect.stringMatching(/^applying the migration again after this rollback fails \(42710: constraint "Account_email_lower" for relation "Account" already exists\)/),
+    ])
+
+    const order = reviewLines(readFileSync(project.path('rollbacks', '3_drop_mid', 'rollback.sql'), 'utf8'))
+    expect(order).toEqual([
+      `${found}: enum "Mood": values differs: "'low', 'high', 'mid'" after the rollback vs "'low', 'mid', 'high'" before the migration; add its inverse by hand.`,
+    ])
+
+    const seed = reviewLines(readFileSync(project.path('rollbacks', '4_seed', 'rollback.sql'), 'utf8'))
+    expect(seed).toEqual([
+      'prisma/migrations/4_seed/migration.sql line 1 inserts rows into Plan; nothing below deletes them.',
+      expect.stringMatching(/^applying the migration again after this rollback fails \(23505: duplicate key value violates unique constraint "Plan_pkey"/),
+    ])
+    // Words a person reads, never the parser's node names.
+    expect(generate.stdout).not.toMatch(/Stmt\b|\b(Create|Alter|Drop)[A-Z]\w+/)
+  }, 240_000)
+})

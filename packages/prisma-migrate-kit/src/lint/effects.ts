@@ -1,21 +1,59 @@
 import type { Node } from 'libpg-query'
 import { alterTableEffects } from './alter-table-effects'
 import { allNew, tableEffect, type Draft, type EffectScope } from './effect-model'
-import { droppedRefs, nodeAs, nodeTag, names, plainTable, refOfNames, tableOf } from './nodes'
+import { droppedRefs, nodeAs, nodeTag, names, plainTable, refOfNames, tableOf, type NodeTag, type TableRef } from './nodes'
 
 export type { Draft, Effect, EffectKind, EffectPhase, EffectScope, Phase } from './effect-model'
 
-const CREATED_OBJECTS = new Set([
-  'CreateFunctionStmt',
-  'CreateTrigStmt',
-  'ViewStmt',
-  'CreateExtensionStmt',
-  'CreateSeqStmt',
-  'CreateSchemaStmt',
-  'CreatePolicyStmt',
-  'CreateDomainStmt',
-  'CompositeTypeStmt',
-])
+/** Objects this model does not follow, as a person names them: `creates a trigger audit on users`. */
+const CREATED_OBJECTS: Partial<Record<NodeTag, (node: Node) => string>> = {
+  CreateFunctionStmt: (node) => {
+    const fn = nodeAs(node, 'CreateFunctionStmt')
+    return `${fn?.is_procedure ? 'a procedure' : 'a function'} ${names(fn?.funcname).join('.')}`
+  },
+  CreateTrigStmt: (node) => {
+    const trigger = nodeAs(node, 'CreateTrigStmt')
+    const table = tableOf(trigger?.relation)
+    return `a trigger ${trigger?.trigname ?? ''}${table ? ` on ${plainTable(table)}` : ''}`
+  },
+  ViewStmt: (node) => `a view ${plainName(tableOf(nodeAs(node, 'ViewStmt')?.view))}`,
+  CreateExtensionStmt: (node) => `the extension ${nodeAs(node, 'CreateExtensionStmt')?.extname ?? ''}`,
+  CreateSeqStmt: (node) => `a sequence ${plainName(tableOf(nodeAs(node, 'CreateSeqStmt')?.sequence))}`,
+  CreateSchemaStmt: (node) => `the schema ${nodeAs(node, 'CreateSchemaStmt')?.schemaname ?? ''}`,
+  CreatePolicyStmt: (node) => {
+    const policy = nodeAs(node, 'CreatePolicyStmt')
+    const table = tableOf(policy?.table)
+    return `a row-level security policy ${policy?.policy_name ?? ''}${table ? ` on ${plainTable(table)}` : ''}`
+  },
+  CreateDomainStmt: (node) => `a domain ${names(nodeAs(node, 'CreateDomainStmt')?.domainname).join('.')}`,
+  CompositeTypeStmt: (node) => `a composite type ${plainName(tableOf(nodeAs(node, 'CompositeTypeStmt')?.typevar))}`,
+}
+
+/** Statements named in words where the tag alone would read as a parser's (`DoStmt`). */
+const OTHER_STATEMENTS: Partial<Record<NodeTag, string>> = {
+  DoStmt: 'runs a DO block',
+  RuleStmt: 'creates a rule',
+  AlterExtensionStmt: 'updates an extension',
+  AlterFunctionStmt: 'alters a function',
+  AlterSeqStmt: 'alters a sequence',
+  AlterDomainStmt: 'alters a domain',
+  AlterPolicyStmt: 'alters a row-level security policy',
+  CreateEventTrigStmt: 'creates an event trigger',
+  RefreshMatViewStmt: 'refreshes a materialized view',
+  CallStmt: 'calls a procedure',
+  CopyStmt: 'copies rows (COPY)',
+  ClusterStmt: 'clusters a table',
+  ReindexStmt: 'rebuilds indexes (REINDEX)',
+}
+
+function plainName(ref: TableRef | undefined): string {
+  return ref ? plainTable(ref) : ''
+}
+
+/** `AlterOpFamilyStmt` → `ALTER OP FAMILY`: the statement's own words, for what no entry above names. */
+function statementWords(tag: NodeTag): string {
+  return tag.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase()
+}
 
 /** Statements that change neither schema nor data: they have no effect for the gate. */
 const WITHOUT_EFFECT = new Set([
@@ -61,9 +99,10 @@ export function statementEffects(node: Node, scope: EffectScope): Draft[] {
   }
   const data = dataEffects(scope, node)
   if (data) return data
-  if (CREATED_OBJECTS.has(tag)) return [{ kind: 'create_object', phase: 'expand', description: `creates ${tag}` }]
+  const object = CREATED_OBJECTS[tag]
+  if (object) return [{ kind: 'create_object', phase: 'expand', description: `creates ${object(node).trim()}` }]
   // DO blocks and anything else this model does not read: listed, but they decide no phase.
-  return [{ kind: 'other', phase: 'neutral', description: `runs ${tag}` }]
+  return [{ kind: 'other', phase: 'neutral', description: OTHER_STATEMENTS[tag] ?? `runs ${statementWords(tag)}` }]
 }
 
 /** A unique index tightens what running code may insert, unless it only covers columns this migration adds. */
@@ -102,6 +141,21 @@ function dataEffects(scope: EffectScope, node: Node): Draft[] | undefined {
   })
 }
 
+const DROPPED_KINDS: Record<string, string> = {
+  OBJECT_MATVIEW: 'a materialized view',
+  OBJECT_FUNCTION: 'a function',
+  OBJECT_PROCEDURE: 'a procedure',
+  OBJECT_TRIGGER: 'a trigger',
+  OBJECT_VIEW: 'a view',
+  OBJECT_EXTENSION: 'an extension',
+  OBJECT_SEQUENCE: 'a sequence',
+  OBJECT_SCHEMA: 'a schema',
+  OBJECT_POLICY: 'a row-level security policy',
+  OBJECT_DOMAIN: 'a domain',
+  OBJECT_FOREIGN_TABLE: 'a foreign table',
+  OBJECT_RULE: 'a rule',
+}
+
 function dropEffects(scope: EffectScope, removeType: string | undefined, objects: Node[] | undefined): Draft[] {
   if (removeType === 'OBJECT_TABLE') {
     return droppedRefs(objects).map((table) => {
@@ -127,7 +181,7 @@ function dropEffects(scope: EffectScope, removeType: string | undefined, objects
       return type ? [{ kind: 'drop_type', type, phase: 'contract', description: `drops type ${type}` }] : []
     })
   }
-  const what = (removeType ?? 'OBJECT').replace('OBJECT_', '').toLowerCase()
+  const what = DROPPED_KINDS[removeType ?? ''] ?? (removeType ?? 'OBJECT').replace('OBJECT_', '').replace(/_/g, ' ').toLowerCase()
   return [{ kind: 'drop_object', phase: 'contract', description: `drops ${what}` }]
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { UsageError } from '../errors'
-import { analyzeMigrations, type MigrationSource } from '../lint'
+import { analyzeMigrations, type Effect, type MigrationSource } from '../lint'
 import { findMigration, listMigrations, type MigrationOnDisk } from '../prisma/migrations'
 import type { Project } from '../project'
 import { packageVersion } from '../version'
@@ -12,7 +12,7 @@ import { rollbackHeader, type ReviewNote } from './header'
 import { EMPTY_DIFF, prismaDiff } from './prisma-diff'
 import { repairDiffScript, type ScriptRepair } from './repair'
 import { stageMigrations } from './staging'
-import { RollbackTrial, type TrialFailure } from './trial'
+import { RollbackTrial, type TrialFailure, type TrialOutcome } from './trial'
 
 export interface GeneratedRollback {
   migration: string
@@ -68,36 +68,67 @@ export async function generateRollback(
   }))
   const analysis = (await analyzeMigrations(sources)).at(-1)!
   const bodyWarnings = await dataLossWarnings(body, analysis.schema)
-  const review: ReviewNote[] = analysis.effects
-    .filter((effect) => UNMODELLED.has(effect.kind))
-    .map((effect) => ({ line: effect.line, description: effect.description.replace(/(\w+)Stmt\b/, (_, tag: string) => tag) }))
-  const header = rollbackHeader({
-    migration: migration.name,
-    migrationFile: relativePath(project, migration.sqlFile),
-    generatedAt: options.now ?? new Date(),
-    toolVersion: packageVersion(),
-    warnings: bodyWarnings,
-    review,
-    repairs: diff.repairs,
-    empty,
-  })
-  const warnings = bodyWarnings.map((warning) => ({ ...warning, line: warning.line + header.length }))
-  const text = `${header.join('\n')}\n${body}`
-  const failure = empty ? undefined : await tryIt(project, history, index, text, options)
+  const compose = (review: ReviewNote[]) => {
+    const header = rollbackHeader({
+      migration: migration.name,
+      migrationFile: relativePath(project, migration.sqlFile),
+      generatedAt: options.now ?? new Date(),
+      toolVersion: packageVersion(),
+      warnings: bodyWarnings,
+      review,
+      repairs: diff.repairs,
+      empty,
+    })
+    return { review, text: `${header.join('\n')}\n${body}`, warnings: bodyWarnings.map((warning) => ({ ...warning, line: warning.line + header.length })) }
+  }
+  // Tried as it would be written; the notes of what the trial found go into the header after (comments only).
+  const dataNotes = rowNotes(analysis.effects)
+  const draft = compose(dataNotes)
+  const outcome = await tryIt(project, history, index, draft.text, options)
+  const final = outcome.failure ? draft : compose([...dataNotes, ...trialNotes(outcome)])
   return {
     migration: migration.name,
     file: rollbackFile(project, migration.name),
-    text,
+    text: final.text,
     empty,
-    warnings,
-    review,
+    warnings: final.warnings,
+    review: final.review,
     repairs: diff.repairs,
-    ...(failure ? { failure } : {}),
+    ...(outcome.failure ? { failure: outcome.failure } : {}),
   }
 }
 
-/** Effects of a migration that Prisma's differ cannot see (it models tables, columns, indexes, keys and enums). */
-const UNMODELLED = new Set(['create_object', 'drop_object', 'other', 'insert_rows', 'update_rows', 'delete_rows'])
+const ROW_CHANGES: Partial<Record<Effect['kind'], string>> = {
+  insert_rows: 'nothing below deletes them',
+  update_rows: 'nothing below puts the old values back',
+  delete_rows: 'nothing below brings them back',
+  truncate: 'nothing below brings them back',
+}
+
+/** Rows the migration writes in tables it did not create: no schema diff sees them (a dropped table takes its own). */
+function rowNotes(effects: Effect[]): ReviewNote[] {
+  const created = new Set(effects.filter((effect) => effect.kind === 'create_table').map((effect) => effect.table))
+  return effects.flatMap((effect) => {
+    const left = ROW_CHANGES[effect.kind]
+    if (!left || created.has(effect.table)) return []
+    return [{ line: effect.line, description: `${effect.description}; ${left}` }]
+  })
+}
+
+/** What trying the rollback found it does not do: each schema difference left, and a failing re-apply. */
+function trialNotes(outcome: TrialOutcome): ReviewNote[] {
+  const notes: ReviewNote[] = outcome.unrestored.map((difference) => ({
+    description: `not restored (found by running this file on a scratch database): ${difference.message}; add its inverse by hand`,
+  }))
+  if (outcome.reapplyError) {
+    notes.push({
+      description:
+        `applying the migration again after this rollback fails (${outcome.reapplyError}); make the rollback undo what ` +
+        'stands in the way (rows the migration inserts, objects it creates)',
+    })
+  }
+  return notes
+}
 
 async function inverseDiff(project: Project, history: MigrationOnDisk[], index: number, databaseUrl: string): Promise<string> {
   const migration = history[index]!
@@ -128,12 +159,12 @@ async function inverseDiff(project: Project, history: MigrationOnDisk[], index: 
   }
 }
 
-/** Runs the rollback in the trial database, on the schema it is for; the failure, or undefined when it ran. */
-async function tryIt(project: Project, history: MigrationOnDisk[], index: number, text: string, options: GenerateOptions): Promise<TrialFailure | undefined> {
+/** Runs the rollback in the trial database, on the schema it is for. */
+async function tryIt(project: Project, history: MigrationOnDisk[], index: number, text: string, options: GenerateOptions): Promise<TrialOutcome> {
   const trial = options.trial ?? (await RollbackTrial.open(options.databaseUrl))
   try {
     await trial.applyThrough(history, index)
-    return await trial.tryRollback(relativePath(project, rollbackFile(project, history[index]!.name)), text)
+    return await trial.tryRollback(relativePath(project, rollbackFile(project, history[index]!.name)), text, history[index]!)
   } finally {
     if (!options.trial) await trial.close()
   }

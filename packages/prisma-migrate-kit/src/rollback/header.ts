@@ -1,10 +1,10 @@
 import type { DataLossWarning } from './data-loss'
 import type { ScriptRepair } from './repair'
 
-/** A statement of the migration that Prisma's diff does not model, so the generated rollback does not revert it. */
+/** Something the generated rollback does not revert, for a person to add by hand. */
 export interface ReviewNote {
-  /** Line in migration.sql. */
-  line: number
+  /** Line in migration.sql of the statement it is about, when it is about one. */
+  line?: number
   description: string
 }
 
@@ -80,13 +80,8 @@ export function rollbackHeader(input: HeaderInput): string[] {
       lines.push(...commentLines(`REPAIRED: ${repair.description}.`, '  '))
     }
     for (const note of input.review) {
-      lines.push(
-        ...commentLines(
-          `REVIEW: ${input.migrationFile} line ${note.line} ${note.description}; Prisma's diff does not model that, ` +
-            'so nothing below reverts it. Add its inverse by hand if it changes the schema.',
-          '  ',
-        ),
-      )
+      const where = note.line === undefined ? '' : `${input.migrationFile} line ${note.line} `
+      lines.push(...commentLines(`REVIEW: ${where}${note.description}.`, '  '))
     }
     lines.push('')
     return lines

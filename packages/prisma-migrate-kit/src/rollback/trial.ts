@@ -3,8 +3,13 @@ import { readFileSync } from 'node:fs'
 import { connect } from '../db/connect'
 import { createScratchDatabase, type ScratchDatabase } from '../db/scratch'
 import type { MigrationOnDisk } from '../prisma/migrations'
+import { loadSqlParser, parseSql } from '../lint/parser'
+import { nodeAs } from '../lint/nodes'
+import { SourceText } from '../lint/source'
 import { RollbackGenerationError } from './errors'
+import { diffSchemas, type SchemaDifference } from './schema-diff'
 import { parseRollbackScript } from './script'
+import { captureSchema, type SchemaSnapshot } from './snapshot'
 import { isPostgresError, sqlErrorReport } from './sql-error'
 
 /** Why a rollback did not run in the trial, located in its file. */
@@ -15,6 +20,16 @@ export interface TrialFailure {
   text: string
 }
 
+/** What trying a rollback found. */
+export interface TrialOutcome {
+  /** The rollback did not run: nothing else was looked at. */
+  failure?: TrialFailure
+  /** After it ran: what differs from the schema before the migration (what the rollback does not restore). */
+  unrestored: SchemaDifference[]
+  /** After it ran: PostgreSQL's error when the migration is applied again (rows it inserts are still there, …). */
+  reapplyError?: string
+}
+
 /**
  * A scratch database that follows the history: each migration.sql applied as Prisma applies it (the whole file as
  * one script), and a rollback tried on top of it inside a transaction that is always rolled back. Generating the
@@ -22,6 +37,8 @@ export interface TrialFailure {
  */
 export class RollbackTrial {
   private applied = 0
+  /** The schema just before the last migration applied: what its rollback must give back. */
+  private before: SchemaSnapshot | undefined
 
   private constructor(
     private readonly scratch: ScratchDatabase,
@@ -48,6 +65,7 @@ export class RollbackTrial {
     if (!this.reaches(index)) throw new Error(`the trial database is past ${history[index]?.name}`)
     for (; this.applied <= index; this.applied++) {
       const migration = history[this.applied]!
+      if (this.applied === index) this.before = await captureSchema(this.client)
       try {
         await this.client.query(readFileSync(migration.sqlFile, 'utf8'))
       } catch (error) {
@@ -63,11 +81,14 @@ export class RollbackTrial {
     }
   }
 
-  /** Runs the rollback as `rollback` does (statement by statement, one transaction) and undoes it; undefined = it ran. */
-  async tryRollback(file: string, text: string): Promise<TrialFailure | undefined> {
+  /**
+   * Runs the rollback of the migration applied last as `rollback` does (statement by statement, one transaction),
+   * compares the schema with the one before that migration, applies the migration again, and undoes all of it.
+   */
+  async tryRollback(file: string, text: string, migration: MigrationOnDisk): Promise<TrialOutcome> {
     const script = await parseRollbackScript(text)
     const problem = script.problems[0]
-    if (problem) return { line: problem.line, text: `${file}:${problem.line}: ${problem.message}` }
+    if (problem) return { failure: { line: problem.line, text: `${file}:${problem.line}: ${problem.message}` }, unrestored: [] }
     await this.client.query('BEGIN')
     try {
       for (const statement of script.statements) {
@@ -76,12 +97,32 @@ export class RollbackTrial {
         } catch (error) {
           if (!isPostgresError(error)) throw error
           const report = sqlErrorReport(file, script.source, statement, error)
-          return { line: report.line, ...(report.code ? { code: report.code } : {}), text: report.text }
+          return { failure: { line: report.line, ...(report.code ? { code: report.code } : {}), text: report.text }, unrestored: [] }
         }
       }
-      return undefined
+      const unrestored = this.before
+        ? diffSchemas(await captureSchema(this.client), this.before, { actual: 'after the rollback', expected: 'before the migration' })
+        : []
+      const reapplyError = await this.reapply(migration)
+      return { unrestored, ...(reapplyError ? { reapplyError } : {}) }
     } finally {
       await this.client.query('ROLLBACK')
+    }
+  }
+
+  /** The migration again, inside the trial's transaction; skipped for one that manages transactions itself. */
+  private async reapply(migration: MigrationOnDisk): Promise<string | undefined> {
+    const sql = readFileSync(migration.sqlFile, 'utf8')
+    if (await needsItsOwnTransaction(sql)) return undefined
+    await this.client.query('SAVEPOINT migrate_kit_reapply')
+    try {
+      await this.client.query(sql)
+      return undefined
+    } catch (error) {
+      if (!isPostgresError(error)) throw error
+      return `${error.code ? `${error.code}: ` : ''}${error.message}${error.detail ? ` (${error.detail})` : ''}`
+    } finally {
+      await this.client.query('ROLLBACK TO SAVEPOINT migrate_kit_reapply')
     }
   }
 
@@ -89,4 +130,17 @@ export class RollbackTrial {
     await this.client.end().catch(() => undefined)
     await this.scratch.drop()
   }
+}
+
+/** BEGIN/COMMIT in it, or a statement PostgreSQL runs only outside a transaction block (CONCURRENTLY). */
+async function needsItsOwnTransaction(sql: string): Promise<boolean> {
+  await loadSqlParser()
+  const { statements, errors } = parseSql(new SourceText(sql), false)
+  if (errors.length > 0) return true
+  return statements.some(({ node }) =>
+    nodeAs(node, 'TransactionStmt') !== undefined ||
+    nodeAs(node, 'IndexStmt')?.concurrent === true ||
+    nodeAs(node, 'DropStmt')?.concurrent === true ||
+    nodeAs(node, 'VacuumStmt') !== undefined,
+  )
 }

@@ -13,7 +13,7 @@ import { printJson, type CliIO } from '../io'
 export function printWarnings(io: CliIO, file: string, warnings: DataLossWarning[], review: ReviewNote[], repairs: ScriptRepair[] = []): void {
   for (const repair of repairs) io.out(`  repaired: ${repair.description}`)
   for (const warning of warnings) io.out(`  warning: ${file}:${warning.line} ${warning.message}`)
-  for (const note of review) io.out(`  review: migration.sql line ${note.line} ${note.description}: not reverted by Prisma's diff`)
+  for (const note of review) io.out(`  review: ${note.line === undefined ? '' : `migration.sql line ${note.line} `}${note.description}`)
 }
 
 interface GenerateCliOptions {
