@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { SCRATCH_PREFIX } from '../packages/prisma-migrate-kit/src/db/scratch'
 import { collect, runCli, startCli, type CliResult } from './helpers/cli'
-import { createTestDatabase, databaseExists, type TestDatabase } from './helpers/database'
+import { createTestDatabase, databaseExists, TEST_SERVER_URL, type TestDatabase } from './helpers/database'
 import { createTempProject, type TempProject } from './helpers/project'
 import { addMigration } from './helpers/rollback'
 import { assertBuilt } from './helpers/schema-engine'
@@ -16,9 +16,13 @@ const projects: TempProject[] = []
 interface VerifyJson {
   ok: boolean
   database: string
+  databases: string[]
+  acceptedNowPassing: string[]
   migrations: Array<{
     name: string
     status: string
+    accepted?: { reason: string }
+    note?: string
     stage?: string
     differences: Array<{ message: string }>
     error?: { message: string; file?: string; line?: number; code?: string }
@@ -67,7 +71,7 @@ test("the example app's history passes, and the scratch database is gone afterwa
   expect(await databaseExists(report.database)).toBe(false)
 })
 
-test('a rollback that leaves a column and a changed index behind fails with a readable diff; later migrations are skipped', async () => {
+test('a rollback that leaves a column and a changed index behind fails with a readable diff; the run goes on in a fresh database', async () => {
   const app = project(initOnly)
   addMigration(
     app,
@@ -92,7 +96,11 @@ test('a rollback that leaves a column and a changed index behind fails with a re
       '"CREATE INDEX puzzle_completions_puzzle_id_idx ON public.puzzle_completions USING btree (user_id)" after rollback vs ' +
       '"CREATE INDEX puzzle_completions_puzzle_id_idx ON public.puzzle_completions USING btree (puzzle_id)" before\n',
   )
-  expect(result.stdout).toMatch(/^skipped {2}20990102000000_add_age \(not executed/m)
+  // Verified all the same, on a scratch database built again up to the failed migration.
+  expect(result.stdout).toMatch(/^ok {7}20990102000000_add_age/m)
+  expect(result.stdout).toMatch(/^20990101000000_add_motto +FAILED \(schema differs\)/m)
+  expect(result.stdout).toMatch(/^20990102000000_add_age +ok +[\d.]+ s/m)
+  expect(result.stdout).toContain('3 rollbacks verified: 2 ok, 1 failed (scratch databases dropped).')
   expect(result.stdout).toContain('Fix rollbacks/20990101000000_add_motto/rollback.sql, then run: npx migrate-kit verify-rollbacks')
   expect(await databaseExists(scratchOf(result.stderr))).toBe(false)
 })
@@ -135,6 +143,106 @@ test('a missing rollback.sql is refused before any database is made (exit 2), na
   expect(result.stderr).toContain('error: a migration has no rollback.sql: rollbacks/20990101000000_add_motto/rollback.sql')
   expect(result.stderr).toContain('npx migrate-kit rollbacks generate 20990101000000_add_motto')
   expect(result.stderr).not.toContain(SCRATCH_PREFIX)
+})
+
+test('a SELECT 1 rollback of a dropped foreign key fails, on a table whose name makes table.constraint longer than 63 bytes', async () => {
+  const app = project({ exampleApp: false })
+  const table = 'PlatformNotificationInteraction'
+  addMigration(
+    app,
+    '20990101000000_init',
+    `CREATE TABLE "User" ("id" SERIAL PRIMARY KEY);\nCREATE TABLE "Post" ("id" SERIAL PRIMARY KEY);\n` +
+      `CREATE TABLE "${table}" ("id" SERIAL PRIMARY KEY, "userId" INTEGER NOT NULL, "postId" INTEGER NOT NULL,\n` +
+      `  CONSTRAINT "${table}_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User" ("id"),\n` +
+      `  CONSTRAINT "${table}_postId_fkey" FOREIGN KEY ("postId") REFERENCES "Post" ("id"));\n`,
+    `DROP TABLE "${table}";\nDROP TABLE "Post";\nDROP TABLE "User";\n`,
+  )
+  addMigration(app, '20990102000000_drop_fk', `ALTER TABLE "${table}" DROP CONSTRAINT "${table}_userId_fkey";\n`, 'SELECT 1;\n')
+  const result = await verify(app.root, '--json')
+  expect(result.code).toBe(1)
+  const report = JSON.parse(result.stdout) as VerifyJson
+  expect(report.migrations.map(({ name, status }) => [name, status])).toEqual([
+    ['20990101000000_init', 'ok'],
+    ['20990102000000_drop_fk', 'differs'],
+  ])
+  expect(report.migrations[1]!.differences.map((difference) => difference.message)).toEqual([
+    `constraint "${table}"."${table}_userId_fkey": absent after rollback, exists before`,
+  ])
+  for (const name of report.databases) expect(await databaseExists(name)).toBe(false)
+})
+
+describe('--from, --only, --scratch-url and accepted failures', () => {
+  const M1 = '20990101000000_add_motto'
+  const M2 = '20990102000000_add_age'
+  const M3 = '20990103000000_add_city'
+  let app: TempProject
+
+  beforeAll(() => {
+    app = project(initOnly)
+    addMigration(app, M1, 'ALTER TABLE "users" ADD COLUMN "motto" TEXT;\n', 'ALTER TABLE "users" DROP COLUMN "motto";\n')
+    // Wrong on purpose, and "history nobody may change": its failure is what the accepted file is for.
+    addMigration(app, M2, 'ALTER TABLE "users" ADD COLUMN "age" INTEGER;\n', 'SELECT 1;\n')
+    addMigration(app, M3, 'ALTER TABLE "users" ADD COLUMN "city" TEXT;\n', 'ALTER TABLE "users" DROP COLUMN "city";\n')
+  })
+
+  const accept = (entries: unknown) => app.write('rollbacks/accepted-failures.json', JSON.stringify({ accepted: entries }, null, 2))
+  const statuses = (result: CliResult) => (JSON.parse(result.stdout) as VerifyJson).migrations.map(({ name, status }) => [name.slice(-8), status])
+
+  test('--only verifies the ones named, on a --scratch-url server with no DATABASE_URL, in CI', async () => {
+    const result = await runCli(['verify-rollbacks', '--only', M1, 'add_city', '--scratch-url', TEST_SERVER_URL, '--json'], {
+      cwd: app.root,
+      env: { CI: 'true' },
+    })
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(statuses(result)).toEqual([
+      ['730_init', 'skipped'],
+      ['dd_motto', 'ok'],
+      ['_add_age', 'skipped'],
+      ['add_city', 'ok'],
+    ])
+  })
+
+  test('an accepted failure passes the run with its reason; --from starts at a migration', async () => {
+    accept([{ migration: M2, reason: 'shipped in 2099; the column is dropped by hand' }])
+    const result = await verify(app.root, '--from', M2, '--json')
+    expect(result.code).toBe(0)
+    const json = JSON.parse(result.stdout) as VerifyJson
+    expect(statuses(result)).toEqual([
+      ['730_init', 'skipped'],
+      ['dd_motto', 'skipped'],
+      ['_add_age', 'differs'],
+      ['add_city', 'ok'],
+    ])
+    expect(json.migrations.find((migration) => migration.name === M2)).toMatchObject({ accepted: { reason: 'shipped in 2099; the column is dropped by hand' } })
+    expect(json.ok).toBe(true)
+  })
+
+  test('an accepted failure that now passes fails the run, so the file stays true', async () => {
+    accept([{ migration: M3, reason: 'was broken once' }])
+    const result = await verify(app.root, '--only', M3)
+    expect(result.code).toBe(1)
+    expect(result.stdout).toContain(`${M3} is listed in rollbacks/accepted-failures.json but now passes: remove it from the file`)
+  })
+
+  test('a wrong accepted file, an unknown migration or a bad --scratch-url is refused before any database is made (exit 2)', async () => {
+    for (const [entries, message] of [
+      [[{ migration: M2 }], `rollbacks/accepted-failures.json: ${M2} has no "reason": every accepted failure says why`],
+      [[{ migration: '20990109000000_gone', reason: 'x' }], '20990109000000_gone is not a migration of this project'],
+      [[{ migration: M2, reason: 'a' }, { migration: M2, reason: 'b' }], `${M2} is listed twice`],
+    ] as const) {
+      accept(entries)
+      const result = await verify(app.root)
+      expect({ code: result.code, message: result.stderr.includes(message) }).toEqual({ code: 2, message: true })
+      expect(result.stderr).not.toContain(SCRATCH_PREFIX)
+    }
+    accept([])
+    const unknown = await verify(app.root, '--only', 'no_such_migration')
+    expect(unknown.code).toBe(2)
+    const badUrl = await runCli(['verify-rollbacks', '--scratch-url', 'mysql://root@localhost/x'], { cwd: app.root })
+    expect(badUrl.code).toBe(2)
+    expect(badUrl.stderr).toContain('--scratch-url is not a PostgreSQL URL')
+  })
 })
 
 describe('interrupted', () => {

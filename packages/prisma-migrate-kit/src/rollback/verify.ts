@@ -1,15 +1,16 @@
 import { performance } from 'node:perf_hooks'
-import type { ClientBase } from 'pg'
+import type { Client, ClientBase } from 'pg'
 import { connect } from '../db/connect'
+import { createScratchDatabase, type ScratchDatabase } from '../db/scratch'
 import { errorMessage } from '../errors'
 import { runPrisma } from '../prisma/cli'
-import { listMigrations, type MigrationOnDisk } from '../prisma/migrations'
+import { findMigration, listMigrations, type MigrationOnDisk } from '../prisma/migrations'
 import type { Project } from '../project'
+import type { AcceptedFailures } from './accepted'
 import { DEPLOY_URL_VARIABLE, writeDeployConfig } from './deploy-config'
 import { MissingRollbacksError, RollbackSqlError } from './errors'
 import { hasRollback, relativePath, rollbackFile } from './files'
 import { rollbackMigrations } from './rollback'
-import { createScratchDatabase, type ScratchDatabase } from '../db/scratch'
 import { diffSchemas, type SchemaDifference } from './schema-diff'
 import { captureSchema } from './snapshot'
 import { stageMigrations, type StagedMigrations } from './staging'
@@ -17,33 +18,52 @@ import { stageMigrations, type StagedMigrations } from './staging'
 /** Where a round trip went wrong: Prisma applying it, the rollback, or Prisma applying it again. */
 export type RoundTripStage = 'apply' | 'rollback' | 'reapply'
 
-/** One migration's round trip, Kysely-style: after the first failure the rest are `not_executed`. */
+/**
+ * One migration's verdict. `skipped`: applied on the way but outside --from/--only; `not_executed`: never reached
+ * (the run was interrupted, or a migration before it does not apply, so nothing after it can be built).
+ */
+export type RoundTripStatus = 'ok' | 'differs' | 'error' | 'not_executed' | 'skipped'
+
 export interface RoundTripResult {
   migration: string
   rollbackFile: string
-  status: 'ok' | 'differs' | 'error' | 'not_executed'
+  status: RoundTripStatus
   stage?: RoundTripStage
   /** For `differs`: what the schema after the stage has that the reference has not, or the other way round. */
   differences: SchemaDifference[]
   error?: { message: string; file?: string; line?: number; column?: number; code?: string }
+  /** A failure listed in rollbacks/accepted-failures.json: reported, and it does not fail the run. */
+  accepted?: { reason: string }
+  /** For `not_executed`: why. */
+  note?: string
   seconds?: number
 }
 
 export interface VerifyRollbacksReport {
   ok: boolean
-  /** The scratch database used (dropped by now). */
+  /** The first scratch database used (after a failure the run goes on in a fresh one); all are dropped by now. */
   database: string
+  /** Every scratch database the run made, in order. */
+  databases: string[]
   results: RoundTripResult[]
+  /** Accepted failures that passed this time: the file must lose them (the run fails until it does). */
+  acceptedNowPassing: string[]
   /** Stopped by Ctrl-C / SIGTERM before the end. */
   interrupted: boolean
 }
 
 export interface VerifyRollbacksOptions {
-  /** DATABASE_URL: the scratch database is made on its server, with its credentials. */
+  /** The server the scratch databases are made on, with its credentials (DATABASE_URL, or --scratch-url). */
   databaseUrl: string
+  /** Verify this migration and every later one; the ones before it are only applied. */
+  from?: string
+  /** Verify only these; the others before them are only applied. */
+  only?: string[]
+  /** Known failures; default: none. */
+  accepted?: AcceptedFailures
   /** Stops after the step under way; the scratch database is dropped either way. */
   signal?: AbortSignal
-  /** The scratch database is made: `drop` lets a caller's own cleanup (a second Ctrl-C) remove it too. */
+  /** Before the first round trip: `drop` removes whichever scratch database is in use (a second Ctrl-C's cleanup). */
   onStart?(scratch: Pick<ScratchDatabase, 'name' | 'drop'>, migrations: number): void
   onResult?(result: RoundTripResult, index: number): void
 }
@@ -52,68 +72,190 @@ export interface VerifyRollbacksOptions {
  * The proof that every rollback works: on a scratch database, migration by migration and in order, Prisma applies
  * it, its rollback.sql runs through `rollback` itself (the same plan, transaction and bookkeeping as production), the
  * schema must then equal the schema before the migration, and Prisma must apply it again to the same schema as the
- * first time (which also proves Prisma took the bookkeeping as "not applied").
+ * first time (which also proves Prisma took the bookkeeping as "not applied"). A failure does not end the run: a
+ * fresh scratch database is built up to and including the failed migration, and the next one is verified.
  */
 export async function verifyRollbacks(project: Project, options: VerifyRollbacksOptions): Promise<VerifyRollbacksReport> {
   const history = listMigrations(project)
-  const missing = history.filter((migration) => !hasRollback(project, migration.name)).map((migration) => migration.name)
+  const selected = selection(history, options)
+  const missing = history.filter((migration, index) => selected[index] && !hasRollback(project, migration.name)).map((migration) => migration.name)
   if (missing.length > 0) throw new MissingRollbacksError(missing)
-  const results: RoundTripResult[] = history.map((migration) => ({
+  const results: RoundTripResult[] = history.map((migration, index) => ({
     migration: migration.name,
     rollbackFile: relativePath(project, rollbackFile(project, migration.name)),
-    status: 'not_executed',
+    status: selected[index] ? 'not_executed' : 'skipped',
     differences: [],
   }))
-  const scratch = await createScratchDatabase(options.databaseUrl)
+  const scratch = await ScratchHistory.open(project, options.databaseUrl)
+  const firstDatabase = scratch.name
   let interrupted = false
-  const staged = stageMigrations(project, [], 'verify')
-  try {
-    options.onStart?.(scratch, history.length)
-    const config = writeDeployConfig(project, staged.dir, staged.root)
-    const client = await connect(scratch.url, { applicationName: 'migrate-kit verify-rollbacks' })
-    try {
-      const trip: RoundTrip = { project, client, staged, config, url: scratch.url }
-      for (const [index, migration] of history.entries()) {
-        if (options.signal?.aborted) {
-          interrupted = true
-          break
-        }
-        const started = performance.now()
-        results[index] = { ...(await roundTrip(trip, migration)), seconds: (performance.now() - started) / 1000 }
-        options.onResult?.(results[index]!, index)
-        if (results[index]!.status !== 'ok') break
-      }
-      interrupted ||= options.signal?.aborted ?? false
-    } finally {
-      await client.end().catch(() => undefined)
-    }
-  } finally {
-    staged.remove()
-    await scratch.drop()
+  const stopAt = (index: number, note: string) => {
+    for (const result of results.slice(index)) if (result.status === 'not_executed') result.note = note
   }
-  return { ok: !interrupted && results.every((result) => result.status === 'ok'), database: scratch.name, results, interrupted }
+  try {
+    options.onStart?.({ name: scratch.name, drop: () => scratch.dispose() }, selected.filter(Boolean).length)
+    for (const [index, migration] of history.entries()) {
+      if (!selected[index]) continue
+      if (options.signal?.aborted) {
+        interrupted = true
+        break
+      }
+      const started = performance.now()
+      const notBuilt = await scratch.applyBefore(history, index)
+      if (notBuilt) {
+        stopAt(index, `the migrations before it do not apply: ${notBuilt}`)
+        break
+      }
+      const result = await roundTrip(scratch, migration)
+      results[index] = { ...result, seconds: (performance.now() - started) / 1000 }
+      options.onResult?.(results[index]!, index)
+      if (result.status === 'ok') continue
+      if (result.stage === 'apply') {
+        stopAt(index + 1, `${migration.name} does not apply, so nothing after it can be built`)
+        break
+      }
+      // The failed round trip left the scratch database somewhere between two versions: start again from empty.
+      const notRebuilt = await scratch.rebuild(history, index)
+      if (notRebuilt) {
+        stopAt(index + 1, `the scratch database could not be built again up to ${migration.name}: ${notRebuilt}`)
+        break
+      }
+    }
+    interrupted ||= options.signal?.aborted ?? false
+  } finally {
+    await scratch.dispose()
+  }
+  const acceptedNowPassing = judgeAccepted(results, options.accepted)
+  const passed = (result: RoundTripResult) => result.status === 'ok' || result.status === 'skipped' || result.accepted !== undefined
+  return {
+    ok: !interrupted && results.every(passed) && acceptedNowPassing.length === 0,
+    database: firstDatabase,
+    databases: scratch.made,
+    results,
+    acceptedNowPassing,
+    interrupted,
+  }
 }
 
-interface RoundTrip {
-  project: Project
-  client: ClientBase
-  staged: StagedMigrations
-  config: string
-  url: string
+/** Which migrations this run verifies (--from, --only; both: the ones in --only from --from on). */
+function selection(history: MigrationOnDisk[], options: Pick<VerifyRollbacksOptions, 'from' | 'only'>): boolean[] {
+  const from = options.from === undefined ? 0 : history.indexOf(findMigration(history, options.from))
+  const only = options.only && options.only.length > 0 ? new Set(options.only.map((reference) => findMigration(history, reference).name)) : undefined
+  return history.map((migration, index) => index >= from && (only === undefined || only.has(migration.name)))
 }
 
-async function roundTrip(trip: RoundTrip, migration: MigrationOnDisk): Promise<RoundTripResult> {
-  const base = { migration: migration.name, rollbackFile: relativePath(trip.project, rollbackFile(trip.project, migration.name)), differences: [] }
+/** Marks the failures the file accepts; returns the accepted ones that passed. Migrations not verified are not judged. */
+function judgeAccepted(results: RoundTripResult[], accepted: AcceptedFailures | undefined): string[] {
+  const nowPassing: string[] = []
+  if (!accepted) return nowPassing
+  for (const result of results) {
+    const entry = accepted.byMigration.get(result.migration)
+    if (!entry) continue
+    if (result.status === 'ok') nowPassing.push(result.migration)
+    else if (result.status === 'differs' || result.status === 'error') result.accepted = { reason: entry.reason }
+  }
+  return nowPassing
+}
+
+/**
+ * The scratch database and the staged copy of the history Prisma deploys from: the first `applied` migrations of
+ * the history are in both. A rebuild replaces the database with a fresh one.
+ */
+class ScratchHistory {
+  private applied = 0
+  /** Every scratch database made, for the report. */
+  readonly made: string[] = []
+
+  private constructor(
+    readonly project: Project,
+    private readonly serverUrl: string,
+    private scratch: ScratchDatabase,
+    private connection: Client,
+    private staged: StagedMigrations,
+    private config: string,
+  ) {
+    this.made.push(scratch.name)
+  }
+
+  static async open(project: Project, serverUrl: string): Promise<ScratchHistory> {
+    const scratch = await createScratchDatabase(serverUrl)
+    const staged = stageMigrations(project, [], 'verify')
+    try {
+      const config = writeDeployConfig(project, staged.dir, staged.root)
+      const connection = await connect(scratch.url, { applicationName: 'migrate-kit verify-rollbacks' })
+      return new ScratchHistory(project, serverUrl, scratch, connection, staged, config)
+    } catch (error) {
+      staged.remove()
+      await scratch.drop()
+      throw error
+    }
+  }
+
+  get name(): string {
+    return this.scratch.name
+  }
+
+  get client(): ClientBase {
+    return this.connection
+  }
+
+  /** Stages one more migration (the next deploy applies it). */
+  stage(migration: MigrationOnDisk): void {
+    this.staged.add(migration)
+    this.applied++
+  }
+
+  /** Brings the database to just before history[index]; the error text, or undefined. */
+  async applyBefore(history: MigrationOnDisk[], index: number): Promise<string | undefined> {
+    if (this.applied >= index) return undefined
+    for (const migration of history.slice(this.applied, index)) this.stage(migration)
+    return this.deploy()
+  }
+
+  /** A fresh scratch database with history[0..index] applied; the error text, or undefined. */
+  async rebuild(history: MigrationOnDisk[], index: number): Promise<string | undefined> {
+    await this.dispose()
+    this.scratch = await createScratchDatabase(this.serverUrl)
+    this.made.push(this.scratch.name)
+    this.staged = stageMigrations(this.project, [], 'verify')
+    this.config = writeDeployConfig(this.project, this.staged.dir, this.staged.root)
+    this.connection = await connect(this.scratch.url, { applicationName: 'migrate-kit verify-rollbacks' })
+    this.applied = 0
+    return this.applyBefore(history, index + 1)
+  }
+
+  /** `prisma migrate deploy` of the staged folder; the error text, or undefined when Prisma succeeded. */
+  async deploy(): Promise<string | undefined> {
+    const result = await runPrisma(this.project, ['migrate', 'deploy', '--config', this.config], {
+      databaseUrl: this.scratch.url,
+      env: { [DEPLOY_URL_VARIABLE]: this.scratch.url },
+    })
+    if (result.code === 0) return undefined
+    const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-15).join('\n')
+    return `prisma migrate deploy failed (exit ${result.code}):\n${output}`
+  }
+
+  /** Closes the connection, removes the staged copy and drops the database in use; safe to call again. */
+  async dispose(): Promise<void> {
+    await this.connection.end().catch(() => undefined)
+    this.staged.remove()
+    await this.scratch.drop()
+  }
+}
+
+async function roundTrip(trip: ScratchHistory, migration: MigrationOnDisk): Promise<RoundTripResult> {
+  const project = trip.project
+  const base = { migration: migration.name, rollbackFile: relativePath(project, rollbackFile(project, migration.name)), differences: [] }
   const fail = (stage: RoundTripStage, error: RoundTripResult['error']): RoundTripResult => ({ ...base, status: 'error', stage, error })
   const before = await captureSchema(trip.client)
-  trip.staged.add(migration)
+  trip.stage(migration)
 
-  const applyError = await deploy(trip)
+  const applyError = await trip.deploy()
   if (applyError) return fail('apply', { message: applyError })
   const applied = await captureSchema(trip.client)
 
   try {
-    const run = await rollbackMigrations(trip.client, trip.project, { migration: migration.name })
+    const run = await rollbackMigrations(trip.client, project, { migration: migration.name })
     if (run.error) {
       const report = run.error instanceof RollbackSqlError ? run.error.report : undefined
       return fail('rollback', {
@@ -128,21 +270,10 @@ async function roundTrip(trip: RoundTrip, migration: MigrationOnDisk): Promise<R
   const undone = diffSchemas(rolledBack, before, { actual: 'after rollback', expected: 'before' })
   if (undone.length > 0) return { ...base, status: 'differs', stage: 'rollback', differences: undone }
 
-  const reapplyError = await deploy(trip)
+  const reapplyError = await trip.deploy()
   if (reapplyError) return fail('reapply', { message: reapplyError })
   const reapplied = await captureSchema(trip.client)
   const redone = diffSchemas(reapplied, applied, { actual: 'after re-applying', expected: 'after the first apply' })
   if (redone.length > 0) return { ...base, status: 'differs', stage: 'reapply', differences: redone }
   return { ...base, status: 'ok' }
-}
-
-/** `prisma migrate deploy` of the staged folder; the error text, or undefined when Prisma succeeded. */
-async function deploy(trip: RoundTrip): Promise<string | undefined> {
-  const result = await runPrisma(trip.project, ['migrate', 'deploy', '--config', trip.config], {
-    databaseUrl: trip.url,
-    env: { [DEPLOY_URL_VARIABLE]: trip.url },
-  })
-  if (result.code === 0) return undefined
-  const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-15).join('\n')
-  return `prisma migrate deploy failed (exit ${result.code}):\n${output}`
 }

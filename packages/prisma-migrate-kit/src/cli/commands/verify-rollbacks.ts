@@ -1,30 +1,57 @@
 import type { Command } from 'commander'
-import { ExitCode } from '../../errors'
+import { parseDatabaseUrl } from '../../db/url'
+import { ExitCode, UsageError } from '../../errors'
+import { findMigration, listMigrations } from '../../prisma/migrations'
+import { ACCEPTED_FAILURES_FILE, readAcceptedFailures, type AcceptedFailures } from '../../rollback/accepted'
 import { verifyRollbacks, type VerifyRollbacksReport, type RoundTripResult } from '../../rollback/verify'
 import { action, examples, type CommandHost } from '../command'
-import { printJson, type CliIO } from '../io'
+import { formatTable, printJson, type CliIO } from '../io'
 
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }
+
+interface VerifyCliOptions {
+  json?: boolean
+  from?: string
+  only?: string[]
+  scratchUrl?: string
+}
 
 export function registerVerifyRollbacks(program: Command, host: CommandHost): void {
   program
     .command('verify-rollbacks')
     .description(
       'Prove every rollback: on a scratch database, per migration, Prisma applies it, its rollback.sql runs, the schema ' +
-        'must equal the schema before it, and Prisma applies it again.',
+        'must equal the schema before it, and Prisma applies it again. Reports every migration.',
     )
+    .option('--from <migration>', 'verify this migration and the later ones (the earlier ones are only applied)')
+    .option('--only <migration...>', 'verify only these migrations (the ones before them are only applied)')
+    .option('--scratch-url <url>', 'make the scratch databases on this server (a role with CREATEDB) instead of DATABASE_URL\'s')
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(
       'after',
-      examples(['migrate-kit verify-rollbacks', 'migrate-kit verify-rollbacks --json | jq \'.migrations[] | select(.status != "ok")\'']) +
-        '\nThe scratch database (migrate_kit_verify_<random>) is made on the server of DATABASE_URL and dropped at the end,\n' +
-        'also on failure and on Ctrl-C. Exit codes: 0 every rollback restores its schema, 1 one does not (the differences\n' +
-        'are listed) or fails, 2 a migration has no rollback.sql.\n',
+      examples([
+        'migrate-kit verify-rollbacks',
+        'migrate-kit verify-rollbacks --from 20260301120000_add_display_name',
+        'migrate-kit verify-rollbacks --only add_display_name contract_display_name',
+        'migrate-kit verify-rollbacks --scratch-url postgresql://ci@scratch-db:5432/postgres',
+        'migrate-kit verify-rollbacks --json | jq \'.migrations[] | select(.status != "ok")\'',
+      ]) +
+        '\nThe scratch database (migrate_kit_verify_<random>) is made on the server of --scratch-url or DATABASE_URL and\n' +
+        'dropped at the end, also on failure and on Ctrl-C. After a failing migration the run goes on in a fresh scratch\n' +
+        `database built up to it. Known failures are accepted from rollbacks/${ACCEPTED_FAILURES_FILE}, each with a reason:\n` +
+        '  { "accepted": [{ "migration": "20240101000000_seed_plans", "reason": "inserts reference rows we keep" }] }\n' +
+        'Exit codes: 0 every verified rollback restores its schema (or fails as accepted), 1 one does not, or an\n' +
+        'accepted failure now passes (remove it from the file), 2 a migration has no rollback.sql or the file is wrong.\n',
     )
     .action(
-      action(host, async (options: { json?: boolean }) => {
+      action(host, async (options: VerifyCliOptions) => {
         const { context } = host
-        const database = await context.database('change')
+        const history = listMigrations(context.project)
+        // Refused before any database is made: a wrong file, an unknown migration.
+        const accepted = readAcceptedFailures(context.project, history)
+        if (options.from !== undefined) findMigration(history, options.from)
+        for (const reference of options.only ?? []) findMigration(history, reference)
+        const serverUrl = options.scratchUrl === undefined ? (await context.database('change')).url : scratchServer(options.scratchUrl)
         const controller = new AbortController()
         let signalled: NodeJS.Signals | undefined
         // The first Ctrl-C stops after the step under way and drops the scratch database; a second one goes back to
@@ -41,7 +68,10 @@ export function registerVerifyRollbacks(program: Command, host: CommandHost): vo
           await drop?.().catch(() => undefined)
         })
         const report = await verifyRollbacks(context.project, {
-          databaseUrl: database.url,
+          databaseUrl: serverUrl,
+          accepted,
+          ...(options.from !== undefined ? { from: options.from } : {}),
+          ...(options.only !== undefined ? { only: options.only } : {}),
           signal: controller.signal,
           onStart: (scratch, count) => {
             drop = scratch.drop
@@ -52,12 +82,24 @@ export function registerVerifyRollbacks(program: Command, host: CommandHost): vo
           },
         })
         drop = undefined
-        if (options.json) printJson(context.io, verifyJson(report))
-        else printSummary(context.io, report)
+        if (options.json) printJson(context.io, verifyJson(report, accepted))
+        else printSummary(context.io, report, accepted)
         if (report.interrupted) return SIGNAL_EXIT[signalled ?? 'SIGINT'] ?? ExitCode.failed
         return report.ok ? ExitCode.ok : ExitCode.failed
       }),
     )
+}
+
+/** --scratch-url: a PostgreSQL server URL, checked before anything is made. */
+function scratchServer(url: string): string {
+  try {
+    parseDatabaseUrl(url)
+  } catch (error) {
+    throw new UsageError(`--scratch-url is not a PostgreSQL URL: ${(error as Error).message.replace(/^DATABASE_URL /, '')}`, {
+      hint: 'Give the server the scratch databases are made on: --scratch-url postgresql://user:password@host:5432/postgres',
+    })
+  }
+  return url
 }
 
 function printResult(io: CliIO, result: RoundTripResult): void {
@@ -77,24 +119,63 @@ function printResult(io: CliIO, result: RoundTripResult): void {
   if (result.error) for (const line of result.error.message.split('\n')) io.out(`  ${line}`)
 }
 
-function printSummary(io: CliIO, report: VerifyRollbacksReport): void {
-  const skipped = report.results.filter((result) => result.status === 'not_executed')
-  for (const result of skipped) io.out(`skipped  ${result.migration} (not executed: an earlier one failed or the run stopped)`)
-  const passed = report.results.filter((result) => result.status === 'ok').length
-  io.out('')
-  if (report.interrupted) io.out(`Interrupted after ${passed} of ${report.results.length}; scratch database ${report.database} dropped.`)
-  else if (report.ok) io.out(`All ${report.results.length} rollbacks restore the schema from before their migration (scratch database ${report.database}, dropped).`)
-  else {
-    const failed = report.results.find((result) => result.status === 'differs' || result.status === 'error')
-    io.out(`${passed} of ${report.results.length} rollbacks verified; ${failed?.migration ?? 'one'} failed. Fix ${failed?.rollbackFile ?? 'it'}, then run: npx migrate-kit verify-rollbacks`)
+/** One word per migration for the closing table. */
+function verdict(result: RoundTripResult): string {
+  if (result.accepted) return 'accepted'
+  switch (result.status) {
+    case 'ok':
+      return 'ok'
+    case 'differs':
+      return result.stage === 'reapply' ? 'FAILED (re-apply differs)' : 'FAILED (schema differs)'
+    case 'error':
+      return `FAILED (${result.stage ?? 'error'})`
+    case 'skipped':
+      return 'skipped'
+    case 'not_executed':
+      return 'not run'
   }
 }
 
-function verifyJson(report: VerifyRollbacksReport): object {
+function printSummary(io: CliIO, report: VerifyRollbacksReport, accepted: AcceptedFailures): void {
+  const verified = report.results.filter((result) => result.status !== 'skipped')
+  const rows = report.results.map((result) => [
+    result.migration,
+    verdict(result),
+    result.seconds === undefined ? '' : `${result.seconds.toFixed(1)} s`,
+    result.accepted?.reason ?? result.note ?? (result.status === 'skipped' ? 'applied only (outside --from/--only)' : ''),
+  ])
+  io.out('')
+  for (const line of formatTable(['migration', 'result', 'time', 'note'], rows)) io.out(line)
+  io.out('')
+  const passed = verified.filter((result) => result.status === 'ok').length
+  const failed = verified.filter((result) => (result.status === 'differs' || result.status === 'error') && !result.accepted)
+  const acceptedCount = verified.filter((result) => result.accepted).length
+  const notRun = verified.filter((result) => result.status === 'not_executed').length
+  const counts = [`${passed} ok`, `${failed.length} failed`, ...(acceptedCount ? [`${acceptedCount} accepted`] : []), ...(notRun ? [`${notRun} not run`] : [])]
+  if (report.interrupted) {
+    io.out(`Interrupted after ${passed} of ${verified.length}; scratch database ${report.database} dropped.`)
+    return
+  }
+  io.out(`${verified.length} rollbacks verified: ${counts.join(', ')} (scratch databases dropped).`)
+  for (const name of report.acceptedNowPassing) {
+    io.out(`${name} is listed in ${accepted.file} but now passes: remove it from the file, so that the file stays true.`)
+  }
+  if (failed.length > 0) {
+    io.out(`Fix ${failed.map((result) => result.rollbackFile).join(', ')}, then run: npx migrate-kit verify-rollbacks`)
+    io.out(`A failure that cannot be fixed (history nobody may change) can be accepted in ${accepted.file}, with the reason.`)
+  } else if (report.ok) {
+    io.out(`All ${verified.length} rollbacks restore the schema from before their migration${acceptedCount ? `, but for ${acceptedCount} accepted in ${accepted.file}` : ''}.`)
+  }
+}
+
+function verifyJson(report: VerifyRollbacksReport, accepted: AcceptedFailures): object {
   return {
     ok: report.ok,
     interrupted: report.interrupted,
     database: report.database,
+    databases: report.databases,
+    acceptedFile: accepted.file,
+    acceptedNowPassing: report.acceptedNowPassing,
     migrations: report.results.map((result) => ({
       name: result.migration,
       status: result.status,
@@ -102,6 +183,8 @@ function verifyJson(report: VerifyRollbacksReport): object {
       ...(result.stage ? { stage: result.stage } : {}),
       differences: result.differences,
       ...(result.error ? { error: result.error } : {}),
+      ...(result.accepted ? { accepted: result.accepted } : {}),
+      ...(result.note ? { note: result.note } : {}),
       ...(result.seconds === undefined ? {} : { seconds: Number(result.seconds.toFixed(2)) }),
     })),
   }
