@@ -75,7 +75,7 @@ describe('rollbacks generate tries every rollback before writing it', () => {
   const migrateKit = (...args: string[]): Promise<CliResult> => runCli(args, { cwd: project.root, env: { DATABASE_URL: db.url }, timeoutMs: 180_000 })
   const rollbackOf = (name: string) => project.path('rollbacks', name, 'rollback.sql')
 
-  test('an enum swap Prisma orders wrongly, and hash/brin indexes, are mended, named in the header, and round-trip', async () => {
+  test('an enum swap Prisma orders wrongly, and hash/brin indexes, are mended, named in the header, and restore the schema', async () => {
     addMigration(project, '1_init', `CREATE TYPE "Role" AS ENUM ('A', 'B');\nCREATE TABLE "T" ("id" SERIAL PRIMARY KEY, "r" "Role" NOT NULL DEFAULT 'A');\n`)
     addMigration(project, '2_swap', `ALTER TYPE "Role" ADD VALUE 'C';\nCREATE TABLE "U" ("id" SERIAL PRIMARY KEY, "role" "Role" NOT NULL);\nDROP TABLE "T";\n`)
     addMigration(project, '3_indexes', 'CREATE INDEX "U_role_idx" ON "U" USING HASH ("role");\nCREATE INDEX "U_id_idx" ON "U" USING BRIN ("id");\n')
@@ -91,9 +91,11 @@ describe('rollbacks generate tries every rollback before writing it', () => {
     expect(indexes).toContain('USING hash (role);')
     expect(indexes.split('\n').filter((line) => !line.startsWith('--') && /\bASC\b/.test(line))).toEqual([])
 
-    // The proof: each of them restores the schema from before its migration, and Prisma applies it again.
-    const verify = await migrateKit('verify-rollbacks')
-    expect({ code: verify.code, out: verify.stdout }).toEqual({ code: 0, out: expect.stringContaining('All 4 rollbacks restore the schema') })
+    // The trial compared the schema after each rollback with the one before its migration and applied the migration
+    // again: nothing to review means both held (verify-rollbacks' own round trip is tested in rollback-verify).
+    for (const name of ['1_init', '2_swap', '3_indexes', '4_drop_indexes']) {
+      expect({ name, review: readFileSync(rollbackOf(name), 'utf8').match(/^-- REVIEW.*$/gm) }).toEqual({ name, review: null })
+    }
   }, 240_000)
 
   test('a rollback nothing can mend is not written: exit 1, the statement, line and PostgreSQL error; --print shows it', async () => {

@@ -1,6 +1,6 @@
 import { runPrisma } from '../packages/prisma-migrate-kit/src/prisma/cli'
 import { projectAt } from '../packages/prisma-migrate-kit/src/project'
-import { runCli } from './helpers/cli'
+import { runCli, startCli } from './helpers/cli'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 import { createTempProject, type TempProject } from './helpers/project'
 
@@ -102,4 +102,15 @@ test('exit 0 once every migration in the folder is applied, 1 again when one is 
     fresh.remove()
     await database.drop()
   }
+})
+
+test('output piped into a reader that is gone (`| head`): no crash, no stack trace, the exit code as usual', async () => {
+  const child = startCli(['status', '--help'], { cwd: app.root })
+  // The reader closes before the command prints: every write of the child meets EPIPE.
+  child.stdout!.destroy()
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  expect(stderr).not.toMatch(/EPIPE|Unhandled 'error' event/)
+  expect(code).toBe(0)
 })

@@ -127,6 +127,13 @@ export function reportError(error: unknown, io: CliIO): number {
 
 /** Entry point of bin/migrate-kit.js. Waits for stdout to drain so piped JSON is never cut short. */
 export async function main(argv: string[]): Promise<void> {
+  // `migrate-kit status | head`: once the reader is gone, what is left to print is dropped and the command still
+  // finishes its work (a deploy or a backfill must not stop half-way, or crash, because nobody reads its output).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error
+    })
+  }
   const code = await runCli(argv, { handleSignals: true })
   process.stdout.write('', () => process.exit(code))
 }

@@ -45,7 +45,7 @@ export function registerNew(program: Command, host: CommandHost): void {
         const rollbackFile = relativePath(context.project, rollbackFileOf(context.project, result.migration))
         context.io.out(`Prisma wrote ${result.migrationFile}`)
         context.io.out(`Wrote ${rollbackFile}${result.rollback.empty ? ' (Prisma found nothing to revert: see its header)' : ''}`)
-        printWarnings(context.io, rollbackFile, result.rollback.warnings, result.rollback.review)
+        printWarnings(context.io, rollbackFile, result.rollback)
         context.io.out('')
         for (const line of reportLines(result.lint)) context.io.out(line)
         context.io.out('')

@@ -10,7 +10,9 @@ import { RollbackTrial } from '../../rollback/trial'
 import { action, examples, type CommandHost } from '../command'
 import { printJson, type CliIO } from '../io'
 
-export function printWarnings(io: CliIO, file: string, warnings: DataLossWarning[], review: ReviewNote[], repairs: ScriptRepair[] = []): void {
+/** What a generated rollback's header says, one line each: what was mended, what destroys data, what to add by hand. */
+export function printWarnings(io: CliIO, file: string, rollback: { warnings: DataLossWarning[]; review: ReviewNote[]; repairs: ScriptRepair[] }): void {
+  const { warnings, review, repairs } = rollback
   for (const repair of repairs) io.out(`  repaired: ${repair.description}`)
   for (const warning of warnings) io.out(`  warning: ${file}:${warning.line} ${warning.message}`)
   for (const note of review) io.out(`  review: ${note.line === undefined ? '' : `migration.sql line ${note.line} `}${note.description}`)
@@ -88,7 +90,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
             results[index] = { name: migration.name, status: 'written', file, warnings: generated.warnings.length }
             if (!options.json) {
               io.out(`Wrote ${file}${generated.empty ? ' (Prisma found nothing to revert: see its header)' : ''}`)
-              printWarnings(io, file, generated.warnings, generated.review, generated.repairs)
+              printWarnings(io, file, generated)
             }
           } catch (error) {
             failed = true
