@@ -5,7 +5,7 @@ import path from 'node:path'
 import { Client } from 'pg'
 import { CLI_BIN, childEnv, collect, runCli, startCli, type CliResult } from './helpers/cli'
 import { holdEmbeddedServer, parseAnnouncement, portAnswers, postmastersOf } from './helpers/embedded'
-import { createTempProject, PACKAGE_ROOT, REPO_ROOT, type TempProject } from './helpers/project'
+import { createTempProject, PACKAGE_ROOT, type TempProject } from './helpers/project'
 
 // These tests run the real binary (bin/migrate-kit.js → dist/): `npm run build` first.
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0

@@ -14,7 +14,7 @@ import { runCli, type CliResult } from './helpers/cli'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 import { PrismaSession } from './helpers/prisma-run'
 import { createTempProject, type TempProject } from './helpers/project'
-import { addMigration, linesWith, prismaRows, schemaOf } from './helpers/rollback'
+import { addMigration, prismaRows, schemaOf } from './helpers/rollback'
 import { assertBuilt } from './helpers/schema-engine'
 
 // `migrate-kit rollback` on a real database after the real `prisma migrate deploy`: what it refuses, what its dry run

@@ -77,12 +77,3 @@ export async function parseRollbackScript(text: string): Promise<RollbackScript>
   problems.sort((a, b) => a.line - b.line)
   return { source, statements, problems }
 }
-
-/** Byte ranges of the statements that would end the rollback's transaction early (BEGIN, COMMIT, …). */
-export async function transactionControlRanges(text: string): Promise<Array<{ start: number; end: number }>> {
-  await loadSqlParser()
-  const parsed = parseSql(new SourceText(text), false)
-  return parsed.statements
-    .filter((statement) => nodeAs(statement.node, 'TransactionStmt') !== undefined)
-    .map(({ start, end }) => ({ start, end }))
-}
