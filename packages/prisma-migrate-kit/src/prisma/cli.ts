@@ -7,6 +7,8 @@ import dotenv from 'dotenv'
 import { scrubEnvironmentSecrets } from '../db/url'
 import { StepFailedError, UsageError } from '../errors'
 import type { Project } from '../project'
+import { assertSupportedPrisma, PRISMA_SUPPORT } from './support'
+import { packageVersion } from '../version'
 
 /**
  * The one place that runs the real Prisma CLI. It wires the schema engine: Prisma's native binary when it is
@@ -54,15 +56,17 @@ export function prismaPackageDir(project: Pick<Project, 'root'>): string {
     }
   }
   throw new UsageError('the Prisma CLI is not installed (no node_modules/prisma in the project or next to migrate-kit)', {
-    hint: 'Install it: npm install --save-dev --save-exact prisma@7.10.1',
+    hint: `Install it: npm install --save-dev --save-exact prisma@${PRISMA_SUPPORT.recommended}`,
   })
 }
 
 export function prismaCliEntry(project: Project): string {
-  const entry = path.join(prismaPackageDir(project), 'build', 'index.js')
+  const prismaDir = prismaPackageDir(project)
+  assertSupportedPrisma(prismaDir, packageVersion())
+  const entry = path.join(prismaDir, 'build', 'index.js')
   if (!existsSync(entry)) {
     throw new UsageError(`the Prisma CLI at ${path.dirname(path.dirname(entry))} has no build/index.js`, {
-      hint: 'Reinstall it: npm install --save-dev --save-exact prisma@7.10.1',
+      hint: `Reinstall it: npm install --save-dev --save-exact prisma@${PRISMA_SUPPORT.recommended}`,
     })
   }
   return entry

@@ -48,7 +48,7 @@ async function run(argv: string[]): Promise<void> {
   switch (invocation.mode) {
     case 'version': {
       const wasm = await loadWasmEngine()
-      process.stdout.write(`schema-engine-cli ${wasm.engineCommit} (migrate-kit, WebAssembly from ${wasm.source === 'prisma' ? 'prisma/build' : '@prisma/schema-engine-wasm'})\n`)
+      process.stdout.write(`schema-engine-cli ${wasm.engineCommit} (migrate-kit, WebAssembly from ${wasm.source === 'prisma' ? 'prisma/build' : wasm.gluePackage}, glue ${wasm.gluePackage})\n`)
       process.exit(0)
     }
     case 'help':

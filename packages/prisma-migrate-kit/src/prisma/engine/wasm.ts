@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { PRISMA_SUPPORT } from '../support'
 import type { SchemaEngineGlue, WasmPanicRegistry } from './types'
 import { webAssembly, type WasmModule } from './webassembly'
 
@@ -11,6 +12,8 @@ export interface LoadedWasm {
    * @prisma/schema-engine-wasm, used when the CLI's file does not fit the glue. */
   source: 'prisma' | 'package'
   wasmFile: string
+  /** The glue package it runs with (@prisma/schema-engine-wasm, or one of our aliases of an earlier build). */
+  gluePackage: string
   /** The prisma-engines commit the module was built from. */
   engineCommit: string
 }
@@ -31,20 +34,91 @@ function installPanicRegistry(): WasmPanicRegistry {
 }
 
 /**
- * The prisma package the CLI runs from ships `build/schema_engine_bg.wasm` built from the very engine commit of that
- * CLI, but no JS glue for it; @prisma/schema-engine-wasm ships the glue (and its own, possibly newer, .wasm). The CLI
- * starts us in the project folder, so the project's prisma is the CLI that spawned us; the glue package's own .wasm is
- * the fallback.
+ * wasm-bindgen glue builds we ship, one per Prisma line we test: @prisma/schema-engine-wasm itself (the newest, with
+ * its own .wasm as the last resort) and package.json's aliases of it at the engine commits of earlier releases. A
+ * glue fits only the .wasm of its own build (it calls exports whose names carry a build hash).
  */
-function candidateWasmFiles(searchFrom: string[]): Array<{ source: LoadedWasm['source']; file: string }> {
-  const candidates: Array<{ source: LoadedWasm['source']; file: string }> = []
+const GLUE_PACKAGES = [
+  '@prisma/schema-engine-wasm',
+  'prisma-schema-engine-wasm-7.10.0',
+  'prisma-schema-engine-wasm-7.9',
+  'prisma-schema-engine-wasm-7.8',
+  'prisma-schema-engine-wasm-7.4',
+] as const
+
+
+interface Glue {
+  packageName: string
+  dir: string
+  /** The prisma-engines version it was built from (its package version, as in @prisma/engines-version). */
+  enginesVersion: string
+}
+
+interface Candidate {
+  source: LoadedWasm['source']
+  file: string
+  glue: Glue
+}
+
+interface InstalledPrisma {
+  dir: string
+  version: string
+  /** @prisma/engines-version of that release: the engine commit its build/schema_engine_bg.wasm comes from. */
+  enginesVersion?: string
+}
+
+function installedPrisma(searchFrom: string[]): InstalledPrisma | undefined {
   for (const base of searchFrom) {
-    const prismaDir = resolvePackageDir('prisma', base)
-    if (prismaDir) candidates.push({ source: 'prisma', file: path.join(prismaDir, 'build', 'schema_engine_bg.wasm') })
+    const dir = resolvePackageDir('prisma', base)
+    if (!dir) continue
+    const enginesDir = resolvePackageDir('@prisma/engines-version', dir)
+    return {
+      dir,
+      version: packageVersion(dir) ?? 'unknown',
+      ...(enginesDir ? { enginesVersion: packageVersion(enginesDir) } : {}),
+    }
   }
-  candidates.push({ source: 'package', file: path.join(glueDir(), 'schema_engine_bg.wasm') })
-  const unique = new Map(candidates.filter(({ file }) => existsSync(file)).map((candidate) => [candidate.file, candidate]))
-  return [...unique.values()]
+  return undefined
+}
+
+function packageVersion(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string }).version
+  } catch {
+    return undefined
+  }
+}
+
+function shippedGlues(): Glue[] {
+  return GLUE_PACKAGES.flatMap((packageName) => {
+    let dir: string
+    try {
+      // The packages' exports maps have no ./package.json entry; resolve the main file instead.
+      dir = path.dirname(require.resolve(packageName))
+    } catch {
+      return []
+    }
+    const enginesVersion = packageVersion(dir)
+    return enginesVersion ? [{ packageName, dir, enginesVersion }] : []
+  })
+}
+
+/**
+ * The project's prisma ships `build/schema_engine_bg.wasm` built from the very engine commit of its CLI (the CLI
+ * starts us in the project folder, so that prisma is the one that spawned us). It runs with the glue of that commit
+ * when we ship it, else with any glue it fits; the newest glue's own .wasm is the last resort.
+ */
+function candidates(prisma: InstalledPrisma | undefined, glues: Glue[]): Candidate[] {
+  const list: Candidate[] = []
+  const prismaWasm = prisma ? path.join(prisma.dir, 'build', 'schema_engine_bg.wasm') : undefined
+  if (prismaWasm && existsSync(prismaWasm)) {
+    const exact = glues.filter((glue) => glue.enginesVersion === prisma?.enginesVersion)
+    for (const glue of [...exact, ...glues.filter((glue) => !exact.includes(glue))]) list.push({ source: 'prisma', file: prismaWasm, glue })
+  }
+  const newest = glues[0]
+  const own = newest ? path.join(newest.dir, 'schema_engine_bg.wasm') : undefined
+  if (newest && own && existsSync(own)) list.push({ source: 'package', file: own, glue: newest })
+  return list
 }
 
 function resolvePackageDir(name: string, from: string): string | undefined {
@@ -55,33 +129,34 @@ function resolvePackageDir(name: string, from: string): string | undefined {
   }
 }
 
-function glueDir(): string {
-  // The package's exports map has no ./package.json entry; resolve its main file instead.
-  return path.dirname(require.resolve('@prisma/schema-engine-wasm'))
-}
-
 /**
- * A .wasm fits the glue when every function it imports is one the glue exports: wasm-bindgen puts a hash into each
- * import name, so a glue from another build simply lacks the names. Checking first gives a clear reason instead of
- * a LinkError from deep inside instantiation.
+ * A .wasm fits a glue when every function it imports is one the glue exports, and every export the glue calls
+ * (`wasm.<name>`) is one it has: wasm-bindgen puts a build hash into those names, so a glue of another build lacks
+ * some. Checked before instantiating, for a clear reason instead of "wasm.wasm_bindgen_… is not a function" later.
  */
-function missingImports(module: WasmModule, glue: object): string[] {
-  return webAssembly.Module.imports(module)
+function misfit(module: WasmModule, glue: object, glueSource: string): string | undefined {
+  const missingImports = webAssembly.Module.imports(module)
     .filter((entry) => entry.module === GLUE_IMPORT_MODULE && !(entry.name in glue))
     .map((entry) => entry.name)
+  if (missingImports.length > 0) return `needs ${missingImports.length} functions the glue lacks (e.g. ${missingImports[0]})`
+  const exported = new Set(webAssembly.Module.exports(module).map((entry) => entry.name))
+  const called = [...new Set([...glueSource.matchAll(/\bwasm\.(\w+)/g)].map((match) => match[1]!))]
+  const missingExports = called.filter((name) => !exported.has(name))
+  if (missingExports.length > 0) return `lacks ${missingExports.length} functions the glue calls (e.g. ${missingExports[0]})`
+  return undefined
 }
 
 /**
- * Loads the glue (an ES module: a dynamic import, kept as such by the node16 module setting) and instantiates the
- * first candidate .wasm that links. A glue module holds the instance in module state, so each attempt imports a
- * fresh copy (the query string makes it a distinct module).
+ * Loads a glue (an ES module: a dynamic import, kept as such by the node16 module setting) and instantiates the first
+ * candidate .wasm that fits it. A glue module holds the instance in module state, so each attempt imports a fresh
+ * copy (the query string makes it a distinct module).
  */
 export async function loadWasmEngine(searchFrom: string[] = [process.cwd()]): Promise<LoadedWasm> {
   installPanicRegistry()
-  const glueUrl = pathToFileURL(path.join(glueDir(), 'schema_engine_bg.js')).href
+  const prisma = installedPrisma(searchFrom)
   const failures: string[] = []
-  for (const [attempt, candidate] of candidateWasmFiles(searchFrom).entries()) {
-    const glue = (await import(`${glueUrl}?attempt=${attempt}`)) as SchemaEngineGlue
+  for (const [attempt, candidate] of candidates(prisma, shippedGlues()).entries()) {
+    const glueFile = path.join(candidate.glue.dir, 'schema_engine_bg.js')
     let module: WasmModule
     try {
       module = new webAssembly.Module(readFileSync(candidate.file))
@@ -89,9 +164,10 @@ export async function loadWasmEngine(searchFrom: string[] = [process.cwd()]): Pr
       failures.push(`${candidate.file}: not a valid WebAssembly module (${String(error)})`)
       continue
     }
-    const missing = missingImports(module, glue)
-    if (missing.length > 0) {
-      failures.push(`${candidate.file}: needs ${missing.length} functions the glue lacks (e.g. ${missing[0]})`)
+    const glue = (await import(`${pathToFileURL(glueFile).href}?attempt=${attempt}`)) as SchemaEngineGlue
+    const why = misfit(module, glue, readFileSync(glueFile, 'utf8'))
+    if (why) {
+      failures.push(`${candidate.file} with ${candidate.glue.packageName}: ${why}`)
       continue
     }
     try {
@@ -101,13 +177,16 @@ export async function loadWasmEngine(searchFrom: string[] = [process.cwd()]): Pr
       glue.__wbg_set_wasm(instance.exports)
       const start = instance.exports.__wbindgen_start
       if (typeof start === 'function') start()
-      return { glue, source: candidate.source, wasmFile: candidate.file, engineCommit: glue.version() }
+      return { glue, source: candidate.source, wasmFile: candidate.file, gluePackage: candidate.glue.packageName, engineCommit: glue.version() }
     } catch (error) {
       failures.push(`${candidate.file}: ${String(error)}`)
     }
   }
+  const installed = prisma ? `prisma ${prisma.version} (engines ${prisma.enginesVersion ?? 'unknown'})` : 'no prisma package'
   throw new Error(
-    `no usable schema engine WebAssembly module (${failures.join('; ') || 'none found'}). ` +
-      'Reinstall dependencies (npm ci) so that prisma and @prisma/schema-engine-wasm are present.',
+    `no schema engine WebAssembly module fits ${installed}: ${failures.join('; ') || 'none found'}. ` +
+      `migrate-kit works with prisma ${PRISMA_SUPPORT.range} (tested: ${PRISMA_SUPPORT.tested.join(', ')}): install one of them ` +
+      `(npm install --save-dev --save-exact prisma@${PRISMA_SUPPORT.recommended}), ` +
+      'or reinstall dependencies (npm ci) if it is one of them.',
   )
 }

@@ -24,6 +24,7 @@ interface WebAssemblyApi {
   Module: {
     new (bytes: Uint8Array): WasmModule
     imports(module: WasmModule): WasmImportDescriptor[]
+    exports(module: WasmModule): Array<{ name: string; kind: string }>
   }
   Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance
   RuntimeError: new (message?: string) => Error
