@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { assertSupportedPrisma, isSupportedPrisma, PRISMA_SUPPORT } from '../packages/prisma-migrate-kit/src/prisma/support'
-import { createAdopterProject, DEFAULT_SCHEMA, type AdopterProject } from './helpers/adopter'
+import { hasNativeSchemaEngine, wireOfflineEngine } from '../packages/prisma-migrate-kit/src/offline-engine'
+import { createAdopterProject, DEFAULT_PRISMA_CONFIG, DEFAULT_SCHEMA, type AdopterProject } from './helpers/adopter'
 import { createTestDatabase } from './helpers/database'
 import { PACKAGE_ROOT } from './helpers/project'
 
@@ -42,10 +43,11 @@ describe('the supported range (no install)', () => {
   })
 })
 
-// 7.10.1 (the example app's release) runs through every other adopter test; these are the earlier lines.
+// 7.10.1 (the example app's release) runs through every other adopter test; these are the oldest line we support
+// and the one before 7.10. (7.6.0, 7.8.0 and 7.10.0 were run by hand through the same commands: an install per
+// release costs the suite ≈25 s, and npm test must stay well under 10 minutes.)
 const RELEASES = [
   { prisma: '7.4.0', glue: 'prisma-schema-engine-wasm-7.4' },
-  { prisma: '7.8.0', glue: 'prisma-schema-engine-wasm-7.8' },
   { prisma: '7.9.1', glue: 'prisma-schema-engine-wasm-7.9' },
 ]
 
@@ -83,4 +85,51 @@ describe.each(RELEASES)('a project on prisma $prisma (packed package, offline en
       await db.drop()
     }
   }, 240_000)
+})
+
+describe("plain `npx prisma` offline, with prisma-migrate-kit/offline-engine imported by prisma.config.ts", () => {
+  let project: AdopterProject
+
+  beforeAll(async () => {
+    project = await createAdopterProject({
+      files: { 'prisma.config.ts': `import 'prisma-migrate-kit/offline-engine'\n${DEFAULT_PRISMA_CONFIG}`, 'prisma/schema.prisma': DEFAULT_SCHEMA },
+    })
+    project.write('prisma/migrations/20261201090000_init/migration.sql', 'CREATE TABLE "Customer" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n')
+    project.write('prisma/migrations/migration_lock.toml', 'provider = "postgresql"\n')
+  }, 300_000)
+  afterAll(() => project?.remove())
+
+  test('prisma migrate status and deploy work with no engine download and no .env edit', async () => {
+    const db = await createTestDatabase('plain_prisma')
+    try {
+      const env = { DATABASE_URL: db.url }
+      const pending = await project.bin('prisma', ['migrate', 'status'], { env })
+      expect(pending.stdout + pending.stderr).not.toMatch(/ENOTFOUND|binaries\.prisma\.sh/)
+      expect(pending.code).toBe(1)
+      expect(pending.stdout).toContain('Following migration have not yet been applied')
+      expect((await project.bin('prisma', ['migrate', 'deploy'], { env })).code).toBe(0)
+      expect((await project.bin('prisma', ['migrate', 'status'], { env })).code).toBe(0)
+      expect(await db.query(`SELECT to_regclass('"Customer"') IS NOT NULL AS made`)).toEqual([{ made: true }])
+    } finally {
+      await db.drop()
+    }
+  }, 120_000)
+
+  test('a native engine where Prisma looks is kept; a PRISMA_SCHEMA_ENGINE_BINARY already set wins', () => {
+    const fake = mkdtempSync(path.join(os.tmpdir(), 'mk-native-'))
+    try {
+      writeFileSync(path.join(fake, 'package.json'), JSON.stringify({ name: 'prisma', version: '7.10.1' }))
+      expect(hasNativeSchemaEngine(fake)).toBe(false)
+      writeFileSync(path.join(fake, 'schema-engine-debian-openssl-3.0.x'), '')
+      expect(hasNativeSchemaEngine(fake)).toBe(true)
+      const env: NodeJS.ProcessEnv = { PRISMA_SCHEMA_ENGINE_BINARY: '/opt/engine' }
+      expect(wireOfflineEngine(env, project.root)).toBe('configured')
+      expect(env.PRISMA_SCHEMA_ENGINE_BINARY).toBe('/opt/engine')
+      const bare: NodeJS.ProcessEnv = {}
+      expect(wireOfflineEngine(bare, project.root)).toBe('offline')
+      expect(bare.PRISMA_SCHEMA_ENGINE_BINARY).toMatch(/prisma-migrate-kit\/bin\/schema-engine\.js$/)
+    } finally {
+      rmSync(fake, { recursive: true, force: true })
+    }
+  })
 })

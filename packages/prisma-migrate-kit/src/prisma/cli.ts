@@ -7,6 +7,7 @@ import dotenv from 'dotenv'
 import { scrubEnvironmentSecrets } from '../db/url'
 import { StepFailedError, UsageError } from '../errors'
 import type { Project } from '../project'
+import { ENGINE_VARIABLE, OFFLINE_SCHEMA_ENGINE } from '../offline-engine'
 import { assertSupportedPrisma, PRISMA_SUPPORT } from './support'
 import { packageVersion } from '../version'
 
@@ -16,10 +17,8 @@ import { packageVersion } from '../version'
  * with no network but the npm registry. It also turns off the CLI's calls home (update check, telemetry).
  */
 
-/** Our drop-in engine, from src/prisma (jest) and from dist/prisma (the package) alike. */
-export const OFFLINE_SCHEMA_ENGINE = path.resolve(__dirname, '..', '..', 'bin', 'schema-engine.js')
-
-const ENGINE_VARIABLE = 'PRISMA_SCHEMA_ENGINE_BINARY'
+/** Our drop-in engine (its one owner is offline-engine.ts, which a project's prisma.config.ts may import too). */
+export { OFFLINE_SCHEMA_ENGINE }
 
 export interface PrismaRunOptions {
   /** DATABASE_URL for the CLI (and for prisma.config.ts); inherited from this process when not given. */
