@@ -33,16 +33,20 @@ export function isSupportedPrisma(version: string): boolean {
 
 /** The version of the prisma package in `prismaDir`; refuses (exit 2) one outside the supported range. */
 export function assertSupportedPrisma(prismaDir: string, toolVersion: string): string {
-  let version = 'unknown'
-  try {
-    version = (JSON.parse(readFileSync(path.join(prismaDir, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown'
-  } catch {
-    // reported below as "unknown"
-  }
+  const version = installedVersion(prismaDir) ?? 'unknown'
   if (isSupportedPrisma(version)) return version
   throw new UsageError(
     `prisma ${version} (${prismaDir}) is not supported by prisma-migrate-kit ${toolVersion}: it works with prisma ${PRISMA_SUPPORT.range} ` +
       `(tested: ${PRISMA_SUPPORT.tested.join(', ')})`,
     { hint: `Install a supported release: npm install --save-dev --save-exact prisma@${PRISMA_SUPPORT.recommended}` },
   )
+}
+
+/** The version in a package folder's package.json; undefined when there is none to read. */
+export function installedVersion(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string }).version
+  } catch {
+    return undefined
+  }
 }

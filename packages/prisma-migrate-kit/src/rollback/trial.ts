@@ -3,9 +3,6 @@ import { readFileSync } from 'node:fs'
 import { connect } from '../db/connect'
 import { createScratchDatabase, type ScratchDatabase } from '../db/scratch'
 import type { MigrationOnDisk } from '../prisma/migrations'
-import { loadSqlParser, parseSql } from '../lint/parser'
-import { nodeAs } from '../lint/nodes'
-import { SourceText } from '../lint/source'
 import { RollbackGenerationError } from './errors'
 import { diffSchemas, type SchemaDifference } from './schema-diff'
 import { parseRollbackScript } from './script'
@@ -113,7 +110,8 @@ export class RollbackTrial {
   /** The migration again, inside the trial's transaction; skipped for one that manages transactions itself. */
   private async reapply(migration: MigrationOnDisk): Promise<string | undefined> {
     const sql = readFileSync(migration.sqlFile, 'utf8')
-    if (await needsItsOwnTransaction(sql)) return undefined
+    // Statements that cannot run inside our transaction (BEGIN/COMMIT, CONCURRENTLY): the same test `rollback` uses.
+    if ((await parseRollbackScript(sql)).problems.length > 0) return undefined
     await this.client.query('SAVEPOINT migrate_kit_reapply')
     try {
       await this.client.query(sql)
@@ -132,15 +130,3 @@ export class RollbackTrial {
   }
 }
 
-/** BEGIN/COMMIT in it, or a statement PostgreSQL runs only outside a transaction block (CONCURRENTLY). */
-async function needsItsOwnTransaction(sql: string): Promise<boolean> {
-  await loadSqlParser()
-  const { statements, errors } = parseSql(new SourceText(sql), false)
-  if (errors.length > 0) return true
-  return statements.some(({ node }) =>
-    nodeAs(node, 'TransactionStmt') !== undefined ||
-    nodeAs(node, 'IndexStmt')?.concurrent === true ||
-    nodeAs(node, 'DropStmt')?.concurrent === true ||
-    nodeAs(node, 'VacuumStmt') !== undefined,
-  )
-}

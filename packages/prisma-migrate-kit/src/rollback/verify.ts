@@ -178,12 +178,18 @@ class ScratchHistory {
   }
 
   static async open(project: Project, serverUrl: string): Promise<ScratchHistory> {
+    const parts = await ScratchHistory.fresh(project, serverUrl)
+    return new ScratchHistory(project, serverUrl, parts.scratch, parts.connection, parts.staged, parts.config)
+  }
+
+  /** An empty scratch database, its connection, and an empty staged copy of the history with its deploy config. */
+  private static async fresh(project: Project, serverUrl: string) {
     const scratch = await createScratchDatabase(serverUrl)
     const staged = stageMigrations(project, [], 'verify')
     try {
       const config = writeDeployConfig(project, staged.dir, staged.root)
       const connection = await connect(scratch.url, { applicationName: 'migrate-kit verify-rollbacks' })
-      return new ScratchHistory(project, serverUrl, scratch, connection, staged, config)
+      return { scratch, staged, config, connection }
     } catch (error) {
       staged.remove()
       await scratch.drop()
@@ -215,11 +221,9 @@ class ScratchHistory {
   /** A fresh scratch database with history[0..index] applied; the error text, or undefined. */
   async rebuild(history: MigrationOnDisk[], index: number): Promise<string | undefined> {
     await this.dispose()
-    this.scratch = await createScratchDatabase(this.serverUrl)
+    const parts = await ScratchHistory.fresh(this.project, this.serverUrl)
+    ;({ scratch: this.scratch, staged: this.staged, config: this.config, connection: this.connection } = parts)
     this.made.push(this.scratch.name)
-    this.staged = stageMigrations(this.project, [], 'verify')
-    this.config = writeDeployConfig(this.project, this.staged.dir, this.staged.root)
-    this.connection = await connect(this.scratch.url, { applicationName: 'migrate-kit verify-rollbacks' })
     this.applied = 0
     return this.applyBefore(history, index + 1)
   }

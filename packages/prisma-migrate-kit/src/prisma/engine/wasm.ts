@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { PRISMA_SUPPORT } from '../support'
+import { installedVersion, PRISMA_SUPPORT } from '../support'
 import type { SchemaEngineGlue, WasmPanicRegistry } from './types'
 import { webAssembly, type WasmModule } from './webassembly'
 
@@ -74,19 +74,11 @@ function installedPrisma(searchFrom: string[]): InstalledPrisma | undefined {
     const enginesDir = resolvePackageDir('@prisma/engines-version', dir)
     return {
       dir,
-      version: packageVersion(dir) ?? 'unknown',
-      ...(enginesDir ? { enginesVersion: packageVersion(enginesDir) } : {}),
+      version: installedVersion(dir) ?? 'unknown',
+      ...(enginesDir ? { enginesVersion: installedVersion(enginesDir) } : {}),
     }
   }
   return undefined
-}
-
-function packageVersion(dir: string): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string }).version
-  } catch {
-    return undefined
-  }
 }
 
 function shippedGlues(): Glue[] {
@@ -98,7 +90,7 @@ function shippedGlues(): Glue[] {
     } catch {
       return []
     }
-    const enginesVersion = packageVersion(dir)
+    const enginesVersion = installedVersion(dir)
     return enginesVersion ? [{ packageName, dir, enginesVersion }] : []
   })
 }
