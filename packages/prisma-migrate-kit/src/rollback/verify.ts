@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { Client, ClientBase } from 'pg'
 import { connect } from '../db/connect'
 import { createScratchDatabase, type ScratchDatabase } from '../db/scratch'
-import { errorMessage } from '../errors'
+import { errorMessage, UsageError } from '../errors'
 import { runPrisma } from '../prisma/cli'
 import { findMigration, listMigrations, type MigrationOnDisk } from '../prisma/migrations'
 import type { Project } from '../project'
@@ -78,6 +78,12 @@ export interface VerifyRollbacksOptions {
 export async function verifyRollbacks(project: Project, options: VerifyRollbacksOptions): Promise<VerifyRollbacksReport> {
   const history = listMigrations(project)
   const selected = selection(history, options)
+  if ((options.from !== undefined || (options.only?.length ?? 0) > 0) && !selected.includes(true)) {
+    // "0 rollbacks verified" would read as a pass.
+    throw new UsageError('--from and --only together select no migration: nothing would be verified', {
+      hint: 'Name migrations in --only that come at or after --from, or drop one of the two.',
+    })
+  }
   const missing = history.filter((migration, index) => selected[index] && !hasRollback(project, migration.name)).map((migration) => migration.name)
   if (missing.length > 0) throw new MissingRollbacksError(missing)
   const results: RoundTripResult[] = history.map((migration, index) => ({
