@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { repairDiffScript } from '../packages/prisma-migrate-kit/src/rollback/repair'
 import { runCli, type CliResult } from './helpers/cli'
+import { createScratchDatabase } from '../packages/prisma-migrate-kit/src/db/scratch'
 import { createTestDatabase, databasesLike, type TestDatabase } from './helpers/database'
 import { createTempProject, type TempProject } from './helpers/project'
 import { addMigration } from './helpers/rollback'
@@ -117,9 +118,22 @@ describe('rollbacks generate tries every rollback before writing it', () => {
     expect(printed.stderr).toMatch(/this rollback does not run on the schema it is for:\nrollbacks\/6_add_value\/rollback\.sql:\d+/)
     expect(existsSync(rollbackOf('6_add_value'))).toBe(false)
 
-    // The trial's scratch databases are gone, after a refusal too.
-    expect(await databasesLike('migrate_kit_trial_')).toEqual([])
+    // The trial's scratch databases are gone, after a refusal too (only ours: a test beside this one may be in a trial).
+    expect(await databasesLike('migrate_kit_trial_', db.name)).toEqual([])
   }, 240_000)
+
+  test('a scratch database says in its comment which database it stands in for and which process made it', async () => {
+    const scratch = await createScratchDatabase(db.url, { prefix: 'migrate_kit_trial_' })
+    try {
+      expect(await databasesLike('migrate_kit_trial_', db.name)).toEqual([scratch.name])
+      expect(await databasesLike('migrate_kit_trial_', `${db.name}_other`)).toEqual([])
+      const [row] = await db.query<{ comment: string }>(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [scratch.name])
+      expect(row?.comment).toMatch(new RegExp(`^prisma-migrate-kit scratch database for ${db.name}, made by process ${process.pid} at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; safe to drop once that process is gone$`))
+    } finally {
+      await scratch.drop()
+    }
+    expect(await databasesLike('migrate_kit_trial_', db.name)).toEqual([])
+  })
 })
 
 describe('REVIEW notes: what a generated rollback does not revert, found by running it', () => {

@@ -56,11 +56,18 @@ export async function databaseExists(name: string): Promise<boolean> {
 }
 
 /** Databases whose names start with a prefix: to prove scratch databases are cleaned up. */
-export async function databasesLike(prefix: string): Promise<string[]> {
+/**
+ * Databases whose name starts with `prefix`; with `scratchFor`, only the scratch databases made for that database (by
+ * their comment), so that a test does not see those of a test running beside it.
+ */
+export async function databasesLike(prefix: string, scratchFor?: string): Promise<string[]> {
   return onServer(async (client) => {
     const { rows } = await client.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY datname`,
-      [prefix],
+      `SELECT datname FROM pg_database
+        WHERE starts_with(datname, $1)
+          AND ($2::text IS NULL OR starts_with(coalesce(shobj_description(oid, 'pg_database'), ''), 'prisma-migrate-kit scratch database for ' || $2 || ','))
+        ORDER BY datname`,
+      [prefix, scratchFor ?? null],
     )
     return rows.map((row) => row.datname)
   })

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { withConnection } from './connect'
-import { quoteIdent } from './quote'
+import { quoteIdent, quoteLiteral } from './quote'
 import { describeTarget, parseDatabaseUrl, withDatabase } from './url'
 import { StepFailedError } from '../errors'
 
@@ -12,6 +12,14 @@ export interface ScratchOptions {
   prefix?: string
   /** What needs the database, for the hint when the user may not create one. */
   purpose?: string
+}
+
+/**
+ * The comment a scratch database carries: which database it stands in for and which process made it, so that one left
+ * by a process killed with -9 can be told apart from one in use (and a test can find only its own).
+ */
+export function scratchComment(forDatabase: string, pid = process.pid, at = new Date()): string {
+  return `prisma-migrate-kit scratch database for ${forDatabase}, made by process ${pid} at ${at.toISOString()}; safe to drop once that process is gone`
 }
 
 export interface ScratchDatabase {
@@ -37,6 +45,7 @@ export async function createScratchDatabase(serverUrl: string, options: ScratchO
         },
       )
     }
+    await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(scratchComment(parseDatabaseUrl(serverUrl).database))}`)
   })
   let dropped: Promise<void> | undefined
   return {
