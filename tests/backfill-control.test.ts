@@ -81,8 +81,9 @@ test.each(['SIGINT', 'SIGTERM'] as const)('%s lets the batch in flight commit, r
 test('pause, resume and cancel from another process act on the running runner', async () => {
   await createCounters(db, ROWS, 'remote')
   app.backfill('remote.ts', incrementBackfill('remote', { table: 'remote' }))
-  // Slower than SLOW: three control commands (each loading the project's Prisma config, ≈0.4 s) must land mid-run.
-  const running = app.start(['backfill', 'run', 'remote', '--batch-size', '200', '--max-rows-per-second', '1000'])
+  // Slower than SLOW: three control commands (each loading the project's Prisma config, ≈0.4 s, over 1 s on a busy
+  // machine) must land mid-run; 8,000 rows at 400 rows/s leave 20 s.
+  const running = app.start(['backfill', 'run', 'remote', '--batch-size', '200', '--max-rows-per-second', '400'])
   await waitFor('a few batches', async () => (await rangesDone(db, 'remote')) >= 2)
 
   const pause = await app.cli(['backfill', 'pause', 'remote'])

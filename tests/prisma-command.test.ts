@@ -106,6 +106,16 @@ describe('which schema engine runPrisma gives the CLI', () => {
     expect(await findNativeSchemaEngine(path.join(fake, 'node_modules', 'prisma'))).toBe(binary)
     expect(await chooseSchemaEngine(projectAt(fake), noVariable)).toEqual({ kind: 'native', path: binary })
 
+    // What a config's `import 'prisma-migrate-kit/offline-engine'` left in this process is not the user's choice.
+    const before = process.env.PRISMA_SCHEMA_ENGINE_BINARY
+    process.env.PRISMA_SCHEMA_ENGINE_BINARY = OFFLINE_SCHEMA_ENGINE
+    try {
+      expect(await chooseSchemaEngine(projectAt(fake))).toEqual({ kind: 'native', path: binary })
+    } finally {
+      if (before === undefined) delete process.env.PRISMA_SCHEMA_ENGINE_BINARY
+      else process.env.PRISMA_SCHEMA_ENGINE_BINARY = before
+    }
+
     unlinkSync(binary)
     expect(await chooseSchemaEngine(projectAt(fake), noVariable)).toEqual({ kind: 'offline', path: OFFLINE_SCHEMA_ENGINE })
 

@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { assertSupportedPrisma, isSupportedPrisma, PRISMA_SUPPORT } from '../packages/prisma-migrate-kit/src/prisma/support'
-import { hasNativeSchemaEngine, wireOfflineEngine } from '../packages/prisma-migrate-kit/src/offline-engine'
-import { createAdopterProject, DEFAULT_PRISMA_CONFIG, DEFAULT_SCHEMA, type AdopterProject } from './helpers/adopter'
+import { createAdopterProject, DEFAULT_SCHEMA, type AdopterProject } from './helpers/adopter'
 import { createTestDatabase } from './helpers/database'
 import { PACKAGE_ROOT } from './helpers/project'
 
@@ -63,7 +62,7 @@ describe.each(RELEASES)('a project on prisma $prisma (packed package, offline en
 
   // One command per engine request the CLI makes: applyMigrations (deploy), devDiagnostic + createMigration + diff
   // against a shadow database (new), diagnoseMigrationHistory (status). The rest of the suite runs them all on 7.10.1.
-  test('its own engine build runs with the glue of the same commit: deploy, new (shadow database), status', async () => {
+  test('its own engine build runs with the glue of the same commit: init, plain prisma, deploy, new (shadow database), status', async () => {
     const db = await createTestDatabase(`release_${prisma}`)
     try {
       const env = { DATABASE_URL: db.url }
@@ -71,6 +70,15 @@ describe.each(RELEASES)('a project on prisma $prisma (packed package, offline en
       const version = await run(['prisma', '-v'])
       expect(version.stdout).toMatch(new RegExp(`^prisma +: ${prisma.replace(/\./g, '\\.')}$`, 'm'))
       expect(version.stdout).toMatch(new RegExp(`WebAssembly from prisma/build, glue ${glue.replace(/\./g, '\\.')}\\)`))
+
+      // README's adoption steps on this release: init (the config line, the history's rollbacks tried on a scratch
+      // database), plain `npx prisma` offline through that line, then the daily commands.
+      const init = await run(['init'])
+      expect({ code: init.code, stderr: init.stderr }).toEqual({ code: 0, stderr: '' })
+      expect(init.stdout).toContain('created      rollbacks/20261201090000_init/rollback.sql')
+      const plain = await project.bin('prisma', ['migrate', 'status'], { env })
+      expect(plain.stdout + plain.stderr).not.toMatch(/ENOTFOUND|binaries\.prisma\.sh/)
+      expect({ code: plain.code, pending: plain.stdout.includes('20261201090000_init') }).toEqual({ code: 1, pending: true })
 
       expect((await run(['deploy'])).code).toBe(0)
       project.write('prisma/schema.prisma', DEFAULT_SCHEMA.replace('email String @unique', 'email String @unique\n  name  String?'))
@@ -85,51 +93,4 @@ describe.each(RELEASES)('a project on prisma $prisma (packed package, offline en
       await db.drop()
     }
   }, 240_000)
-})
-
-describe("plain `npx prisma` offline, with prisma-migrate-kit/offline-engine imported by prisma.config.ts", () => {
-  let project: AdopterProject
-
-  beforeAll(async () => {
-    project = await createAdopterProject({
-      files: { 'prisma.config.ts': `import 'prisma-migrate-kit/offline-engine'\n${DEFAULT_PRISMA_CONFIG}`, 'prisma/schema.prisma': DEFAULT_SCHEMA },
-    })
-    project.write('prisma/migrations/20261201090000_init/migration.sql', 'CREATE TABLE "Customer" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n')
-    project.write('prisma/migrations/migration_lock.toml', 'provider = "postgresql"\n')
-  }, 300_000)
-  afterAll(() => project?.remove())
-
-  test('prisma migrate status and deploy work with no engine download and no .env edit', async () => {
-    const db = await createTestDatabase('plain_prisma')
-    try {
-      const env = { DATABASE_URL: db.url }
-      const pending = await project.bin('prisma', ['migrate', 'status'], { env })
-      expect(pending.stdout + pending.stderr).not.toMatch(/ENOTFOUND|binaries\.prisma\.sh/)
-      expect(pending.code).toBe(1)
-      expect(pending.stdout).toContain('Following migration have not yet been applied')
-      expect((await project.bin('prisma', ['migrate', 'deploy'], { env })).code).toBe(0)
-      expect((await project.bin('prisma', ['migrate', 'status'], { env })).code).toBe(0)
-      expect(await db.query(`SELECT to_regclass('"Customer"') IS NOT NULL AS made`)).toEqual([{ made: true }])
-    } finally {
-      await db.drop()
-    }
-  }, 120_000)
-
-  test('a native engine where Prisma looks is kept; a PRISMA_SCHEMA_ENGINE_BINARY already set wins', () => {
-    const fake = mkdtempSync(path.join(os.tmpdir(), 'mk-native-'))
-    try {
-      writeFileSync(path.join(fake, 'package.json'), JSON.stringify({ name: 'prisma', version: '7.10.1' }))
-      expect(hasNativeSchemaEngine(fake)).toBe(false)
-      writeFileSync(path.join(fake, 'schema-engine-debian-openssl-3.0.x'), '')
-      expect(hasNativeSchemaEngine(fake)).toBe(true)
-      const env: NodeJS.ProcessEnv = { PRISMA_SCHEMA_ENGINE_BINARY: '/opt/engine' }
-      expect(wireOfflineEngine(env, project.root)).toBe('configured')
-      expect(env.PRISMA_SCHEMA_ENGINE_BINARY).toBe('/opt/engine')
-      const bare: NodeJS.ProcessEnv = {}
-      expect(wireOfflineEngine(bare, project.root)).toBe('offline')
-      expect(bare.PRISMA_SCHEMA_ENGINE_BINARY).toMatch(/prisma-migrate-kit\/bin\/schema-engine\.js$/)
-    } finally {
-      rmSync(fake, { recursive: true, force: true })
-    }
-  })
 })

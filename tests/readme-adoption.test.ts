@@ -68,6 +68,10 @@ describe("README's adoption example", () => {
     expect(migrations).toEqual([expect.stringMatching(/^\d{14}_init$/)])
     expect(existsSync(project.path('db', 'rollbacks', migrations[0]!, 'rollback.sql'))).toBe(true)
     expect(existsSync(project.path('prisma'))).toBe(false)
+    // init set up the folders the project's package.json names, and the config line for plain `npx prisma`.
+    expect(existsSync(project.path('db', 'backfills', '.gitkeep'))).toBe(true)
+    expect(project.read('prisma.config.ts').split('\n')[1]).toMatch(/^import 'prisma-migrate-kit\/offline-engine'/)
+    expect(project.read('.github/workflows/migrate-kit.yml')).toContain('run: npx migrate-kit check')
     expect(existsSync(project.path('src', '.migrate-kit'))).toBe(false)
     expect(await db.query(`SELECT to_regclass('"Customer"') IS NOT NULL AS made`)).toEqual([{ made: true }])
   })

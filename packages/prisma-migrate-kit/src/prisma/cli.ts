@@ -119,7 +119,9 @@ function projectEnvFile(project: Project): Record<string, string> {
 /** A PRISMA_SCHEMA_ENGINE_BINARY already chosen by the caller, the environment, or the project's .env wins. */
 function configuredEngine(project: Project, env: Record<string, string | undefined>): string | undefined {
   if (ENGINE_VARIABLE in env) return env[ENGINE_VARIABLE] || undefined
-  if (process.env[ENGINE_VARIABLE]) return process.env[ENGINE_VARIABLE]
+  // The offline engine a config's `import 'prisma-migrate-kit/offline-engine'` set while we read the config is not a
+  // choice of the user's: a native engine installed since still wins.
+  if (process.env[ENGINE_VARIABLE] && process.env[ENGINE_VARIABLE] !== OFFLINE_SCHEMA_ENGINE) return process.env[ENGINE_VARIABLE]
   return projectEnvFile(project)[ENGINE_VARIABLE] || undefined
 }
 

@@ -76,8 +76,17 @@ function chooseSchema(options: LoadProjectOptions, root: string, config: PrismaC
   return { path: found ?? path.join(root, DEFAULT_SCHEMAS[0]!), source: where, setting: 'schema' }
 }
 
-function checkSchema(choice: SchemaChoice, configFile: string | undefined): void {
+function checkSchema(choice: SchemaChoice, configFile: string | undefined, root: string): void {
   const stat = statSync(choice.path, { throwIfNoEntry: false })
+  if (!stat && !configFile && choice.setting === 'schema') {
+    // Nothing of Prisma's here at all: say so, and what was looked for, rather than blame a setting nobody wrote.
+    throw new ProjectConfigError(
+      `${root} is not a Prisma project: no Prisma config file (prisma.config.ts, .config/prisma.ts, … with .js/.mjs/.cjs/.mts/.cts) in it or any folder above, and no ${DEFAULT_SCHEMAS.join(' or ')} in it`,
+      undefined,
+      { hint: 'Run the command in your Prisma project (any subfolder will do), or set one up first: npx prisma init --datasource-provider postgresql' },
+      'schema',
+    )
+  }
   if (!stat) {
     throw new ProjectConfigError(`${choice.source}: the schema ${choice.path} does not exist`, configFile, {
       hint: 'Point `schema` in prisma.config.ts (or --schema) at your schema file or at the folder of your .prisma files.',
@@ -144,7 +153,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
   loadEnvFile({ root })
   const config = configFile ? await readPrismaConfig(configFile, root) : undefined
   const schema = chooseSchema(options, root, config)
-  checkSchema(schema, configFile)
+  checkSchema(schema, configFile, root)
   const schemaRoot = isDirectory(schema.path) ? schema.path : path.dirname(schema.path)
   const migrationsDir = config?.migrationsPath ?? path.join(schemaRoot, 'migrations')
   checkMigrations(migrationsDir, schemaRoot, root, config, options)

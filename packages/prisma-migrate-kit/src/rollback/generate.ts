@@ -197,3 +197,34 @@ export function writeRollback(project: Project, generated: GeneratedRollback, op
   mkdirSync(path.dirname(generated.file), { recursive: true })
   writeFileSync(generated.file, generated.text)
 }
+
+/** One migration's outcome in generateRollbacks: written (with its file), or the error that stopped it. */
+export type RollbackWriteResult =
+  | { migration: string; status: 'written'; file: string; generated: GeneratedRollback }
+  | { migration: string; status: 'error'; error: unknown }
+
+/**
+ * Generates and writes the rollbacks of `migrations` (history order) on one trial, so that each migration of the
+ * history is applied once for all the tries. A migration that fails is reported and the others go on: a long history
+ * gets every rollback that can be made in one run (`rollbacks generate`, `init`).
+ */
+export async function generateRollbacks(
+  project: Project,
+  migrations: string[],
+  options: GenerateOptions & { trial: RollbackTrial; force?: boolean; onResult?: (result: RollbackWriteResult) => void },
+): Promise<RollbackWriteResult[]> {
+  const results: RollbackWriteResult[] = []
+  for (const migration of migrations) {
+    let result: RollbackWriteResult
+    try {
+      const generated = await generateRollback(project, migration, options)
+      writeRollback(project, generated, { force: options.force })
+      result = { migration, status: 'written', file: generated.file, generated }
+    } catch (error) {
+      result = { migration, status: 'error', error }
+    }
+    results.push(result)
+    options.onResult?.(result)
+  }
+  return results
+}

@@ -4,6 +4,7 @@ import type { CommandHost } from '../command'
 import { registerBackfill } from './backfill'
 import { registerCheck } from './check'
 import { registerDeploy } from './deploy'
+import { registerInit } from './init'
 import { registerPrisma } from './prisma'
 import { registerStatus } from './status'
 import { registerLint } from './lint'
@@ -16,6 +17,7 @@ import { registerVerifyRollbacks } from './verify-rollbacks'
 /** Every command, in the order `--help` lists them. */
 export function registerCommands(program: Command, context: CliContext, setExitCode: (code: number) => void): void {
   const host: CommandHost = { context, setExitCode }
+  registerInit(program, host)
   registerStatus(program, host)
   registerPlan(program, host)
   registerDeploy(program, host)

@@ -2,8 +2,8 @@ import type { Command } from 'commander'
 import { ExitCode, MigrateKitError, UsageError, errorMessage } from '../../errors'
 import { listMigrations, findMigration } from '../../prisma/migrations'
 import type { DataLossWarning } from '../../rollback/data-loss'
-import { hasRollback, relativePath, rollbackFile } from '../../rollback/files'
-import { assertWritable, generateRollback, writeRollback } from '../../rollback/generate'
+import { hasRollback, relativePath } from '../../rollback/files'
+import { assertWritable, generateRollback, generateRollbacks } from '../../rollback/generate'
 import type { ReviewNote } from '../../rollback/header'
 import type { ScriptRepair } from '../../rollback/repair'
 import { RollbackTrial } from '../../rollback/trial'
@@ -76,31 +76,31 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
           return ExitCode.ok
         }
         const database = await context.database('read')
-        const results: Array<{ name: string; status: 'written' | 'error' | 'not_executed'; file?: string; warnings?: number; error?: string }> =
-          targets.map((migration) => ({ name: migration.name, status: 'not_executed' }))
-        let failed = false
         // One scratch database walks the history in order: each migration is applied once for all the tries.
         const trial = await RollbackTrial.open(database.url)
         context.onDispose(() => trial.close())
-        for (const [index, migration] of targets.entries()) {
-          try {
-            const generated = await generateRollback(project, migration.name, { databaseUrl: database.url, trial })
-            writeRollback(project, generated, { force: options.force })
-            const file = relativePath(project, rollbackFile(project, migration.name))
-            results[index] = { name: migration.name, status: 'written', file, warnings: generated.warnings.length }
-            if (!options.json) {
-              io.out(`Wrote ${file}${generated.empty ? ' (Prisma found nothing to revert: see its header)' : ''}`)
-              printWarnings(io, file, generated)
+        const written = await generateRollbacks(project, targets.map((migration) => migration.name), {
+          databaseUrl: database.url,
+          trial,
+          force: options.force,
+          onResult: (result) => {
+            if (options.json) return
+            if (result.status === 'written') {
+              const file = relativePath(project, result.file)
+              io.out(`Wrote ${file}${result.generated.empty ? ' (Prisma found nothing to revert: see its header)' : ''}`)
+              printWarnings(io, file, result.generated)
+              return
             }
-          } catch (error) {
-            failed = true
-            results[index] = { name: migration.name, status: 'error', error: errorMessage(error) }
-            if (!options.json) {
-              io.err(`error: ${migration.name}: ${errorMessage(error)}`)
-              if (error instanceof MigrateKitError && error.hint) io.err(error.hint)
-            }
-          }
-        }
+            io.err(`error: ${result.migration}: ${errorMessage(result.error)}`)
+            if (result.error instanceof MigrateKitError && result.error.hint) io.err(result.error.hint)
+          },
+        })
+        const failed = written.some((result) => result.status === 'error')
+        const results = written.map((result) =>
+          result.status === 'written'
+            ? { name: result.migration, status: result.status, file: relativePath(project, result.file), warnings: result.generated.warnings.length }
+            : { name: result.migration, status: result.status, error: errorMessage(result.error) },
+        )
         if (options.json) printJson(io, { ok: !failed, migrations: results })
         else io.out(`Review each file before committing it; prove them all with: npx migrate-kit verify-rollbacks`)
         return failed ? ExitCode.failed : ExitCode.ok
