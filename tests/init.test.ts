@@ -146,12 +146,14 @@ describe('migrate-kit init in an existing project (packed package)', () => {
   test('a rollback that cannot be made is named with why and what to do, the others are written: exit 1', async () => {
     // A view Prisma does not model: its diff drops the table under the view, which PostgreSQL refuses (2BP01).
     project.write('prisma/migrations/20261203090000_roles/migration.sql', `CREATE TABLE "P" ("id" SERIAL PRIMARY KEY, "role" TEXT NOT NULL);\nCREATE VIEW "P_roles" AS SELECT "role" FROM "P";\n`)
-    project.write('prisma/migrations/20261204090000_add_phone/migration.sql', 'ALTER TABLE "Customer" ADD COLUMN "phone" TEXT;\n')
+    project.write('prisma/migrations/20261204090000_add_phone/migration.sql', 'ALTER TABLE "Customer" ADD COLUMN "phone" TEXT;\nCREATE INDEX "Customer_phone_idx" ON "Customer"("phone");\n')
     const result = await project.bin('migrate-kit', ['init'], { env: { DATABASE_URL: db.url } })
     expect(result.code).toBe(1)
     expect(result.stdout).toContain('not written  rollbacks/20261203090000_roles/rollback.sql (why: on stderr)')
     expect(result.stdout).toContain('created      rollbacks/20261204090000_add_phone/rollback.sql')
     expect(result.stdout).toContain('rollbacks:   1 written, 1 could not be generated')
+    // An index built without CONCURRENTLY is a lint error in the history: said, with what a baseline will be.
+    expect(result.stdout).toMatch(/lint: +1 error and \d warnings in the existing migrations; `npx migrate-kit check` fails on the errors .* Not written: a lint baseline \(a committed file recording these findings/)
     expect(result.stderr).toMatch(/^error: 20261203090000_roles: the rollback Prisma's diff gives for 20261203090000_roles does not run on the schema it is for/m)
     expect(result.stderr).toMatch(/rollbacks\/20261203090000_roles\/rollback\.sql:\d+:\d+: PostgreSQL error 2BP01/)
     expect(result.stderr).toContain('error: 1 rollback could not be generated (20261203090000_roles): write each by hand, starting from `npx migrate-kit rollbacks generate <migration> --print`')

@@ -30,6 +30,7 @@ describe('the supported range (no install)', () => {
 
   test.each([
     ['7.4.0', true],
+    ['7.8.0', true],
     ['7.9.1', true],
     ['7.10.1', true],
     ['7.3.9', false],
@@ -42,11 +43,12 @@ describe('the supported range (no install)', () => {
   })
 })
 
-// 7.10.1 (the example app's release) runs through every other adopter test; these are the oldest line we support
-// and the one before 7.10. (7.6.0, 7.8.0 and 7.10.0 were run by hand through the same commands: an install per
-// release costs the suite ≈25 s, and npm test must stay well under 10 minutes.)
+// 7.10.1 (the example app's release) runs through every other adopter test; these are the oldest line we support,
+// one in the middle, and the one before 7.10. (7.6.0 and 7.10.0 were run by hand through the same commands: an
+// install per release costs the suite ≈25 s, and npm test must stay well under 10 minutes.)
 const RELEASES = [
   { prisma: '7.4.0', glue: 'prisma-schema-engine-wasm-7.4' },
+  { prisma: '7.8.0', glue: 'prisma-schema-engine-wasm-7.8' },
   { prisma: '7.9.1', glue: 'prisma-schema-engine-wasm-7.9' },
 ]
 

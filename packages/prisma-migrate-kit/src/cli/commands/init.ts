@@ -90,7 +90,8 @@ export function registerInit(program: Command, host: CommandHost): void {
           `  lint:        ${errors} error${errors === 1 ? '' : 's'} and ${warnings} warning${warnings === 1 ? '' : 's'} in the existing migrations` +
             (errors > 0
               ? '; `npx migrate-kit check` fails on the errors until they are fixed or acknowledged (`npx migrate-kit lint` lists them). ' +
-                'No lint baseline was written: this release cannot record one yet.'
+                'Not written: a lint baseline (a committed file recording these findings, so that check fails on new ones only), ' +
+                'which this release cannot make yet.'
               : ''),
         )
 
