@@ -1,6 +1,6 @@
 import { Client, Pool, type ClientConfig, type PoolConfig } from 'pg'
 import { ConnectionError } from '../errors'
-import { describeTarget, parseDatabaseUrl, type DatabaseTarget } from './url'
+import { describeTarget, parseDatabaseUrl, searchPathOptions, type DatabaseTarget } from './url'
 
 /** pg has no connect timeout by default: an unreachable host would hang a command for minutes. */
 export const CONNECT_TIMEOUT_MS = 5_000
@@ -11,10 +11,13 @@ export interface ConnectOptions {
 }
 
 function baseConfig(url: string, options: ConnectOptions): ClientConfig {
+  // `?schema=app`: our sessions see the tables (and _prisma_migrations) where Prisma's engine puts them.
+  const searchPath = searchPathOptions(url)
   return {
     connectionString: url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: options.applicationName ?? 'migrate-kit',
+    ...(searchPath ? { options: searchPath } : {}),
   }
 }
 

@@ -2,6 +2,7 @@ import { UsageError } from '../errors'
 import { loadEnvFile, type Project } from '../project'
 import { withConnection } from './connect'
 import { startEmbeddedPostgres } from './embedded'
+import { assertUrlSchema } from './url-schema'
 import { describeTarget, parseDatabaseUrl, type DatabaseTarget } from './url'
 
 /** The database a command works on, and how to let go of it. */
@@ -62,7 +63,7 @@ export async function openDatabase(project: Project, options: OpenDatabaseOption
   const configured = (project.datasource?.url ?? process.env[variable])?.trim()
   if (configured) {
     const target = parseDatabaseUrl(configured)
-    await withConnection(configured, async () => undefined)
+    await withConnection(configured, (client) => assertUrlSchema(client, configured, variable))
     return { url: configured, target, origin: 'environment', close: async () => undefined }
   }
   if (configured === '') {

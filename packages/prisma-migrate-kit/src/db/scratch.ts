@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { withConnection } from './connect'
 import { quoteIdent, quoteLiteral } from './quote'
-import { describeTarget, parseDatabaseUrl, withDatabase } from './url'
+import { describeTarget, parseDatabaseUrl, prismaSchemaOf, withDatabase } from './url'
 import { StepFailedError } from '../errors'
 
 /** Scratch databases are named so that a person (or a cleanup job) can tell what made them. */
@@ -47,6 +47,17 @@ export async function createScratchDatabase(serverUrl: string, options: ScratchO
     }
     await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(scratchComment(parseDatabaseUrl(serverUrl).database))}`)
   })
+  // `?schema=app`: Prisma's engine creates the URL's schema before the first migration, so it is part of the empty
+  // database every migration starts from (a rollback of the first migration must not drop it).
+  const schema = prismaSchemaOf(serverUrl)
+  if (schema !== undefined) {
+    try {
+      await withConnection(withDatabase(serverUrl, name), (client) => client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`))
+    } catch (error) {
+      await dropDatabase(serverUrl, name).catch(() => undefined)
+      throw error
+    }
+  }
   let dropped: Promise<void> | undefined
   return {
     name,

@@ -1,3 +1,4 @@
+import { quoteIdent } from './quote'
 import { UsageError } from '../errors'
 
 /** Where a connection goes, without the secret: safe to print. */
@@ -54,6 +55,21 @@ export function redactUrl(url: string): string {
 }
 
 /** The same server and credentials, another database (scratch databases, the maintenance database). */
+/** `?schema=` of a Prisma URL: the schema Prisma migrates (and keeps _prisma_migrations in); undefined means public. */
+export function prismaSchemaOf(url: string): string | undefined {
+  try {
+    return new URL(url).searchParams.get('schema') || undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The libpq `options` that make a session's search_path the URL's schema, as Prisma's engines set it. */
+export function searchPathOptions(url: string): string | undefined {
+  const schema = prismaSchemaOf(url)
+  return schema === undefined ? undefined : `-c search_path=${quoteIdent(schema).replace(/ /g, '\\ ')}`
+}
+
 export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url)
   parsed.pathname = `/${encodeURIComponent(database)}`

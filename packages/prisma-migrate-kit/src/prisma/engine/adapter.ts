@@ -8,7 +8,7 @@ import {
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils'
 import type { Pool } from 'pg'
-import { quoteIdent } from '../../db/quote'
+import { prismaSchemaOf, searchPathOptions } from '../../db/url'
 import { assertPostgresUrl } from './errors'
 import { charColumnsOf, createEnginePool } from './pool'
 import { assertDistinctShadow, emptyDatabase, ShadowDatabases } from './shadow'
@@ -86,23 +86,16 @@ async function executeScript(pool: Pool, script: string, onFailure: (failure: Sc
   })
 }
 
-/** `?schema=` of a Prisma URL: the engine's namespace, and the session's search_path as the native engine sets it. */
-function schemaOf(url: string): string | undefined {
-  try {
-    return new URL(url).searchParams.get('schema') ?? undefined
-  } catch {
-    return undefined
-  }
-}
-
 interface AdapterHooks {
   onScriptFailure(failure: ScriptFailure): void
   onDispose?(): Promise<void>
 }
 
 async function openAdapter(url: string, hooks: AdapterHooks): Promise<SqlDriverAdapter> {
-  const schema = schemaOf(url)
-  const pool = createEnginePool(url, schema ? { options: `-c search_path=${quoteIdent(schema).replace(/ /g, '\\ ')}` } : {})
+  // `?schema=`: the engine's namespace, and the session's search_path as the native engine sets it.
+  const schema = prismaSchemaOf(url)
+  const options = searchPathOptions(url)
+  const pool = createEnginePool(url, options ? { options } : {})
   const inner = await new PrismaPg(pool, { schema, disposeExternalPool: true }).connect()
   return {
     provider: inner.provider,
