@@ -33,7 +33,7 @@ function configLine(project: Project): InitFileChange | undefined {
   }
 }
 
-function folder(project: Project, dir: string, what: string): InitFileChange {
+function folder(dir: string, what: string): InitFileChange {
   if (existsSync(dir)) return { file: dir, action: 'keep', what: `${what} (exists)` }
   return { file: path.join(dir, '.gitkeep'), action: 'create', what, text: '' }
 }
@@ -70,8 +70,8 @@ function workflow(project: Project, options: InitPlanOptions): InitFileChange {
 export function planInitFiles(project: Project, options: InitPlanOptions): InitFileChange[] {
   return [
     configLine(project),
-    folder(project, project.backfillsDir, 'the folder of backfill files'),
-    folder(project, project.rollbacksDir, 'the folder of rollbacks/<migration>/rollback.sql'),
+    folder(project.backfillsDir, 'the folder of backfill files'),
+    folder(project.rollbacksDir, 'the folder of rollbacks/<migration>/rollback.sql'),
     gitignore(project),
     workflow(project, options),
   ].filter((change): change is InitFileChange => change !== undefined)

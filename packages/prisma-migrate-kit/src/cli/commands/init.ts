@@ -10,7 +10,7 @@ import { generateRollbacks } from '../../rollback/generate'
 import { RollbackTrial } from '../../rollback/trial'
 import { action, examples, type CommandHost } from '../command'
 import { printJson } from '../io'
-import { printWarnings } from './rollbacks'
+import { printGenerationError, printWarnings } from './rollbacks'
 
 interface InitOptions {
   dryRun?: boolean
@@ -76,11 +76,12 @@ export function registerInit(program: Command, host: CommandHost): void {
         }
 
         const rollbacks: RollbacksStep = { missing: history.filter((m) => !hasRollback(project, m.name)).map((m) => m.name), written: [], failed: [] }
+        let noDatabase = false
         const count = `${rollbacks.missing.length} migration${rollbacks.missing.length === 1 ? '' : 's'} without rollback.sql`
         if (rollbacks.missing.length === 0) say(`  rollbacks:   ${history.length === 0 ? 'no migrations yet' : 'every migration has its rollback.sql'}`)
         else if (dryRun) rollbacks.notDone = `dry run: would generate the rollbacks of ${count} (${rollbacks.missing.join(', ')})`
         else if (!options.rollbacks) rollbacks.notDone = `--no-rollbacks: ${count}; generate them with npx migrate-kit rollbacks generate`
-        else await generateHistoryRollbacks(host, rollbacks, say, options.json ?? false)
+        else noDatabase = !(await generateHistoryRollbacks(host, rollbacks, say, options.json ?? false))
         if (rollbacks.notDone) say(`  rollbacks:   ${rollbacks.notDone}`)
 
         const report = await lintProject(project, resolveTargets(project, []))
@@ -95,7 +96,7 @@ export function registerInit(program: Command, host: CommandHost): void {
               : ''),
         )
 
-        const failed = rollbacks.failed.length > 0 || (rollbacks.notDone !== undefined && !dryRun && options.rollbacks)
+        const failed = rollbacks.failed.length > 0 || noDatabase
         const changed = changes.some((change) => change.action !== 'keep') || rollbacks.written.length > 0
         if (options.json) {
           printJson(io, {
@@ -130,8 +131,11 @@ function printableChange(project: Project, change: InitFileChange, dryRun: boole
   return `  ${verb.padEnd(12)} ${relativePath(project, change.file)}${folder}: ${change.what}`
 }
 
-/** The rollbacks of the migrations that have none, tried on one scratch database; a missing database is reported. */
-async function generateHistoryRollbacks(host: CommandHost, step: RollbacksStep, say: (line: string) => void, json: boolean): Promise<void> {
+/**
+ * The rollbacks of the migrations that have none, tried on one scratch database. False when there was no database to
+ * try them on (said in step.notDone).
+ */
+async function generateHistoryRollbacks(host: CommandHost, step: RollbacksStep, say: (line: string) => void, json: boolean): Promise<boolean> {
   const { context } = host
   const { project } = context
   let databaseUrl: string
@@ -140,7 +144,7 @@ async function generateHistoryRollbacks(host: CommandHost, step: RollbacksStep, 
   } catch (error) {
     if (!(error instanceof MigrateKitError)) throw error
     step.notDone = `${errorMessage(error)}${error.hint ? ` (${error.hint})` : ''}; the other steps are done: run npx migrate-kit init again once it is set`
-    return
+    return false
   }
   const trial = await RollbackTrial.open(databaseUrl)
   context.onDispose(() => trial.close())
@@ -157,10 +161,9 @@ async function generateHistoryRollbacks(host: CommandHost, step: RollbacksStep, 
       }
       step.failed.push({ migration: result.migration, error: errorMessage(result.error) })
       say(`  ${'not written'.padEnd(12)} ${relativePath(project, rollbackFile(project, result.migration))} (why: on stderr)`)
-      if (json) return
-      context.io.err(`error: ${result.migration}: ${errorMessage(result.error)}`)
-      if (result.error instanceof MigrateKitError && result.error.hint) context.io.err(result.error.hint)
+      if (!json) printGenerationError(context.io, result.migration, result.error)
     },
   })
   say(`  rollbacks:   ${step.written.length} written, ${step.failed.length} could not be generated`)
+  return true
 }

@@ -18,6 +18,12 @@ export function printWarnings(io: CliIO, file: string, rollback: { warnings: Dat
   for (const note of review) io.out(`  review: ${note.line === undefined ? '' : `migration.sql line ${note.line} `}${note.description}`)
 }
 
+/** Why a migration's rollback was not written (stderr): the error, then what to do about it. */
+export function printGenerationError(io: CliIO, migration: string, error: unknown): void {
+  io.err(`error: ${migration}: ${errorMessage(error)}`)
+  if (error instanceof MigrateKitError && error.hint) io.err(error.hint)
+}
+
 interface GenerateCliOptions {
   force?: boolean
   json?: boolean
@@ -91,8 +97,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
               printWarnings(io, file, result.generated)
               return
             }
-            io.err(`error: ${result.migration}: ${errorMessage(result.error)}`)
-            if (result.error instanceof MigrateKitError && result.error.hint) io.err(result.error.hint)
+            printGenerationError(io, result.migration, result.error)
           },
         })
         const failed = written.some((result) => result.status === 'error')
