@@ -34,6 +34,9 @@ describe('?schema=app in DATABASE_URL (packed package)', () => {
     const generate = await run(['rollbacks', 'generate'])
     expect({ code: generate.code, stderr: generate.stderr }).toEqual({ code: 0, stderr: '' })
     expect(project.read(`rollbacks/${ADD_NAME}/rollback.sql`)).toMatch(/ALTER TABLE "app"\."Customer" DROP COLUMN "name";/)
+    // Generating works on scratch databases only: schema app is made by the first deploy (status before it says pending).
+    expect(await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'app'`)).toEqual([{ n: 0 }])
+    expect((await run(['status'])).code).toBe(1)
 
     const deploy = await run(['deploy'])
     expect({ code: deploy.code, stderr: deploy.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
@@ -97,4 +100,227 @@ describe('?schema=app in DATABASE_URL (packed package)', () => {
     }
     expect(await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'ap'`)).toEqual([{ n: 0 }])
   }, 60_000)
+})
+
+// Prisma's multi-schema form: `schemas = ["app", "audit", "billing"]` and @@schema on each model, no ?schema=. Prisma's
+// diff of two migration folders compares only the connection's default schema; rollbacks must cover all three.
+
+const MULTI_SCHEMA = `datasource db {
+  provider = "postgresql"
+  schemas  = ["app", "audit", "billing"]
+}
+
+enum Level {
+  info
+  warn
+  error
+  @@schema("audit")
+}
+
+model Customer {
+  id       Int       @id @default(autoincrement())
+  email    String    @unique
+  name     String?
+  events   Event[]
+  invoices Invoice[]
+  @@schema("app")
+}
+
+model Event {
+  id         Int      @id @default(autoincrement())
+  level      Level
+  customerId Int
+  customer   Customer @relation(fields: [customerId], references: [id])
+  @@index([customerId])
+  @@schema("audit")
+}
+
+model Invoice {
+  id         Int      @id @default(autoincrement())
+  customerId Int
+  customer   Customer @relation(fields: [customerId], references: [id])
+  @@schema("billing")
+}
+`
+
+// What `prisma migrate dev` writes for the schema above in two steps (billing, Invoice, Customer.name and 'error' second).
+const MULTI_INIT_SQL = `-- CreateSchema
+CREATE SCHEMA IF NOT EXISTS "app";
+
+-- CreateSchema
+CREATE SCHEMA IF NOT EXISTS "audit";
+
+-- CreateEnum
+CREATE TYPE "audit"."Level" AS ENUM ('info', 'warn');
+
+-- CreateTable
+CREATE TABLE "app"."Customer" (
+    "id" SERIAL NOT NULL,
+    "email" TEXT NOT NULL,
+
+    CONSTRAINT "Customer_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "audit"."Event" (
+    "id" SERIAL NOT NULL,
+    "level" "audit"."Level" NOT NULL,
+    "customerId" INTEGER NOT NULL,
+
+    CONSTRAINT "Event_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Customer_email_key" ON "app"."Customer"("email");
+
+-- CreateIndex
+CREATE INDEX "Event_customerId_idx" ON "audit"."Event"("customerId");
+
+-- AddForeignKey
+ALTER TABLE "audit"."Event" ADD CONSTRAINT "Event_customerId_fkey" FOREIGN KEY ("customerId") REFERENCES "app"."Customer"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+`
+
+const MULTI_BILLING_SQL = `SET lock_timeout = '5s';
+
+-- CreateSchema
+CREATE SCHEMA IF NOT EXISTS "billing";
+
+-- AlterEnum
+ALTER TYPE "audit"."Level" ADD VALUE 'error';
+
+-- AlterTable
+ALTER TABLE "app"."Customer" ADD COLUMN     "name" TEXT;
+
+-- CreateTable
+CREATE TABLE "billing"."Invoice" (
+    "id" SERIAL NOT NULL,
+    "customerId" INTEGER NOT NULL,
+
+    CONSTRAINT "Invoice_pkey" PRIMARY KEY ("id")
+);
+
+-- AddForeignKey
+ALTER TABLE "billing"."Invoice" ADD CONSTRAINT "Invoice_customerId_fkey" FOREIGN KEY ("customerId") REFERENCES "app"."Customer"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+`
+
+const BILLING = '20261202090000_billing'
+
+describe('schemas = [...] in the Prisma schema (packed package)', () => {
+  let project: AdopterProject
+  let db: TestDatabase
+
+  beforeAll(async () => {
+    project = await createAdopterProject({ files: { 'prisma.config.ts': DEFAULT_PRISMA_CONFIG, 'prisma/schema.prisma': MULTI_SCHEMA } })
+    project.write(`prisma/migrations/${INIT}/migration.sql`, MULTI_INIT_SQL)
+    project.write(`prisma/migrations/${BILLING}/migration.sql`, MULTI_BILLING_SQL)
+    project.write('prisma/migrations/migration_lock.toml', 'provider = "postgresql"\n')
+    db = await createTestDatabase('schemas_list')
+  }, 300_000)
+
+  afterAll(async () => {
+    project?.remove()
+    await db?.drop()
+  })
+
+  const run = (args: string[]) => project.bin('migrate-kit', args, { env: { DATABASE_URL: db.url } })
+  const tables = () =>
+    db.query(`SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema', 'migrate_kit') ORDER BY 1, 2`)
+  const backfill = (name: string, table: string, update: string) =>
+    project.write(
+      `backfills/${name}.ts`,
+      `import { defineBackfill, sql } from 'prisma-migrate-kit'\n\nexport default defineBackfill({\n  name: '${name}',\n  table: '${table}',\n  key: 'id',\n  update: sql\`${update}\`,\n})\n`,
+    )
+
+  test('rollbacks cover every schema; deploy, check, backfills, rollback and verify-rollbacks act on each', async () => {
+    const generate = await run(['rollbacks', 'generate'])
+    expect({ code: generate.code, stderr: generate.stderr }).toEqual({ code: 0, stderr: '' })
+    const initRollback = project.read(`rollbacks/${INIT}/rollback.sql`)
+    const statements = (text: string) => text.split('\n').filter((line) => line !== '' && !line.startsWith('--'))
+    expect(statements(initRollback)).toEqual([
+      'ALTER TABLE "audit"."Event" DROP CONSTRAINT "Event_customerId_fkey";',
+      'DROP TABLE "app"."Customer";',
+      'DROP TABLE "audit"."Event";',
+      'DROP TYPE "audit"."Level";',
+      'DROP SCHEMA IF EXISTS app;',
+      'DROP SCHEMA IF EXISTS audit;',
+    ])
+    expect(initRollback).toContain("REPAIRED: DROP SCHEMA IF EXISTS app added at the end: the migration creates schema app (absent before it) and\n--   Prisma's diff never drops a schema.")
+    expect(initRollback).not.toMatch(/REVIEW|Prisma found no schema difference/)
+    const billingRollback = project.read(`rollbacks/${BILLING}/rollback.sql`)
+    expect(statements(billingRollback)).toEqual(
+      expect.arrayContaining([
+        'ALTER TABLE "billing"."Invoice" DROP CONSTRAINT "Invoice_customerId_fkey";',
+        'ALTER TABLE "app"."Customer" DROP COLUMN "name";',
+        'DROP TABLE "billing"."Invoice";',
+        `CREATE TYPE "audit"."Level_new" AS ENUM ('info', 'warn');`,
+        'DROP SCHEMA IF EXISTS billing;',
+      ]),
+    )
+    expect(billingRollback).not.toMatch(/REVIEW/)
+
+    const deploy = await run(['deploy'])
+    expect({ code: deploy.code, stderr: deploy.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
+    expect(await tables()).toEqual([
+      { schema: 'app', name: 'Customer' },
+      { schema: 'audit', name: 'Event' },
+      { schema: 'billing', name: 'Invoice' },
+      { schema: 'public', name: '_prisma_migrations' },
+    ])
+    expect((await run(['status'])).code).toBe(0)
+    const check = await run(['check', '--json'])
+    expect({ code: check.code, findings: (JSON.parse(check.stdout) as { findings: unknown[] }).findings }).toEqual({ code: 0, findings: [] })
+
+    // Drift in a schema other than the default one is drift.
+    await db.query(`ALTER TABLE audit."Event" ADD COLUMN "note" TEXT`)
+    const drifted = await run(['check'])
+    expect({ code: drifted.code, drift: /schema-drift error[\s\S]*Changed the `Event` table[\s\S]*Added column `note`/.test(drifted.stdout) }).toEqual({ code: 1, drift: true })
+    await db.query(`ALTER TABLE audit."Event" DROP COLUMN "note"`)
+
+    // Backfills: a qualified name, and a bare model name found in the one schema that has it.
+    await db.query(`INSERT INTO app."Customer" ("email") SELECT 'c' || n || '@example.com' FROM generate_series(1, 60) AS n`)
+    await db.query(`INSERT INTO audit."Event" ("level", "customerId") SELECT 'info', n FROM generate_series(1, 60) AS n`)
+    backfill('event_levels', 'audit.Event', `"level" = 'warn'`)
+    backfill('customer_names', 'Customer', `"name" = split_part("email", '@', 1)`)
+    for (const name of ['event_levels', 'customer_names']) {
+      const result = await run(['backfill', 'run', name, '--batch-size', '25'])
+      expect({ name, code: result.code }).toEqual({ name, code: 0 })
+    }
+    expect(await db.query(`SELECT count(*)::int AS n FROM audit."Event" WHERE "level" = 'warn'`)).toEqual([{ n: 60 }])
+    expect(await db.query(`SELECT count(*)::int AS n FROM app."Customer" WHERE "name" = split_part("email", '@', 1)`)).toEqual([{ n: 60 }])
+    expect(JSON.parse((await run(['backfill', 'status', 'event_levels', '--json'])).stdout)).toMatchObject({ status: 'done', rowsDone: 60 })
+
+    // A bare name two schemas hold is refused, naming both; nothing is touched.
+    await db.query(`CREATE TABLE audit."Customer" ("id" INT PRIMARY KEY, "email" TEXT, "name" TEXT)`)
+    const ambiguous = await run(['backfill', 'run', 'customer_names', '--restart'])
+    expect({ code: ambiguous.code, stdout: ambiguous.stdout }).toEqual({ code: 2, stdout: '' })
+    expect(ambiguous.stderr).toContain(`table "Customer" is in more than one schema (app, audit): name the one meant (Write the schema with it: table: 'app.Customer' or table: 'audit.Customer')`)
+    await db.query(`DROP TABLE audit."Customer"`)
+
+    // Our state is in migrate_kit only.
+    expect(await db.query(`SELECT DISTINCT schemaname FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`)).toEqual([
+      { schemaname: 'app' },
+      { schemaname: 'audit' },
+      { schemaname: 'billing' },
+      { schemaname: 'migrate_kit' },
+      { schemaname: 'public' },
+    ])
+
+    // Rolling back the billing migration empties rows the enum's rollback cannot keep first.
+    await db.query(`UPDATE audit."Event" SET "level" = 'info'`)
+    const rollback = await run(['rollback', BILLING])
+    expect({ code: rollback.code, stderr: rollback.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
+    expect(await tables()).toEqual([
+      { schema: 'app', name: 'Customer' },
+      { schema: 'audit', name: 'Event' },
+      { schema: 'public', name: '_prisma_migrations' },
+    ])
+    expect(await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'billing'`)).toEqual([{ n: 0 }])
+    expect(await db.query(`SELECT enum_range(NULL::audit."Level")::text AS levels`)).toEqual([{ levels: '{info,warn}' }])
+    const redeploy = await run(['deploy'])
+    expect(redeploy.code).toBe(0)
+
+    const verify = await run(['verify-rollbacks'])
+    expect({ code: verify.code, failed: verify.stdout.match(/^FAILED.*$/gm) }).toEqual({ code: 0, failed: null })
+    expect(verify.stdout).toContain('2 rollbacks verified: 2 ok')
+  }, 300_000)
 })

@@ -246,7 +246,7 @@ describe('data-loss warnings', () => {
     expect(warnings[1]!.message).toBe('drops column users.bio and every value in it; the rollback cannot bring them back')
     // The primary key is known from the history, so the saved values can be matched to their rows again.
     expect(warnings[1]!.remedy).toContain(`\\copy (SELECT "id", "bio" FROM "public"."users")`)
-    expect(warnings[4]!.remedy).toContain(`pg_dump --data-only --table='public.puzzles'`)
+    expect(warnings[4]!.remedy).toContain(`pg_dump --data-only --table='"public"."puzzles"'`)
   })
 
   test('an enum swap that removes no value, and statements that lose nothing, warn nothing', async () => {

@@ -1,5 +1,7 @@
 import type { ClientBase } from 'pg'
 import { quoteQualified } from '../db/quote'
+import { UsageError } from '../errors'
+import { STATE_SCHEMA } from '../state/schema'
 
 export interface ColumnInfo {
   name: string
@@ -21,20 +23,57 @@ export interface TableInfo {
   uniqueColumns: Array<{ column: string; primary: boolean }>
 }
 
+/** A table named without its schema that more than one of the app's schemas holds: which one is meant is not ours to guess. */
+export class AmbiguousTableError extends UsageError {
+  constructor(
+    readonly reference: string,
+    readonly schemas: string[],
+  ) {
+    const name = splitQualified(reference)[0]!
+    super(`table "${name}" is in more than one schema (${schemas.join(', ')}): name the one meant`, {
+      hint: `Write the schema with it: ${schemas.map((schema) => `table: '${schema}.${name}'`).join(' or ')}`,
+    })
+  }
+}
+
+interface TableRow {
+  oid: number
+  schema: string
+  name: string
+  relkind: string
+}
+
 /**
  * Finds a table as written in a definition: `users`, `public.users`, `"User"`, or a Prisma model table named in mixed
- * case without quotes (`User`), which PostgreSQL would otherwise fold to `user`.
+ * case without quotes (`User`), which PostgreSQL would otherwise fold to `user`. A name without its schema is looked
+ * for in every schema of the app, not only on the search path (Prisma's `schemas = [...]` puts models outside it): in
+ * one it is that table, in several it is refused (AmbiguousTableError), in none PostgreSQL's own lookup decides.
  */
 export async function findTable(client: ClientBase, reference: string): Promise<TableInfo | undefined> {
   const parts = splitQualified(reference)
-  const exact = parts.length === 2 ? `format('%I.%I', $1::text, $2::text)` : `format('%I', $1::text)`
-  const { rows } = await client.query<{ oid: number; schema: string; name: string; relkind: string }>(
-    `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.oid = coalesce(to_regclass(${exact}), to_regclass($${parts.length + 1}::text))`,
-    [...parts, reference],
-  )
-  const table = rows[0]
+  let table: TableRow | undefined
+  if (parts.length === 1) {
+    const { rows } = await client.query<TableRow>(
+      `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relname = $1 AND c.relkind IN ('r', 'p')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema', $2) AND n.nspname NOT LIKE 'pg\\_%'
+        ORDER BY n.nspname`,
+      [parts[0], STATE_SCHEMA],
+    )
+    if (rows.length > 1) throw new AmbiguousTableError(reference, rows.map((row) => row.schema))
+    table = rows[0]
+  }
+  if (!table) {
+    const exact = parts.length === 2 ? `format('%I.%I', $1::text, $2::text)` : `format('%I', $1::text)`
+    const { rows } = await client.query<TableRow>(
+      `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.oid = coalesce(to_regclass(${exact}), to_regclass($${parts.length + 1}::text))`,
+      [...parts, reference],
+    )
+    table = rows[0]
+  }
   if (!table || !['r', 'p'].includes(table.relkind)) return undefined
   const columns = await client.query<{ name: string; type: string; not_null: boolean; category: string }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,

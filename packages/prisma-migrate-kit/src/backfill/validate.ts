@@ -3,7 +3,7 @@ import { errorMessage } from '../errors'
 import { quoteIdent } from '../db/quote'
 import { isProcessBackfill, type Backfill } from './definition'
 import { BackfillDefinitionError, type DefinitionProblem } from './errors'
-import { defaultKey, findTable, keyProblem, type ColumnInfo, type TableInfo } from './catalog'
+import { AmbiguousTableError, defaultKey, findTable, keyProblem, type ColumnInfo, type TableInfo } from './catalog'
 import { parsePatterns, type CachePattern } from './patterns'
 import type { LoadedBackfill } from './loader'
 import { parseSetList, type SetList } from './set-list'
@@ -36,7 +36,11 @@ export async function resolveBackfill(client: ClientBase, loaded: LoadedBackfill
   const problem = (field: string, message: string, excerpt?: string[]) =>
     problems.push({ file: loaded.relativeFile, backfill: loaded.name, field, message, excerpt })
 
-  const table = await findTable(client, definition.table).catch(() => undefined)
+  const table = await findTable(client, definition.table).catch((error: unknown) => {
+    if (error instanceof AmbiguousTableError) problem('table', `${error.message} (${error.hint})`)
+    return undefined
+  })
+  if (!table && problems.length > 0) throw new BackfillDefinitionError(problems)
   if (!table) {
     problem(
       'table',

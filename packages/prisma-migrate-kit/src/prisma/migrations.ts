@@ -77,7 +77,9 @@ export function findMigration(migrations: MigrationOnDisk[], reference: string):
 
 export async function prismaMigrationsTableExists(client: ClientBase): Promise<boolean> {
   const { rows } = await client.query<{ present: boolean }>(
-    `SELECT to_regclass(format('%I.%I', current_schema(), '_prisma_migrations')) IS NOT NULL AS present`,
+    // current_schema() is NULL while no schema of the search path exists (a first deploy to ?schema=app): no history.
+    `SELECT CASE WHEN current_schema() IS NULL THEN false
+                 ELSE to_regclass(format('%I.%I', current_schema(), '_prisma_migrations')) IS NOT NULL END AS present`,
   )
   return rows[0]?.present ?? false
 }

@@ -5,6 +5,7 @@ import {
   names,
   nodeAs,
   plainTable,
+  quoteIdent,
   refOfNames,
   tableKey,
   tableOf,
@@ -109,6 +110,16 @@ function quoted(values: string[]): string {
 
 const BACKUP = 'pg_dump --data-only'
 
+/**
+ * pg_dump's --table for exactly this table, quoted for the shell. The pattern's double quotes keep the name's case
+ * (pg_dump folds an unquoted pattern to lower case, so `public.Customer` would match no table) and its dots and
+ * wildcards literal.
+ */
+function dumpTable(ref: TableRef): string {
+  const pattern = `${quoteIdent(ref.schema ?? 'public')}.${quoteIdent(ref.name)}`
+  return `--table='${pattern.replace(/'/g, `'\\''`)}'`
+}
+
 function statementWarnings(
   node: Node,
   schema: SchemaHistory,
@@ -120,7 +131,7 @@ function statementWarnings(
       kind: 'drop_table' as const,
       message: `drops table ${plainTable(ref)} with every row in it; the rollback cannot bring them back`,
       remedy:
-        `back it up first: ${BACKUP} --table='${tableKey(ref)}' "$DATABASE_URL" > ${ref.name}.sql ` +
+        `back it up first: ${BACKUP} ${dumpTable(ref)} "$DATABASE_URL" > ${ref.name}.sql ` +
         `(after re-applying the migration: psql "$DATABASE_URL" -f ${ref.name}.sql)`,
     }))
   }
@@ -177,7 +188,7 @@ function statementWarnings(
         message:
           `changes the type of ${plainTable(table)}.${cmd.name} to ${type}: values that ` +
           'do not convert make the rollback fail, and a narrower type loses precision for good',
-        remedy: `save the column first: ${BACKUP} --table='${tableKey(table)}' "$DATABASE_URL" > ${table.name}.sql`,
+        remedy: `save the column first: ${BACKUP} ${dumpTable(table)} "$DATABASE_URL" > ${table.name}.sql`,
       })
     }
   }
@@ -187,7 +198,7 @@ function statementWarnings(
     warnings.push({
       kind: 'delete_rows',
       message: `deletes rows of ${plainTable(table)}; the rollback cannot bring them back`,
-      remedy: `back the table up first: ${BACKUP} --table='${tableKey(table)}' "$DATABASE_URL" > ${table.name}.sql`,
+      remedy: `back the table up first: ${BACKUP} ${dumpTable(table)} "$DATABASE_URL" > ${table.name}.sql`,
     })
   }
   return warnings

@@ -6,6 +6,7 @@ import { findMigration, listMigrations, type MigrationOnDisk } from '../prisma/m
 import type { Project } from '../project'
 import { packageVersion } from '../version'
 import { dataLossWarnings, type DataLossWarning } from './data-loss'
+import { DEPLOY_URL_VARIABLE, writeDeployConfig } from './deploy-config'
 import { RollbackGenerationError } from './errors'
 import { relativePath, rollbackFile } from './files'
 import { rollbackHeader, type ReviewNote } from './header'
@@ -43,10 +44,13 @@ export interface GenerateOptions {
 }
 
 /**
- * Writes nothing: returns the rollback of one migration, made by Prisma from the history itself. Prisma replays the
- * migrations up to and including it, and up to just before it, each in a shadow database, and prints the script
- * from the first schema to the second. Diffing migrations (not schema.prisma) is what makes it the inverse of the
- * SQL that really runs, hand edits to migration.sql included.
+ * Writes nothing: returns the rollback of one migration, made by Prisma from the history itself. The trial database is
+ * brought to just before the migration (each migration.sql run as Prisma runs it); Prisma replays the migrations up to
+ * and including it in a shadow database and prints the script from that schema to the trial database's. Diffing
+ * migrations (not schema.prisma) is what makes it the inverse of the SQL that really runs, hand edits to
+ * migration.sql included. The "before" side is a database Prisma describes through the project's config, so the
+ * schemas the project's Prisma schema lists (`schemas = [...]`) are all compared: a diff of two migration folders
+ * would compare only the connection's default schema.
  */
 export async function generateRollback(
   project: Project,
@@ -56,45 +60,66 @@ export async function generateRollback(
   const history = listMigrations(project)
   const migration = findMigration(history, migrationName)
   const index = history.findIndex((candidate) => candidate.name === migration.name)
-  const diff = await repairDiffScript(await inverseDiff(project, history, index, options.databaseUrl))
-  // Normalised before anything counts its lines: the warnings quote them.
-  const body = diff.script.replace(/^\n+/, '').replace(/\s*$/, '\n')
-  const empty = body.trim() === EMPTY_DIFF
+  const trial = options.trial ?? (await RollbackTrial.open(options.databaseUrl))
+  try {
+    await trial.applyThrough(history, index - 1)
+    const diff = await repairDiffScript(await inverseDiff(project, history, index, options.databaseUrl, trial.url))
+    await trial.applyThrough(history, index)
+    const schemaDrops = (await trial.schemasCreatedByLast()).map((schema) => ({
+      sql: `DROP SCHEMA IF EXISTS ${schema};`,
+      repair: {
+        description:
+          `DROP SCHEMA IF EXISTS ${schema} added at the end: the migration creates schema ${schema} (absent before it) and ` +
+          "Prisma's diff never drops a schema. PostgreSQL refuses to drop a schema that still holds anything (made " +
+          'outside the migrations, say), and the whole rollback with it: remove the line to keep the schema',
+      },
+    }))
+    // Normalised before anything counts its lines: the warnings quote them.
+    const prismaBody = diff.script.replace(/^\n+/, '').replace(/\s*$/, '\n')
+    const empty = prismaBody.trim() === EMPTY_DIFF && schemaDrops.length === 0
+    const body =
+      schemaDrops.length === 0
+        ? prismaBody
+        : `${prismaBody.trim() === EMPTY_DIFF ? '' : `${prismaBody}\n`}-- DropSchema\n${schemaDrops.map((drop) => drop.sql).join('\n')}\n`
+    const repairs = [...diff.repairs, ...schemaDrops.map((drop) => drop.repair)]
 
-  const sources: MigrationSource[] = history.slice(0, index + 1).map((entry) => ({
-    name: entry.name,
-    file: relativePath(project, entry.sqlFile),
-    sql: readFileSync(entry.sqlFile, 'utf8'),
-  }))
-  const analysis = (await analyzeMigrations(sources)).at(-1)!
-  const bodyWarnings = await dataLossWarnings(body, analysis.schema)
-  const compose = (review: ReviewNote[]) => {
-    const header = rollbackHeader({
+    const sources: MigrationSource[] = history.slice(0, index + 1).map((entry) => ({
+      name: entry.name,
+      file: relativePath(project, entry.sqlFile),
+      sql: readFileSync(entry.sqlFile, 'utf8'),
+    }))
+    const analysis = (await analyzeMigrations(sources)).at(-1)!
+    const bodyWarnings = await dataLossWarnings(body, analysis.schema)
+    const compose = (review: ReviewNote[]) => {
+      const header = rollbackHeader({
+        migration: migration.name,
+        migrationFile: relativePath(project, migration.sqlFile),
+        generatedAt: options.now ?? new Date(),
+        toolVersion: packageVersion(),
+        warnings: bodyWarnings,
+        review,
+        repairs,
+        empty,
+      })
+      return { review, text: `${header.join('\n')}\n${body}`, warnings: bodyWarnings.map((warning) => ({ ...warning, line: warning.line + header.length })) }
+    }
+    // Tried as it would be written; the notes of what the trial found go into the header after (comments only).
+    const dataNotes = rowNotes(analysis.effects)
+    const draft = compose(dataNotes)
+    const outcome = await trial.tryRollback(relativePath(project, rollbackFile(project, migration.name)), draft.text, migration)
+    const final = outcome.failure ? draft : compose([...dataNotes, ...trialNotes(outcome)])
+    return {
       migration: migration.name,
-      migrationFile: relativePath(project, migration.sqlFile),
-      generatedAt: options.now ?? new Date(),
-      toolVersion: packageVersion(),
-      warnings: bodyWarnings,
-      review,
-      repairs: diff.repairs,
+      file: rollbackFile(project, migration.name),
+      text: final.text,
       empty,
-    })
-    return { review, text: `${header.join('\n')}\n${body}`, warnings: bodyWarnings.map((warning) => ({ ...warning, line: warning.line + header.length })) }
-  }
-  // Tried as it would be written; the notes of what the trial found go into the header after (comments only).
-  const dataNotes = rowNotes(analysis.effects)
-  const draft = compose(dataNotes)
-  const outcome = await tryIt(project, history, index, draft.text, options)
-  const final = outcome.failure ? draft : compose([...dataNotes, ...trialNotes(outcome)])
-  return {
-    migration: migration.name,
-    file: rollbackFile(project, migration.name),
-    text: final.text,
-    empty,
-    warnings: final.warnings,
-    review: final.review,
-    repairs: diff.repairs,
-    ...(outcome.failure ? { failure: outcome.failure } : {}),
+      warnings: final.warnings,
+      review: final.review,
+      repairs,
+      ...(outcome.failure ? { failure: outcome.failure } : {}),
+    }
+  } finally {
+    if (!options.trial) await trial.close()
   }
 }
 
@@ -130,13 +155,20 @@ function trialNotes(outcome: TrialOutcome): ReviewNote[] {
   return notes
 }
 
-async function inverseDiff(project: Project, history: MigrationOnDisk[], index: number, databaseUrl: string): Promise<string> {
+/**
+ * `prisma migrate diff --from-migrations <the history up to and including the migration> --to-config-datasource`, the
+ * datasource being the trial database (just before the migration) through a config that is the project's own with the
+ * URL replaced: Prisma reads the project's schema files for the schemas to compare, as `migrate dev` does.
+ */
+async function inverseDiff(project: Project, history: MigrationOnDisk[], index: number, databaseUrl: string, beforeUrl: string): Promise<string> {
   const migration = history[index]!
   const shown = relativePath(project, rollbackFile(project, migration.name))
   const withIt = stageMigrations(project, history.slice(0, index + 1), 'with')
-  const withoutIt = stageMigrations(project, history.slice(0, index), 'without')
   try {
-    const outcome = await prismaDiff(project, ['--from-migrations', withIt.dir, '--to-migrations', withoutIt.dir], databaseUrl)
+    const config = writeDeployConfig(project, withIt.dir, withIt.root)
+    const outcome = await prismaDiff(project, ['--from-migrations', withIt.dir, '--to-config-datasource', '--config', config], databaseUrl, {
+      [DEPLOY_URL_VARIABLE]: beforeUrl,
+    })
     if (outcome.kind === 'failed') {
       throw new RollbackGenerationError(migration.name, `Prisma's diff for ${migration.name} failed (exit ${outcome.code}):\n${outcome.output}`, {
         hint:
@@ -155,18 +187,6 @@ async function inverseDiff(project: Project, history: MigrationOnDisk[], index: 
     return outcome.script
   } finally {
     withIt.remove()
-    withoutIt.remove()
-  }
-}
-
-/** Runs the rollback in the trial database, on the schema it is for. */
-async function tryIt(project: Project, history: MigrationOnDisk[], index: number, text: string, options: GenerateOptions): Promise<TrialOutcome> {
-  const trial = options.trial ?? (await RollbackTrial.open(options.databaseUrl))
-  try {
-    await trial.applyThrough(history, index)
-    return await trial.tryRollback(relativePath(project, rollbackFile(project, history[index]!.name)), text, history[index]!)
-  } finally {
-    if (!options.trial) await trial.close()
   }
 }
 

@@ -16,8 +16,13 @@ export type DiffOutcome =
   | { kind: 'silent' }
 
 /** `prisma migrate diff <from> <to> --script`, classified; the database is where Prisma makes its shadow databases. */
-export async function prismaDiff(project: Project, fromTo: string[], databaseUrl: string): Promise<DiffOutcome> {
-  const result = await runPrisma(project, ['migrate', 'diff', ...fromTo, '--script'], { databaseUrl })
+export async function prismaDiff(
+  project: Project,
+  fromTo: string[],
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<DiffOutcome> {
+  const result = await runPrisma(project, ['migrate', 'diff', ...fromTo, '--script'], { databaseUrl, env })
   if (result.code !== 0) {
     const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-15).map((line) => `  ${line}`).join('\n')
     return { kind: 'failed', code: result.code, output }

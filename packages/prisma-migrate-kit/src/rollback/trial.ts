@@ -6,7 +6,7 @@ import type { MigrationOnDisk } from '../prisma/migrations'
 import { RollbackGenerationError } from './errors'
 import { diffSchemas, type SchemaDifference } from './schema-diff'
 import { parseRollbackScript } from './script'
-import { captureSchema, type SchemaSnapshot } from './snapshot'
+import { appSchemaNames, captureSchema, objectKey, type SchemaSnapshot } from './snapshot'
 import { isPostgresError, sqlErrorReport } from './sql-error'
 
 /** Why a rollback did not run in the trial, located in its file. */
@@ -52,6 +52,11 @@ export class RollbackTrial {
     }
   }
 
+  /** The scratch database's URL (the server's, with the scratch database's name): Prisma's diff can describe it. */
+  get url(): string {
+    return this.scratch.url
+  }
+
   /** Whether the database can still be brought to just after history[index] (it never goes back). */
   reaches(index: number): boolean {
     return index + 1 >= this.applied
@@ -76,6 +81,16 @@ export class RollbackTrial {
       // A script that leaves its transaction open would fail under Prisma; here it must not swallow what follows.
       if (this.client.getTransactionStatus() !== 'I') await this.client.query('ROLLBACK').catch(() => undefined)
     }
+  }
+
+  /**
+   * Schemas the migration applied last created (absent just before it), as SQL names them. Prisma's diff never drops
+   * a schema, so the rollback has to.
+   */
+  async schemasCreatedByLast(): Promise<string[]> {
+    if (!this.before) return []
+    const before = this.before
+    return (await appSchemaNames(this.client)).filter((name) => !before.objects[objectKey('schema', name)])
   }
 
   /**
