@@ -78,6 +78,7 @@ describe('migrate-kit init in an existing project (packed package)', () => {
     expect(result.stdout).toContain('would update .gitignore: ignores .migrate-kit/')
     expect(result.stdout).toContain('would create .github/workflows/migrate-kit.yml')
     expect(result.stdout).toContain('rollbacks:   dry run: would generate the rollbacks of 2 migrations without rollback.sql (20261201090000_init, 20261202090000_add_name)')
+    expect(result.stdout).toContain('lint:        0 errors and 1 warning in the existing migrations; would write migrate-kit.lint-baseline.json accepting them (1 migration)')
     expect(result.stdout).toContain('Nothing was changed (--dry-run).')
     expect(tree(project.root)).toEqual(before)
   })
@@ -92,6 +93,12 @@ describe('migrate-kit init in an existing project (packed package)', () => {
     expect(existsSync(project.path('backfills', '.gitkeep'))).toBe(true)
     expect(existsSync(project.path('rollbacks', '20261201090000_init'))).toBe(false)
     expect(existsSync(project.path('.migrate-kit'))).toBe(false)
+    // The lint baseline needs no database: the history's one warning is accepted from the first run.
+    expect(result.stdout).toContain('lint:        0 errors and 1 warning in the existing migrations; wrote migrate-kit.lint-baseline.json accepting them (1 migration)')
+    expect(JSON.parse(project.read('migrate-kit.lint-baseline.json'))).toEqual({
+      about: expect.stringContaining('Written by `npx migrate-kit lint --baseline`'),
+      accepted: [{ migration: '20261202090000_add_name', rule: expect.any(String), count: 1 }],
+    })
   })
 
   test('with a database: a tried rollback for every migration; a second run changes nothing', async () => {
@@ -102,7 +109,7 @@ describe('migrate-kit init in an existing project (packed package)', () => {
     expect(first.stdout).toContain('created      rollbacks/20261201090000_init/rollback.sql')
     expect(first.stdout).toContain('created      rollbacks/20261202090000_add_name/rollback.sql')
     expect(first.stdout).toContain('rollbacks:   2 written, 0 could not be generated')
-    expect(first.stdout).toContain('lint:        0 errors and 1 warning in the existing migrations')
+    expect(first.stdout).toContain('lint:        0 errors and 1 warning in the existing migrations; migrate-kit.lint-baseline.json (kept) accepts 1 finding\n')
     expect(project.read('rollbacks/20261202090000_add_name/rollback.sql')).toMatch(/ALTER TABLE "public"\."Customer" DROP COLUMN "name";/)
     const workflow = project.read('.github/workflows/migrate-kit.yml')
     expect(workflow).toContain('run: npx migrate-kit verify-rollbacks')
@@ -128,7 +135,7 @@ describe('migrate-kit init in an existing project (packed package)', () => {
         { file: '.github/workflows/migrate-kit.yml', action: 'keep', what: expect.any(String) },
       ],
       rollbacks: { missing: [], written: [], failed: [] },
-      lint: { migrations: 2, errors: 0, warnings: 1 },
+      lint: { migrations: 2, errors: 0, warnings: 1, baseline: { file: 'migrate-kit.lint-baseline.json', action: 'keep', accepted: 1 } },
     })
   }, 180_000)
 
@@ -152,8 +159,12 @@ describe('migrate-kit init in an existing project (packed package)', () => {
     expect(result.stdout).toContain('not written  rollbacks/20261203090000_roles/rollback.sql (why: on stderr)')
     expect(result.stdout).toContain('created      rollbacks/20261204090000_add_phone/rollback.sql')
     expect(result.stdout).toContain('rollbacks:   1 written, 1 could not be generated')
-    // An index built without CONCURRENTLY is a lint error in the history: said, with what a baseline will be.
-    expect(result.stdout).toMatch(/lint: +1 error and \d warnings in the existing migrations; `npx migrate-kit check` fails on the errors .* Not written: a lint baseline \(a committed file recording these findings/)
+    // An index built without CONCURRENTLY in a migration added after the baseline: the kept baseline does not accept it.
+    expect(result.stdout).toMatch(/lint: +1 error and \d warnings in the existing migrations; migrate-kit.lint-baseline.json \(kept\) accepts 1 finding; 1 error beyond it fail `npx migrate-kit check`/)
+    // check gates on the new finding only, and says what the baseline accepted.
+    const check = await project.bin('migrate-kit', ['check', '--json'], { env: { DATABASE_URL: db.url } })
+    const lint = (JSON.parse(check.stdout) as { sections: Array<{ name: string; summary: string }> }).sections.find((part) => part.name === 'lint')
+    expect({ code: check.code, lint: lint?.summary }).toEqual({ code: 1, lint: expect.stringMatching(/^1 error(, \d warnings?)?; 1 known finding skipped \(accepted in migrate-kit.lint-baseline.json\)$/) })
     expect(result.stderr).toMatch(/^error: 20261203090000_roles: the rollback Prisma's diff gives for 20261203090000_roles does not run on the schema it is for/m)
     expect(result.stderr).toMatch(/rollbacks\/20261203090000_roles\/rollback\.sql:\d+:\d+: PostgreSQL error 2BP01/)
     expect(result.stderr).toContain('error: 1 rollback could not be generated (20261203090000_roles): write each by hand, starting from `npx migrate-kit rollbacks generate <migration> --print`')

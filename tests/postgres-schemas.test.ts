@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 import { createAdopterProject, DEFAULT_PRISMA_CONFIG, DEFAULT_SCHEMA, type AdopterProject } from './helpers/adopter'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 
@@ -296,7 +298,15 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
     expect(ambiguous.stderr).toContain(`table "Customer" is in more than one schema (app, audit): name the one meant (Write the schema with it: table: 'app.Customer' or table: 'audit.Customer')`)
     await db.query(`DROP TABLE audit."Customer"`)
 
-    // Our state is in migrate_kit only.
+    // The backup command a rollback's warning gives runs as written and dumps the mixed-case table of its schema.
+    const header = project.read(`rollbacks/${INIT}/rollback.sql`).replace(/\n--\s+/g, ' ')
+    const backup = /back it up first: (pg_dump --data-only --table='"app"\."Customer"' "\$DATABASE_URL" > Customer\.sql)/.exec(header)
+    expect(backup).not.toBeNull()
+    const dumped = spawnSync('bash', ['-c', backup![1]!], { cwd: project.root, env: { ...process.env, DATABASE_URL: db.url }, encoding: 'utf8' })
+    expect({ status: dumped.status, stderr: dumped.stderr }).toEqual({ status: 0, stderr: '' })
+    expect(project.read('Customer.sql')).toMatch(/^COPY app\."Customer" \(id, email, name\) FROM stdin;$/m)
+
+    // Our state is in migrate_kit only, and not drift.
     expect(await db.query(`SELECT DISTINCT schemaname FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`)).toEqual([
       { schemaname: 'app' },
       { schemaname: 'audit' },
@@ -304,6 +314,9 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
       { schemaname: 'migrate_kit' },
       { schemaname: 'public' },
     ])
+    const checkAgain = await run(['check', '--json'])
+    expect({ code: checkAgain.code, findings: (JSON.parse(checkAgain.stdout) as { findings: unknown[] }).findings }).toEqual({ code: 0, findings: [] })
+    expect((await run(['plan'])).code).toBe(0)
 
     // Rolling back the billing migration empties rows the enum's rollback cannot keep first.
     await db.query(`UPDATE audit."Event" SET "level" = 'info'`)
@@ -322,5 +335,15 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
     const verify = await run(['verify-rollbacks'])
     expect({ code: verify.code, failed: verify.stdout.match(/^FAILED.*$/gm) }).toEqual({ code: 0, failed: null })
     expect(verify.stdout).toContain('2 rollbacks verified: 2 ok')
+
+    // migrate-kit new on a schema change outside the default schema: Prisma's migration, and its whole inverse.
+    project.write('prisma/schema.prisma', MULTI_SCHEMA.replace('  level      Level\n', '  level      Level\n  note       String?\n'))
+    const created = await run(['new', 'event_note'])
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
+    const noteMigration = readdirSync(project.path('prisma', 'migrations')).find((name) => name.endsWith('_event_note'))!
+    expect(project.read(`prisma/migrations/${noteMigration}/migration.sql`)).toContain('ALTER TABLE "audit"."Event" ADD COLUMN     "note" TEXT;')
+    const noteRollback = project.read(`rollbacks/${noteMigration}/rollback.sql`)
+    expect(statements(noteRollback)).toEqual(['ALTER TABLE "audit"."Event" DROP COLUMN "note";'])
+    expect(noteRollback).not.toMatch(/REVIEW|Prisma found no schema difference/)
   }, 300_000)
 })

@@ -196,6 +196,13 @@ describe('REVIEW notes: what a generated rollback does not revert, found by runn
       expect.stringMatching(/^applying the migration again after this rollback fails \(42710: constraint "Account_email_lower" for relation "Account" already exists\)/),
     ])
 
+    // Prisma's diff is empty there, and the file says it is incomplete rather than "data only"; so does the command.
+    const unmodelledText = readFileSync(project.path('rollbacks', '2_unmodelled', 'rollback.sql'), 'utf8')
+    expect(unmodelledText).toContain('-- INCOMPLETE: Prisma found no schema difference to revert, yet running this file on a scratch database left 4')
+    expect(unmodelledText).not.toContain('changes only data')
+    expect(generate.stdout).toContain('Wrote rollbacks/2_unmodelled/rollback.sql (INCOMPLETE: it leaves 4 schema objects of the migration in place; see the REVIEW lines in its header)')
+    expect(generate.stdout).toContain('Wrote rollbacks/4_seed/rollback.sql (Prisma found nothing to revert: see its header)')
+
     const order = reviewLines(readFileSync(project.path('rollbacks', '3_drop_mid', 'rollback.sql'), 'utf8'))
     expect(order).toEqual([
       `${found}: enum "Mood": values differs: "'low', 'high', 'mid'" after the rollback vs "'low', 'mid', 'high'" before the migration; add its inverse by hand.`,

@@ -58,7 +58,13 @@ export async function runChecks(project: Project, databaseUrl: string): Promise<
   const pending = state.history.entries.filter((entry) => entry.state === 'pending' || entry.state === 'rolled_back').length
   const sections: CheckSection[] = [
     section('rollbacks', 'Rollback pairs', rollbackFindings, `${state.history.entries.length} migrations, each with its rollback.sql`),
-    section('lint', 'Lint', lint.findings, `${lint.phases.length} migrations: ${phaseCounts(lint)}`),
+    section(
+      'lint',
+      'Lint',
+      lint.findings,
+      `${lint.phases.length} migrations: ${phaseCounts(lint)}`,
+      lint.baseline ? `${plural(lint.baseline.skipped, 'known finding')} skipped (accepted in ${lint.baseline.file})` : undefined,
+    ),
     section(
       'drift',
       'Drift (Prisma diff: applied migrations → database)',
@@ -90,10 +96,10 @@ export async function runChecks(project: Project, databaseUrl: string): Promise<
   }
 }
 
-function section(name: SectionName, title: string, findings: Finding[], clean: string): CheckSection {
+function section(name: SectionName, title: string, findings: Finding[], clean: string, note?: string): CheckSection {
   const { errors, warnings } = findingCounts(findings)
   const summary = findings.length === 0 ? clean : [errors ? plural(errors, 'error') : '', warnings ? plural(warnings, 'warning') : ''].filter(Boolean).join(', ')
-  return { name, title, summary, findings }
+  return { name, title, summary: note ? `${summary}; ${note}` : summary, findings }
 }
 
 function phaseCounts(lint: LintReport): string {

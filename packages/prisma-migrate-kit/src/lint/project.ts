@@ -4,6 +4,7 @@ import { InputError } from '../errors'
 import { findMigration, listMigrations, type MigrationOnDisk } from '../prisma/migrations'
 import { relativePath, type Project } from '../project'
 import type { Phase } from './effects'
+import { applyBaseline, readLintBaseline } from './baseline'
 import { analyzeMigrations, type Finding, type MigrationAnalysis, type MigrationSource } from './engine'
 import type { LintSettings } from './rule'
 
@@ -13,6 +14,8 @@ export interface LintReport {
   findings: Finding[]
   phases: Array<{ migration: string; phase: Phase; file: string; reason: string }>
   analyses: MigrationAnalysis[]
+  /** The committed baseline that was applied, and how many findings it accepted (left out of `findings`). */
+  baseline?: { file: string; skipped: number }
 }
 
 /** What to lint: migrations of the history (by folder name) and files outside it, in the order given. */
@@ -59,11 +62,15 @@ export function resolveTargets(project: Project, references: string[], from: str
 }
 
 
-/** Lints the targets, each in the context of the migrations before it. No database is involved. */
+/**
+ * Lints the targets, each in the context of the migrations before it. No database is involved. The project's lint
+ * baseline, when there is one, takes out the findings it accepts (`useBaseline: false` keeps every finding).
+ */
 export async function lintProject(
   project: Project,
   targets: LintTargets,
   settings: Partial<LintSettings> = {},
+  options: { useBaseline?: boolean } = {},
 ): Promise<LintReport> {
   const lastWanted = targets.files.length > 0 ? targets.history.length : lastIndexWanted(targets)
   const history: MigrationSource[] = targets.history.slice(0, lastWanted).map((migration) => ({
@@ -79,12 +86,15 @@ export async function lintProject(
     const source = { name: relative, file: relative, sql: readFileSync(file, 'utf8') }
     analyses.push(...(await analyzeMigrations([source], { settings, ...(schema ? { schema } : {}) })))
   }
-  const findings = analyses.flatMap((analysis) => analysis.findings)
+  const baseline = options.useBaseline === false ? undefined : readLintBaseline(project)
+  const applied = baseline ? applyBaseline(baseline, analyses, targets.history.map((migration) => migration.name)) : undefined
+  const findings = applied ? applied.findings : analyses.flatMap((analysis) => analysis.findings)
   return {
     ok: !findings.some((finding) => finding.level === 'error'),
     findings,
     phases: analyses.map(({ migration, phase, file, phaseReason }) => ({ migration, phase, file, reason: phaseReason })),
     analyses,
+    ...(baseline && applied ? { baseline: { file: baseline.file, skipped: applied.skipped } } : {}),
   }
 }
 

@@ -31,7 +31,12 @@ export function reportJson(report: LintReport): object {
     ok: report.ok,
     findings: findingsJson(report.findings),
     phases: phasesJson(report.phases),
-    summary: { migrations: report.phases.length, ...findingCounts(report.findings), ignored },
+    summary: {
+      migrations: report.phases.length,
+      ...findingCounts(report.findings),
+      ignored,
+      ...(report.baseline ? { baselined: report.baseline.skipped, baselineFile: report.baseline.file } : {}),
+    },
   }
 }
 
@@ -59,6 +64,7 @@ export function reportLines(report: LintReport): string[] {
   lines.push(
     `${plural(report.phases.length, 'migration')} linted: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}` +
       (ignored > 0 ? `, ${ignored} acknowledged by migrate-kit-ignore` : '') +
+      (report.baseline ? `, ${plural(report.baseline.skipped, 'known finding')} skipped (accepted in ${report.baseline.file})` : '') +
       '.',
   )
   return lines

@@ -23,6 +23,8 @@ export interface GeneratedRollback {
   text: string
   /** Prisma found no schema difference to revert. */
   empty: boolean
+  /** Schema differences the trial found the file leaves in place (each a REVIEW note in its header). */
+  unrestored: number
   /** Lines are lines of `text`. */
   warnings: DataLossWarning[]
   review: ReviewNote[]
@@ -90,7 +92,7 @@ export async function generateRollback(
     }))
     const analysis = (await analyzeMigrations(sources)).at(-1)!
     const bodyWarnings = await dataLossWarnings(body, analysis.schema)
-    const compose = (review: ReviewNote[]) => {
+    const compose = (review: ReviewNote[], unrestored = 0) => {
       const header = rollbackHeader({
         migration: migration.name,
         migrationFile: relativePath(project, migration.sqlFile),
@@ -100,6 +102,7 @@ export async function generateRollback(
         review,
         repairs,
         empty,
+        unrestored,
       })
       return { review, text: `${header.join('\n')}\n${body}`, warnings: bodyWarnings.map((warning) => ({ ...warning, line: warning.line + header.length })) }
     }
@@ -107,12 +110,13 @@ export async function generateRollback(
     const dataNotes = rowNotes(analysis.effects)
     const draft = compose(dataNotes)
     const outcome = await trial.tryRollback(relativePath(project, rollbackFile(project, migration.name)), draft.text, migration)
-    const final = outcome.failure ? draft : compose([...dataNotes, ...trialNotes(outcome)])
+    const final = outcome.failure ? draft : compose([...dataNotes, ...trialNotes(outcome)], outcome.unrestored.length)
     return {
       migration: migration.name,
       file: rollbackFile(project, migration.name),
       text: final.text,
       empty,
+      unrestored: outcome.unrestored.length,
       warnings: final.warnings,
       review: final.review,
       repairs,

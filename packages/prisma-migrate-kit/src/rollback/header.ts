@@ -21,6 +21,8 @@ export interface HeaderInput {
   repairs: ScriptRepair[]
   /** Prisma found no schema difference to revert. */
   empty: boolean
+  /** Schema differences the trial found this file leaves (each also a REVIEW note). */
+  unrestored?: number
 }
 
 const WIDTH = 116
@@ -60,7 +62,16 @@ export function rollbackHeader(input: HeaderInput): string[] {
       ),
       '--',
     ]
-    if (input.empty) {
+    if (input.empty && (input.unrestored ?? 0) > 0) {
+      lines.push(
+        ...commentLines(
+          'INCOMPLETE: Prisma found no schema difference to revert, yet running this file on a scratch database left ' +
+            `${input.unrestored} schema object${input.unrestored === 1 ? '' : 's'} of the migration in place (the REVIEW lines ` +
+            'name them): objects Prisma does not model, or in a schema the Prisma schema does not list. Write their ' +
+            'inverse below, then prove it: npx migrate-kit verify-rollbacks.',
+        ),
+      )
+    } else if (input.empty) {
       lines.push(
         ...commentLines(
           'Prisma found no schema difference to revert: the migration changes only data, or objects Prisma does ' +

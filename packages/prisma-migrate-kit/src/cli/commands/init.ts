@@ -2,7 +2,10 @@ import { statSync } from 'node:fs'
 import type { Command } from 'commander'
 import { ExitCode, MigrateKitError, errorMessage } from '../../errors'
 import { planInitFiles, applyInitFiles, type InitFileChange } from '../../init/plan'
-import { lintProject, resolveTargets } from '../../lint'
+import { lintProject, resolveTargets, type LintReport } from '../../lint'
+import { applyBaseline, baselineEntries, lintBaselinePath, readLintBaseline, writeLintBaseline } from '../../lint/baseline'
+import { findingCounts } from '../../lint/report'
+import { plural } from '../../deploy/plan-text'
 import { listMigrations } from '../../prisma/migrations'
 import { relativePath, type Project } from '../../project'
 import { hasRollback, rollbackFile } from '../../rollback/files'
@@ -43,7 +46,7 @@ export function registerInit(program: Command, host: CommandHost): void {
     .command('init')
     .description(
       'Set up an existing Prisma project in one step, idempotent: the offline-engine line in the Prisma config, the backfills ' +
-        'and rollbacks folders, .gitignore, a CI workflow, rollback.sql for every migration of the history, and a lint report of it.',
+        'and rollbacks folders, .gitignore, a CI workflow, rollback.sql for every migration of the history, and a lint baseline of its findings.',
     )
     .option('--dry-run', 'change nothing: say what init would create, update and generate')
     .option('--no-rollbacks', 'leave the rollbacks of the existing history for later (npx migrate-kit rollbacks generate)')
@@ -84,27 +87,18 @@ export function registerInit(program: Command, host: CommandHost): void {
         else noDatabase = !(await generateHistoryRollbacks(host, rollbacks, say, options.json ?? false))
         if (rollbacks.notDone) say(`  rollbacks:   ${rollbacks.notDone}`)
 
-        const report = await lintProject(project, resolveTargets(project, []))
-        const errors = report.findings.filter((finding) => finding.level === 'error').length
-        const warnings = report.findings.length - errors
-        say(
-          `  lint:        ${errors} error${errors === 1 ? '' : 's'} and ${warnings} warning${warnings === 1 ? '' : 's'} in the existing migrations` +
-            (errors > 0
-              ? '; `npx migrate-kit check` fails on the errors until they are fixed or acknowledged (`npx migrate-kit lint` lists them). ' +
-                'Not written: a lint baseline (a committed file recording these findings, so that check fails on new ones only), ' +
-                'which this release cannot make yet.'
-              : ''),
-        )
+        const lint = lintStep(project, await lintProject(project, resolveTargets(project, []), {}, { useBaseline: false }), dryRun)
+        say(`  lint:        ${lint.text}`)
 
         const failed = rollbacks.failed.length > 0 || noDatabase
-        const changed = changes.some((change) => change.action !== 'keep') || rollbacks.written.length > 0
+        const changed = changes.some((change) => change.action !== 'keep') || rollbacks.written.length > 0 || lint.baseline.action === 'create'
         if (options.json) {
           printJson(io, {
             ok: !failed,
             dryRun,
             files: changes.map((change) => ({ file: relativePath(project, change.file), action: change.action, what: change.what })),
             rollbacks,
-            lint: { migrations: history.length, errors, warnings },
+            lint: { migrations: history.length, errors: lint.errors, warnings: lint.warnings, baseline: lint.baseline },
           })
         } else if (failed) {
           io.err(
@@ -123,6 +117,49 @@ export function registerInit(program: Command, host: CommandHost): void {
         return failed ? ExitCode.failed : ExitCode.ok
       }),
     )
+}
+
+interface LintStep {
+  errors: number
+  warnings: number
+  /** The baseline file: written now (create), there already (keep), or not needed (none: no finding). */
+  baseline: { file: string; action: 'create' | 'keep' | 'none'; accepted: number }
+  text: string
+}
+
+/**
+ * The history's findings become the lint baseline when there is none, so that check fails on new findings only from
+ * the first day; an existing baseline is the team's and is kept (what it no longer covers, check reports).
+ */
+function lintStep(project: Project, report: LintReport, dryRun: boolean): LintStep {
+  const { errors, warnings } = findingCounts(report.findings)
+  const counts = `${plural(errors, 'error')} and ${plural(warnings, 'warning')} in the existing migrations`
+  const file = relativePath(project, lintBaselinePath(project))
+  const kept = readLintBaseline(project)
+  if (kept) {
+    const applied = applyBaseline(kept, report.analyses, listMigrations(project).map((migration) => migration.name))
+    const beyond = findingCounts(applied.findings).errors
+    return {
+      errors,
+      warnings,
+      baseline: { file, action: 'keep', accepted: applied.skipped },
+      text:
+        `${counts}; ${file} (kept) accepts ${plural(applied.skipped, 'finding')}` +
+        (beyond > 0 ? `; ${plural(beyond, 'error')} beyond it fail \`npx migrate-kit check\` (\`npx migrate-kit lint\` lists them)` : ''),
+    }
+  }
+  if (report.findings.length === 0) return { errors, warnings, baseline: { file, action: 'none', accepted: 0 }, text: counts }
+  const entries = baselineEntries(report.analyses)
+  if (!dryRun) writeLintBaseline(project, entries)
+  const migrations = new Set(entries.map((entry) => entry.migration)).size
+  return {
+    errors,
+    warnings,
+    baseline: { file, action: 'create', accepted: report.findings.length },
+    text:
+      `${counts}; ${dryRun ? 'would write' : 'wrote'} ${file} accepting them (${plural(migrations, 'migration')}), so that ` +
+      '`npx migrate-kit check` and `lint` fail on new findings only (`npx migrate-kit lint --ignore-baseline` lists them all)',
+  }
 }
 
 function printableChange(project: Project, change: InitFileChange, dryRun: boolean): string {

@@ -1,11 +1,17 @@
+import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
 import { UsageError } from '../../errors'
 import { DEFAULT_SETTINGS, META_RULES, RULES, lintProject, reportJson, reportLines, resolveTargets } from '../../lint'
+import { LINT_BASELINE_FILE, baselineEntries, lintBaselinePath, writeLintBaseline } from '../../lint/baseline'
+import { plural } from '../../deploy/plan-text'
+import { relativePath } from '../../project'
 import { action, examples, type CommandHost } from '../command'
 import { formatTable, printJson } from '../io'
 
 interface LintOptions {
   json?: boolean
+  baseline?: boolean
+  ignoreBaseline?: boolean
   postgresVersion?: string
   rules?: boolean
 }
@@ -36,6 +42,11 @@ export function registerLint(program: Command, host: CommandHost): void {
       `major version of the production PostgreSQL (default ${DEFAULT_SETTINGS.postgresVersion})`,
     )
     .option('--rules', 'list the rules (name, level, what each one catches) and exit')
+    .option(
+      '--baseline',
+      `record every finding of the history in ${LINT_BASELINE_FILE} (commit it): lint and check then fail on new findings only`,
+    )
+    .option('--ignore-baseline', `report every finding, the ones ${LINT_BASELINE_FILE} accepts too`)
     .addHelpText(
       'after',
       examples([
@@ -43,10 +54,12 @@ export function registerLint(program: Command, host: CommandHost): void {
         'migrate-kit lint add_display_name',
         'migrate-kit lint prisma/migrations/20260301120000_add_display_name/migration.sql --json',
         'migrate-kit lint --postgres-version 11',
+        'migrate-kit lint --baseline',
       ]) +
         '\nAcknowledge a finding in migration.sql, with a reason:\n' +
         '  -- migrate-kit-ignore <rule>[, <rule>]: <reason>    (the next statement)\n' +
         '  -- migrate-kit-ignore-file <rule>: <reason>         (the whole file)\n' +
+        `Accept the findings of a history written before adopting the linter: migrate-kit lint --baseline (${LINT_BASELINE_FILE}).\n` +
         '\nExit codes: 0 no error-level finding, 1 errors found, 2 unknown migration or missing file.\n',
     )
     .action(
@@ -62,12 +75,45 @@ export function registerLint(program: Command, host: CommandHost): void {
           return 0
         }
         const postgresVersion = parsePostgresVersion(options.postgresVersion)
+        const settings = postgresVersion === undefined ? {} : { postgresVersion }
+        if (options.baseline) return writeBaseline(host, references, settings, options)
         const targets = resolveTargets(context.project, references, context.workingDirectory)
-        const report = await lintProject(context.project, targets, postgresVersion === undefined ? {} : { postgresVersion })
+        const report = await lintProject(context.project, targets, settings, { useBaseline: !options.ignoreBaseline })
         if (options.json) printJson(context.io, reportJson(report))
-        else if (report.phases.length === 0) context.io.out('No migrations in prisma/migrations yet: nothing to lint.')
+        else if (report.phases.length === 0) context.io.out(`No migrations in ${relativePath(context.project, context.project.migrationsDir)} yet: nothing to lint.`)
         else for (const line of reportLines(report)) context.io.out(line)
         return report.ok ? 0 : 1
       }),
     )
+}
+
+/** `lint --baseline`: every finding of the whole history, whatever the baseline said before, becomes the baseline. */
+async function writeBaseline(host: CommandHost, references: string[], settings: { postgresVersion?: number }, options: LintOptions): Promise<number> {
+  const { context } = host
+  if (references.length > 0 || options.ignoreBaseline) {
+    throw new UsageError('--baseline records the findings of the whole history: it takes no migration names and no --ignore-baseline', {
+      hint: 'Run it alone: npx migrate-kit lint --baseline',
+    })
+  }
+  const report = await lintProject(context.project, resolveTargets(context.project, []), settings, { useBaseline: false })
+  const entries = baselineEntries(report.analyses)
+  const existed = existsSync(lintBaselinePath(context.project))
+  const file = relativePath(context.project, lintBaselinePath(context.project))
+  if (entries.length === 0 && !existed) {
+    if (options.json) printJson(context.io, { ok: true, file: null, accepted: [], findings: 0 })
+    else context.io.out(`No finding in ${plural(report.phases.length, 'migration')}: no baseline needed, nothing written.`)
+    return 0
+  }
+  writeLintBaseline(context.project, entries)
+  const findings = entries.reduce((sum, entry) => sum + entry.count, 0)
+  if (options.json) {
+    printJson(context.io, { ok: true, file, accepted: entries, findings })
+    return 0
+  }
+  const migrations = new Set(entries.map((entry) => entry.migration)).size
+  context.io.out(
+    `${existed ? 'Rewrote' : 'Wrote'} ${file}: ${plural(findings, 'finding')} accepted in ${plural(migrations, 'migration')}. ` +
+      '`lint` and `check` now fail on new findings only. Commit it.',
+  )
+  return 0
 }

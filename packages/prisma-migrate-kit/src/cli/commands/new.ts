@@ -4,7 +4,7 @@ import { reportLines } from '../../lint'
 import { createMigration } from '../../rollback/new-migration'
 import { relativePath, rollbackFile as rollbackFileOf } from '../../rollback/files'
 import { action, examples, type CommandHost } from '../command'
-import { printWarnings } from './rollbacks'
+import { printWarnings, writtenNote } from './rollbacks'
 
 export function registerNew(program: Command, host: CommandHost): void {
   program
@@ -44,7 +44,7 @@ export function registerNew(program: Command, host: CommandHost): void {
         }
         const rollbackFile = relativePath(context.project, rollbackFileOf(context.project, result.migration))
         context.io.out(`Prisma wrote ${result.migrationFile}`)
-        context.io.out(`Wrote ${rollbackFile}${result.rollback.empty ? ' (Prisma found nothing to revert: see its header)' : ''}`)
+        context.io.out(`Wrote ${rollbackFile}${writtenNote(result.rollback)}`)
         printWarnings(context.io, rollbackFile, result.rollback)
         context.io.out('')
         for (const line of reportLines(result.lint)) context.io.out(line)

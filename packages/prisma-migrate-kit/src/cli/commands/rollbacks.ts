@@ -11,6 +11,14 @@ import { action, examples, type CommandHost } from '../command'
 import { printJson, type CliIO } from '../io'
 
 /** What a generated rollback's header says, one line each: what was mended, what destroys data, what to add by hand. */
+/** What follows "Wrote <file>": nothing for a complete rollback. */
+export function writtenNote(rollback: { empty: boolean; unrestored: number }): string {
+  if (rollback.unrestored > 0) {
+    return ` (INCOMPLETE: it leaves ${rollback.unrestored} schema object${rollback.unrestored === 1 ? '' : 's'} of the migration in place; see the REVIEW lines in its header)`
+  }
+  return rollback.empty ? ' (Prisma found nothing to revert: see its header)' : ''
+}
+
 export function printWarnings(io: CliIO, file: string, rollback: { warnings: DataLossWarning[]; review: ReviewNote[]; repairs: ScriptRepair[] }): void {
   const { warnings, review, repairs } = rollback
   for (const repair of repairs) io.out(`  repaired: ${repair.description}`)
@@ -93,7 +101,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
             if (options.json) return
             if (result.status === 'written') {
               const file = relativePath(project, result.file)
-              io.out(`Wrote ${file}${result.generated.empty ? ' (Prisma found nothing to revert: see its header)' : ''}`)
+              io.out(`Wrote ${file}${writtenNote(result.generated)}`)
               printWarnings(io, file, result.generated)
               return
             }
