@@ -103,7 +103,7 @@ test('the example app, deployed and backfilled: exit 0, no finding, every phase 
 
   const text = await cli()
   expect(text.code).toBe(0)
-  for (const title of ['Rollback pairs', 'Lint', 'Drift', 'Applied migrations', 'Integrity checks', 'Backfills']) {
+  for (const title of ['Rollback pairs', 'Lint', 'Drift', 'Schema', 'Applied migrations', 'Integrity checks', 'Backfills']) {
     expect(text.stdout).toMatch(new RegExp(`^ok +${title}`, 'm'))
   }
   expect(text.stdout).toContain('check passed')
@@ -132,8 +132,10 @@ test('a lint error in a pending migration fails the check (exit 1) with its file
       expect(result.code).toBe(1)
       const document = JSON.parse(result.stdout) as CheckJson
       expect(document.ok).toBe(false)
+      // schema.prisma has no such index, so the schema section says the next `migrate dev` would drop it.
       expect(document.findings).toEqual([
         expect.objectContaining({ level: 'error', rule: 'require-concurrent-index-creation', file: `prisma/migrations/${name}/migration.sql`, line: 2 }),
+        expect.objectContaining({ level: 'error', rule: 'schema-without-migration', message: expect.stringMatching(/\[-\] Removed index on columns \(email\)/) }),
       ])
       // The pending migration is not drift: only the applied ones are compared with the database.
       expect(document.findings.map((finding) => finding.rule)).not.toContain('schema-drift')
@@ -154,6 +156,29 @@ test('drift made by hand in the database is found by Prisma\'s diff and named', 
   } finally {
     await sql('ALTER TABLE users DROP COLUMN x')
   }
+})
+
+test('a schema change with no migration is its own finding, with the command that writes the migration', async () => {
+  const schema = readFileSync(app.path('prisma', 'schema.prisma'), 'utf8')
+  await withFile('prisma/schema.prisma', schema.replace('  email                 String             @unique\n', '  email                 String             @unique\n  nickname              String?\n'), async () => {
+    const result = await cli('--json')
+    expect(result.code).toBe(1)
+    const document = JSON.parse(result.stdout) as CheckJson & { schemaChange: { status: string; migrations: number } }
+    expect(document.findings).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        rule: 'schema-without-migration',
+        file: 'prisma/schema.prisma',
+        line: 1,
+        message: expect.stringMatching(/^prisma\/schema\.prisma asks for changes that none of the 5 migrations make[\s\S]*\[\*\] Changed the `users` table\n +\[\+\] Added column `nickname`/),
+        help: expect.stringContaining('npx migrate-kit new <name>'),
+      }),
+    ])
+    expect(document.schemaChange).toMatchObject({ status: 'changed', migrations: 5 })
+    const text = await cli()
+    expect(text.stdout).toMatch(/^FAIL  Schema \(Prisma diff: every migration → prisma\/schema\.prisma\): 1 error$/m)
+  })
+  expect((await cli()).stdout).toMatch(/^ok    Schema \(Prisma diff: every migration → prisma\/schema\.prisma\): no change without its migration \(5 migrations build it\)$/m)
 })
 
 test('an applied migration.sql edited since is an error; the checksum is Prisma\'s', async () => {

@@ -338,6 +338,12 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
 
     // migrate-kit new on a schema change outside the default schema: Prisma's migration, and its whole inverse.
     project.write('prisma/schema.prisma', MULTI_SCHEMA.replace('  level      Level\n', '  level      Level\n  note       String?\n'))
+    const unmigrated = await run(['check', '--json'])
+    expect({ code: unmigrated.code, rules: (JSON.parse(unmigrated.stdout) as { findings: Array<{ rule: string; message: string }> }).findings.map((f) => f.rule) }).toEqual({
+      code: 1,
+      rules: ['schema-without-migration'],
+    })
+    expect(unmigrated.stdout).toMatch(/Added column `note`/)
     const created = await run(['new', 'event_note'])
     expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
     const noteMigration = readdirSync(project.path('prisma', 'migrations')).find((name) => name.endsWith('_event_note'))!

@@ -7,12 +7,13 @@ import { relativePath, type Project } from '../project'
 import { checkRollbackPairs } from '../rollback/check'
 import { loadCheckFiles } from './check-files'
 import { detectDrift, type DriftResult } from './drift'
-import { backfillFindings, backfillProblemFindings, driftFindings, historyFindings, integrityFindings } from './findings'
+import { backfillFindings, backfillProblemFindings, driftFindings, historyFindings, integrityFindings, schemaChangeFindings } from './findings'
+import { detectSchemaChange, type SchemaChangeResult } from './schema-change'
 import { runIntegrityChecks, type CheckResult } from './integrity'
 import { findingCounts } from '../lint/report'
 import { plural } from '../deploy/plan-text'
 
-export type SectionName = 'rollbacks' | 'lint' | 'drift' | 'migrations' | 'integrity' | 'backfills'
+export type SectionName = 'rollbacks' | 'lint' | 'drift' | 'schema' | 'migrations' | 'integrity' | 'backfills'
 
 /** One group of the report, as the terminal shows it: a title, one line of outcome, its findings. */
 export interface CheckSection {
@@ -29,12 +30,14 @@ export interface CheckReport {
   phases: LintReport['phases']
   sections: CheckSection[]
   drift: DriftResult
+  schemaChange: SchemaChangeResult
   integrity: CheckResult[]
 }
 
 /**
  * Everything that can be wrong between the files and the database, in one pass that changes nothing: rollback pairs,
- * the lint of every migration, drift between the database and its applied migrations (Prisma's diff), applied
+ * the lint of every migration, drift between the database and its applied migrations (Prisma's diff), a Prisma schema
+ * asking for what no migration makes, applied
  * migrations edited since, failed ones, the integrity checks of prisma/checks, and backfills a pending migration
  * waits for that are not done and verified.
  */
@@ -53,7 +56,11 @@ export async function runChecks(project: Project, databaseUrl: string): Promise<
     { applicationName: 'migrate-kit check' },
   )
   const applied = state.history.entries.filter((entry) => entry.state === 'applied')
-  const drift = await detectDrift(project, databaseUrl, applied.map((entry) => entry.migration))
+  // Two Prisma processes, each replaying migrations in a shadow database: side by side.
+  const [drift, schemaChange] = await Promise.all([
+    detectDrift(project, databaseUrl, applied.map((entry) => entry.migration)),
+    detectSchemaChange(project, databaseUrl),
+  ])
 
   const pending = state.history.entries.filter((entry) => entry.state === 'pending' || entry.state === 'rolled_back').length
   const sections: CheckSection[] = [
@@ -70,6 +77,12 @@ export async function runChecks(project: Project, databaseUrl: string): Promise<
       'Drift (Prisma diff: applied migrations → database)',
       driftFindings(project, drift, applied),
       `none: the database is what its ${applied.length} applied migrations build${pending > 0 ? ` (${pending} pending, not expected yet)` : ''}`,
+    ),
+    section(
+      'schema',
+      `Schema (Prisma diff: every migration → ${relativePath(project, project.schemaPath)})`,
+      schemaChangeFindings(project, schemaChange),
+      `no change without its migration (${plural(schemaChange.migrations, 'migration')} build it)`,
     ),
     section('migrations', 'Applied migrations', historyFindings(project, state.history), `${applied.length} applied, none edited since or failed`),
     section(
@@ -92,6 +105,7 @@ export async function runChecks(project: Project, databaseUrl: string): Promise<
     phases: lint.phases,
     sections,
     drift,
+    schemaChange,
     integrity,
   }
 }

@@ -37,7 +37,8 @@ export async function detectDrift(project: Project, databaseUrl: string, applied
       { databaseUrl, env: { [DEPLOY_URL_VARIABLE]: databaseUrl } },
     )
     const seconds = (performance.now() - started) / 1000
-    if (result.code === 0) return { status: 'none', migrations, differences: [], seconds }
+    if (result.code === 0 && NO_DIFFERENCE.test(result.stdout)) return { status: 'none', migrations, differences: [], seconds }
+    if (result.code === 0) return { status: 'error', migrations, differences: [], error: SILENT_DIFF, seconds }
     if (result.code === 2) return { status: 'drift', migrations, differences: summaryLines(result.stdout), seconds }
     const error = (result.stderr.trim() || result.stdout.trim()).split('\n').filter((line) => !/^Loaded Prisma config/.test(line)).slice(-10).join('\n')
     return { status: 'error', migrations, differences: [], error: `prisma migrate diff exited ${result.code}: ${error}`, seconds }
@@ -46,10 +47,17 @@ export async function detectDrift(project: Project, databaseUrl: string, applied
   }
 }
 
-/** Prisma's human summary, without blank lines. */
-function summaryLines(output: string): string[] {
+/** What `prisma migrate diff` prints for two schemas that are the same (without --script). */
+export const NO_DIFFERENCE = /^No difference detected\.?$/m
+
+/** Exit 0 without NO_DIFFERENCE: taking it for "no difference" would be a silent success. */
+export const SILENT_DIFF =
+  'prisma migrate diff exited 0 without printing "No difference detected.": its schema engine stopped before answering (the WebAssembly engine crashes on some SQL)'
+
+/** Prisma's human summary of a diff, without blank lines or the line saying which config it loaded. */
+export function summaryLines(output: string): string[] {
   return output
     .split('\n')
     .map((line) => line.replace(/\s+$/, ''))
-    .filter((line) => line.trim() !== '')
+    .filter((line) => line.trim() !== '' && !/^Loaded Prisma config/.test(line))
 }

@@ -7,6 +7,7 @@ import { describeReasons, describeWait } from '../deploy/readiness'
 import type { Gate } from '../deploy/state'
 import type { Finding } from '../lint'
 import { relativePath, type Project } from '../project'
+import type { SchemaChangeResult } from './schema-change'
 import type { DriftResult } from './drift'
 import { formatRow, type CheckResult } from './integrity'
 
@@ -16,6 +17,7 @@ import { formatRow, type CheckResult } from './integrity'
  */
 export const CHECK_RULES = {
   drift: 'schema-drift',
+  schemaChange: 'schema-without-migration',
   edited: 'migration-edited',
   failed: 'migration-failed',
   notOnDisk: 'migration-not-on-disk',
@@ -57,6 +59,38 @@ export function driftFindings(project: Project, drift: DriftResult, applied: His
         'Keep the change: write it as a migration (`npx migrate-kit new <name>` after editing schema.prisma), then record it as applied here: ' +
         '`npx migrate-kit prisma migrate resolve --applied <that migration>`. Or undo it by hand. The SQL from migrations to database: ' +
         '`npx migrate-kit prisma migrate diff --from-migrations prisma/migrations --to-config-datasource --script` (with every migration applied).',
+    },
+  ]
+}
+
+/** The Prisma schema asks for what no migration makes: the next `migrate dev` would write a migration. */
+export function schemaChangeFindings(project: Project, change: SchemaChangeResult): Finding[] {
+  const file = relativePath(project, project.schemaPath)
+  if (change.status === 'none') return []
+  if (change.status === 'error') {
+    return [
+      {
+        level: 'error',
+        rule: CHECK_RULES.schemaChange,
+        file,
+        line: 1,
+        message: `could not compare the Prisma schema with the migrations: ${change.error ?? 'unknown error'}`,
+        help: 'Check the schema (npx migrate-kit prisma validate) and that every migration applies to an empty database (Prisma replays them in a shadow database, which needs CREATEDB).',
+      },
+    ]
+  }
+  return [
+    {
+      level: 'error',
+      rule: CHECK_RULES.schemaChange,
+      file,
+      line: 1,
+      message:
+        `${file} asks for changes that none of the ${change.migrations} migrations make, by Prisma's diff from the migrations to the schema; ` +
+        `a deploy would not make them, so code built from this schema would fail against the database:\n${change.differences.map((line) => `  ${line}`).join('\n')}`,
+      help:
+        'Create the migration (Prisma writes it from this difference, migrate-kit its rollback.sql): npx migrate-kit new <name>. ' +
+        'Or take the change out of the schema if it was not meant to ship.',
     },
   ]
 }

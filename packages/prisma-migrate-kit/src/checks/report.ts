@@ -14,6 +14,7 @@ export function checkJson(report: CheckReport): object {
     summary: findingCounts(report.findings),
     sections: report.sections.map(({ name, title, summary, findings }) => ({ name, title, summary, ...findingCounts(findings) })),
     drift: report.drift,
+    schemaChange: report.schemaChange,
     integrity: report.integrity.map(({ name, file, description, status, violations, sample, error, seconds }) => ({
       name,
       file,

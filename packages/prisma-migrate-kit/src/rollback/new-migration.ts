@@ -5,8 +5,7 @@ import { listMigrations } from '../prisma/migrations'
 import type { Project } from '../project'
 import { generateRollback, writeRollback, type GeneratedRollback } from './generate'
 import { relativePath } from './files'
-import { prismaDiff } from './prisma-diff'
-import { stageMigrations } from './staging'
+import { detectSchemaChange } from '../checks/schema-change'
 
 export interface NewMigrationOptions {
   /** The development database: `migrate dev` applies pending migrations to it, and makes shadow databases next to it. */
@@ -73,19 +72,13 @@ export async function createMigration(project: Project, name: string, options: N
   }
 }
 
-/** Whether schema.prisma differs from what the migrations build: the diff `migrate dev` is about to make. */
+/** Whether the schema differs from what the migrations build: the diff `migrate dev` is about to make. */
 async function schemaChanged(project: Project, databaseUrl: string): Promise<boolean> {
-  const staged = stageMigrations(project, listMigrations(project), 'new')
-  try {
-    const outcome = await prismaDiff(project, ['--from-migrations', staged.dir, '--to-schema', project.schemaPath], databaseUrl)
-    if (outcome.kind === 'failed' || outcome.kind === 'silent') {
-      const why = outcome.kind === 'failed' ? `exit ${outcome.code}:\n${outcome.output}` : 'no output: its schema engine stopped before answering'
-      throw new StepFailedError(`could not compare the schema ${relativePath(project, project.schemaPath)} with the migrations (prisma migrate diff, ${why})`, {
-        hint: 'Check the schema (npx migrate-kit prisma validate) and that every migration applies to an empty database.',
-      })
-    }
-    return outcome.kind === 'script'
-  } finally {
-    staged.remove()
+  const change = await detectSchemaChange(project, databaseUrl)
+  if (change.status === 'error') {
+    throw new StepFailedError(`could not compare the schema ${relativePath(project, project.schemaPath)} with the migrations (${change.error ?? 'unknown error'})`, {
+      hint: 'Check the schema (npx migrate-kit prisma validate) and that every migration applies to an empty database.',
+    })
   }
+  return change.status === 'changed'
 }
