@@ -317,6 +317,10 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
     const checkAgain = await run(['check', '--json'])
     expect({ code: checkAgain.code, findings: (JSON.parse(checkAgain.stdout) as { findings: unknown[] }).findings }).toEqual({ code: 0, findings: [] })
     expect((await run(['plan'])).code).toBe(0)
+    // State of a backfill no longer wanted goes from migrate_kit only.
+    const forgot = await run(['backfill', 'forget', 'customer_names'])
+    expect({ code: forgot.code, stdout: forgot.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^Forgot backfill customer_names \(it was done\)/) })
+    expect(await db.query(`SELECT name FROM migrate_kit.backfills ORDER BY 1`)).toEqual([{ name: 'event_levels' }])
 
     // Rolling back the billing migration empties rows the enum's rollback cannot keep first.
     await db.query(`UPDATE audit."Event" SET "level" = 'info'`)

@@ -102,6 +102,8 @@ export const BACKFILL_STATE: StateComponent = {
        last_error text
      )`,
     `CREATE INDEX backfill_invalidations_by_backfill ON backfill_invalidations (backfill, id)`,
+    // The oid of the table when the backfill ran: a table dropped and created again (a database reset) has another.
+    `ALTER TABLE backfills ADD COLUMN table_oid oid`,
   ],
 }
 
@@ -127,6 +129,8 @@ export interface BackfillRecord {
   file: string | null
   checksum: string | null
   tableName: string
+  /** pg_class oid of the table when it last ran (null for a backfill recorded before it was kept). */
+  tableOid: number | null
   keyColumn: string
   keyType: string
   status: BackfillStatusValue
@@ -166,6 +170,7 @@ interface BackfillRow {
   file: string | null
   checksum: string | null
   table_name: string
+  table_oid: number | string | null
   key_column: string
   key_type: string
   status: BackfillStatusValue
@@ -205,6 +210,7 @@ function toRecord(row: BackfillRow): BackfillRecord {
     file: row.file,
     checksum: row.checksum,
     tableName: row.table_name,
+    tableOid: row.table_oid === null ? null : Number(row.table_oid),
     keyColumn: row.key_column,
     keyType: row.key_type,
     status: row.status,

@@ -2,6 +2,7 @@ import type { ClientBase } from 'pg'
 import { pendingInvalidations } from './invalidation'
 import { ledgerTotals, lowWaterCursor } from './ledger'
 import { liveRunners, type RunnerInfo } from './lock'
+import { resetSince } from './reset'
 import type { LoadedBackfill } from './loader'
 import { T, backfillStateExists, readAllBackfillRecords, readBackfillRecord, type BackfillRecord, type BackfillStatusValue } from './state'
 import { runVerify, type VerifyResult } from './verify'
@@ -33,6 +34,12 @@ export interface BackfillStatus {
   verifiedAt: string | null
   pendingInvalidations: number
   snapshotRows: number
+  /** Roughly what the snapshot takes on disk (its share of the snapshot table with its indexes), in bytes. */
+  snapshotBytes: number
+  /** The database knows the backfill but no file defines it any more: `backfill forget` removes it. */
+  orphaned: boolean
+  /** Why the rows it did are gone (its table dropped and created again, or emptied): it is pending again. */
+  reset: string | null
 }
 
 function neverRun(loaded: LoadedBackfill): BackfillStatus {
@@ -58,6 +65,9 @@ function neverRun(loaded: LoadedBackfill): BackfillStatus {
     verifiedAt: null,
     pendingInvalidations: 0,
     snapshotRows: 0,
+    snapshotBytes: 0,
+    orphaned: false,
+    reset: null,
   }
 }
 
@@ -70,10 +80,12 @@ async function statusOf(client: ClientBase, record: BackfillRecord, loaded: Load
   const totals = await ledgerTotals(client, record.name)
   const cursor = await lowWaterCursor(client, record.name, record.keyType)
   const interrupted = record.status === 'running' && runners.length === 0
-  const snapshots = await client.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${T.snapshots} WHERE backfill = $1`, [record.name])
+  const snapshot = await snapshotSize(client, record.name)
+  // A runner at work has its table; a reset is looked for only when none is.
+  const reset = runners.length === 0 ? ((await resetSince(client, record)) ?? null) : null
   return {
     name: record.name,
-    status: interrupted ? 'paused' : record.status,
+    status: reset ? 'pending' : interrupted ? 'paused' : record.status,
     rowsDone: totals.rowsDone,
     rowsTotal: record.rowsTotal === null ? null : Math.max(record.rowsTotal, totals.rowsDone),
     batchSize: record.batchSize,
@@ -92,8 +104,23 @@ async function statusOf(client: ClientBase, record: BackfillRecord, loaded: Load
     finishedAt: record.finishedAt?.toISOString() ?? null,
     verifiedAt: record.verifiedAt?.toISOString() ?? null,
     pendingInvalidations: await pendingInvalidations(client, record.name),
-    snapshotRows: snapshots.rows[0]?.count ?? 0,
+    snapshotRows: snapshot.rows,
+    snapshotBytes: snapshot.bytes,
+    orphaned: loaded === undefined,
+    reset,
   }
+}
+
+/** The backfill's snapshot rows, and their share of the snapshot table's size on disk (indexes and dead rows in it). */
+async function snapshotSize(client: ClientBase, name: string): Promise<{ rows: number; bytes: number }> {
+  const { rows } = await client.query<{ mine: number }>(`SELECT count(*)::int AS mine FROM ${T.snapshots} WHERE backfill = $1`, [name])
+  const mine = rows[0]?.mine ?? 0
+  if (mine === 0) return { rows: 0, bytes: 0 }
+  const table = await client.query<{ total: number; bytes: string }>(
+    `SELECT count(*)::int AS total, pg_total_relation_size('${T.snapshots}')::text AS bytes FROM ${T.snapshots}`,
+  )
+  const all = Math.max(table.rows[0]?.total ?? mine, mine)
+  return { rows: mine, bytes: Math.round((Number(table.rows[0]?.bytes ?? 0) * mine) / all) }
 }
 
 /**

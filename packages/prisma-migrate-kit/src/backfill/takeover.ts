@@ -4,6 +4,7 @@ import { estimateRowCount } from './catalog'
 import { describeRange, forgetRanges, retryFailedRanges } from './ledger'
 import type { LoadedBackfill } from './loader'
 import { pruneDeadRunners, type RunnerIdentity } from './lock'
+import { resetSince } from './reset'
 import { DEFAULT_BATCH_SIZE, type BatchSizing } from './pacing'
 import { T, inTransaction, readBackfillRecord } from './state'
 import type { ResolvedBackfill } from './validate'
@@ -54,7 +55,12 @@ export async function takeOverBackfill(client: ClientBase, input: TakeoverInput)
       await forgetRanges(client, name)
       notice(`--restart: forgot every range done by earlier runs; ${name} starts again from the first key.`)
     }
-    if (existing && !restart) {
+    const reset = existing && !restart ? await resetSince(client, existing) : undefined
+    if (existing && reset) {
+      await forgetRanges(client, name)
+      notice(`${name} was ${existing.status} on ${existing.tableName}, but ${reset}: its ranges speak of rows that are gone, so it starts again from the first key.`)
+    }
+    if (existing && !restart && !reset) {
       if (existing.checksum !== null && existing.checksum !== loaded.checksum) {
         notice(`${loaded.relativeFile} changed since ${name} started: ranges already done keep what the old definition did; the rest runs with the new one.`)
       }
@@ -70,10 +76,10 @@ export async function takeOverBackfill(client: ClientBase, input: TakeoverInput)
     const batchSize = Math.min(sizing.maxBatchSize, Math.max(sizing.minBatchSize, Math.floor(startSize)))
     await client.query(
       `INSERT INTO ${T.backfills} AS b (name, file, checksum, table_name, key_column, key_type, status, batch_size,
-              snapshot_columns, started_at, owner_host, owner_pid, owner_since)
-       VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, now(), $9, $10, CASE WHEN $11 THEN now() END)
+              snapshot_columns, started_at, owner_host, owner_pid, owner_since, table_oid)
+       VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, now(), $9, $10, CASE WHEN $11 THEN now() END, $12)
        ON CONFLICT (name) DO UPDATE SET
-         file = EXCLUDED.file, checksum = EXCLUDED.checksum, table_name = EXCLUDED.table_name,
+         file = EXCLUDED.file, checksum = EXCLUDED.checksum, table_name = EXCLUDED.table_name, table_oid = EXCLUDED.table_oid,
          key_column = EXCLUDED.key_column, key_type = EXCLUDED.key_type, batch_size = EXCLUDED.batch_size,
          snapshot_columns = (SELECT coalesce(array_agg(DISTINCT c), '{}') FROM unnest(b.snapshot_columns || EXCLUDED.snapshot_columns) c),
          -- A joined runner does not lift a pause someone asked for; a plain run (the lock holder) does.
@@ -97,9 +103,10 @@ export async function takeOverBackfill(client: ClientBase, input: TakeoverInput)
         primary ? identity.host : null,
         primary ? identity.pid : null,
         primary,
+        resolved.table.oid,
       ],
     )
-    let rowsTotal = existing && !restart ? existing.rowsTotal : null
+    let rowsTotal = existing && !restart && !reset ? existing.rowsTotal : null
     if (rowsTotal === null) {
       rowsTotal = await estimateRowCount(client, resolved.table)
       await client.query(`UPDATE ${T.backfills} SET rows_total = $2 WHERE name = $1`, [name, rowsTotal])

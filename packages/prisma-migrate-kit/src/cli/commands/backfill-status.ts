@@ -33,7 +33,24 @@ export function registerBackfillList(backfill: Command, host: CommandHost): void
           status: byName.get(loaded.name)?.status ?? 'pending',
           rowsDone: byName.get(loaded.name)?.rowsDone ?? 0,
           rowsTotal: byName.get(loaded.name)?.rowsTotal ?? null,
+          orphaned: false,
         }))
+        // Backfills the database knows that no file defines any more: listed so they can be forgotten.
+        for (const status of statuses.filter((candidate) => candidate.orphaned)) {
+          entries.push({
+            name: status.name,
+            file: status.file ?? '',
+            table: status.table ?? '',
+            key: status.key,
+            kind: 'unknown',
+            after: null,
+            before: null,
+            status: status.status,
+            rowsDone: status.rowsDone,
+            rowsTotal: status.rowsTotal,
+            orphaned: true,
+          })
+        }
         if (options.json) printJson(context.io, { backfills: entries, problems })
         else if (entries.length === 0 && problems === 0) {
           context.io.out(noBackfillsYet(context.project))
@@ -45,7 +62,7 @@ export function registerBackfillList(backfill: Command, host: CommandHost): void
             entry.kind,
             entry.after ?? '',
             entry.before ?? '',
-            `${entry.status} ${progress(entry)}`.trim(),
+            `${entry.status} ${progress(entry)}${entry.orphaned ? ' (orphaned: file gone)' : ''}`.trim(),
           ])
           for (const line of formatTable(['backfill', 'file', 'table', 'kind', 'after', 'before', 'status'], rows)) context.io.out(line)
         }
@@ -90,6 +107,18 @@ function progress(status: { rowsDone: number; rowsTotal: number | null }): strin
   return `${formatCount(status.rowsDone)}/${formatCount(status.rowsTotal)} rows (${percent} %)`
 }
 
+/** `12.4 MB`, `816 kB`, `0 B`: sizes in the units pg_size_pretty uses. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
+
 function noBackfillsYet(project: Project): string {
   return `No backfills yet: add ${relativePath(project, project.backfillsDir)}/<name>.ts exporting defineBackfill({ … }).`
 }
@@ -108,7 +137,9 @@ export function printStatusTable(out: (line: string) => void, statuses: Backfill
       status.interrupted ? 'interrupted: its runner stopped without saying so' : '',
       status.runners.length > 0 ? `${status.runners.length} runner${status.runners.length === 1 ? '' : 's'}` : '',
       status.lastError ? `last error: ${status.lastError}` : '',
-      status.file === null ? 'file removed' : '',
+      status.reset ? `reset: ${status.reset}` : '',
+      status.orphaned ? `orphaned: no file defines it (migrate-kit backfill forget ${status.name})` : '',
+      status.snapshotRows > 0 ? `snapshot ${formatCount(status.snapshotRows)} rows, ${formatBytes(status.snapshotBytes)}` : '',
     ]
       .filter(Boolean)
       .join('; '),
@@ -121,7 +152,7 @@ function printStatus(io: CliIO, status: BackfillStatus): void {
   out(`${status.name}: ${status.status}${status.interrupted ? ' (interrupted: its runner stopped without recording it)' : ''}`)
   out(`  progress    ${progress(status) || 'not started'}${status.rowsChanged > 0 ? `, ${formatCount(status.rowsChanged)} changed` : ''}`)
   if (status.table) out(`  table       ${status.table} by ${status.key}`)
-  if (status.file) out(`  file        ${status.file}`)
+  if (status.file) out(`  file        ${status.file}${status.orphaned ? ' (gone)' : ''}`)
   out(`  cursor      ${status.cursor ?? '(no range done yet)'}`)
   if (status.batchSize !== null) out(`  batch size  ${formatCount(status.batchSize)}`)
   for (const runner of status.runners) {
@@ -133,7 +164,11 @@ function printStatus(io: CliIO, status: BackfillStatus): void {
   if (status.lastError) out(`  last error  ${status.lastError}`)
   if (status.failedRange) out(`  failed keys ${describeRange(status.failedRange)}`)
   if (status.pendingInvalidations > 0) out(`  cache       ${status.pendingInvalidations} invalidation(s) waiting for Redis`)
-  if (status.snapshotRows > 0) out(`  snapshot    ${formatCount(status.snapshotRows)} rows of old values (restore, report)`)
+  if (status.snapshotRows > 0) {
+    out(`  snapshot    ${formatCount(status.snapshotRows)} rows of old values, about ${formatBytes(status.snapshotBytes)} (restore, report; delete: migrate-kit backfill purge ${status.name})`)
+  }
+  if (status.reset) out(`  reset       ${status.reset}: pending again, its next run starts from the first key`)
+  if (status.orphaned) out(`  orphaned    no file in the backfills folder defines it; remove its state with: migrate-kit backfill forget ${status.name}`)
   const next: Record<BackfillStatus['status'], string | undefined> = {
     pending: `Start it with: migrate-kit backfill run ${status.name}`,
     paused: `Resume with: migrate-kit backfill ${status.runners.length > 0 ? 'resume' : 'run'} ${status.name}`,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { examples, type CommandHost } from '../command'
 import { registerBackfillControl } from './backfill-control'
+import { registerBackfillForget } from './backfill-forget'
 import { registerBackfillReport, registerBackfillRestore } from './backfill-restore'
 import { registerBackfillRun } from './backfill-run'
 import { registerBackfillList, registerBackfillStatus } from './backfill-status'
@@ -18,6 +19,7 @@ export function registerBackfill(program: Command, host: CommandHost): void {
         'migrate-kit backfill run users_display_name',
         'migrate-kit backfill status users_display_name --json',
         'migrate-kit backfill pause users_display_name',
+        'migrate-kit backfill forget users_display_name',
       ]),
     )
   registerBackfillList(backfill, host)
@@ -26,4 +28,5 @@ export function registerBackfill(program: Command, host: CommandHost): void {
   registerBackfillControl(backfill, host)
   registerBackfillRestore(backfill, host)
   registerBackfillReport(backfill, host)
+  registerBackfillForget(backfill, host)
 }
