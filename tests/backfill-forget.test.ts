@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs'
 import { Client } from 'pg'
 import { releaseBackfillLock, tryBackfillLock } from '../packages/prisma-migrate-kit/src/backfill/lock'
+import { describeWait } from '../packages/prisma-migrate-kit/src/deploy/readiness'
 import { backfillProject, type BackfillProject } from './helpers/backfill'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 
@@ -115,6 +116,11 @@ test('a table dropped and created again, or emptied, under a done backfill makes
   expect(rerun.stderr).toContain('upper_notes was done on public.notes, but its table public.notes was dropped and created again since it ran (a database reset?): its ranges speak of rows that are gone, so it starts again from the first key.')
   expect(await db.query(`SELECT count(*)::int AS n FROM notes WHERE label = upper(label)`)).toEqual([{ n: 700 }])
   expect(await status('upper_notes')).toMatchObject({ status: 'done', rowsDone: 700, reset: null })
+
+  // The deploy gate says why a backfill it waits for is pending again.
+  expect(describeWait({ backfill: 'upper_notes', file: 'backfills/upper_notes.ts', reasons: [], status: 'pending', done: false, verified: null, verify: null, ready: false, reset: 'its table public.notes was emptied' })).toBe(
+    'pending again: its table public.notes was emptied',
+  )
 
   await db.query('TRUNCATE notes')
   expect(await status('upper_notes')).toMatchObject({

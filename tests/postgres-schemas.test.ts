@@ -227,10 +227,10 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
   const run = (args: string[]) => project.bin('migrate-kit', args, { env: { DATABASE_URL: db.url } })
   const tables = () =>
     db.query(`SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema', 'migrate_kit') ORDER BY 1, 2`)
-  const backfill = (name: string, table: string, update: string) =>
+  const backfill = (name: string, table: string, update: string, extra = '') =>
     project.write(
       `backfills/${name}.ts`,
-      `import { defineBackfill, sql } from 'prisma-migrate-kit'\n\nexport default defineBackfill({\n  name: '${name}',\n  table: '${table}',\n  key: 'id',\n  update: sql\`${update}\`,\n})\n`,
+      `import { defineBackfill, sql } from 'prisma-migrate-kit'\n\nexport default defineBackfill({\n  name: '${name}',\n  table: '${table}',\n  key: 'id',\n  update: sql\`${update}\`,${extra}\n})\n`,
     )
 
   test('rollbacks cover every schema; deploy, check, backfills, rollback and verify-rollbacks act on each', async () => {
@@ -281,7 +281,7 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
     // Backfills: a qualified name, and a bare model name found in the one schema that has it.
     await db.query(`INSERT INTO app."Customer" ("email") SELECT 'c' || n || '@example.com' FROM generate_series(1, 60) AS n`)
     await db.query(`INSERT INTO audit."Event" ("level", "customerId") SELECT 'info', n FROM generate_series(1, 60) AS n`)
-    backfill('event_levels', 'audit.Event', `"level" = 'warn'`)
+    backfill('event_levels', 'audit.Event', `"level" = 'warn'`, "\n  snapshot: ['level'],")
     backfill('customer_names', 'Customer', `"name" = split_part("email", '@', 1)`)
     for (const name of ['event_levels', 'customer_names']) {
       const result = await run(['backfill', 'run', name, '--batch-size', '25'])
@@ -289,7 +289,11 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
     }
     expect(await db.query(`SELECT count(*)::int AS n FROM audit."Event" WHERE "level" = 'warn'`)).toEqual([{ n: 60 }])
     expect(await db.query(`SELECT count(*)::int AS n FROM app."Customer" WHERE "name" = split_part("email", '@', 1)`)).toEqual([{ n: 60 }])
-    expect(JSON.parse((await run(['backfill', 'status', 'event_levels', '--json'])).stdout)).toMatchObject({ status: 'done', rowsDone: 60 })
+    expect(JSON.parse((await run(['backfill', 'status', 'event_levels', '--json'])).stdout)).toMatchObject({ status: 'done', rowsDone: 60, snapshotRows: 60 })
+    // Its snapshot (old values in migrate_kit) is deleted on purpose only: never-restored rows need --force.
+    expect((await run(['backfill', 'purge', 'event_levels'])).code).toBe(2)
+    const purged = await run(['backfill', 'purge', 'event_levels', '--force'])
+    expect({ code: purged.code, stdout: purged.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^Deleted the snapshot of event_levels: 60 rows/) })
 
     // A bare name two schemas hold is refused, naming both; nothing is touched.
     await db.query(`CREATE TABLE audit."Customer" ("id" INT PRIMARY KEY, "email" TEXT, "name" TEXT)`)

@@ -159,6 +159,8 @@ export interface BackfillReadiness {
   verify: VerifyResult | null
   /** done && verified !== false: what the deploy gate waits for before a contract migration. */
   ready: boolean
+  /** Done once, but its table was reset since (BackfillStatus.reset): pending again. */
+  reset: string | null
 }
 
 /**
@@ -170,5 +172,5 @@ export async function backfillReadiness(client: ClientBase, loaded: LoadedBackfi
   const done = status?.status === 'done'
   const verify = done ? ((await runVerify(client, loaded.definition)) ?? null) : null
   const verified = loaded.definition.verify ? (verify ? verify.failures === 0 : false) : null
-  return { name: loaded.name, status: status?.status ?? 'pending', done, verified, verify, ready: done && verified !== false }
+  return { name: loaded.name, status: status?.status ?? 'pending', done, verified, verify, ready: done && verified !== false, reset: status?.reset ?? null }
 }

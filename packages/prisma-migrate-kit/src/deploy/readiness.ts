@@ -17,6 +17,8 @@ export interface Wait {
   verified: boolean | null
   verify: VerifyResult | null
   ready: boolean
+  /** Why a backfill that was done is pending again (its table was reset since). */
+  reset: string | null
 }
 
 /**
@@ -37,6 +39,7 @@ export async function readWaits(client: ClientBase, dependencies: Dependency[], 
       verified: readiness.done ? readiness.verified : null,
       verify: readiness.verify,
       ready: readiness.ready,
+      reset: readiness.reset,
     })
   }
   return waits
@@ -46,6 +49,7 @@ export async function readWaits(client: ClientBase, dependencies: Dependency[], 
 export function describeWait(wait: Wait): string {
   if (wait.ready) return wait.verified === null ? 'done' : 'done and verified'
   if (wait.done && wait.verify) return `done, but ${describeVerify(wait.verify)}`
+  if (wait.reset) return `pending again: ${wait.reset}`
   return wait.status === 'pending' ? 'not run yet' : wait.status
 }
 
