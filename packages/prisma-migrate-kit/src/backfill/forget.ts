@@ -1,6 +1,7 @@
 import type { Client } from 'pg'
 import { connect } from '../db/connect'
 import { UsageError } from '../errors'
+import { pendingInvalidations } from './invalidation'
 import { liveRunners, lockHeldError, releaseBackfillLock, tryBackfillLock } from './lock'
 import { T, backfillStateExists, inTransaction, readBackfillRecord, type BackfillStatusValue } from './state'
 
@@ -30,14 +31,13 @@ interface Kept {
 }
 
 async function kept(client: Client, name: string): Promise<Kept> {
-  const { rows } = await client.query<{ snapshot_rows: number; unrestored: number; invalidations: number }>(
-    `SELECT (SELECT count(*)::int FROM ${T.snapshots} WHERE backfill = $1) AS snapshot_rows,
-            (SELECT count(*)::int FROM ${T.snapshots} WHERE backfill = $1 AND restored_at IS NULL) AS unrestored,
-            (SELECT count(*)::int FROM ${T.invalidations} WHERE backfill = $1) AS invalidations`,
+  const { rows } = await client.query<{ snapshot_rows: number; unrestored: number }>(
+    `SELECT count(*)::int AS snapshot_rows, count(*) FILTER (WHERE restored_at IS NULL)::int AS unrestored
+       FROM ${T.snapshots} WHERE backfill = $1`,
     [name],
   )
   const row = rows[0]!
-  return { snapshotRows: row.snapshot_rows, unrestored: row.unrestored, invalidations: row.invalidations }
+  return { snapshotRows: row.snapshot_rows, unrestored: row.unrestored, invalidations: await pendingInvalidations(client, name) }
 }
 
 /**

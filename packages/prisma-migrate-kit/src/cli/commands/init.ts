@@ -6,7 +6,7 @@ import { lintProject, resolveTargets, type LintReport } from '../../lint'
 import { applyBaseline, baselineEntries, lintBaselinePath, readLintBaseline, writeLintBaseline } from '../../lint/baseline'
 import { findingCounts } from '../../lint/report'
 import { plural } from '../../deploy/plan-text'
-import { listMigrations } from '../../prisma/migrations'
+import { listMigrations, type MigrationOnDisk } from '../../prisma/migrations'
 import { relativePath, type Project } from '../../project'
 import { hasRollback, rollbackFile } from '../../rollback/files'
 import { generateRollbacks } from '../../rollback/generate'
@@ -87,7 +87,7 @@ export function registerInit(program: Command, host: CommandHost): void {
         else noDatabase = !(await generateHistoryRollbacks(host, rollbacks, say, options.json ?? false))
         if (rollbacks.notDone) say(`  rollbacks:   ${rollbacks.notDone}`)
 
-        const lint = lintStep(project, await lintProject(project, resolveTargets(project, []), {}, { useBaseline: false }), dryRun)
+        const lint = lintStep(project, history, await lintProject(project, resolveTargets(project, []), {}, { useBaseline: false }), dryRun)
         say(`  lint:        ${lint.text}`)
 
         const failed = rollbacks.failed.length > 0 || noDatabase
@@ -131,13 +131,13 @@ interface LintStep {
  * The history's findings become the lint baseline when there is none, so that check fails on new findings only from
  * the first day; an existing baseline is the team's and is kept (what it no longer covers, check reports).
  */
-function lintStep(project: Project, report: LintReport, dryRun: boolean): LintStep {
+function lintStep(project: Project, history: MigrationOnDisk[], report: LintReport, dryRun: boolean): LintStep {
   const { errors, warnings } = findingCounts(report.findings)
   const counts = `${plural(errors, 'error')} and ${plural(warnings, 'warning')} in the existing migrations`
   const file = relativePath(project, lintBaselinePath(project))
   const kept = readLintBaseline(project)
   if (kept) {
-    const applied = applyBaseline(kept, report.analyses, listMigrations(project).map((migration) => migration.name))
+    const applied = applyBaseline(kept, report.analyses, history.map((migration) => migration.name))
     const beyond = findingCounts(applied.findings).errors
     return {
       errors,

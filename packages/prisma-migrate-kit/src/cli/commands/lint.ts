@@ -97,8 +97,9 @@ async function writeBaseline(host: CommandHost, references: string[], settings: 
   }
   const report = await lintProject(context.project, resolveTargets(context.project, []), settings, { useBaseline: false })
   const entries = baselineEntries(report.analyses)
-  const existed = existsSync(lintBaselinePath(context.project))
-  const file = relativePath(context.project, lintBaselinePath(context.project))
+  const path = lintBaselinePath(context.project)
+  const existed = existsSync(path)
+  const file = relativePath(context.project, path)
   if (entries.length === 0 && !existed) {
     if (options.json) printJson(context.io, { ok: true, file: null, accepted: [], findings: 0 })
     else context.io.out(`No finding in ${plural(report.phases.length, 'migration')}: no baseline needed, nothing written.`)
