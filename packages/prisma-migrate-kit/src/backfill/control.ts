@@ -2,7 +2,8 @@ import os from 'node:os'
 import type { ClientBase } from 'pg'
 import { UsageError } from '../errors'
 import { liveRunners } from './lock'
-import { T, backfillStateExists, inTransaction, readBackfillRecord, type BackfillStatusValue } from './state'
+import { recordRequest } from './store'
+import { backfillStateExists, inTransaction, readBackfillRecord, type BackfillStatusValue } from './state'
 
 /**
  * pause, resume and cancel, from any machine: a request written on the backfill's row, which every runner reads
@@ -50,11 +51,7 @@ export async function controlBackfill(client: ClientBase, name: string, action: 
       status = runners > 0 ? record.status : 'cancelled'
       requested = runners > 0 ? 'cancel' : null
     }
-    await client.query(
-      `UPDATE ${T.backfills} SET status = $2, requested = $3, requested_by = $4, requested_at = now(), updated_at = now()
-        WHERE name = $1`,
-      [name, status, requested, requester()],
-    )
+    await recordRequest(client, name, action, { status, requested, by: requester() })
     return { name, status: action === 'cancel' ? 'cancelled' : status, runners }
   })
 }

@@ -3,6 +3,7 @@ import { connect } from '../db/connect'
 import { UsageError } from '../errors'
 import { pendingInvalidations } from './invalidation'
 import { liveRunners, lockHeldError, releaseBackfillLock, tryBackfillLock } from './lock'
+import { deleteBackfillRow } from './store'
 import { T, backfillStateExists, inTransaction, readBackfillRecord, type BackfillStatusValue } from './state'
 
 /** What `backfill forget` removed. */
@@ -87,7 +88,7 @@ export async function forgetBackfill(url: string, name: string, options: { force
       const ranges = await client.query(`DELETE FROM ${T.ranges} WHERE backfill = $1`, [name])
       const snapshots = await client.query(`DELETE FROM ${T.snapshots} WHERE backfill = $1`, [name])
       const invalidations = await client.query(`DELETE FROM ${T.invalidations} WHERE backfill = $1`, [name])
-      await client.query(`DELETE FROM ${T.backfills} WHERE name = $1`, [name])
+      await deleteBackfillRow(client, name)
       return {
         name,
         status: record.status,

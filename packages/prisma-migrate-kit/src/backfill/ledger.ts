@@ -2,6 +2,7 @@ import type { ClientBase } from 'pg'
 import { StatementBuilder } from './sql'
 import { keyRef, rangeCondition } from './statements'
 import { T, inTransaction } from './state'
+import { appendFrontierMove, extendBound, recordFailure, recordReset } from './store'
 import type { ResolvedBackfill } from './validate'
 
 /**
@@ -113,8 +114,7 @@ export async function carveRange(
         query.text(` ORDER BY ${key} LIMIT `).param(size).text(') keys), ')
         query.text(`mk_range AS (INSERT INTO ${T.ranges} (backfill, lower, upper, rows) SELECT `).param(resolved.name)
         query.text(', ').param(state.frontier).text('::text, upper, rows FROM mk_cut WHERE rows > 0 RETURNING upper, rows), ')
-        query.text(`mk_moved AS (UPDATE ${T.backfills} SET frontier = mk_range.upper FROM mk_range WHERE name = `).param(resolved.name)
-        const { text, values } = query.text(') SELECT upper, rows FROM mk_range').build()
+        const { text, values } = appendFrontierMove(query, resolved.name).text(') SELECT upper, rows FROM mk_range').build()
         const cut = await client.query<{ rows: number; upper: string }>(text, values)
         const found = cut.rows[0]
         if (found) return { kind: 'carved', range: { after: state.frontier, upTo: found.upper }, rows: found.rows }
@@ -130,10 +130,7 @@ export async function carveRange(
       )
       const newBound = max.rows[0]?.max ?? null
       if (newBound === null) return { kind: 'exhausted' }
-      await client.query(
-        `UPDATE ${T.backfills} SET upper_bound = $2, catch_up_passes = catch_up_passes + $3 WHERE name = $1`,
-        [resolved.name, newBound, catchUp ? 1 : 0],
-      )
+      await extendBound(client, resolved.name, newBound, catchUp)
       return { kind: 'extended', catchUp }
     },
     // A cut only matters to the batch that claims it, whose own (synchronous) commit makes the cut durable with it:
@@ -195,11 +192,7 @@ export async function splitRange(client: ClientBase, resolved: ResolvedBackfill,
 export async function failRange(client: ClientBase, backfill: string, range: KeyRange & { id: string }, error: string): Promise<void> {
   await inTransaction(client, async () => {
     await client.query(`UPDATE ${T.ranges} SET status = 'failed', last_error = $2 WHERE id = $1`, [range.id, error])
-    await client.query(
-      `UPDATE ${T.backfills} SET status = 'failed', last_error = $2, failed_after = $3, failed_up_to = $4, updated_at = now()
-        WHERE name = $1`,
-      [backfill, error, range.after, range.upTo],
-    )
+    await recordFailure(client, backfill, error, { after: range.after, upTo: range.upTo })
   })
 }
 
@@ -263,11 +256,5 @@ export async function retryFailedRanges(client: ClientBase, backfill: string): P
 /** Forgets every range (restore, --restart): the backfill starts over from the first key. */
 export async function forgetRanges(client: ClientBase, backfill: string): Promise<void> {
   await client.query(`DELETE FROM ${T.ranges} WHERE backfill = $1`, [backfill])
-  await client.query(
-    `UPDATE ${T.backfills} SET frontier = NULL, upper_bound = NULL, catch_up_passes = 0, cursor = NULL, rows_done = 0,
-            rows_changed = 0, status = 'pending', last_error = NULL, failed_after = NULL, failed_up_to = NULL,
-            finished_at = NULL, verified_at = NULL, verify_failures = NULL, updated_at = now()
-      WHERE name = $1`,
-    [backfill],
-  )
+  await recordReset(client, backfill)
 }

@@ -10,6 +10,7 @@ import { liveRunners, lockHeldError, releaseBackfillLock, tryBackfillLock } from
 import { backoffMs } from './pacing'
 import { invalidationFor, parsePatterns, placeholderColumns, type CachePattern } from './patterns'
 import { classifyFailure, describeFailure, sleep } from './retry'
+import { recordRestoreEnded, recordRestoreStarted } from './store'
 import { T, backfillStateExists, ensureBackfillState, inTransaction, readBackfillRecord, type BackfillRecord } from './state'
 
 export interface RestoreOptions {
@@ -57,7 +58,7 @@ export async function restoreBackfill(url: string, name: string, loaded: LoadedB
     const patterns = parsePatterns(loaded?.definition.invalidate ?? [])
     if (options.redisUrl && patterns.length > 0) flusher = new InvalidationFlusher(pool, options.redisUrl, name, (m) => options.onNotice?.(m))
     else if (patterns.length > 0) options.onNotice?.('REDIS_URL is not set: cache invalidation of restored rows is skipped.')
-    await client.query(`UPDATE ${T.backfills} SET restoring_since = coalesce(restoring_since, now()), updated_at = now() WHERE name = $1`, [name])
+    await recordRestoreStarted(client, name)
     const columns = await snapshotColumnsOf(client, record, table)
     const total = await unrestoredCount(client, name)
     let rowsRestored = 0
@@ -89,10 +90,7 @@ export async function restoreBackfill(url: string, name: string, loaded: LoadedB
     }
     await inTransaction(client, async () => {
       await forgetRanges(client, name)
-      await client.query(
-        `UPDATE ${T.backfills} SET restoring_since = NULL, restored_at = now(), status = 'pending', rows_total = NULL WHERE name = $1`,
-        [name],
-      )
+      await recordRestoreEnded(client, name)
     })
     const flushed = flusher ? await flusher.flush() : undefined
     return {

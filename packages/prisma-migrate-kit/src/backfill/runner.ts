@@ -54,6 +54,7 @@ import { T, ensureBackfillState, readBackfillRecord, type BackfillStatusValue } 
 import { resolveBackfill, type ResolvedBackfill } from './validate'
 import { describeVerify, runVerify, type VerifyResult } from './verify'
 import type { RunOptions, RunResult } from './run-types'
+import { BackfillStateError, recordCancelled, recordConclusion, recordFailure, recordInterrupted, saveProgress } from './store'
 
 export type { RunOptions, RunResult, RunEvent, RunProgress } from './run-types'
 
@@ -555,13 +556,14 @@ class BackfillRun {
   private async saveProgress(control: Client): Promise<void> {
     const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key.type)
     const now = performance.now()
-    const runMs = Math.round(now - this.runTimeSavedAt)
-    await control.query(
-      `UPDATE ${T.backfills} SET rows_done = $2, rows_changed = $3, cursor = $4, batch_size = $5, last_batch_ms = $6,
-              rows_total = greatest(rows_total, $2), run_ms = run_ms + $7, updated_at = now()
-        WHERE name = $1`,
-      [this.loaded.name, this.ledgerRowsDone, this.ledgerRowsChanged, cursor, this.batchSize, roundOrNull(this.lastBatchMs), runMs],
-    )
+    await saveProgress(control, this.loaded.name, {
+      rowsDone: this.ledgerRowsDone,
+      rowsChanged: this.ledgerRowsChanged,
+      cursor,
+      batchSize: this.batchSize,
+      lastBatchMs: roundOrNull(this.lastBatchMs),
+      runMsSinceSave: Math.round(now - this.runTimeSavedAt),
+    })
     this.runTimeSavedAt = now
   }
 
@@ -590,31 +592,18 @@ class BackfillRun {
     const control = await this.settledControl()
     if (this.stop === 'failure' || this.stop === 'fatal' || this.stop === 'failed-elsewhere') {
       if (this.stop === 'fatal' && this.failure) {
-        await control
-          .query(`UPDATE ${T.backfills} SET status = 'failed', last_error = $2, updated_at = now() WHERE name = $1`, [
-            this.loaded.name,
-            this.failure.message,
-          ])
-          .catch(() => undefined)
+        await recordFailure(control, this.loaded.name, this.failure.message, null).catch(() => undefined)
       }
       return this.result('failed')
     }
     if (this.stop === 'cancel') {
-      await control.query(
-        `UPDATE ${T.backfills} SET status = 'cancelled', requested = NULL, updated_at = now() WHERE name = $1`,
-        [this.loaded.name],
-      )
+      await recordCancelled(control, this.loaded.name)
       return this.result('cancelled')
     }
     if (this.stop === 'signal') {
       // Others may still be working: the backfill is paused only when this was the last runner.
       const others = await liveRunners(control, this.loaded.name, this.identity.id)
-      if (others.length === 0) {
-        await control.query(
-          `UPDATE ${T.backfills} SET status = 'paused', updated_at = now() WHERE name = $1 AND status = 'running'`,
-          [this.loaded.name],
-        )
-      }
+      if (others.length === 0) await recordInterrupted(control, this.loaded.name)
       return this.result(others.length === 0 ? 'paused' : 'running')
     }
     return this.finalize(control)
@@ -632,25 +621,26 @@ class BackfillRun {
     const failed = verify !== null && verify.failures > 0
     const totals = await ledgerTotals(control, this.loaded.name)
     const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key.type)
-    await control.query(
-      `UPDATE ${T.backfills} SET status = $2, last_error = $3, finished_at = CASE WHEN $2 = 'done' THEN now() END,
-              verified_at = CASE WHEN $4 THEN now() END, verify_failures = $5,
-              rows_done = $6, rows_changed = $7, rows_total = CASE WHEN $2 = 'done' THEN $6 ELSE greatest(rows_total, $6) END,
-              cursor = $8, batch_size = $9, run_ms = run_ms + $10, requested = NULL, updated_at = now()
-        WHERE name = $1`,
-      [
-        this.loaded.name,
-        failed ? 'failed' : 'done',
-        failed ? describeVerify(verify) : null,
-        verify !== null && !failed,
-        verify?.failures ?? null,
-        totals.rowsDone,
-        totals.rowsChanged,
-        cursor,
-        this.batchSize,
-        Math.round(performance.now() - this.runTimeSavedAt),
-      ],
-    )
+    try {
+      await recordConclusion(control, this.loaded.name, {
+        failure: failed ? describeVerify(verify) : null,
+        verified: verify !== null && !failed,
+        verifyFailures: verify?.failures ?? null,
+        progress: {
+          rowsDone: totals.rowsDone,
+          rowsChanged: totals.rowsChanged,
+          cursor,
+          batchSize: this.batchSize,
+          runMsSinceSave: Math.round(performance.now() - this.runTimeSavedAt),
+        },
+      })
+    } catch (error) {
+      // Joined runners finish together: the first to conclude records the end; the others report what it recorded.
+      if (error instanceof BackfillStateError && (error.found === 'done' || error.found === 'failed')) {
+        return this.result(error.found, false, verify)
+      }
+      throw error
+    }
     this.runTimeSavedAt = performance.now()
     if (!failed) this.rowsTotal = totals.rowsDone
     else this.failure = { message: describeVerify(verify), range: null }

@@ -6,7 +6,8 @@ import type { LoadedBackfill } from './loader'
 import { pruneDeadRunners, type RunnerIdentity } from './lock'
 import { resetSince } from './reset'
 import { DEFAULT_BATCH_SIZE, type BatchSizing } from './pacing'
-import { T, inTransaction, readBackfillRecord } from './state'
+import { inTransaction, readBackfillRecord } from './state'
+import { setRowsTotal, startRun } from './store'
 import type { ResolvedBackfill } from './validate'
 
 export interface TakeoverInput {
@@ -74,42 +75,21 @@ export async function takeOverBackfill(client: ClientBase, input: TakeoverInput)
     }
     const startSize = input.batchSize ?? (existing && !restart ? existing.batchSize : DEFAULT_BATCH_SIZE)
     const batchSize = Math.min(sizing.maxBatchSize, Math.max(sizing.minBatchSize, Math.floor(startSize)))
-    await client.query(
-      `INSERT INTO ${T.backfills} AS b (name, file, checksum, table_name, key_column, key_type, status, batch_size,
-              snapshot_columns, started_at, owner_host, owner_pid, owner_since, table_oid)
-       VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, now(), $9, $10, CASE WHEN $11 THEN now() END, $12)
-       ON CONFLICT (name) DO UPDATE SET
-         file = EXCLUDED.file, checksum = EXCLUDED.checksum, table_name = EXCLUDED.table_name, table_oid = EXCLUDED.table_oid,
-         key_column = EXCLUDED.key_column, key_type = EXCLUDED.key_type, batch_size = EXCLUDED.batch_size,
-         snapshot_columns = (SELECT coalesce(array_agg(DISTINCT c), '{}') FROM unnest(b.snapshot_columns || EXCLUDED.snapshot_columns) c),
-         -- A joined runner does not lift a pause someone asked for; a plain run (the lock holder) does.
-         status = CASE WHEN $11 OR b.status <> 'paused' THEN 'running' ELSE b.status END,
-         requested = CASE WHEN $11 THEN NULL ELSE b.requested END,
-         started_at = coalesce(b.started_at, now()), finished_at = NULL,
-         last_error = NULL, failed_after = NULL, failed_up_to = NULL,
-         owner_host = CASE WHEN $11 THEN EXCLUDED.owner_host ELSE b.owner_host END,
-         owner_pid = CASE WHEN $11 THEN EXCLUDED.owner_pid ELSE b.owner_pid END,
-         owner_since = CASE WHEN $11 THEN now() ELSE b.owner_since END,
-         updated_at = now()`,
-      [
-        name,
-        loaded.relativeFile,
-        loaded.checksum,
-        tableName,
-        resolved.key.name,
-        resolved.key.type,
-        batchSize,
-        resolved.snapshotColumns.map((column) => column.name),
-        primary ? identity.host : null,
-        primary ? identity.pid : null,
-        primary,
-        resolved.table.oid,
-      ],
-    )
+    await startRun(client, name, {
+      file: loaded.relativeFile,
+      checksum: loaded.checksum,
+      tableName,
+      tableOid: resolved.table.oid,
+      keyColumn: resolved.key.name,
+      keyType: resolved.key.type,
+      batchSize,
+      snapshotColumns: resolved.snapshotColumns.map((column) => column.name),
+      owner: primary ? { host: identity.host, pid: identity.pid } : null,
+    })
     let rowsTotal = existing && !restart && !reset ? existing.rowsTotal : null
     if (rowsTotal === null) {
       rowsTotal = await estimateRowCount(client, resolved.table)
-      await client.query(`UPDATE ${T.backfills} SET rows_total = $2 WHERE name = $1`, [name, rowsTotal])
+      await setRowsTotal(client, name, rowsTotal)
     }
     await pruneDeadRunners(client, name)
     return { alreadyDone: false, batchSize, rowsTotal }
