@@ -1,5 +1,5 @@
 import { connect, controlBackfill, defineBackfill, runBackfill, sql, type LoadedBackfill } from 'prisma-migrate-kit'
-import { RowRateLimiter, backoffMs, batchSizing, nextBatchSize, type BatchSizing } from '../packages/prisma-migrate-kit/src/backfill/pacing'
+import { RateMeter, RowRateLimiter, backoffMs, batchSizing, eta, nextBatchSize, type BatchSizing } from '../packages/prisma-migrate-kit/src/backfill/pacing'
 import { createCounters, rangesDone, waitFor } from './helpers/backfill'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 
@@ -32,6 +32,28 @@ describe('batch size (pure)', () => {
 })
 
 describe('rate and backoff (pure)', () => {
+  test('the rate and the time left leave out the time a pause held the run, and say nothing while it holds', () => {
+    let now = 0
+    const meter = new RateMeter(10_000, () => now)
+    meter.record(0)
+    now = 1_000
+    meter.record(1_000)
+    expect(meter.perSecond()).toBe(1_000)
+    expect(eta(1_000, 5_000, meter.perSecond())).toBe(4)
+    meter.hold()
+    now = 61_000
+    // Held: no rate, so no ETA frozen at the value it had when the pause came.
+    expect(meter.perSecond()).toBe(0)
+    expect(eta(1_000, 5_000, meter.perSecond())).toBeUndefined()
+    meter.release()
+    now = 62_000
+    meter.record(2_000)
+    // A minute held is not a minute of work: 2,000 rows in 2 s of running, not in 62 s.
+    expect(meter.perSecond()).toBe(1_000)
+    meter.release() // releasing a run that is not held changes nothing
+    expect(meter.perSecond()).toBe(1_000)
+  })
+
   test('the row limiter spaces batches so the rows per second stay under the limit', () => {
     let now = 0
     const limiter = new RowRateLimiter(1_000, () => now)

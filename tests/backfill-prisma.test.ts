@@ -114,3 +114,85 @@ test('Prisma Client queries in process() commit with the batch, and roll back wi
   )
   expect(await db.query(`SELECT note, count(*)::int AS count FROM audits GROUP BY note`)).toEqual([{ note: 'batch', count: after!.ranges }])
 })
+
+test('a Prisma Client error in process() reaches the user with Prisma’s own message; a data error is narrowed down to its row', async () => {
+  await db.query(`CREATE TABLE limited (id integer PRIMARY KEY, n integer NOT NULL DEFAULT 0 CHECK (n < 1 OR id <> 777))`)
+  await db.query(`INSERT INTO limited (id) SELECT g FROM generate_series(1, 1000) g`)
+  app.project.write(
+    'prisma/schema.prisma',
+    SCHEMA + `\nmodel Limited {\n  id Int @id\n  n  Int @default(0)\n\n  @@map("limited")\n}\n`,
+  )
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'prisma', 'build', 'index.js'), 'generate'], {
+    cwd: app.project.root,
+    env: { ...process.env, DATABASE_URL: db.url, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, CHECKPOINT_DISABLE: '1' },
+    stdio: 'pipe',
+  })
+  app.backfill(
+    'prisma_limited.ts',
+    `import { defineBackfill } from 'prisma-migrate-kit'
+import { PrismaClient } from '../prisma/generated/client/client'
+
+export default defineBackfill({
+  name: 'prisma_limited',
+  table: 'limited',
+  async process(rows, tx) {
+    const prisma = await tx.prisma(PrismaClient)
+    for (const row of rows) await prisma.limited.update({ where: { id: Number(row.id) }, data: { n: 1 } })
+  },
+})
+`,
+  )
+  const result = await app.cli(['backfill', 'run', 'prisma_limited', '--batch-size', '100'])
+  expect(result.code).toBe(1)
+  expect(result.stderr).not.toContain("reading 'sep'")
+  expect(result.stderr).toMatch(/backfill prisma_limited failed at keys \(776, 777\]: Invalid `prisma\.limited\.update\(\)` invocation/)
+  // The notices of each halving say the last line of Prisma's message, the final error all of it.
+  expect(result.stderr).toMatch(/failed \(Database error\. Code: `23514`\. Message: `new row for relation "limited" violates check constraint "limited_check"`\); split in two/)
+  expect(result.stderr).toContain('violates check constraint')
+  expect(await db.query(`SELECT n FROM limited WHERE id = 777`)).toEqual([{ n: 0 }])
+  const [changed] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM limited WHERE n = 1 AND id < 777`)
+  expect(changed!.n).toBe(776)
+})
+
+test('an exception thrown by process() stops the run at once, naming its range and the code’s own message; no halving', async () => {
+  await db.query(`CREATE TABLE thrown (id integer PRIMARY KEY, n integer NOT NULL DEFAULT 0)`)
+  await db.query(`INSERT INTO thrown (id) SELECT g FROM generate_series(1, 1000) g`)
+  app.backfill(
+    'thrown.ts',
+    `import { defineBackfill, sql } from 'prisma-migrate-kit'
+
+function scoreOf(row: Record<string, unknown>): number {
+  if (Number(row.id) > 250) throw new TypeError('scoreOf: no rule for row ' + String(row.id))
+  return 1
+}
+
+export default defineBackfill({
+  name: 'thrown',
+  table: 'thrown',
+  async process(rows, tx) {
+    for (const row of rows) await tx.query(sql\`UPDATE thrown SET n = \${scoreOf(row)} WHERE id = \${row.id}\`)
+  },
+})
+`,
+  )
+  const result = await app.cli(['backfill', 'run', 'thrown', '--batch-size', '100'])
+  expect(result.code).toBe(1)
+  const failedAt = /backfill thrown failed at keys \((\d+), (\d+)\]: TypeError: scoreOf: no rule for row 251\n/.exec(result.stderr)
+  expect(failedAt).not.toBeNull()
+  expect(result.stderr).not.toMatch(/split in two/)
+  expect(result.stderr).not.toMatch(/\bat scoreOf\b/)
+  // The range that failed is the whole batch as it was cut: nothing was halved, and the rows before it are done.
+  const [after, upTo] = [Number(failedAt![1]), Number(failedAt![2])]
+  expect(after).toBeLessThan(251)
+  expect(upTo).toBeGreaterThanOrEqual(251)
+  const ranges = await db.query<{ rows: number; status: string }>(
+    `SELECT rows, status FROM migrate_kit.backfill_ranges WHERE backfill = 'thrown' AND status <> 'done'`,
+  )
+  expect(ranges).toEqual([{ rows: upTo - after, status: 'failed' }])
+  expect(await db.query(`SELECT count(*)::int AS n FROM thrown WHERE n = 1`)).toEqual([{ n: after }])
+
+  // With MIGRATE_KIT_DEBUG=1 the code's stack is printed too, pointing into the backfill file.
+  const debug = await app.cli(['backfill', 'run', 'thrown'], { MIGRATE_KIT_DEBUG: '1' })
+  expect(debug.code).toBe(1)
+  expect(debug.stderr).toMatch(/at scoreOf \(.*thrown\.ts:\d+/)
+})

@@ -1,7 +1,7 @@
 import { BackfillShapeError, defineBackfill, sql, type BackfillDefinition } from 'prisma-migrate-kit'
 import { invalidationFor, parsePattern } from '../packages/prisma-migrate-kit/src/backfill/patterns'
 import { compareValue } from '../packages/prisma-migrate-kit/src/backfill/report'
-import { classifyFailure } from '../packages/prisma-migrate-kit/src/backfill/retry'
+import { classifyFailure, describeFailure } from '../packages/prisma-migrate-kit/src/backfill/retry'
 import { StatementBuilder, renderStatement } from '../packages/prisma-migrate-kit/src/backfill/sql'
 import { caretExcerpt } from '../packages/prisma-migrate-kit/src/backfill/validate'
 
@@ -73,12 +73,37 @@ describe('report rules', () => {
 })
 
 describe('failure classification', () => {
-  test('a lost session is retried, a lock conflict retried then split, a data error split at once', () => {
+  test('a lost session is retried, a lock conflict retried then split, a data error split at once, a code error stops', () => {
     expect(classifyFailure({ code: '57P01', message: 'terminating connection due to administrator command' })).toBe('connection')
     expect(classifyFailure(new Error('Connection terminated unexpectedly'))).toBe('connection')
     expect(classifyFailure({ code: 'ECONNREFUSED' })).toBe('connection')
     expect(classifyFailure({ code: '55P03', message: 'canceling statement due to lock timeout' })).toBe('conflict')
-    expect(classifyFailure({ code: '23514', message: 'violates check constraint' })).toBe('permanent')
-    expect(classifyFailure(new TypeError('boom in process()'))).toBe('permanent')
+    expect(classifyFailure({ code: '23514', message: 'violates check constraint' })).toBe('data')
+    expect(classifyFailure({ code: 'P0001', message: 'raised by a trigger' })).toBe('data')
+    expect(classifyFailure({ code: '22P02', message: 'invalid input syntax for type integer' })).toBe('data')
+    expect(classifyFailure(new TypeError('boom in process()'))).toBe('code')
+    expect(classifyFailure({ code: '42703', message: 'column "nope" does not exist' })).toBe('code')
+    expect(classifyFailure({ code: '42501', message: 'permission denied for table users' })).toBe('code')
+  })
+
+  test("Prisma Client's errors are classified by the SQLSTATE its driver adapter kept, else by Prisma's code", () => {
+    const prisma = (code: string, originalCode?: string) => ({
+      code,
+      clientVersion: '7.10.0',
+      message: '\nInvalid `prisma.user.update()` invocation in\n/app/backfills/x.ts:9:50\n\nDatabase error. Code: `23514`.',
+      meta: originalCode ? { driverAdapterError: { cause: { originalCode } } } : {},
+    })
+    expect(classifyFailure(prisma('P2039', '23514'))).toBe('data')
+    expect(classifyFailure(prisma('P2002', '23505'))).toBe('data')
+    expect(classifyFailure(prisma('P2039', '40P01'))).toBe('conflict')
+    expect(classifyFailure(prisma('P2034'))).toBe('conflict')
+    expect(classifyFailure(prisma('P1017'))).toBe('connection')
+    expect(classifyFailure(prisma('P2025'))).toBe('code') // record not found: the code asked for a row that is not there
+    // Prisma's own code is not an SQLSTATE; the message keeps only its last line when asked to be short.
+    expect(describeFailure(prisma('P2039', '23514'))).toBe('Invalid `prisma.user.update()` invocation in\n/app/backfills/x.ts:9:50\n\nDatabase error. Code: `23514`.')
+    expect(describeFailure(prisma('P2039', '23514'), { short: true })).toBe('Database error. Code: `23514`.')
+    expect(describeFailure({ code: '23514', message: 'violates check', detail: 'Failing row contains (1).' })).toBe('violates check (SQLSTATE 23514); Failing row contains (1).')
+    expect(describeFailure(new TypeError('x is not a function'))).toBe('TypeError: x is not a function')
+    expect(describeFailure(new Error('plain'))).toBe('plain')
   })
 })

@@ -43,6 +43,7 @@ describe('backfill store on PostgreSQL', () => {
     batchSize: 100,
     snapshotColumns: [],
     owner: { host: 'h', pid: 1 },
+    afterMigrationId: null,
   }
   const progress = { rowsDone: 10, rowsChanged: 10, cursor: '10', batchSize: 100, runMsSinceSave: 5 }
 

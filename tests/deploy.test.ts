@@ -263,3 +263,28 @@ test('a migration that drops or tightens a column a backfill writes waits for it
   expect((await run(app, 'deploy')).code).toBe(0)
   expect(await applied()).toEqual([...EXPAND, ...CONTRACT, '20261201000000_expand_nickname', '20261202000000_contract_nickname'])
 }, 90_000)
+
+test('a done backfill whose expand migration is rolled back is not applicable (no verify on a dropped column); applied again, its run starts over', async () => {
+  const app = project()
+  expect((await run(app, 'deploy', '--until', EXPAND[2]!)).code).toBe(0)
+  await db.query(`INSERT INTO users (email, username) SELECT 'u' || g || '@example.com', 'user' || g FROM generate_series(1, 30) g`)
+  expect((await run(app, 'backfill', 'run', 'users_display_name')).code).toBe(0)
+  expect((await run(app, 'rollback', EXPAND[2]!)).code).toBe(0)
+  expect((await run(app, 'rollback', EXPAND[1]!)).code).toBe(0)
+
+  // The plan reads the backfill without running its verify on users.display_name, which the rollback dropped.
+  const plan = await run(app, 'plan')
+  expect(plan.stderr).not.toContain('does not exist')
+  expect(plan.code).toBe(0)
+  expect(plan.stdout).toContain(`its after migration ${EXPAND[1]} is not applied any more (rolled back since it ran): not applicable until it is applied again`)
+  const status = await run(app, 'backfill', 'status', 'users_display_name', '--json')
+  expect(status.code).toBe(0)
+  expect(JSON.parse(status.stdout)).toMatchObject({ status: 'pending', reset: expect.stringContaining('not applicable') })
+
+  // Applied again, the column is new and empty: the run knows the old ledger speaks of rows changed back, and starts over.
+  expect((await run(app, 'deploy', '--until', EXPAND[2]!)).code).toBe(0)
+  const again = await run(app, 'backfill', 'run', 'users_display_name')
+  expect(again.stderr).toContain(`its after migration ${EXPAND[1]} was rolled back and applied again since it ran`)
+  expect(again.code).toBe(0)
+  expect(await db.query(`SELECT count(*)::int AS missing FROM users WHERE display_name IS NULL`)).toEqual([{ missing: 0 }])
+}, 120_000)

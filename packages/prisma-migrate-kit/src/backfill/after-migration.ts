@@ -7,10 +7,11 @@ import type { LoadedBackfill } from './loader'
  * A backfill names the expand migration it needs (`after`). Running it before that migration is applied would fail
  * on a missing column at best: refuse with exit 3 (blocked) and the command that unblocks it.
  */
-export async function assertAfterMigrationApplied(client: ClientBase, loaded: LoadedBackfill): Promise<void> {
+export async function assertAfterMigrationApplied(client: ClientBase, loaded: LoadedBackfill): Promise<MigrationRecord | undefined> {
   const after = loaded.after
-  if (!after) return
-  if (appliedMigrationNamed(await readMigrationRecords(client), after)) return
+  if (!after) return undefined
+  const applied = appliedMigrationRecord(await readMigrationRecords(client), after)
+  if (applied) return applied
   throw new BlockedError(`backfill "${loaded.name}" runs after migration ${after}, which is not applied to this database`, {
     hint: `Apply it first: migrate-kit deploy --until ${after}`,
   })
@@ -27,7 +28,13 @@ export async function appliedBeforeMigration(client: ClientBase, loaded: LoadedB
 
 /** The applied migration a reference names (its folder name, or the name after the timestamp). */
 function appliedMigrationNamed(records: MigrationRecord[], reference: string): string | undefined {
+  return appliedMigrationRecord(records, reference)?.name
+}
+
+/** The _prisma_migrations row that makes the migration a reference names applied: its newest live row. */
+export function appliedMigrationRecord(records: MigrationRecord[], reference: string): MigrationRecord | undefined {
   const byName = recordsByName(records)
   const names = [...byName.keys()].filter((name) => name === reference || name.replace(/^\d+_/, '') === reference)
-  return names.find((name) => migrationState(byName.get(name) ?? []) === 'applied')
+  const name = names.find((candidate) => migrationState(byName.get(candidate) ?? []) === 'applied')
+  return name ? byName.get(name)!.filter((record) => record.rolledBackAt === null).at(-1) : undefined
 }

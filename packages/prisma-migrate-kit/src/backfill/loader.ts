@@ -57,7 +57,7 @@ export async function loadBackfills(project: Project): Promise<LoadResult> {
   // In the compiled CLI, the entry is already in Node's module cache; jiti shares that cache, so the definitions of
   // backfill files are made by the very module the runner uses.
   if (entry.endsWith('.js')) require(entry)
-  const jiti = createJiti(__filename, { alias: { 'prisma-migrate-kit': entry }, interopDefault: true })
+  const jiti = createJiti(__filename, { alias: { 'prisma-migrate-kit': entry }, interopDefault: false })
   const backfills: LoadedBackfill[] = []
   const problems: DefinitionProblem[] = []
   for (const file of files) {

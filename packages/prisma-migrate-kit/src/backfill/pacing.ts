@@ -105,6 +105,8 @@ export function backoffMs(attempt: number, options: { baseMs?: number; capMs?: n
 /** Rows per second over a sliding window of (time, cumulative rows) samples: the recent pace, not the average. */
 export class RateMeter {
   private samples: Array<{ at: number; rows: number }> = []
+  /** Set while the run is held: the time held is not run time, so it is left out of the rate. */
+  private heldSince: number | undefined
 
   constructor(
     private readonly windowMs = 10_000,
@@ -117,7 +119,22 @@ export class RateMeter {
     while (this.samples.length > 2 && at - this.samples[0]!.at > this.windowMs) this.samples.shift()
   }
 
+  /** The run is held (paused): no rate until it goes on. */
+  hold(): void {
+    this.heldSince ??= this.now()
+  }
+
+  /** The run goes on: the samples move forward by the time held, as if the pause had not been. */
+  release(): void {
+    if (this.heldSince === undefined) return
+    const held = this.now() - this.heldSince
+    for (const sample of this.samples) sample.at += held
+    this.heldSince = undefined
+  }
+
+  /** Rows per second over the window; 0 while held (a held run makes no progress and has no time left to tell). */
   perSecond(): number {
+    if (this.heldSince !== undefined) return 0
     const first = this.samples[0]
     const last = this.samples[this.samples.length - 1]
     if (!first || !last || last.at === first.at) return 0

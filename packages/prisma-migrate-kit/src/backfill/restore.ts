@@ -77,7 +77,7 @@ export async function restoreBackfill(url: string, name: string, loaded: LoadedB
         void flusher?.flush({ retryDown: false })
       } catch (error) {
         const kind = classifyFailure(error)
-        if (kind === 'permanent' || ++attempts > MAX_ATTEMPTS) throw error
+        if (kind === 'data' || kind === 'code' || ++attempts > MAX_ATTEMPTS) throw error
         options.onNotice?.(`Restore batch failed (${describeFailure(error)}); retrying.`)
         await sleep(backoffMs(attempts))
         if (kind === 'connection') {

@@ -33,6 +33,8 @@ export interface RunOptions {
   reconnectForMs?: number
   /** Catch-up passes at the end for rows inserted while the backfill ran. Default 5. */
   maxCatchUpPasses?: number
+  /** Also tell the stack of an error that fails a batch (MIGRATE_KIT_DEBUG=1). */
+  debug?: boolean
 }
 
 export interface RunProgress {
@@ -65,6 +67,8 @@ export interface RunResult {
   batchSize: number
   cursor: string | null
   durationMs: number
+  /** Of durationMs, the time the run was held by a pause request: not counted in its rows per second. */
+  heldMs: number
   retries: number
   splits: number
   lastError: string | null

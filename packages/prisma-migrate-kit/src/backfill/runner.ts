@@ -3,6 +3,7 @@ import os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import type { Client, Pool, PoolClient } from 'pg'
 import { connect, createPool } from '../db/connect'
+import type { MigrationRecord } from '../prisma/migrations'
 import { assertAfterMigrationApplied } from './after-migration'
 import { runBatch, type BatchSettings } from './batch'
 import { InvalidationFlusher, describeRedis, pendingInvalidations } from './invalidation'
@@ -48,6 +49,7 @@ import {
   SINGLE_ROW_CONFLICT_ATTEMPTS,
   classifyFailure,
   describeFailure,
+  type FailureKind,
   sleep,
 } from './retry'
 import { T, ensureBackfillState, readBackfillRecord, type BackfillStatusValue } from './state'
@@ -90,6 +92,8 @@ class BackfillRun {
   private pool: Pool | undefined
   private resolved!: ResolvedBackfill
   private role: RunResult['role'] = 'primary'
+  /** The _prisma_migrations row of the `after` migration, recorded with the run to notice a rollback since. */
+  private afterMigration: MigrationRecord | undefined
   private flusher: InvalidationFlusher | undefined
   private batchSize = DEFAULT_BATCH_SIZE
   private lastBatchMs: number | null = null
@@ -112,6 +116,9 @@ class BackfillRun {
   private rowsTotal: number | null = null
   private readonly rate = new RateMeter(RATE_WINDOW_MS)
   private waitingSince: number | undefined
+  /** Time held by pause requests (ms), and since when while held: left out of the rate. */
+  private heldMs = 0
+  private heldSince: number | undefined
   private waitingNoticed = false
   /** Ranges that met an app's lock, by id, and when they may be tried again. */
   private readonly cooling = new Map<string, number>()
@@ -140,7 +147,7 @@ class BackfillRun {
     try {
       // Checked before anything is written, the migrate_kit tables included: a bad definition leaves no trace.
       this.resolved = await resolveBackfill(control, this.loaded)
-      await assertAfterMigrationApplied(control, this.loaded)
+      this.afterMigration = await assertAfterMigrationApplied(control, this.loaded)
       await ensureBackfillState(control)
       locked = await tryBackfillLock(control, this.loaded.name)
       if (!locked && !this.options.join) throw await lockHeldError(control, this.loaded.name)
@@ -176,6 +183,7 @@ class BackfillRun {
       primary: this.role === 'primary',
       identity: this.identity,
       restart: this.options.restart ?? false,
+      afterMigrationId: this.afterMigration?.id,
       batchSize: this.options.batchSize,
       sizing: this.sizing,
       notice: (message) => this.notice(message),
@@ -314,11 +322,12 @@ class BackfillRun {
         }
         const outcome = await runBatch(client, settings, prisma, this.coolingRanges())
         if (outcome.kind !== 'done') this.limiter?.settle(-reserved)
-        if (outcome.kind === 'failed' && classifyFailure(outcome.error) === 'connection') throw outcome.error
+        const failure = outcome.kind === 'failed' ? { kind: classifyFailure(outcome.error), error: outcome.error } : undefined
+        if (failure?.kind === 'connection') throw failure.error
         reconnectAttempts = 0
         this.connectionBack()
-        if (outcome.kind === 'failed') {
-          await this.handleBatchFailure(client, outcome.range, outcome.error, classifyFailure(outcome.error) === 'conflict' ? 'conflict' : 'permanent')
+        if (outcome.kind === 'failed' && failure) {
+          await this.handleBatchFailure(client, outcome.range, outcome.error, failure.kind)
         } else if (outcome.kind === 'done') {
           this.limiter?.settle(outcome.range.rows - reserved)
           this.waitingSince = undefined
@@ -419,17 +428,26 @@ class BackfillRun {
 
   /**
    * A batch that failed while the session was fine. Conflicts are retried a few times, then the range is halved;
-   * permanent errors halve it at once; a range of one row that still fails stops the run as failed, naming its key.
+   * data errors halve it at once; a range of one row that still fails stops the run as failed, naming its key. A code
+   * error (an exception of process() or Prisma Client, not about a row) stops the run at once, naming the range.
    */
   private async handleBatchFailure(
     client: PoolClient,
     range: LedgerRange | undefined,
     error: unknown,
-    kind: 'conflict' | 'permanent',
+    kind: Exclude<FailureKind, 'connection'>,
   ): Promise<void> {
     const message = describeFailure(error)
+    if (this.options.debug && error instanceof Error && error.stack) this.notice(`The error's stack (MIGRATE_KIT_DEBUG):\n${error.stack}`)
     if (!range) {
       this.fatal(`a batch failed before it claimed a range: ${message}`)
+      return
+    }
+    if (kind === 'code') {
+      // Not about a row: halving would run the same code on ever smaller ranges and end up blaming a healthy row.
+      await failRange(client, this.loaded.name, range, message)
+      this.failure = { message, range: { after: range.after, upTo: range.upTo } }
+      this.requestStop('failure')
       return
     }
     this.retries++
@@ -442,7 +460,7 @@ class BackfillRun {
         this.cooling.set(range.id, Date.now() + backoffMs(attempts))
         if (!this.conflictNoticed) {
           this.conflictNoticed = true
-          this.notice(`Batch of keys ${describeRange(range)} met the app (${message}); it is retried with backoff while the rest goes on.`)
+          this.notice(`Batch of keys ${describeRange(range)} met the app (${describeFailure(error, { short: true })}); it is retried with backoff while the rest goes on.`)
         }
         return
       }
@@ -456,7 +474,7 @@ class BackfillRun {
     const split = await splitRange(client, this.resolved, range.id)
     if (split === 'split') {
       this.splits++
-      this.notice(`Batch of keys ${describeRange(range)} failed (${message}); split in two to find the rows at fault.`)
+      this.notice(`Batch of keys ${describeRange(range)} failed (${describeFailure(error, { short: true })}); split in two to find the rows at fault.`)
       return
     }
     if (split === 'busy') return
@@ -522,6 +540,13 @@ class BackfillRun {
     if (!held && this.held) this.notice('Resumed.')
     const changed = held !== this.held
     this.held = held
+    if (held) this.rate.hold()
+    else this.rate.release()
+    if (held && this.heldSince === undefined) this.heldSince = performance.now()
+    if (!held && this.heldSince !== undefined) {
+      this.heldMs += performance.now() - this.heldSince
+      this.heldSince = undefined
+    }
     // Only a change wakes the workers: waking them at every poll would cut short the naps that keep the row rate.
     if (changed) this.wakeAll()
   }
@@ -686,6 +711,7 @@ class BackfillRun {
       batchSize: this.batchSize,
       cursor,
       durationMs: Math.round(performance.now() - this.startedAt),
+      heldMs: Math.round(this.heldMs + (this.heldSince === undefined ? 0 : performance.now() - this.heldSince)),
       retries: this.retries,
       splits: this.splits,
       lastError: this.failure?.message ?? (status === 'failed' ? (record?.lastError ?? null) : null),

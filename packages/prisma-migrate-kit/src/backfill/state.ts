@@ -104,6 +104,8 @@ export const BACKFILL_STATE: StateComponent = {
     `CREATE INDEX backfill_invalidations_by_backfill ON backfill_invalidations (backfill, id)`,
     // The oid of the table when the backfill ran: a table dropped and created again (a database reset) has another.
     `ALTER TABLE backfills ADD COLUMN table_oid oid`,
+    // The _prisma_migrations row of its \`after\` migration when it ran: rolled back and applied again, it has another.
+    `ALTER TABLE backfills ADD COLUMN after_migration_id text`,
   ],
 }
 
@@ -131,6 +133,8 @@ export interface BackfillRecord {
   tableName: string
   /** pg_class oid of the table when it last ran (null for a backfill recorded before it was kept). */
   tableOid: number | null
+  /** The id of the _prisma_migrations row of its `after` migration when it last ran (null: none, or not kept yet). */
+  afterMigrationId: string | null
   keyColumn: string
   keyType: string
   status: BackfillStatusValue
@@ -171,6 +175,7 @@ interface BackfillRow {
   checksum: string | null
   table_name: string
   table_oid: number | string | null
+  after_migration_id: string | null
   key_column: string
   key_type: string
   status: BackfillStatusValue
@@ -211,6 +216,7 @@ function toRecord(row: BackfillRow): BackfillRecord {
     checksum: row.checksum,
     tableName: row.table_name,
     tableOid: row.table_oid === null ? null : Number(row.table_oid),
+    afterMigrationId: row.after_migration_id ?? null,
     keyColumn: row.key_column,
     keyType: row.key_type,
     status: row.status,

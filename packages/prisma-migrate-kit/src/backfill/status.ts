@@ -82,7 +82,7 @@ async function statusOf(client: ClientBase, record: BackfillRecord, loaded: Load
   const interrupted = record.status === 'running' && runners.length === 0
   const snapshot = await snapshotSize(client, record.name)
   // A runner at work has its table; a reset is looked for only when none is.
-  const reset = runners.length === 0 ? ((await resetSince(client, record)) ?? null) : null
+  const reset = runners.length === 0 ? ((await resetSince(client, record, loaded?.after)) ?? null) : null
   return {
     name: record.name,
     status: reset ? 'pending' : interrupted ? 'paused' : record.status,

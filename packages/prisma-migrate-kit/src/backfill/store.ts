@@ -91,6 +91,7 @@ export interface RunStart {
   keyType: string
   batchSize: number
   snapshotColumns: string[]
+  afterMigrationId: string | null
   /** The runner holding the lock owns the row: it lifts a pause and becomes the owner. A joined runner does neither. */
   owner: { host: string; pid: number } | null
 }
@@ -100,10 +101,11 @@ export async function startRun(client: ClientBase, name: string, start: RunStart
   const primary = start.owner !== null
   await client.query(
     `INSERT INTO ${T.backfills} AS b (name, file, checksum, table_name, key_column, key_type, status, batch_size,
-            snapshot_columns, started_at, owner_host, owner_pid, owner_since, table_oid)
-     VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, now(), $9, $10, CASE WHEN $11 THEN now() END, $12)
+            snapshot_columns, started_at, owner_host, owner_pid, owner_since, table_oid, after_migration_id)
+     VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, now(), $9, $10, CASE WHEN $11 THEN now() END, $12, $13)
      ON CONFLICT (name) DO UPDATE SET
        file = EXCLUDED.file, checksum = EXCLUDED.checksum, table_name = EXCLUDED.table_name, table_oid = EXCLUDED.table_oid,
+       after_migration_id = EXCLUDED.after_migration_id,
        key_column = EXCLUDED.key_column, key_type = EXCLUDED.key_type, batch_size = EXCLUDED.batch_size,
        snapshot_columns = (SELECT coalesce(array_agg(DISTINCT c), '{}') FROM unnest(b.snapshot_columns || EXCLUDED.snapshot_columns) c),
        -- A joined runner does not lift a pause someone asked for; a plain run (the lock holder) does.
@@ -128,6 +130,7 @@ export async function startRun(client: ClientBase, name: string, start: RunStart
       start.owner?.pid ?? null,
       primary,
       start.tableOid,
+      start.afterMigrationId,
     ],
   )
 }

@@ -17,6 +17,8 @@ export interface TakeoverInput {
   primary: boolean
   identity: RunnerIdentity
   restart: boolean
+  /** The _prisma_migrations row of its `after` migration, applied (undefined: it names none). */
+  afterMigrationId: string | undefined
   /** --batch-size; otherwise the size the last run ended with. */
   batchSize: number | undefined
   sizing: BatchSizing
@@ -56,7 +58,7 @@ export async function takeOverBackfill(client: ClientBase, input: TakeoverInput)
       await forgetRanges(client, name)
       notice(`--restart: forgot every range done by earlier runs; ${name} starts again from the first key.`)
     }
-    const reset = existing && !restart ? await resetSince(client, existing) : undefined
+    const reset = existing && !restart ? await resetSince(client, existing, loaded.after) : undefined
     if (existing && reset) {
       await forgetRanges(client, name)
       notice(`${name} was ${existing.status} on ${existing.tableName}, but ${reset}: its ranges speak of rows that are gone, so it starts again from the first key.`)
@@ -85,6 +87,7 @@ export async function takeOverBackfill(client: ClientBase, input: TakeoverInput)
       batchSize,
       snapshotColumns: resolved.snapshotColumns.map((column) => column.name),
       owner: primary ? { host: identity.host, pid: identity.pid } : null,
+      afterMigrationId: input.afterMigrationId ?? null,
     })
     let rowsTotal = existing && !restart && !reset ? existing.rowsTotal : null
     if (rowsTotal === null) {

@@ -95,6 +95,7 @@ export function registerBackfillRun(backfill: Command, host: CommandHost): void 
             join: options.join,
             restart: options.restart,
             redisUrl: redisUrl(),
+            debug: Boolean(process.env.MIGRATE_KIT_DEBUG),
             signal: controller.signal,
             onEvent: (event) => reporter.event(event),
           })
@@ -116,14 +117,16 @@ function progressText(result: RunResult): string {
 
 function printRunResult(io: CliIO, result: RunResult): void {
   const seconds = result.durationMs / 1000
+  const activeSeconds = Math.max(0, result.durationMs - result.heldMs) / 1000
   if (result.alreadyDone) {
     io.out(`${result.name} is already done (${formatCount(result.rowsDone)} rows): nothing to run.`)
     return
   }
-  const thisRun = `${formatCount(result.rowsThisRun)} rows in ${result.batchesThisRun} batches in ${formatDuration(seconds)} (${formatCount(seconds > 0 ? result.rowsThisRun / seconds : 0)} rows/s, last batch size ${formatCount(result.batchSize)})`
+  const thisRun = `${formatCount(result.rowsThisRun)} rows in ${result.batchesThisRun} batches in ${formatDuration(seconds)} (${formatCount(activeSeconds > 0 ? result.rowsThisRun / activeSeconds : 0)} rows/s, last batch size ${formatCount(result.batchSize)})`
   const extras = [
     result.retries > 0 ? `${result.retries} retried` : '',
     result.splits > 0 ? `${result.splits} split` : '',
+    result.heldMs >= 1000 ? `paused for ${formatDuration(result.heldMs / 1000)} (not counted in the rate)` : '',
     result.invalidation.enabled ? `${formatCount(result.invalidation.keysRemoved)} cache keys removed` : '',
   ]
     .filter(Boolean)

@@ -66,7 +66,8 @@ export function registerBackfillList(backfill: Command, host: CommandHost): void
           ])
           for (const line of formatTable(['backfill', 'file', 'table', 'kind', 'after', 'before', 'status'], rows)) context.io.out(line)
         }
-        return problems > 0 ? ExitCode.usage : ExitCode.ok
+        // A list reads: a bad file is a warning beside the others (every command that runs one refuses it, exit 2).
+        return ExitCode.ok
       }),
     )
 }
