@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs'
 import { Client } from 'pg'
-import { PRISMA_MIGRATE_LOCK } from '../packages/prisma-migrate-kit/src/rollback/actions'
+import { PRISMA_MIGRATE_LOCK } from '../packages/prisma-migrate-kit/src/prisma/migrations'
 import { runPrisma } from '../packages/prisma-migrate-kit/src/prisma/cli'
 import { projectAt } from '../packages/prisma-migrate-kit/src/project'
 import { runCli, startCli, collect, type CliResult } from './helpers/cli'

@@ -1,6 +1,6 @@
 /**
- * Every failure the toolkit reports is one of these classes. The CLI maps them to the exit codes of DESIGN.md in
- * one place (src/cli/run.ts); the message says what happened and `hint` what to run next.
+ * Every failure the toolkit reports is one of these classes. The CLI maps them to the exit codes the README lists
+ * (Commands) in one place (reportError in src/cli/main.ts); the message says what happened and `hint` what to run next.
  */
 export const ExitCode = {
   ok: 0,

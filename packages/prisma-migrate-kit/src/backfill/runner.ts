@@ -41,6 +41,7 @@ import {
   type BatchSizing,
   DEFAULT_BATCH_SIZE,
 } from './pacing'
+import { RunLifecycle, waitForRate, type StopReason } from './lifecycle'
 import { takeOverBackfill } from './takeover'
 import { PrismaBinding } from './prisma'
 import {
@@ -77,8 +78,6 @@ export function runnerApplicationName(name: string): string {
   return `migrate-kit backfill ${name}`.slice(0, 63)
 }
 
-type StopReason = 'signal' | 'cancel' | 'failure' | 'failed-elsewhere' | 'fatal'
-
 class BackfillRun {
   private readonly identity: RunnerIdentity = { id: randomUUID(), host: os.hostname(), pid: process.pid }
   private readonly applicationName: string
@@ -98,12 +97,9 @@ class BackfillRun {
   private batchSize = DEFAULT_BATCH_SIZE
   private lastBatchMs: number | null = null
   private maxBatchMs = 0
-  // What stops or holds the workers; set by the signal, the control loop, or a worker.
-  private held = false
-  private stop: StopReason | undefined
+  /** What holds or stops the workers: one state value, changed by the signal, the control loop, or a worker. */
+  private readonly lifecycle = new RunLifecycle()
   private failure: { message: string; range: KeyRange | null } | undefined
-  private finished = false
-  private waiters = new Set<() => void>()
   // Counters of this process.
   private batches = 0
   private rowsThisRun = 0
@@ -116,9 +112,6 @@ class BackfillRun {
   private rowsTotal: number | null = null
   private readonly rate = new RateMeter(RATE_WINDOW_MS)
   private waitingSince: number | undefined
-  /** Time held by pause requests (ms), and since when while held: left out of the rate. */
-  private heldMs = 0
-  private heldSince: number | undefined
   private waitingNoticed = false
   /** Ranges that met an app's lock, by id, and when they may be tried again. */
   private readonly cooling = new Map<string, number>()
@@ -160,8 +153,7 @@ class BackfillRun {
       await this.flusher?.flush()
       return await this.work()
     } finally {
-      this.finished = true
-      this.wakeAll()
+      this.lifecycle.finish()
       await this.flusher?.close()
       const client = this.control ?? control
       await removeRunner(client, this.identity.id).catch(() => undefined)
@@ -233,8 +225,7 @@ class BackfillRun {
       clearInterval(progress)
       signal?.removeEventListener('abort', onAbort)
       // The control loop shares the control session: it must be gone before conclude() opens a transaction there.
-      this.finished = true
-      this.wakeAll()
+      this.lifecycle.finish()
       await control
     }
     try {
@@ -245,33 +236,7 @@ class BackfillRun {
   }
 
   private requestStop(reason: StopReason): void {
-    this.stop ??= reason
-    this.wakeAll()
-  }
-
-  private stopping(): boolean {
-    return this.stop !== undefined || this.finished
-  }
-
-  /**
-   * Sleeps, waking early when the control state changes (wakeAll). A worker's nap also ends at once when the run is
-   * stopping; the control loop's does not, since it keeps running until the workers are done.
-   */
-  private nap(ms: number, options: { worker: boolean } = { worker: true }): Promise<void> {
-    if (ms <= 0 || (options.worker && this.stopping()) || this.finished) return Promise.resolve()
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer)
-        this.waiters.delete(done)
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      this.waiters.add(done)
-    })
-  }
-
-  private wakeAll(): void {
-    for (const wake of [...this.waiters]) wake()
+    this.lifecycle.stop(reason)
   }
 
   private settings(): BatchSettings {
@@ -294,9 +259,9 @@ class BackfillRun {
     // nothing. Anything else (split halves, ranges left by a crash, other runners) goes claim first, as always.
     let lastCut: KeyRange | undefined
     let carveFirst = false
-    while (!this.stopping()) {
-      if (this.held) {
-        await this.nap(CONTROL_POLL_MS)
+    while (!this.lifecycle.leaving) {
+      if (this.lifecycle.held) {
+        await this.lifecycle.nap(CONTROL_POLL_MS)
         continue
       }
       try {
@@ -310,16 +275,13 @@ class BackfillRun {
           // Whatever it finds (a new range, or the end), the claim below takes the oldest free range, or finds none
           // and goes the usual way (nextRange): waiting for ranges others hold, or finishing.
           lastCut = cutRange(await this.carve(client))
-          if (this.stopping()) break
+          if (this.lifecycle.leaving) break
         }
         const reserved = this.batchSize
-        if (this.limiter) await this.nap(this.limiter.reserve(reserved))
-        if (this.stopping()) break
-        if (this.held) {
-          // Paused during the rate wait: the pause wakes the nap, and the batch waits for resume, its slot given back.
-          this.limiter?.settle(-reserved)
-          continue
-        }
+        // A pause during the rate wait wakes it: the batch then waits for resume, its slot given back.
+        const admitted = await waitForRate(this.lifecycle, this.limiter, reserved)
+        if (admitted === 'leave') break
+        if (admitted === 'held') continue
         const outcome = await runBatch(client, settings, prisma, this.coolingRanges())
         if (outcome.kind !== 'done') this.limiter?.settle(-reserved)
         const failure = outcome.kind === 'failed' ? { kind: classifyFailure(outcome.error), error: outcome.error } : undefined
@@ -333,7 +295,7 @@ class BackfillRun {
           this.waitingSince = undefined
           this.recordBatch(outcome.range, outcome.rowsChanged, outcome.batchMs)
           void this.flusher?.flush({ retryDown: false })
-          await this.nap(this.options.pauseMs ?? 0)
+          await this.lifecycle.nap(this.options.pauseMs ?? 0)
           carveFirst = lastCut !== undefined && lastCut.after === outcome.range.after && lastCut.upTo === outcome.range.upTo
         } else {
           const next = await this.nextRange(client)
@@ -349,7 +311,7 @@ class BackfillRun {
         client = undefined
         if (!this.connectionLost(error)) break
         this.retries++
-        await this.nap(backoffMs(reconnectAttempts++, { capMs: 5_000 }))
+        await this.lifecycle.nap(backoffMs(reconnectAttempts++, { capMs: 5_000 }))
       }
     }
     client?.release()
@@ -409,7 +371,7 @@ class BackfillRun {
       this.waitingNoticed = true
       this.notice(`Waiting for ${totals.rangesPending} range${totals.rangesPending === 1 ? '' : 's'} held by other sessions (another runner, or a batch of a stopped runner the database is still ending).`)
     }
-    await this.nap(CONTROL_POLL_MS)
+    await this.lifecycle.nap(CONTROL_POLL_MS)
     return undefined
   }
 
@@ -496,7 +458,7 @@ class BackfillRun {
   private async controlLoop(): Promise<void> {
     let lastHeartbeat = 0
     let broken = false
-    while (!this.finished) {
+    while (!this.lifecycle.finished) {
       try {
         if (broken) await this.reconnectControl()
         broken = false
@@ -516,39 +478,31 @@ class BackfillRun {
       } catch {
         broken = true
       }
-      await this.nap(CONTROL_POLL_MS, { worker: false })
+      await this.lifecycle.nap(CONTROL_POLL_MS, { worker: false })
     }
   }
 
   private applyControl(state: { status: BackfillStatusValue; requested: 'pause' | 'cancel' | null; requested_by: string | null; last_error: string | null }): void {
     if (state.requested === 'cancel') {
-      if (this.stop === undefined) this.notice(`Cancelled by ${state.requested_by ?? 'another session'}: stopping after the batches in flight.`)
+      if (!this.lifecycle.leaving) this.notice(`Cancelled by ${state.requested_by ?? 'another session'}: stopping after the batches in flight.`)
       this.requestStop('cancel')
       return
     }
-    if (state.status === 'failed' && !this.failure && this.stop === undefined) {
+    if (state.status === 'failed' && !this.failure && !this.lifecycle.leaving) {
       this.notice(`Another runner recorded ${this.loaded.name} as failed: ${state.last_error ?? 'unknown error'}. Stopping.`)
       this.requestStop('failed-elsewhere')
       return
     }
     const held = state.requested === 'pause'
-    if (held && !this.held) {
+    // Only a change wakes the workers: waking them at every poll would cut short the naps that keep the row rate.
+    if (held && this.lifecycle.hold()) {
       this.notice(
         `Paused by ${state.requested_by ?? 'another session'}: holding after the batches in flight. Continue with \`migrate-kit backfill resume ${this.loaded.name}\`; Ctrl-C leaves (it stays paused).`,
       )
     }
-    if (!held && this.held) this.notice('Resumed.')
-    const changed = held !== this.held
-    this.held = held
-    if (held) this.rate.hold()
+    if (!held && this.lifecycle.release()) this.notice('Resumed.')
+    if (this.lifecycle.held) this.rate.hold()
     else this.rate.release()
-    if (held && this.heldSince === undefined) this.heldSince = performance.now()
-    if (!held && this.heldSince !== undefined) {
-      this.heldMs += performance.now() - this.heldSince
-      this.heldSince = undefined
-    }
-    // Only a change wakes the workers: waking them at every poll would cut short the naps that keep the row rate.
-    if (changed) this.wakeAll()
   }
 
   private async reconnectControl(): Promise<void> {
@@ -601,7 +555,7 @@ class BackfillRun {
       type: 'progress',
       progress: {
         name: this.loaded.name,
-        state: this.held ? 'paused' : this.waitingSince !== undefined ? 'waiting' : 'running',
+        state: this.lifecycle.held ? 'paused' : this.waitingSince !== undefined ? 'waiting' : 'running',
         rowsDone,
         rowsTotal,
         rowsChanged: this.ledgerRowsChanged + this.changedThisRun,
@@ -615,17 +569,18 @@ class BackfillRun {
   /** Records how the run ended, for this runner and, when it was the last one, for the backfill. */
   private async conclude(): Promise<RunResult> {
     const control = await this.settledControl()
-    if (this.stop === 'failure' || this.stop === 'fatal' || this.stop === 'failed-elsewhere') {
-      if (this.stop === 'fatal' && this.failure) {
+    const reason = this.lifecycle.stopReason
+    if (reason === 'failure' || reason === 'fatal' || reason === 'failed-elsewhere') {
+      if (reason === 'fatal' && this.failure) {
         await recordFailure(control, this.loaded.name, this.failure.message, null).catch(() => undefined)
       }
       return this.result('failed')
     }
-    if (this.stop === 'cancel') {
+    if (reason === 'cancel') {
       await recordCancelled(control, this.loaded.name)
       return this.result('cancelled')
     }
-    if (this.stop === 'signal') {
+    if (reason === 'signal') {
       // Others may still be working: the backfill is paused only when this was the last runner.
       const others = await liveRunners(control, this.loaded.name, this.identity.id)
       if (others.length === 0) await recordInterrupted(control, this.loaded.name)
@@ -711,7 +666,7 @@ class BackfillRun {
       batchSize: this.batchSize,
       cursor,
       durationMs: Math.round(performance.now() - this.startedAt),
-      heldMs: Math.round(this.heldMs + (this.heldSince === undefined ? 0 : performance.now() - this.heldSince)),
+      heldMs: Math.round(this.lifecycle.heldMs()),
       retries: this.retries,
       splits: this.splits,
       lastError: this.failure?.message ?? (status === 'failed' ? (record?.lastError ?? null) : null),

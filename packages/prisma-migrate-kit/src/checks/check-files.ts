@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { nodeAs } from '../lint/nodes'
 import { loadSqlParser, parseSql } from '../lint/parser'
-import { SourceText } from '../lint/source'
+import { SourceText } from '../sql/source'
 import { relativePath, type Project } from '../project'
 
 /**

@@ -11,7 +11,7 @@ import { backfillFindings, backfillProblemFindings, driftFindings, historyFindin
 import { detectSchemaChange, type SchemaChangeResult } from './schema-change'
 import { runIntegrityChecks, type CheckResult } from './integrity'
 import { findingCounts } from '../lint/report'
-import { plural } from '../deploy/plan-text'
+import { plural } from '../text'
 
 export type SectionName = 'rollbacks' | 'lint' | 'drift' | 'schema' | 'migrations' | 'integrity' | 'backfills'
 

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { ClientBase } from 'pg'
-import { isPostgresError, sqlErrorReport } from '../rollback/sql-error'
+import { isPostgresError, sqlErrorReport } from '../sql/error-report'
 import type { CheckFile } from './check-files'
 
 /** What one integrity check found, Kysely-style: every check runs and reports, whatever the others did. */

@@ -1,5 +1,5 @@
 import { findingCounts, findingsJson, phasesJson } from '../lint/report'
-import { plural } from '../deploy/plan-text'
+import { plural } from '../text'
 import type { CheckReport } from './check'
 
 /**

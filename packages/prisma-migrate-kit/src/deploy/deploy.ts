@@ -21,7 +21,7 @@ import {
   type MigrateStep,
   type PlanOptions,
 } from './plan'
-import { plural } from './plan-text'
+import { plural } from '../text'
 import { prismaDeployUpTo } from './prisma-step'
 import { describeWait, readWaits, type Wait } from './readiness'
 import { assertDeployable } from './refusals'

@@ -2,7 +2,7 @@ import os from 'node:os'
 import type { Client, ClientBase } from 'pg'
 import { connect } from '../db/connect'
 import { LockHeldError } from '../errors'
-import { PRISMA_MIGRATE_LOCK } from '../rollback/actions'
+import { PRISMA_MIGRATE_LOCK } from '../prisma/migrations'
 
 /**
  * Two deploys at once. Prisma serialises its own commands with a session lock, pg_advisory_lock(72707369), and

@@ -2,6 +2,7 @@ import { formatRow } from '../checks/integrity'
 import type { DeployRun, StepResult } from './deploy'
 import type { DeployPlan, DeployStep } from './plan'
 import { describeReasons, describeWait, type Wait } from './readiness'
+import { plural } from '../text'
 
 /**
  * How a plan and a run read, on a terminal and in JSON. The dry run and `plan` print `planLines` of the very plan
@@ -10,9 +11,6 @@ import { describeReasons, describeWait, type Wait } from './readiness'
 
 const KIND_WIDTH = 9
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
-}
 
 /** `3 migrations to apply (2 expand, 1 contract); 1 backfill to run first; integrity checks at the end`. */
 export function planSummary(plan: DeployPlan): string {

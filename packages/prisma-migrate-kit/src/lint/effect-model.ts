@@ -1,7 +1,7 @@
 import { plainTable, type TableRef } from './nodes'
 import type { SchemaHistory } from './schema'
 
-/** What a migration is for code that is already running (expand/contract, DESIGN.md). */
+/** What a migration is for code that is already running: expand (old code keeps working) or contract (it breaks). */
 export type Phase = 'expand' | 'contract' | 'breaking' | 'neutral'
 
 /**

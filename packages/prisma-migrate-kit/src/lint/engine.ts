@@ -17,7 +17,7 @@ import {
 } from './rule'
 import { RULES } from './rules'
 import { SchemaHistory } from './schema'
-import { SourceText } from './source'
+import { SourceText } from '../sql/source'
 
 /** One problem in a migration file, in the shape of `lint --json` (fields may be added, never renamed). */
 export interface Finding {

@@ -1,5 +1,5 @@
 import type { SqlComment } from './parser'
-import type { SourceText } from './source'
+import type { SourceText } from '../sql/source'
 
 /** Files without this text have no ignore comments, so the engine skips scanning them for comments. */
 export const IGNORE_MARKER = 'migrate-kit-ignore'

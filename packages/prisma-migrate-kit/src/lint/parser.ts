@@ -3,7 +3,7 @@ import { loadModule, parseSync } from 'pgsql-parser'
 // the only reliable way to find comments and statement boundaries (strings, $$ bodies, nested /* */) without
 // re-implementing SQL lexing with regular expressions.
 import { scanSync, type Node, type RawStmt, type ScanToken } from 'libpg-query'
-import { SourceText } from './source'
+import { SourceText } from '../sql/source'
 
 /** One statement as the parser found it. All offsets are UTF-8 byte offsets into the whole file. */
 export interface ParsedStatement {

@@ -1,6 +1,6 @@
 import type { Finding } from './engine'
 import type { LintReport } from './project'
-import { plural } from '../deploy/plan-text'
+import { plural } from '../text'
 
 /** The findings of a `--json` document, shared by `lint --json` and `check --json` so the two never drift apart. */
 export function findingsJson(findings: Finding[]): object[] {
@@ -24,7 +24,7 @@ export function findingCounts(findings: Finding[]): { errors: number; warnings: 
   return { errors, warnings: findings.length - errors }
 }
 
-/** The `lint --json` document (DESIGN.md): fields may be added, never renamed. */
+/** The `lint --json` document (the README's `check --json` has its shape): fields may be added, never renamed. */
 export function reportJson(report: LintReport): object {
   const ignored = report.analyses.reduce((count, analysis) => count + analysis.ignored.length, 0)
   return {

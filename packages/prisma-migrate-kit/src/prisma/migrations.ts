@@ -5,6 +5,13 @@ import type { ClientBase } from 'pg'
 import { InputError } from '../errors'
 import type { Project } from '../project'
 
+/**
+ * The session-level advisory lock every `prisma migrate` command takes (the schema engine's
+ * `SELECT pg_advisory_lock(72707369)`). A rollback takes it for its transaction, so no deploy applies a migration
+ * while a rollback reverts one and no two rollbacks interleave; a deploy checks it before it starts.
+ */
+export const PRISMA_MIGRATE_LOCK = 72707369
+
 /** A migration folder written by Prisma Migrate: prisma/migrations/<timestamp>_<name>/migration.sql. */
 export interface MigrationOnDisk {
   /** The folder name, which is also `migration_name` in _prisma_migrations. */

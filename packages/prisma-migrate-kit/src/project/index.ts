@@ -5,7 +5,7 @@ import { configFileIn } from './config-names'
 import { readProjectSettings } from './settings'
 
 /**
- * Where a project keeps the files the toolkit reads and writes (DESIGN.md, "Files in a project"). The CLI builds it
+ * Where a project keeps the files the toolkit reads and writes (the README's "Where things live"). The CLI builds it
  * with loadProject (./load.ts) from the project's prisma.config.ts; projectAt is Prisma's default layout.
  */
 export interface Project {

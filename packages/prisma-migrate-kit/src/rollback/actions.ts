@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { quoteLiteral } from '../db/quote'
 import { UsageError } from '../errors'
+import { PRISMA_MIGRATE_LOCK } from '../prisma/migrations'
 import { packageVersion } from '../version'
 import type { RollbackSelection, RollbackStep } from './plan'
 import { INSERT_RECORD_SQL, MARK_ROLLED_BACK_SQL, type Operator } from './record'
 import type { RollbackStatement } from './script'
-
-/**
- * The session-level advisory lock every `prisma migrate` command takes (the schema engine's
- * `SELECT pg_advisory_lock(72707369)`). Taking it for our transaction means no deploy applies a migration while a
- * rollback reverts one, and no two rollbacks interleave.
- */
-export const PRISMA_MIGRATE_LOCK = 72707369
 
 export const DEFAULT_LOCK_TIMEOUT = '5s'
 

@@ -13,7 +13,7 @@ import {
 } from '../lint/nodes'
 import { loadSqlParser, parseSql } from '../lint/parser'
 import type { SchemaHistory } from '../lint/schema'
-import { SourceText } from '../lint/source'
+import { SourceText } from '../sql/source'
 
 /** A statement of a rollback that destroys data the rollback cannot bring back. */
 export interface DataLossWarning {

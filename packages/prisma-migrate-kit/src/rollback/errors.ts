@@ -1,5 +1,5 @@
 import { StepFailedError, UsageError, type ErrorDetails } from '../errors'
-import type { SqlErrorReport } from './sql-error'
+import type { SqlErrorReport } from '../sql/error-report'
 
 /** Why a rollback is refused before anything runs. */
 export type RefusalReason =

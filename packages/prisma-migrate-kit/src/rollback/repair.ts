@@ -2,7 +2,7 @@ import type { Node } from 'libpg-query'
 import { deparseSync } from 'pgsql-parser'
 import { names, nodeAs, refOfNames, tableKey, tableOf, droppedRefs, type TableRef } from '../lint/nodes'
 import { loadSqlParser, parseSql, type ParsedStatement } from '../lint/parser'
-import { SourceText } from '../lint/source'
+import { SourceText } from '../sql/source'
 
 /**
  * Prisma's `migrate diff --script` is written for a database its engine models, and some of what it prints for a

@@ -5,7 +5,7 @@ import { ensureState } from '../state/schema'
 import type { RollbackPlan } from './actions'
 import { RollbackSqlError, RollbackStateChangedError } from './errors'
 import { ROLLBACK_STATE } from './record'
-import { isPostgresError, sqlErrorReport } from './sql-error'
+import { isPostgresError, sqlErrorReport } from '../sql/error-report'
 
 /** Per migration, Kysely-style: partial progress is never hidden inside an exception. */
 export interface RollbackResult {

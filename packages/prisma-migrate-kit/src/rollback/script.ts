@@ -1,7 +1,7 @@
 import type { Node } from 'libpg-query'
 import { nodeAs, nodeTag, descendants } from '../lint/nodes'
 import { loadSqlParser, parseSql } from '../lint/parser'
-import { SourceText } from '../lint/source'
+import { SourceText } from '../sql/source'
 
 /**
  * A rollback.sql cut into the statements `rollback` runs one by one inside its transaction. Running them one at a

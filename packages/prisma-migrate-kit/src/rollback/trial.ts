@@ -7,7 +7,7 @@ import { RollbackGenerationError } from './errors'
 import { diffSchemas, type SchemaDifference } from './schema-diff'
 import { parseRollbackScript } from './script'
 import { appSchemaNames, captureSchema, objectKey, type SchemaSnapshot } from './snapshot'
-import { isPostgresError, sqlErrorReport } from './sql-error'
+import { isPostgresError, sqlErrorReport } from '../sql/error-report'
 
 /** Why a rollback did not run in the trial, located in its file. */
 export interface TrialFailure {

@@ -106,7 +106,7 @@ export function registerDeploy(program: Command, host: CommandHost): void {
     )
 }
 
-/** What happened and what to run next: on stderr when the deploy stopped, as DESIGN.md asks of every refusal. */
+/** What happened and what to run next: on stderr when the deploy stopped, as every refusal of the CLI says it. */
 function printOutcome(io: CliIO, run: DeployRun, say: (line: string) => void): void {
   const skipped = notExecutedLine(run)
   if (run.outcome === 'done') {

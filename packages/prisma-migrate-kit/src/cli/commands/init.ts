@@ -5,7 +5,7 @@ import { planInitFiles, applyInitFiles, type InitFileChange } from '../../init/p
 import { lintProject, resolveTargets, type LintReport } from '../../lint'
 import { applyBaseline, baselineEntries, lintBaselinePath, readLintBaseline, writeLintBaseline } from '../../lint/baseline'
 import { findingCounts } from '../../lint/report'
-import { plural } from '../../deploy/plan-text'
+import { plural } from '../../text'
 import { listMigrations, type MigrationOnDisk } from '../../prisma/migrations'
 import { relativePath, type Project } from '../../project'
 import { hasRollback, rollbackFile } from '../../rollback/files'

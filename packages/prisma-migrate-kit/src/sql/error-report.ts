@@ -1,5 +1,11 @@
-import { SourceText } from '../lint/source'
-import type { RollbackStatement } from './script'
+import { SourceText } from './source'
+
+/** A statement as a file holds it: its text (without its `;`), the line and the UTF-8 byte offset of its first word. */
+export interface StatementInFile {
+  sql: string
+  line: number
+  start: number
+}
 
 /** What node-postgres gives for a server error (pg's DatabaseError), as far as a report uses it. */
 export interface PostgresErrorFields {
@@ -39,7 +45,7 @@ const CONTEXT_LINES = 2
 export function sqlErrorReport(
   file: string,
   source: SourceText,
-  statement: RollbackStatement,
+  statement: StatementInFile,
   error: PostgresErrorFields,
 ): SqlErrorReport {
   const position = Number(error.position)

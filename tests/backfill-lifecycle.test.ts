@@ -1,0 +1,107 @@
+import { RunLifecycle, nextState, waitForRate, type RunState } from '../packages/prisma-migrate-kit/src/backfill/lifecycle'
+import { RowRateLimiter } from '../packages/prisma-migrate-kit/src/backfill/pacing'
+import { FakeClock, settle } from './helpers/fake-clock'
+
+/** Watches a promise without awaiting it. */
+function track<T>(promise: Promise<T>): { settled: () => boolean; value: () => T | undefined } {
+  let done = false
+  let result: T | undefined
+  void promise.then((value) => {
+    done = true
+    result = value
+  })
+  return { settled: () => done, value: () => result }
+}
+
+describe('run lifecycle: the transitions (pure)', () => {
+  const running: RunState = { kind: 'running' }
+
+  test('hold and release move between running and held; anything else leaves the state as it is', () => {
+    const held = nextState(running, { type: 'hold' }, 5)
+    expect(held).toEqual({ kind: 'held', since: 5 })
+    expect(nextState(held, { type: 'hold' }, 9)).toBe(held) // held since 5, not 9
+    expect(nextState(held, { type: 'release' }, 9)).toEqual(running)
+    expect(nextState(running, { type: 'release' }, 9)).toBe(running)
+  })
+
+  test('the first stop reason wins; finish keeps it; a finished run stays finished', () => {
+    const stopping = nextState({ kind: 'held', since: 1 }, { type: 'stop', reason: 'cancel' }, 2)
+    expect(stopping).toEqual({ kind: 'stopping', reason: 'cancel' })
+    expect(nextState(stopping, { type: 'stop', reason: 'signal' }, 3)).toBe(stopping)
+    expect(nextState(stopping, { type: 'hold' }, 3)).toBe(stopping)
+    const finished = nextState(stopping, { type: 'finish' }, 4)
+    expect(finished).toEqual({ kind: 'finished', reason: 'cancel' })
+    expect(nextState(finished, { type: 'stop', reason: 'fatal' }, 5)).toBe(finished)
+    expect(nextState(running, { type: 'finish' }, 5)).toEqual({ kind: 'finished', reason: null })
+  })
+})
+
+describe('run lifecycle with a fake clock', () => {
+  test('a rate nap is not cut short by control polls that change nothing (the bug of the rate naps woken every 250 ms)', async () => {
+    const clock = new FakeClock()
+    const lifecycle = new RunLifecycle(clock)
+    const nap = track(lifecycle.nap(1_000))
+    for (let poll = 0; poll < 3; poll++) {
+      await clock.advance(250)
+      expect(lifecycle.release()).toBe(false) // what the control loop says at each poll of a run nobody paused
+    }
+    expect(nap.settled()).toBe(false)
+    await clock.advance(249)
+    expect(nap.settled()).toBe(false)
+    await clock.advance(1)
+    expect(nap.settled()).toBe(true)
+  })
+
+  test('a pause during the rate wait holds the batch and gives its slot back (the bug of the pause during a rate wait)', async () => {
+    const clock = new FakeClock()
+    const lifecycle = new RunLifecycle(clock)
+    // 100 rows per second; batches of 100 rows: the first may start at once, the second one second later.
+    const limiter = new RowRateLimiter(100, () => clock.now())
+    expect(await waitForRate(lifecycle, limiter, 100)).toBe('go')
+    const second = track(waitForRate(lifecycle, limiter, 100))
+    await clock.advance(300)
+    expect(second.settled()).toBe(false)
+    lifecycle.hold()
+    await settle()
+    expect(second.value()).toBe('held')
+    // Resumed at once: the next batch waits what is left of the first batch's second, not a second more.
+    lifecycle.release()
+    expect(limiter.reserve(100)).toBe(700)
+  })
+
+  test('a stop ends a worker nap at once and none starts after it; the control loop naps until the run is finished', async () => {
+    const clock = new FakeClock()
+    const lifecycle = new RunLifecycle(clock)
+    const worker = track(lifecycle.nap(10_000))
+    const control = track(lifecycle.nap(10_000, { worker: false }))
+    lifecycle.stop('signal')
+    await settle()
+    expect(worker.settled()).toBe(true)
+    expect(control.settled()).toBe(true) // woken by the change; it naps again while the workers finish
+    const again = track(lifecycle.nap(10_000, { worker: false }))
+    expect(track(lifecycle.nap(10_000)).settled()).toBe(false)
+    await settle()
+    expect(again.settled()).toBe(false)
+    lifecycle.finish()
+    await settle()
+    expect(again.settled()).toBe(true)
+    expect(lifecycle.stopReason).toBe('signal')
+  })
+
+  test('the time held is counted across holds, the current one included, and only while held', async () => {
+    const clock = new FakeClock()
+    const lifecycle = new RunLifecycle(clock)
+    await clock.advance(100)
+    lifecycle.hold()
+    await clock.advance(500)
+    lifecycle.release()
+    await clock.advance(400)
+    expect(lifecycle.heldMs()).toBe(500)
+    lifecycle.hold()
+    await clock.advance(200)
+    expect(lifecycle.heldMs()).toBe(700)
+    lifecycle.stop('cancel') // a cancel while held ends the hold
+    await clock.advance(1_000)
+    expect(lifecycle.heldMs()).toBe(700)
+  })
+})
