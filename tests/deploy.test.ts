@@ -170,12 +170,16 @@ test('--until applies up to that migration; an unknown or applied one is refused
   expect(await applied()).toEqual(EXPAND.slice(0, 2))
 }, 60_000)
 
-test('--run-backfills runs the backfill the gate waits for and goes on to the end', async () => {
+test('--run-backfills runs the backfill the gate waits for, with the --backfill-* settings, and goes on to the end', async () => {
   const app = project()
   expect((await run(app, 'deploy', '--until', EXPAND[2]!)).code).toBe(0)
   await db.query(`INSERT INTO users (email, username) SELECT 'u' || g || '@example.com', 'user' || g FROM generate_series(1, 30) g`)
-  const result = await run(app, 'deploy', '--run-backfills', '--json')
+  // Throttled as an operator would: 10 rows a second caps each batch at 10 rows (one second of rows).
+  const result = await run(app, 'deploy', '--run-backfills', '--backfill-max-rows-per-second', '10', '--backfill-lock-timeout-ms', '300', '--json')
   expect(result.code).toBe(0)
+  const batches = await db.query<{ rows: number }>(`SELECT rows FROM migrate_kit.backfill_ranges WHERE backfill = 'users_display_name'`)
+  expect(batches.length).toBeGreaterThanOrEqual(3)
+  expect(Math.max(...batches.map((batch) => batch.rows))).toBeLessThanOrEqual(10)
   const document = JSON.parse(result.stdout) as PlanJson & { outcome: string }
   expect(document.steps.map((step) => [step.kind, step.result!.status])).toEqual([
     ['backfill', 'done'],

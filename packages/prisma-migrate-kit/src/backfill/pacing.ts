@@ -3,6 +3,8 @@
  * tested on its own.
  */
 
+import { defaultOf } from './options'
+
 export interface BatchSizing {
   /** The batch duration to aim at (ms). */
   targetBatchMs: number
@@ -10,8 +12,9 @@ export interface BatchSizing {
   maxBatchSize: number
 }
 
-export const DEFAULT_TARGET_BATCH_MS = 200
-export const DEFAULT_BATCH_SIZE = 1_000
+/** Defaults of the settings table (options.ts), where --help reads them too. */
+export const DEFAULT_TARGET_BATCH_MS = defaultOf('targetBatchMs')!
+export const DEFAULT_BATCH_SIZE = defaultOf('batchSize')!
 export const MIN_BATCH_SIZE = 10
 export const MAX_BATCH_SIZE = 100_000
 /** Like GitLab's batch optimizer: grow cautiously, at most ×1.2 per batch. */

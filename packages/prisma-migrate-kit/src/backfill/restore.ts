@@ -7,16 +7,15 @@ import { InvalidationFlusher, enqueueInvalidation } from './invalidation'
 import { forgetRanges } from './ledger'
 import type { LoadedBackfill } from './loader'
 import { liveRunners, lockHeldError, releaseBackfillLock, tryBackfillLock } from './lock'
+import { setting, type RunTuning } from './options'
 import { backoffMs } from './pacing'
 import { invalidationFor, parsePatterns, placeholderColumns, type CachePattern } from './patterns'
 import { classifyFailure, describeFailure, sleep } from './retry'
 import { recordRestoreEnded, recordRestoreStarted } from './store'
 import { T, backfillStateExists, ensureBackfillState, inTransaction, readBackfillRecord, type BackfillRecord } from './state'
 
-export interface RestoreOptions {
-  /** Snapshot rows put back per transaction. Default 1,000. */
-  batchSize?: number
-  lockTimeoutMs?: number
+/** batchSize: snapshot rows put back per transaction; lockTimeoutMs: as a run's. Defaults from options.ts. */
+export interface RestoreOptions extends Pick<RunTuning, 'batchSize' | 'lockTimeoutMs'> {
   /** Redis for the definition's `invalidate` patterns: restored rows are invalidated like changed ones. */
   redisUrl?: string
   onNotice?: (message: string) => void
@@ -34,7 +33,6 @@ export interface RestoreResult {
   invalidation: { enabled: boolean; keysRemoved: number; pending: number }
 }
 
-const DEFAULT_RESTORE_BATCH = 1_000
 const MAX_ATTEMPTS = 10
 
 /**
@@ -147,7 +145,7 @@ async function restoreBatch(
   const assignments = columns.map((column) => `${quoteIdent(column)} = mk_old.${quoteIdent(column)}`).join(', ')
   const returning = [record.keyColumn, ...placeholderColumns(patterns)].map((column) => `t.${quoteIdent(column)}`).join(', ')
   return inTransaction(client, async () => {
-    await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${options.lockTimeoutMs ?? 1_000}ms`])
+    await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${setting(options, 'lockTimeoutMs')}ms`])
     const { rows } = await client.query<{ taken: number; restored: number; rows: Array<Record<string, unknown>> }>(
       `WITH s AS (
          SELECT key, old FROM ${T.snapshots} WHERE backfill = $1 AND restored_at IS NULL
@@ -162,7 +160,7 @@ async function restoreBatch(
        )
        SELECT (SELECT count(*) FROM m)::int AS taken, (SELECT count(*) FROM u)::int AS restored,
               coalesce((SELECT jsonb_agg(to_jsonb(u)) FROM u), '[]'::jsonb) AS rows`,
-      [record.name, options.batchSize ?? DEFAULT_RESTORE_BATCH],
+      [record.name, setting(options, 'batchSize')],
     )
     const result = rows[0] ?? { taken: 0, restored: 0, rows: [] }
     if (patterns.length > 0 && result.restored > 0) await enqueueInvalidation(client, record.name, invalidationFor(patterns, result.rows))

@@ -1,28 +1,16 @@
 import type { KeyRange } from './ledger'
+import type { RunTuning } from './options'
 import type { BackfillStatusValue } from './state'
 import type { VerifyResult } from './verify'
 
 /** What a run is asked to do, what it tells while it works, and what it returns. */
 
-export interface RunOptions {
-  /** Rows in the first batch, then adapted. Default: the size the last run ended with, else 1,000. */
-  batchSize?: number
-  /** The batch duration the size adapts toward (ms). Default 200. */
-  targetBatchMs?: number
-  /** A pause after each batch of each worker (ms), to leave the database room. */
-  pauseMs?: number
-  /** A ceiling on rows per second over all workers of this runner. */
-  maxRowsPerSecond?: number
-  /** Workers in this process, each on its own connection, on disjoint ranges. Default 1. */
-  concurrency?: number
+/** The settings (batch size, pace, timeouts: RunTuning) are the rows of the table in options.ts, with their defaults. */
+export interface RunOptions extends RunTuning {
   /** Add this process as another runner of a backfill that may already be running, instead of being refused. */
   join?: boolean
   /** Forget the ranges done and start over from the first key: every row is processed again. */
   restart?: boolean
-  /** How long a batch waits for a row lock held by the app before it is rolled back and retried (ms). Default 1,000. */
-  lockTimeoutMs?: number
-  /** The longest a single statement of a batch may run (ms). Default 30,000. */
-  statementTimeoutMs?: number
   /** Redis for `invalidate`; without it, invalidation is skipped and the run says so once. */
   redisUrl?: string
   /** Aborting it stops the run once the batches in flight commit or roll back; the run is then recorded as paused. */

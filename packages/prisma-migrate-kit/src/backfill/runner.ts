@@ -42,6 +42,7 @@ import {
   DEFAULT_BATCH_SIZE,
 } from './pacing'
 import { RunLifecycle, waitForRate, type StopReason } from './lifecycle'
+import { setting } from './options'
 import { takeOverBackfill } from './takeover'
 import { PrismaBinding } from './prisma'
 import {
@@ -61,8 +62,6 @@ import { BackfillStateError, recordCancelled, recordConclusion, recordFailure, r
 
 export type { RunOptions, RunResult, RunEvent, RunProgress } from './run-types'
 
-const DEFAULT_LOCK_TIMEOUT_MS = 1_000
-const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 const DEFAULT_CATCH_UP_PASSES = 5
 const CONTROL_POLL_MS = 250
 const HEARTBEAT_MS = 2_000
@@ -164,7 +163,7 @@ class BackfillRun {
   }
 
   private concurrency(): number {
-    return Math.max(1, Math.floor(this.options.concurrency ?? 1))
+    return Math.max(1, Math.floor(setting(this.options, 'concurrency')!))
   }
 
   /** Creates or takes over the state row. Returns true when the backfill is already done (nothing to run). */
@@ -243,8 +242,8 @@ class BackfillRun {
     return {
       resolved: this.resolved,
       doneBy: `${this.identity.host}:${this.identity.pid}`,
-      lockTimeoutMs: this.options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-      statementTimeoutMs: this.options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: setting(this.options, 'lockTimeoutMs')!,
+      statementTimeoutMs: setting(this.options, 'statementTimeoutMs')!,
       invalidate: this.flusher && this.resolved.invalidate.length > 0 ? this.resolved.invalidate : undefined,
     }
   }
@@ -295,7 +294,7 @@ class BackfillRun {
           this.waitingSince = undefined
           this.recordBatch(outcome.range, outcome.rowsChanged, outcome.batchMs)
           void this.flusher?.flush({ retryDown: false })
-          await this.lifecycle.nap(this.options.pauseMs ?? 0)
+          await this.lifecycle.nap(setting(this.options, 'pauseMs')!)
           carveFirst = lastCut !== undefined && lastCut.after === outcome.range.after && lastCut.upTo === outcome.range.upTo
         } else {
           const next = await this.nextRange(client)

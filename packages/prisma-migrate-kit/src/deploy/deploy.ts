@@ -22,6 +22,7 @@ import {
   type PlanOptions,
 } from './plan'
 import { plural } from '../text'
+import type { RunTuning } from '../backfill/options'
 import { prismaDeployUpTo } from './prisma-step'
 import { describeWait, readWaits, type Wait } from './readiness'
 import { assertDeployable } from './refusals'
@@ -60,6 +61,8 @@ export interface DeployOptions extends PlanOptions {
   /** Stops before the next step (an inline backfill stops after its batches in flight, paused). */
   signal?: AbortSignal
   redisUrl?: string
+  /** The settings of the backfills deploy runs (--run-backfills); defaults from backfill/options.ts. */
+  backfillSettings?: RunTuning
   onStepStart?(step: DeployStep, index: number): void
   onStepDone?(step: DeployStep, result: StepResult, index: number): void
   onBackfillEvent?(backfill: string, event: RunEvent): void
@@ -193,6 +196,7 @@ async function backfill(run: Execution, step: BackfillStep): Promise<StepOutcome
   }
   const loaded = run.backfills.get(step.backfill)!
   const result = await runBackfill(run.options.databaseUrl, loaded, {
+    ...run.options.backfillSettings,
     ...(run.options.signal ? { signal: run.options.signal } : {}),
     ...(run.options.redisUrl ? { redisUrl: run.options.redisUrl } : {}),
     onEvent: (event) => run.options.onBackfillEvent?.(step.backfill, event),

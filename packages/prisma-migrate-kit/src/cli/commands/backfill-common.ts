@@ -8,18 +8,6 @@ import type { CliContext } from '../context'
 
 /** Shared by the backfill subcommands: option parsing, loading files, a short-lived connection. */
 
-export function positiveInteger(value: string): number {
-  const parsed = Number(value)
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a whole number ≥ 1')
-  return parsed
-}
-
-export function nonNegativeInteger(value: string): number {
-  const parsed = Number(value)
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a whole number ≥ 0')
-  return parsed
-}
-
 export function positiveNumber(value: string): number {
   const parsed = Number(value)
   if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a number > 0')

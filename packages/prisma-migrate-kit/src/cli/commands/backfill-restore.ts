@@ -7,26 +7,28 @@ import { formatCount } from '../../backfill/progress'
 import { restoreBackfill } from '../../backfill/restore'
 import { action, examples, type CommandHost } from '../command'
 import { printJson } from '../io'
-import { loadForReading, positiveInteger, positiveNumber, redisUrl, withDatabase } from './backfill-common'
+import { loadForReading, positiveNumber, redisUrl, withDatabase } from './backfill-common'
+import { addRunOptions, runTuningFrom } from './backfill-options'
 
 export function registerBackfillRestore(backfill: Command, host: CommandHost): void {
-  backfill
+  const command = backfill
     .command('restore')
     .description('Put back the old values a backfill kept in its snapshot, in batches, exactly once; the backfill is then pending again.')
     .argument('<name>', 'the backfill')
-    .option('--batch-size <rows>', 'rows restored per transaction (default 1000)', positiveInteger)
+  addRunOptions(command, 'restore')
+  command
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(
       'after',
       examples(['migrate-kit backfill report prices_recompute   # look first', 'migrate-kit backfill restore prices_recompute']),
     )
     .action(
-      action(host, async (name: string, options: { batchSize?: number; json?: boolean }) => {
+      action(host, async (name: string, options: { json?: boolean }) => {
         const { context } = host
         const { backfills } = await loadForReading(context)
         const database = await context.database('change')
         const result = await restoreBackfill(database.url, name, backfills.find((loaded) => loaded.name === name), {
-          batchSize: options.batchSize,
+          ...runTuningFrom(options, 'restore'),
           redisUrl: redisUrl(),
           onNotice: (line) => context.io.err(line),
         })

@@ -10,15 +10,10 @@ import { runBackfill, runnerApplicationName, type RunResult } from '../../backfi
 import { action, examples, type CommandHost } from '../command'
 import type { CliIO } from '../io'
 import { printJson } from '../io'
-import { nonNegativeInteger, positiveInteger, positiveNumber, redisUrl } from './backfill-common'
+import { redisUrl } from './backfill-common'
+import { addRunOptions, runTuningFrom } from './backfill-options'
 
 interface RunCliOptions {
-  batchSize?: number
-  targetBatchMs?: number
-  pauseMs?: number
-  maxRowsPerSecond?: number
-  concurrency?: number
-  lockTimeoutMs?: number
   join?: boolean
   restart?: boolean
   dryRun?: boolean
@@ -26,16 +21,12 @@ interface RunCliOptions {
 }
 
 export function registerBackfillRun(backfill: Command, host: CommandHost): void {
-  backfill
+  const command = backfill
     .command('run')
     .description('Run a backfill, or resume it where its last run stopped. Exactly-once per key range, across crashes.')
     .argument('<name>', 'the backfill (its `name`, see `migrate-kit backfill list`)')
-    .option('--batch-size <rows>', 'rows in the first batch; then adapted toward --target-batch-ms', positiveInteger)
-    .option('--target-batch-ms <ms>', 'the batch duration to adapt toward (default 200)', positiveInteger)
-    .option('--pause-ms <ms>', 'pause after each batch of each worker (default 0)', nonNegativeInteger)
-    .option('--max-rows-per-second <rows>', 'rate ceiling for this runner', positiveNumber)
-    .option('--concurrency <n>', 'workers in this process, on disjoint key ranges (default 1)', positiveInteger)
-    .option('--lock-timeout-ms <ms>', 'how long a batch waits for a row the app has locked before it retries (default 1000)', positiveInteger)
+  addRunOptions(command, 'run')
+  command
     .option('--join', 'add this process as another runner of a backfill that is already running (shares its ranges)')
     .option('--restart', 'forget the ranges done and start over (only for updates that may run twice)')
     .option('--dry-run', 'count and show a sample of the rows that would change; touch nothing')
@@ -66,7 +57,8 @@ export function registerBackfillRun(backfill: Command, host: CommandHost): void 
           return ExitCode.ok
         }
         if (options.dryRun) {
-          const result = await withConnection(database.url, (client) => dryRunBackfill(client, loaded, { batchSize: options.batchSize }), {
+          const { batchSize } = runTuningFrom(options, 'run')
+          const result = await withConnection(database.url, (client) => dryRunBackfill(client, loaded, { batchSize }), {
             applicationName: runnerApplicationName(name),
           })
           if (options.json) printJson(context.io, { dryRun: true, ...result })
@@ -86,12 +78,7 @@ export function registerBackfillRun(backfill: Command, host: CommandHost): void 
         let result: RunResult
         try {
           result = await runBackfill(database.url, loaded, {
-            batchSize: options.batchSize,
-            targetBatchMs: options.targetBatchMs,
-            pauseMs: options.pauseMs,
-            maxRowsPerSecond: options.maxRowsPerSecond,
-            concurrency: options.concurrency,
-            lockTimeoutMs: options.lockTimeoutMs,
+            ...runTuningFrom(options, 'run'),
             join: options.join,
             restart: options.restart,
             redisUrl: redisUrl(),

@@ -2,10 +2,11 @@ import type { Command } from 'commander'
 import { barReporter, lineReporter, type ProgressReporter } from '../../backfill/progress'
 import { deploy, planDeploy, type DeployRun } from '../../deploy/deploy'
 import { notExecutedLine, planJson, planLines, resultLines, runJson } from '../../deploy/plan-text'
-import { ExitCode } from '../../errors'
+import { ExitCode, UsageError } from '../../errors'
 import { action, examples, type CommandHost } from '../command'
 import { printJson, type CliIO } from '../io'
 import { redisUrl } from './backfill-common'
+import { addRunOptions, givenRunFlags, runTuningFrom } from './backfill-options'
 
 interface DeployCliOptions {
   until?: string
@@ -14,10 +15,13 @@ interface DeployCliOptions {
   json?: boolean
 }
 
+/** deploy's flags for the backfills it runs (--backfill-batch-size …): prefixed, so they never read as the deploy's own. */
+const BACKFILL_PREFIX = 'backfill-'
+
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }
 
 export function registerDeploy(program: Command, host: CommandHost): void {
-  program
+  const command = program
     .command('deploy')
     .description(
       'Apply pending migrations with Prisma Migrate in expand → backfill → contract order: a migration that waits for ' +
@@ -28,10 +32,12 @@ export function registerDeploy(program: Command, host: CommandHost): void {
     .option('--dry-run', 'print the plan this deploy would execute, step by step; change nothing')
     .option(
       '--run-backfills',
-      'run the backfills a migration waits for inside the deploy, with default settings, and go on. For development ' +
-        'and throwaway CI databases only: on production, an operator runs each backfill (resumable, throttled) and deploys again',
+      'run the backfills a migration waits for inside the deploy, with the --backfill-* settings below, and go on. For ' +
+        'development and throwaway CI databases only: on production, an operator runs each backfill (resumable, throttled) and deploys again',
     )
     .option('--json', 'print one JSON document on stdout (progress goes to stderr)')
+  addRunOptions(command, 'deploy', BACKFILL_PREFIX)
+  command
     .addHelpText(
       'after',
       examples([
@@ -51,6 +57,12 @@ export function registerDeploy(program: Command, host: CommandHost): void {
     .action(
       action(host, async (options: DeployCliOptions) => {
         const { context } = host
+        const settings = givenRunFlags(options, 'deploy', BACKFILL_PREFIX)
+        if (settings.length > 0 && !options.runBackfills) {
+          throw new UsageError(`${settings.join(', ')} set${settings.length === 1 ? 's' : ''} how deploy runs backfills, but this deploy runs none: nothing was changed`, {
+            hint: 'Add --run-backfills (development and throwaway CI databases), or give the settings to `migrate-kit backfill run <name>`.',
+          })
+        }
         const database = await context.database('change')
         const planOptions = {
           databaseUrl: database.url,
@@ -82,6 +94,7 @@ export function registerDeploy(program: Command, host: CommandHost): void {
         let reporter: ProgressReporter | undefined
         const run = await deploy(context.project, {
           ...planOptions,
+          backfillSettings: runTuningFrom(options, 'deploy', BACKFILL_PREFIX),
           signal: controller.signal,
           ...(redisUrl() ? { redisUrl: redisUrl()! } : {}),
           onStepStart: (step, index) => {
