@@ -1,4 +1,5 @@
 import { RunLifecycle, nextState, waitForRate, type RunState } from '../packages/prisma-migrate-kit/src/backfill/lifecycle'
+import { decideFailure } from '../packages/prisma-migrate-kit/src/backfill/failure-policy'
 import { RowRateLimiter } from '../packages/prisma-migrate-kit/src/backfill/pacing'
 import { FakeClock, settle } from './helpers/fake-clock'
 
@@ -103,5 +104,26 @@ describe('run lifecycle with a fake clock', () => {
     lifecycle.stop('cancel') // a cancel while held ends the hold
     await clock.advance(1_000)
     expect(lifecycle.heldMs()).toBe(700)
+  })
+})
+
+describe('failure policy (pure)', () => {
+  const half = () => 0.5
+  test('a code error fails the range at once, whatever its size: no halving', () => {
+    expect(decideFailure('code', { rows: 5_000 })).toEqual({ action: 'fail', note: '' })
+  })
+
+  test('a data error halves the range at once, even one cut as a single row (rows may have come since)', () => {
+    expect(decideFailure('data', { rows: 2 })).toEqual({ action: 'halve' })
+    expect(decideFailure('data', { rows: 1 })).toEqual({ action: 'halve' })
+  })
+
+  test('a conflict cools the range with growing backoff, then halves it; one row held that long fails', () => {
+    expect(decideFailure('conflict', { rows: 500 }, 1, half)).toEqual({ action: 'cool', forMs: 150 })
+    expect(decideFailure('conflict', { rows: 500 }, 2, half)).toEqual({ action: 'cool', forMs: 300 })
+    expect(decideFailure('conflict', { rows: 500 }, 3, half)).toEqual({ action: 'halve' })
+    expect(decideFailure('conflict', { rows: 1 }, 3, half)).toEqual({ action: 'cool', forMs: 600 })
+    expect(decideFailure('conflict', { rows: 1 }, 19, half).action).toBe('cool')
+    expect(decideFailure('conflict', { rows: 1 }, 20, half)).toEqual({ action: 'fail', note: ' (still, after 20 attempts)' })
   })
 })

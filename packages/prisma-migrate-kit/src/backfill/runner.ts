@@ -5,20 +5,9 @@ import type { Client, Pool, PoolClient } from 'pg'
 import { connect, createPool } from '../db/connect'
 import type { MigrationRecord } from '../prisma/migrations'
 import { assertAfterMigrationApplied } from './after-migration'
-import { runBatch, type BatchSettings } from './batch'
+import type { BatchSettings } from './batch'
 import { InvalidationFlusher, describeRedis, pendingInvalidations } from './invalidation'
-import {
-  carveRange,
-  describeRange,
-  failRange,
-  ledgerTotals,
-  type CarveResult,
-  lowWaterCursor,
-  recordAttempt,
-  splitRange,
-  type KeyRange,
-  type LedgerRange,
-} from './ledger'
+import { ledgerTotals, lowWaterCursor, type KeyRange, type LedgerRange } from './ledger'
 import type { LoadedBackfill } from './loader'
 import {
   heartbeatRunner,
@@ -41,19 +30,12 @@ import {
   type BatchSizing,
   DEFAULT_BATCH_SIZE,
 } from './pacing'
-import { RunLifecycle, waitForRate, type StopReason } from './lifecycle'
+import { RunLifecycle, type StopReason } from './lifecycle'
 import { setting } from './options'
 import { takeOverBackfill } from './takeover'
+import { Workers, type WorkerRun } from './worker'
 import { PrismaBinding } from './prisma'
-import {
-  CONFLICT_ATTEMPTS,
-  DEFAULT_RECONNECT_FOR_MS,
-  SINGLE_ROW_CONFLICT_ATTEMPTS,
-  classifyFailure,
-  describeFailure,
-  type FailureKind,
-  sleep,
-} from './retry'
+import { DEFAULT_RECONNECT_FOR_MS, sleep } from './retry'
 import { T, ensureBackfillState, readBackfillRecord, type BackfillStatusValue } from './state'
 import { resolveBackfill, type ResolvedBackfill } from './validate'
 import { describeVerify, runVerify, type VerifyResult } from './verify'
@@ -110,13 +92,8 @@ class BackfillRun {
   private rowsAtLedgerRead = 0
   private rowsTotal: number | null = null
   private readonly rate = new RateMeter(RATE_WINDOW_MS)
-  private waitingSince: number | undefined
-  private waitingNoticed = false
-  /** Ranges that met an app's lock, by id, and when they may be tried again. */
-  private readonly cooling = new Map<string, number>()
-  private conflictNoticed = false
-  /** When the database was lost, while it is (shared by the workers: one notice per outage). */
-  private outageSince: number | undefined
+  /** The workers, once the run works (they keep what they share: cooling ranges, an outage, waiting). */
+  private workers: Workers | undefined
 
   constructor(
     private readonly url: string,
@@ -212,11 +189,13 @@ class BackfillRun {
     const progress = setInterval(() => this.emitProgress(), PROGRESS_MS)
     const prisma: PrismaBinding[] = []
     try {
+      const workers = new Workers(this.workerRun())
+      this.workers = workers
       await Promise.all(
         Array.from({ length: this.concurrency() }, () => {
           const binding = new PrismaBinding()
           prisma.push(binding)
-          return this.worker(binding)
+          return workers.work(binding)
         }),
       )
     } finally {
@@ -238,6 +217,34 @@ class BackfillRun {
     this.lifecycle.stop(reason)
   }
 
+  /** What the workers see of this run. */
+  private workerRun(): WorkerRun {
+    return {
+      resolved: this.resolved,
+      lifecycle: this.lifecycle,
+      limiter: this.limiter,
+      pool: this.pool!,
+      settings: this.settings(),
+      pauseMs: setting(this.options, 'pauseMs')!,
+      maxCatchUpPasses: this.options.maxCatchUpPasses ?? DEFAULT_CATCH_UP_PASSES,
+      reconnectForMs: this.options.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS,
+      debug: this.options.debug ?? false,
+      batchSize: () => this.batchSize,
+      recordBatch: (range, rowsChanged, batchMs) => this.recordBatch(range, rowsChanged, batchMs),
+      afterBatch: () => void this.flusher?.flush({ retryDown: false }),
+      notice: (message) => this.notice(message),
+      fail: (message, range, reason) => {
+        if (reason === 'failure') this.failure = { message, range }
+        else this.failure ??= { message, range }
+        this.lifecycle.stop(reason)
+      },
+      count: (what) => {
+        if (what === 'retry') this.retries++
+        else this.splits++
+      },
+    }
+  }
+
   private settings(): BatchSettings {
     return {
       resolved: this.resolved,
@@ -246,132 +253,6 @@ class BackfillRun {
       statementTimeoutMs: setting(this.options, 'statementTimeoutMs')!,
       invalidate: this.flusher && this.resolved.invalidate.length > 0 ? this.resolved.invalidate : undefined,
     }
-  }
-
-  /** One worker: claim and run batches until nothing is left, the run stops, or its range fails for good. */
-  private async worker(prisma: PrismaBinding): Promise<void> {
-    const settings = this.settings()
-    let client: PoolClient | undefined
-    let reconnectAttempts = 0
-    // The range this worker cut last. When its batch was that very range, the claim had nothing older to take, so the
-    // worker cuts the next range before it claims: asking first would find nothing, a transaction per batch for
-    // nothing. Anything else (split halves, ranges left by a crash, other runners) goes claim first, as always.
-    let lastCut: KeyRange | undefined
-    let carveFirst = false
-    while (!this.lifecycle.leaving) {
-      if (this.lifecycle.held) {
-        await this.lifecycle.nap(CONTROL_POLL_MS)
-        continue
-      }
-      try {
-        if (!client) {
-          client = await this.pool!.connect()
-          // A session killed while this worker holds it must surface as a failed query, not crash the process.
-          client.on('error', () => undefined)
-        }
-        if (carveFirst) {
-          carveFirst = false
-          // Whatever it finds (a new range, or the end), the claim below takes the oldest free range, or finds none
-          // and goes the usual way (nextRange): waiting for ranges others hold, or finishing.
-          lastCut = cutRange(await this.carve(client))
-          if (this.lifecycle.leaving) break
-        }
-        const reserved = this.batchSize
-        // A pause during the rate wait wakes it: the batch then waits for resume, its slot given back.
-        const admitted = await waitForRate(this.lifecycle, this.limiter, reserved)
-        if (admitted === 'leave') break
-        if (admitted === 'held') continue
-        const outcome = await runBatch(client, settings, prisma, this.coolingRanges())
-        if (outcome.kind !== 'done') this.limiter?.settle(-reserved)
-        const failure = outcome.kind === 'failed' ? { kind: classifyFailure(outcome.error), error: outcome.error } : undefined
-        if (failure?.kind === 'connection') throw failure.error
-        reconnectAttempts = 0
-        this.connectionBack()
-        if (outcome.kind === 'failed' && failure) {
-          await this.handleBatchFailure(client, outcome.range, outcome.error, failure.kind)
-        } else if (outcome.kind === 'done') {
-          this.limiter?.settle(outcome.range.rows - reserved)
-          this.waitingSince = undefined
-          this.recordBatch(outcome.range, outcome.rowsChanged, outcome.batchMs)
-          void this.flusher?.flush({ retryDown: false })
-          await this.lifecycle.nap(setting(this.options, 'pauseMs')!)
-          carveFirst = lastCut !== undefined && lastCut.after === outcome.range.after && lastCut.upTo === outcome.range.upTo
-        } else {
-          const next = await this.nextRange(client)
-          if (next === 'finished') break
-          lastCut = next
-        }
-      } catch (error) {
-        if (classifyFailure(error) !== 'connection') {
-          this.fatal(`unexpected failure: ${describeFailure(error)}`)
-          break
-        }
-        client?.release(error instanceof Error ? error : true)
-        client = undefined
-        if (!this.connectionLost(error)) break
-        this.retries++
-        await this.lifecycle.nap(backoffMs(reconnectAttempts++, { capMs: 5_000 }))
-      }
-    }
-    client?.release()
-  }
-
-  /** A worker lost its session. Said once per outage; false once the outage lasted too long (the run then fails). */
-  private connectionLost(error: unknown): boolean {
-    if (this.outageSince === undefined) {
-      this.outageSince = Date.now()
-      this.notice(`Lost the database connection (${describeFailure(error)}); reconnecting with backoff.`)
-    }
-    const seconds = (Date.now() - this.outageSince) / 1000
-    if (seconds * 1000 > (this.options.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS)) {
-      this.fatal(`the database was unreachable for ${Math.round(seconds)} s: ${describeFailure(error)}`)
-      return false
-    }
-    return true
-  }
-
-  private connectionBack(): void {
-    if (this.outageSince === undefined) return
-    this.notice(`Reconnected after ${((Date.now() - this.outageSince) / 1000).toFixed(1)} s; carrying on.`)
-    this.outageSince = undefined
-  }
-
-  private coolingRanges(): string[] {
-    const now = Date.now()
-    for (const [id, until] of this.cooling) if (until <= now) this.cooling.delete(id)
-    return [...this.cooling.keys()]
-  }
-
-  /** Cuts the next range at the current batch size, or moves the bound for rows inserted meanwhile. */
-  private async carve(client: PoolClient): Promise<CarveResult> {
-    const carved = await carveRange(client, this.resolved, this.batchSize, this.options.maxCatchUpPasses ?? DEFAULT_CATCH_UP_PASSES)
-    if (carved.kind === 'carved') this.waitingSince = undefined
-    if (carved.kind === 'extended' && carved.catchUp) this.notice('Catch-up pass: covering rows inserted since the backfill started.')
-    return carved
-  }
-
-  /**
-   * No free pending range: cut one (returned), extend for rows inserted meanwhile, wait for ranges others hold, or
-   * finish.
-   */
-  private async nextRange(client: PoolClient): Promise<KeyRange | undefined | 'finished'> {
-    const carved = await this.carve(client)
-    if (carved.kind !== 'exhausted') return cutRange(carved)
-    const totals = await ledgerTotals(client, this.loaded.name)
-    if (totals.rangesFailed > 0 && totals.rangesPending === 0) {
-      this.requestStop('failed-elsewhere')
-      return 'finished'
-    }
-    if (totals.rangesPending === 0) return 'finished'
-    // Pending ranges that SKIP LOCKED passed over: another runner's batches in flight, or the transaction of a killed
-    // runner that the server has not ended yet. Either commits (done) or rolls back (free again): wait for it.
-    this.waitingSince ??= Date.now()
-    if (!this.waitingNoticed && Date.now() - this.waitingSince > 5_000) {
-      this.waitingNoticed = true
-      this.notice(`Waiting for ${totals.rangesPending} range${totals.rangesPending === 1 ? '' : 's'} held by other sessions (another runner, or a batch of a stopped runner the database is still ending).`)
-    }
-    await this.lifecycle.nap(CONTROL_POLL_MS)
-    return undefined
   }
 
   private recordBatch(range: LedgerRange, rowsChanged: number, batchMs: number): void {
@@ -385,63 +266,6 @@ class BackfillRun {
       this.batchSize = nextBatchSize(this.batchSize, (batchMs * this.batchSize) / Math.max(1, range.rows), this.sizing)
     }
     this.rate.record(this.rowsThisRun)
-  }
-
-  /**
-   * A batch that failed while the session was fine. Conflicts are retried a few times, then the range is halved;
-   * data errors halve it at once; a range of one row that still fails stops the run as failed, naming its key. A code
-   * error (an exception of process() or Prisma Client, not about a row) stops the run at once, naming the range.
-   */
-  private async handleBatchFailure(
-    client: PoolClient,
-    range: LedgerRange | undefined,
-    error: unknown,
-    kind: Exclude<FailureKind, 'connection'>,
-  ): Promise<void> {
-    const message = describeFailure(error)
-    if (this.options.debug && error instanceof Error && error.stack) this.notice(`The error's stack (MIGRATE_KIT_DEBUG):\n${error.stack}`)
-    if (!range) {
-      this.fatal(`a batch failed before it claimed a range: ${message}`)
-      return
-    }
-    if (kind === 'code') {
-      // Not about a row: halving would run the same code on ever smaller ranges and end up blaming a healthy row.
-      await failRange(client, this.loaded.name, range, message)
-      this.failure = { message, range: { after: range.after, upTo: range.upTo } }
-      this.requestStop('failure')
-      return
-    }
-    this.retries++
-    if (kind === 'conflict') {
-      const attempts = await recordAttempt(client, range.id, message)
-      if (attempts === undefined) return // another worker has taken it meanwhile
-      const singleRow = range.rows <= 1
-      if (attempts < CONFLICT_ATTEMPTS || (singleRow && attempts < SINGLE_ROW_CONFLICT_ATTEMPTS)) {
-        // Let it cool down and do the rest of the table meanwhile, rather than queue behind the app.
-        this.cooling.set(range.id, Date.now() + backoffMs(attempts))
-        if (!this.conflictNoticed) {
-          this.conflictNoticed = true
-          this.notice(`Batch of keys ${describeRange(range)} met the app (${describeFailure(error, { short: true })}); it is retried with backoff while the rest goes on.`)
-        }
-        return
-      }
-      if (singleRow) {
-        await failRange(client, this.loaded.name, range, `${message} (still, after ${attempts} attempts)`)
-        this.failure = { message: `${message} (still, after ${attempts} attempts)`, range: { after: range.after, upTo: range.upTo } }
-        this.requestStop('failure')
-        return
-      }
-    }
-    const split = await splitRange(client, this.resolved, range.id)
-    if (split === 'split') {
-      this.splits++
-      this.notice(`Batch of keys ${describeRange(range)} failed (${describeFailure(error, { short: true })}); split in two to find the rows at fault.`)
-      return
-    }
-    if (split === 'busy') return
-    await failRange(client, this.loaded.name, range, message)
-    this.failure = { message, range: { after: range.after, upTo: range.upTo } }
-    this.requestStop('failure')
   }
 
   private fatal(message: string): void {
@@ -554,7 +378,7 @@ class BackfillRun {
       type: 'progress',
       progress: {
         name: this.loaded.name,
-        state: this.lifecycle.held ? 'paused' : this.waitingSince !== undefined ? 'waiting' : 'running',
+        state: this.lifecycle.held ? 'paused' : this.workers?.waiting ? 'waiting' : 'running',
         rowsDone,
         rowsTotal,
         rowsChanged: this.ledgerRowsChanged + this.changedThisRun,
@@ -681,10 +505,6 @@ class BackfillRun {
     await this.refreshLedger(control).catch(() => undefined)
     await this.saveProgress(control).catch(() => undefined)
   }
-}
-
-function cutRange(carved: CarveResult): KeyRange | undefined {
-  return carved.kind === 'carved' ? carved.range : undefined
 }
 
 function roundOrNull(value: number | null): number | null {
