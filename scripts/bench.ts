@@ -53,25 +53,27 @@ function runnerOptions(value: string): string[] {
 }
 
 function parseOptions(argv: string[]): BenchOptions {
-  return new Command('bench')
-    .description('Benchmark the backfill runner against one plain UPDATE and a Prisma Client loop, on a scratch database.')
-    .option('--users <n>', 'users in the table', positiveInteger, 1_000_000)
-    .option('--json', 'print one JSON document on stdout (fields of DESIGN.md, then details)')
-    .option('--sample <n>', 'rows the Prisma Client loop (c) updates', positiveInteger, 2_000)
-    .option('--writer-rate <n>', 'updates per second of the concurrent writer', positiveNumber, 200)
-    .option('--writer-connections <n>', 'connections the writer spreads them over', positiveInteger, 4)
-    // The idle p99 is a 1 % tail: over 10 s (2,000 updates) it moved from 2.2 to 3.9 ms between runs; 30 s steadies it.
-    .option('--idle-seconds <s>', 'how long the writer runs alone to measure its idle latency', positiveNumber, 30)
-    .option('--seed <s>', 'demo data seed', positiveInteger, 42)
-    .option(
-      '--runner-options <options>',
-      'options for (b), as typed after `backfill run <name>`, e.g. "--concurrency 2" (default: none, the defaults are measured)',
-      runnerOptions,
-      [],
-    )
-    .exitOverride()
-    .parse(argv, { from: 'user' })
-    .opts<BenchOptions>()
+  return (
+    new Command('bench')
+      .description('Benchmark the backfill runner against one plain UPDATE and a Prisma Client loop, on a scratch database.')
+      .option('--users <n>', 'users in the table', positiveInteger, 1_000_000)
+      .option('--json', 'print one JSON document on stdout (fields of DESIGN.md, then details)')
+      .option('--sample <n>', 'rows the Prisma Client loop (c) updates', positiveInteger, 2_000)
+      .option('--writer-rate <n>', 'updates per second of the concurrent writer', positiveNumber, 200)
+      .option('--writer-connections <n>', 'connections the writer spreads them over', positiveInteger, 4)
+      // The idle p99 is a 1 % tail: over 10 s (2,000 updates) it moved from 2.2 to 3.9 ms between runs; 30 s steadies it.
+      .option('--idle-seconds <s>', 'how long the writer runs alone to measure its idle latency', positiveNumber, 30)
+      .option('--seed <s>', 'demo data seed', positiveInteger, 42)
+      .option(
+        '--runner-options <options>',
+        'options for (b), as typed after `backfill run <name>`, e.g. "--concurrency 2" (default: none, the defaults are measured)',
+        runnerOptions,
+        [],
+      )
+      .exitOverride()
+      .parse(argv, { from: 'user' })
+      .opts<BenchOptions>()
+  )
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -145,7 +147,9 @@ async function measure(options: BenchOptions, cleanups: Cleanups, log: (line: st
   log(`Writer alone for ${options.idleSeconds} s (idle latency)…`)
   const idle = summariseLatencies(await writer.alone(options.idleSeconds * 1000))
   log(`(b) migrate-kit backfill run${options.runnerOptions.length ? ` ${options.runnerOptions.join(' ')}` : ''}, with the writer running…`)
-  const { result: backfill, latencies } = await writer.during(() => runBackfillChild(bench, scratch.url, client, cleanups, log, options.runnerOptions))
+  const { result: backfill, latencies } = await writer.during(() =>
+    runBackfillChild(bench, scratch.url, client, cleanups, log, options.runnerOptions),
+  )
   const during = summariseLatencies(latencies)
   // Not a target: the same idle measurement after (b), to show how much the machine's own noise moves an idle p99.
   const idleAfter = summariseLatencies(await writer.alone(options.idleSeconds * 1000))

@@ -8,7 +8,6 @@ import { connect, openDatabase, projectAt } from 'prisma-migrate-kit'
 import { seedDemo } from './lib/demo-data'
 import { runScript, wholeNumber } from './lib/script'
 
-
 async function main(argv: string[]): Promise<void> {
   const program = new Command('seed-demo')
     .description('Fill the example app with deterministic demo data (set-based SQL, chunked).')

@@ -93,7 +93,6 @@ function backfillOutcome(ran: Ran): Outcome {
   return { outcome: 'done and verified', alreadyDone: false }
 }
 
-
 async function main(argv: string[]): Promise<void> {
   const options = new Command('start')
     .description('Run the example app story: deploy (stops at the gate), seed, backfill, deploy (contract), check.')
@@ -116,7 +115,10 @@ async function main(argv: string[]): Promise<void> {
           return { outcome: 'kept existing data' }
         }
         const seeded = await seedDemo(client, { users: options.users, seed: 42, log: (line) => process.stdout.write(`${line}\n`) })
-        return { outcome: `${seeded.users.toLocaleString('en-US')} users, ${seeded.completions.toLocaleString('en-US')} completions`, alreadyDone: false }
+        return {
+          outcome: `${seeded.users.toLocaleString('en-US')} users, ${seeded.completions.toLocaleString('en-US')} completions`,
+          alreadyDone: false,
+        }
       } finally {
         await client.end()
       }
@@ -126,9 +128,7 @@ async function main(argv: string[]): Promise<void> {
       await step(`Backfill ${backfill}`, async () => backfillOutcome(expectCode(await migrateKit(['backfill', 'run', backfill]), [0])))
     }
 
-    await step('Deploy again: the gate opens, the contract runs', async () =>
-      deployOutcome(expectCode(await migrateKit(['deploy']), [0])),
-    )
+    await step('Deploy again: the gate opens, the contract runs', async () => deployOutcome(expectCode(await migrateKit(['deploy']), [0])))
     await step('Check: rollbacks, lint, drift, edits, integrity', async () => {
       expectCode(await migrateKit(['check']), [0])
       return { outcome: 'passed' }

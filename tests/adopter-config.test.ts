@@ -26,7 +26,6 @@ const CUSTOMER = `model Customer {
 }
 `
 
-
 const ORDER_MODEL = `model Order {
   id         Int @id @default(autoincrement())
   customerId Int
@@ -50,7 +49,11 @@ const INIT = '20261201090000_init'
 
 function migrationFolders(project: AdopterProject, relative: string): string[] {
   const dir = project.path(relative)
-  return existsSync(dir) ? readdirSync(dir).filter((entry) => entry !== 'migration_lock.toml').sort() : []
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((entry) => entry !== 'migration_lock.toml')
+        .sort()
+    : []
 }
 
 interface StatusJson {
@@ -103,12 +106,16 @@ describe('a project whose prisma.config.ts puts a multi-file schema and the migr
     const deploy = await project.bin('migrate-kit', ['deploy'], { cwd: project.path('src', 'app'), env: env() })
     expect(deploy.code).toBe(0)
     expect(await db.query(`SELECT count(*)::int AS n FROM "Customer"`)).toEqual([{ n: 0 }])
-    const applied = await db.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL')
+    const applied = await db.query<{ migration_name: string }>(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL',
+    )
     expect(applied.map((row) => row.migration_name)).toEqual([INIT])
 
     const status = await project.bin('migrate-kit', ['status', '--json'], { env: env() })
     expect(status.code).toBe(0)
-    expect((JSON.parse(status.stdout) as StatusJson).migrations).toEqual([expect.objectContaining({ name: INIT, state: 'applied', rollback: 'present' })])
+    expect((JSON.parse(status.stdout) as StatusJson).migrations).toEqual([
+      expect.objectContaining({ name: INIT, state: 'applied', rollback: 'present' }),
+    ])
   })
 
   test("`migrate-kit prisma` from a subfolder runs Prisma on the project's config", async () => {
@@ -140,7 +147,10 @@ describe('a project whose prisma.config.ts puts a multi-file schema and the migr
       const byRule = new Map(report.findings.map((finding) => [finding.rule, finding]))
       expect(byRule.get('schema-drift')?.message).toMatch(/nickname/)
       expect(byRule.get('migration-edited')?.file).toBe(`db/migrations/${INIT}/migration.sql`)
-      expect(byRule.get('rollback-missing')).toMatchObject({ file: `db/migrations/${INIT}/migration.sql`, message: expect.stringContaining(`rollbacks/${INIT}/rollback.sql`) })
+      expect(byRule.get('rollback-missing')).toMatchObject({
+        file: `db/migrations/${INIT}/migration.sql`,
+        message: expect.stringContaining(`rollbacks/${INIT}/rollback.sql`),
+      })
     } finally {
       await db.query('ALTER TABLE "Customer" DROP COLUMN "nickname"')
       project.write(`db/migrations/${INIT}/migration.sql`, INIT_SQL)
@@ -184,22 +194,28 @@ describe('a configuration that cannot be read is refused with exit 2, naming the
     },
   ]
 
-  test.each(cases.map((item, index) => ({ ...item, commands: index === 0 ? [['status'], ['deploy'], ['lint']] : [['deploy']] })))('$title', async ({ files, args, message, commands }) => {
-    // Every command reads the project through one loader: the first case proves that on three, the others on deploy.
-    const project = await createAdopterProject({ files })
-    try {
-      for (const command of commands) {
-        const result = await project.bin('migrate-kit', [...command, ...(args ?? [])], { env: { DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/never' } })
-        expect({ command, code: result.code }).toEqual({ command, code: 2 })
-        expect(result.stderr).toMatch(message)
-        expect(result.stdout).toBe('')
+  test.each(cases.map((item, index) => ({ ...item, commands: index === 0 ? [['status'], ['deploy'], ['lint']] : [['deploy']] })))(
+    '$title',
+    async ({ files, args, message, commands }) => {
+      // Every command reads the project through one loader: the first case proves that on three, the others on deploy.
+      const project = await createAdopterProject({ files })
+      try {
+        for (const command of commands) {
+          const result = await project.bin('migrate-kit', [...command, ...(args ?? [])], {
+            env: { DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/never' },
+          })
+          expect({ command, code: result.code }).toEqual({ command, code: 2 })
+          expect(result.stderr).toMatch(message)
+          expect(result.stdout).toBe('')
+        }
+        // Nothing was made: no embedded database, no state folder.
+        expect(existsSync(project.path('.migrate-kit'))).toBe(false)
+      } finally {
+        project.remove()
       }
-      // Nothing was made: no embedded database, no state folder.
-      expect(existsSync(project.path('.migrate-kit'))).toBe(false)
-    } finally {
-      project.remove()
-    }
-  }, 120_000)
+    },
+    120_000,
+  )
 })
 
 describe('every command on a project that starts with no migrations, a multi-file schema and its folders moved', () => {
@@ -220,7 +236,10 @@ describe('every command on a project that starts with no migrations, a multi-fil
       },
     })
     const manifest = JSON.parse(project.read('package.json')) as Record<string, unknown>
-    project.write('package.json', JSON.stringify({ ...manifest, migrateKit: { rollbacks: 'db/rollbacks', backfills: 'db/backfills' } }, null, 2))
+    project.write(
+      'package.json',
+      JSON.stringify({ ...manifest, migrateKit: { rollbacks: 'db/rollbacks', backfills: 'db/backfills' } }, null, 2),
+    )
     db = await createTestDatabase('adopter_every_command')
   }, 300_000)
 
@@ -252,13 +271,15 @@ describe('every command on a project that starts with no migrations, a multi-fil
     project.write('db/schema/order.prisma', ORDER_MODEL)
     const created = await run(['new', 'add_order'])
     expect(created.code).toBe(0)
-    const added = migrations()[1]!
+    const added = migrations()[1]
     expect(added).toMatch(/_add_order$/)
     expect(project.read(`db/migrations/${added}/migration.sql`)).toMatch(/CREATE TABLE "Order"/)
 
     const lint = await run(['lint', '--json', `../db/migrations/${added}`])
     expect(lint.code).toBe(0)
-    expect((JSON.parse(lint.stdout) as { phases: Array<{ migration: string }> }).phases).toEqual([expect.objectContaining({ migration: added })])
+    expect((JSON.parse(lint.stdout) as { phases: Array<{ migration: string }> }).phases).toEqual([
+      expect.objectContaining({ migration: added }),
+    ])
 
     // `new` had Prisma apply init to the development database first (migrate dev does): add_order is what is left.
     const plan = await run(['plan'])
@@ -267,7 +288,9 @@ describe('every command on a project that starts with no migrations, a multi-fil
 
     const deploy = await run(['deploy'])
     expect(deploy.code).toBe(0)
-    const applied = await db.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name')
+    const applied = await db.query<{ migration_name: string }>(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name',
+    )
     expect(applied.map((row) => row.migration_name)).toEqual(migrations())
   })
 
@@ -287,7 +310,9 @@ export default defineBackfill({
     )
     const list = await run(['backfill', 'list', '--json'])
     expect(list.code).toBe(0)
-    expect((JSON.parse(list.stdout) as { backfills: Array<{ name: string }> }).backfills.map((entry) => entry.name)).toEqual(['order_totals_in_cents'])
+    expect((JSON.parse(list.stdout) as { backfills: Array<{ name: string }> }).backfills.map((entry) => entry.name)).toEqual([
+      'order_totals_in_cents',
+    ])
     const backfill = await run(['backfill', 'run', 'order_totals_in_cents', '--batch-size', '100'])
     expect(backfill.code).toBe(0)
     expect(await db.query(`SELECT count(*)::int AS n FROM "Order" WHERE "total" = "customerId" * 100`)).toEqual([{ n: 250 }])
@@ -298,7 +323,7 @@ export default defineBackfill({
     expect(verify.code).toBe(0)
     for (const name of migrations()) expect(verify.stdout).toMatch(new RegExp(`ok\\s+${name}`))
 
-    const added = migrations()[1]!
+    const added = migrations()[1]
     const rollback = await run(['rollback', added])
     expect(rollback.code).toBe(0)
     expect(rollback.stdout).toContain(`db/rollbacks/${added}/rollback.sql`)
@@ -342,7 +367,10 @@ describe('--config and --schema, as in Prisma CLI', () => {
     const env = { DATABASE_URL: db.url }
     const own = await project.bin('migrate-kit', ['status', '--json'], { env })
     expect((JSON.parse(own.stdout) as StatusJson).migrations).toEqual([])
-    for (const args of [['status', '--json', '--config', 'reporting/prisma.config.ts'], ['--config', 'reporting/prisma.config.ts', 'status', '--json']]) {
+    for (const args of [
+      ['status', '--json', '--config', 'reporting/prisma.config.ts'],
+      ['--config', 'reporting/prisma.config.ts', 'status', '--json'],
+    ]) {
       const other = await project.bin('migrate-kit', args, { env })
       expect((JSON.parse(other.stdout) as StatusJson).migrations.map((migration) => migration.name)).toEqual([INIT])
     }
@@ -412,7 +440,9 @@ describe('the datasource URL is the one the config reads, whatever its variable'
   })
 
   test('a wrong URL in that variable: exit 2 naming host and port, never its password', async () => {
-    const result = await project.bin('migrate-kit', ['status'], { env: { APP_DATABASE_URL: 'postgresql://app:s3cret-pw@127.0.0.1:1/appdb' } })
+    const result = await project.bin('migrate-kit', ['status'], {
+      env: { APP_DATABASE_URL: 'postgresql://app:s3cret-pw@127.0.0.1:1/appdb' },
+    })
     expect(result.code).toBe(2)
     expect(result.stderr).toContain('127.0.0.1:1')
     expect(result.stderr).not.toContain('s3cret-pw')

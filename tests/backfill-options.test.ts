@@ -29,9 +29,16 @@ describe('the settings table (pure)', () => {
 
   test('help says each default from the table, or what a command uses instead', () => {
     const batch = RUN_OPTIONS.find((spec) => spec.key === 'batchSize')!
-    expect(optionHelp(batch, 'run')).toBe('rows in the first batch, then adapted toward the target batch time (default the size the last run ended with, else 1000)')
+    expect(optionHelp(batch, 'run')).toBe(
+      'rows in the first batch, then adapted toward the target batch time (default the size the last run ended with, else 1000)',
+    )
     expect(optionHelp(batch, 'restore')).toBe('rows restored per transaction (default 1000)')
-    expect(optionHelp(RUN_OPTIONS.find((spec) => spec.key === 'maxRowsPerSecond')!, 'deploy')).toBe('rate ceiling over all workers of this runner (default: none)')
+    expect(
+      optionHelp(
+        RUN_OPTIONS.find((spec) => spec.key === 'maxRowsPerSecond')!,
+        'deploy',
+      ),
+    ).toBe('rate ceiling over all workers of this runner (default: none)')
   })
 })
 
@@ -64,7 +71,9 @@ describe('the settings on the command line (the real binary)', () => {
   test('deploy refuses backfill settings when it runs no backfill, rather than ignore them (exit 2)', async () => {
     const result = await cli(['deploy', '--backfill-max-rows-per-second', '100', '--backfill-lock-timeout-ms', '200'])
     expect(result.code).toBe(2)
-    expect(result.stderr).toContain('--backfill-max-rows-per-second, --backfill-lock-timeout-ms set how deploy runs backfills, but this deploy runs none: nothing was changed')
+    expect(result.stderr).toContain(
+      '--backfill-max-rows-per-second, --backfill-lock-timeout-ms set how deploy runs backfills, but this deploy runs none: nothing was changed',
+    )
     expect(result.stderr).toContain('Add --run-backfills')
   })
 })

@@ -1,5 +1,13 @@
 import { connect, controlBackfill, defineBackfill, runBackfill, sql, type LoadedBackfill } from 'prisma-migrate-kit'
-import { RateMeter, RowRateLimiter, backoffMs, batchSizing, eta, nextBatchSize, type BatchSizing } from '../packages/prisma-migrate-kit/src/backfill/pacing'
+import {
+  RateMeter,
+  RowRateLimiter,
+  backoffMs,
+  batchSizing,
+  eta,
+  nextBatchSize,
+  type BatchSizing,
+} from '../packages/prisma-migrate-kit/src/backfill/pacing'
 import { createCounters, rangesDone, waitFor } from './helpers/backfill'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 
@@ -94,13 +102,13 @@ describe('adaptive batch size, live', () => {
     const result = await runBackfill(db.url, inline(definition), { batchSize: 100, targetBatchMs: 200 })
     expect(result.status).toBe('done')
     const ranges = await ledger('grow')
-    expect(ranges[0]!.rows).toBe(100)
+    expect(ranges[0].rows).toBe(100)
     // After each fast batch (well under 200 ms) the next one is bigger, by at most ×1.2. The last range is the
     // table's tail, cut short.
-    const fastPairs = ranges.slice(1, -1).filter((_, index) => ranges[index]!.batch_ms < 150)
+    const fastPairs = ranges.slice(1, -1).filter((_, index) => ranges[index].batch_ms < 150)
     expect(fastPairs.length).toBeGreaterThan(10)
     ranges.slice(1, -1).forEach((range, index) => {
-      const previous = ranges[index]!
+      const previous = ranges[index]
       if (previous.batch_ms >= 150) return
       expect(range.rows).toBeGreaterThan(previous.rows)
       expect(range.rows).toBeLessThanOrEqual(Math.floor(previous.rows * 1.2) + 1)
@@ -117,11 +125,14 @@ describe('adaptive batch size, live', () => {
     expect(result.status).toBe('done')
     const ranges = await ledger('shrink')
     expect(ranges[0]).toMatchObject({ rows: 200 })
-    expect(ranges[0]!.batch_ms).toBeGreaterThan(300)
-    expect(ranges[1]!.rows).toBeLessThan(100)
+    expect(ranges[0].batch_ms).toBeGreaterThan(300)
+    expect(ranges[1].rows).toBeLessThan(100)
     // Once resized, batches take about the target: their median is far below the first batch (the machine is shared,
     // so single batches may stray).
-    const later = ranges.slice(2, -1).map((range) => range.batch_ms).sort((a, b) => a - b)
+    const later = ranges
+      .slice(2, -1)
+      .map((range) => range.batch_ms)
+      .sort((a, b) => a - b)
     expect(later.length).toBeGreaterThan(2)
     expect(later[Math.floor(later.length / 2)]).toBeLessThan(200)
     expect(await db.query(`SELECT count(*)::int AS wrong FROM slow_rows WHERE n <> 1`)).toEqual([{ wrong: 0 }])
@@ -131,7 +142,14 @@ describe('adaptive batch size, live', () => {
   // loop's 250 ms poll, which must not cut the wait short.
   test.each([
     { what: 'holds the rate under the limit', table: 'rated_rows', rows: 2_000, batchSize: 500, maxRowsPerSecond: 2_000, atLeastMs: 700 },
-    { what: 'holds when a batch must wait longer than the control poll', table: 'slow_rated_rows', rows: 300, batchSize: 100, maxRowsPerSecond: 200, atLeastMs: 950 },
+    {
+      what: 'holds when a batch must wait longer than the control poll',
+      table: 'slow_rated_rows',
+      rows: 300,
+      batchSize: 100,
+      maxRowsPerSecond: 200,
+      atLeastMs: 950,
+    },
   ])('--max-rows-per-second $what', async ({ table, rows, batchSize, maxRowsPerSecond, atLeastMs }) => {
     await createCounters(db, rows, table)
     const definition = defineBackfill({ name: table, table, update: sql`n = n + 1` })

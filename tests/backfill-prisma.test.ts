@@ -94,7 +94,7 @@ afterAll(async () => {
 test('Prisma Client queries in process() commit with the batch, and roll back with it on kill -9', async () => {
   const marker = path.join(scratch, 'held')
   const running = app.start(['backfill', 'run', 'prisma_accounts', '--batch-size', '500'], { HOLD_MARKER: marker })
-  await waitFor('the batch holding account 1501 to be in flight', async () => existsSync(marker))
+  await waitFor('the batch holding account 1501 to be in flight', () => existsSync(marker))
   await kill9(running)
   await waitFor('the killed runner’s sessions to be gone', async () => (await runnerBackends(db, 'prisma_accounts')).length === 0)
 
@@ -103,7 +103,7 @@ test('Prisma Client queries in process() commit with the batch, and roll back wi
   const [done] = await db.query<{ ranges: number }>(
     `SELECT count(*)::int AS ranges FROM migrate_kit.backfill_ranges WHERE backfill = 'prisma_accounts' AND status = 'done'`,
   )
-  expect(await db.query(`SELECT note, count(*)::int AS count FROM audits GROUP BY note`)).toEqual([{ note: 'batch', count: done!.ranges }])
+  expect(await db.query(`SELECT note, count(*)::int AS count FROM audits GROUP BY note`)).toEqual([{ note: 'batch', count: done.ranges }])
   expect((await countsByN(db, 'accounts'))['2']).toBeUndefined()
 
   const resumed = await app.cli(['backfill', 'run', 'prisma_accounts'], { HOLD_MARKER: marker })
@@ -112,16 +112,13 @@ test('Prisma Client queries in process() commit with the batch, and roll back wi
   const [after] = await db.query<{ ranges: number }>(
     `SELECT count(*)::int AS ranges FROM migrate_kit.backfill_ranges WHERE backfill = 'prisma_accounts' AND status = 'done'`,
   )
-  expect(await db.query(`SELECT note, count(*)::int AS count FROM audits GROUP BY note`)).toEqual([{ note: 'batch', count: after!.ranges }])
+  expect(await db.query(`SELECT note, count(*)::int AS count FROM audits GROUP BY note`)).toEqual([{ note: 'batch', count: after.ranges }])
 })
 
 test('a Prisma Client error in process() reaches the user with Prisma’s own message; a data error is narrowed down to its row', async () => {
   await db.query(`CREATE TABLE limited (id integer PRIMARY KEY, n integer NOT NULL DEFAULT 0 CHECK (n < 1 OR id <> 777))`)
   await db.query(`INSERT INTO limited (id) SELECT g FROM generate_series(1, 1000) g`)
-  app.project.write(
-    'prisma/schema.prisma',
-    SCHEMA + `\nmodel Limited {\n  id Int @id\n  n  Int @default(0)\n\n  @@map("limited")\n}\n`,
-  )
+  app.project.write('prisma/schema.prisma', SCHEMA + `\nmodel Limited {\n  id Int @id\n  n  Int @default(0)\n\n  @@map("limited")\n}\n`)
   execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'prisma', 'build', 'index.js'), 'generate'], {
     cwd: app.project.root,
     env: { ...process.env, DATABASE_URL: db.url, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, CHECKPOINT_DISABLE: '1' },
@@ -147,11 +144,13 @@ export default defineBackfill({
   expect(result.stderr).not.toContain("reading 'sep'")
   expect(result.stderr).toMatch(/backfill prisma_limited failed at keys \(776, 777\]: Invalid `prisma\.limited\.update\(\)` invocation/)
   // The notices of each halving say the last line of Prisma's message, the final error all of it.
-  expect(result.stderr).toMatch(/failed \(Database error\. Code: `23514`\. Message: `new row for relation "limited" violates check constraint "limited_check"`\); split in two/)
+  expect(result.stderr).toMatch(
+    /failed \(Database error\. Code: `23514`\. Message: `new row for relation "limited" violates check constraint "limited_check"`\); split in two/,
+  )
   expect(result.stderr).toContain('violates check constraint')
   expect(await db.query(`SELECT n FROM limited WHERE id = 777`)).toEqual([{ n: 0 }])
   const [changed] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM limited WHERE n = 1 AND id < 777`)
-  expect(changed!.n).toBe(776)
+  expect(changed.n).toBe(776)
 })
 
 test('an exception thrown by process() stops the run at once, naming its range and the code’s own message; no halving', async () => {

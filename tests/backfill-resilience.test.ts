@@ -53,10 +53,16 @@ test('a poison row is found by halving its batch; the run fails naming its key r
     /error: backfill poisoned failed at keys \(4320, 4321\]: new row for relation "poisoned" violates check constraint "no_4321" \(SQLSTATE 23514\)/,
   )
   expect(failed.stderr).toContain('then resume where it stopped: migrate-kit backfill run poisoned')
-  const splits = await db.query<{ rows: number; status: string }>(`SELECT rows, status FROM migrate_kit.backfill_ranges WHERE backfill = 'poisoned' AND status <> 'done'`)
+  const splits = await db.query<{ rows: number; status: string }>(
+    `SELECT rows, status FROM migrate_kit.backfill_ranges WHERE backfill = 'poisoned' AND status <> 'done'`,
+  )
   expect(splits).toEqual([{ rows: 1, status: 'failed' }])
   const status = JSON.parse((await app.cli(['backfill', 'status', 'poisoned', '--json'])).stdout) as Record<string, unknown>
-  expect(status).toMatchObject({ status: 'failed', failedRange: { after: '4320', upTo: '4321' }, lastError: expect.stringMatching(/no_4321/) })
+  expect(status).toMatchObject({
+    status: 'failed',
+    failedRange: { after: '4320', upTo: '4321' },
+    lastError: expect.stringMatching(/no_4321/),
+  })
   expect(Number(status.cursor)).toBeLessThanOrEqual(4320)
   expect(await db.query(`SELECT n FROM poisoned WHERE id = 4321`)).toEqual([{ n: 0 }])
   expect((await countsByN(db, 'poisoned'))['2']).toBeUndefined()

@@ -21,7 +21,7 @@ afterAll(async () => {
 
 async function fingerprint(table: string): Promise<string> {
   const [row] = await db.query<{ md5: string }>(`SELECT md5(string_agg(t::text, ',' ORDER BY t.id)) AS md5 FROM ${table} t`)
-  return row!.md5
+  return row.md5
 }
 
 describe('dry run, snapshot, report, restore', () => {
@@ -54,10 +54,12 @@ export default defineBackfill({
     )
     const text = await app.cli(['backfill', 'run', 'recompute', '--dry-run'])
     expect(text.code).toBe(0)
-    expect(text.stdout).toContain(`2,000 rows in the table; 1,500 match its where; ${expected!.changing.toLocaleString('en-US')} would change.`)
+    expect(text.stdout).toContain(
+      `2,000 rows in the table; 1,500 match its where; ${expected.changing.toLocaleString('en-US')} would change.`,
+    )
     expect(text.stdout).toContain('id 1: price: "1.00" → "2.00", label: "item 1" → "ITEM 1"')
     const json = await app.cli(['backfill', 'run', 'recompute', '--dry-run', '--json'])
-    expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true, rows: 2000, rowsMatching: 1500, rowsChanging: expected!.changing })
+    expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true, rows: 2000, rowsMatching: 1500, rowsChanging: expected.changing })
     expect(await fingerprint('prices')).toBe(before)
     expect(await db.query(`SELECT nspname FROM pg_namespace WHERE nspname = 'migrate_kit'`)).toEqual([])
   })
@@ -76,7 +78,13 @@ export default defineBackfill({
     const written = JSON.parse(readFileSync(file, 'utf8')) as {
       threshold: number
       rows: Array<{ key: string; flagged: boolean; changes: Record<string, unknown> }>
-      summary: { rows: number; changed: number; unchanged: number; flagged: number; byColumn: Record<string, { changed: number; flagged: number }> }
+      summary: {
+        rows: number
+        changed: number
+        unchanged: number
+        flagged: number
+        byColumn: Record<string, { changed: number; flagged: number }>
+      }
     }
     // Per row, from the data: price changes unless 0; label changes unless already upper (id % 3 = 0).
     const [truth] = await db.query<{ changed: number; labels: number; prices: number }>(
@@ -86,11 +94,11 @@ export default defineBackfill({
     )
     expect(written.summary).toMatchObject({
       rows: 1500,
-      changed: truth!.changed,
-      unchanged: 1500 - truth!.changed,
+      changed: truth.changed,
+      unchanged: 1500 - truth.changed,
       // A doubled price is +100 %, under the 150 % threshold: only label changes are flagged.
-      flagged: truth!.labels,
-      byColumn: { price: { changed: truth!.prices, flagged: 0 }, label: { changed: truth!.labels, flagged: truth!.labels } },
+      flagged: truth.labels,
+      byColumn: { price: { changed: truth.prices, flagged: 0 }, label: { changed: truth.labels, flagged: truth.labels } },
     })
     expect(written.rows.find((row) => row.key === '3')).toEqual({
       key: '3',
@@ -132,7 +140,10 @@ describe('cache invalidation', () => {
     await db.query(`INSERT INTO ${table} SELECT g, 'user ' || g FROM generate_series(1, 300) g`)
     const pipeline = cache.redis.pipeline()
     for (let id = 1; id <= 300; id++) pipeline.set(`${cache.prefix}:${table}:${id}`, 'cached')
-    pipeline.set(`${cache.prefix}:${table}:list:a`, 'cached').set(`${cache.prefix}:${table}:list:b`, 'cached').set(`${cache.prefix}:keep:${table}`, 'x')
+    pipeline
+      .set(`${cache.prefix}:${table}:list:a`, 'cached')
+      .set(`${cache.prefix}:${table}:list:b`, 'cached')
+      .set(`${cache.prefix}:keep:${table}`, 'x')
     await pipeline.exec()
     app.backfill(
       `${table}.ts`,
@@ -181,7 +192,11 @@ export default defineBackfill({
     const port = await closedPort()
     const down = await app.cli(['backfill', 'run', 'redis_down', '--batch-size', '50'], { REDIS_URL: `redis://127.0.0.1:${port}` })
     expect(down.code).toBe(0)
-    expect(down.stderr).toMatch(new RegExp(`Redis at 127\\.0\\.0\\.1:${port} did not take the cache invalidation \\(connect ECONNREFUSED[^)]*\\): the data is committed; \\d+ invalidations? (is|are) kept in migrate_kit\\.backfill_invalidations`))
+    expect(down.stderr).toMatch(
+      new RegExp(
+        `Redis at 127\\.0\\.0\\.1:${port} did not take the cache invalidation \\(connect ECONNREFUSED[^)]*\\): the data is committed; \\d+ invalidations? (is|are) kept in migrate_kit\\.backfill_invalidations`,
+      ),
+    )
     expect(down.stderr).toMatch(/the next `migrate-kit backfill run redis_down` retries them/)
     expect(await db.query(`SELECT count(*)::int AS done FROM redis_down WHERE name = upper(name)`)).toEqual([{ done: 200 }])
     expect(await cachedIds('redis_down')).toEqual({ rows: 300, lists: 2, kept: true })
@@ -201,8 +216,10 @@ export default defineBackfill({
     const door = await redisDoor()
     try {
       // 300 keys at 50 rows/s: about 6 s, time for Redis to come back while it runs.
-      const running = app.start(['backfill', 'run', 'redis_back', '--batch-size', '20', '--max-rows-per-second', '50'], { REDIS_URL: door.url })
-      await waitFor('Redis to be reported down', async () => running.output().stderr.includes('did not take the cache invalidation'))
+      const running = app.start(['backfill', 'run', 'redis_back', '--batch-size', '20', '--max-rows-per-second', '50'], {
+        REDIS_URL: door.url,
+      })
+      await waitFor('Redis to be reported down', () => running.output().stderr.includes('did not take the cache invalidation'))
       door.open()
       await waitFor('the first batch’s keys gone', async () => (await cache.redis.exists(`${cache.prefix}:redis_back:1`)) === 0)
       expect(running.child.exitCode).toBeNull()
@@ -253,7 +270,10 @@ export default defineBackfill({ name: 'balances', table: 'balances', update: sql
   await kill9(restoring)
   await db.query(`DELETE FROM restore_hold`)
   await waitFor('the killed restore’s sessions to end', async () => {
-    const rows = await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'migrate-kit backfill balances restore'`, [db.name])
+    const rows = await db.query(
+      `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'migrate-kit backfill balances restore'`,
+      [db.name],
+    )
     return rows.length === 0
   })
   const refused = await app.cli(['backfill', 'run', 'balances'])

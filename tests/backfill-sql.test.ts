@@ -24,7 +24,7 @@ describe('the sql tag', () => {
     const { text } = builder.build()
     const position = text.indexOf('nn') + 1
     expect(builder.spanAt(position)?.label).toBe('update')
-    expect(caretExcerpt(text, builder.spans[0]!, position)).toEqual(['n = nn + 1', '    ^'])
+    expect(caretExcerpt(text, builder.spans[0], position)).toEqual(['n = nn + 1', '    ^'])
   })
 })
 
@@ -47,7 +47,10 @@ describe('defineBackfill', () => {
 
 describe('invalidate patterns', () => {
   test('{column} takes each changed row’s value; a key without glob characters is deleted by name', () => {
-    const rows = [{ id: 1, slug: 'a*b' }, { id: 2, slug: 'c' }]
+    const rows = [
+      { id: 1, slug: 'a*b' },
+      { id: 2, slug: 'c' },
+    ]
     expect(invalidationFor([parsePattern('user:{id}'), parsePattern('list:*')], rows)).toEqual({
       keys: ['user:1', 'user:2'],
       patterns: ['list:*'],
@@ -100,9 +103,13 @@ describe('failure classification', () => {
     expect(classifyFailure(prisma('P1017'))).toBe('connection')
     expect(classifyFailure(prisma('P2025'))).toBe('code') // record not found: the code asked for a row that is not there
     // Prisma's own code is not an SQLSTATE; the message keeps only its last line when asked to be short.
-    expect(describeFailure(prisma('P2039', '23514'))).toBe('Invalid `prisma.user.update()` invocation in\n/app/backfills/x.ts:9:50\n\nDatabase error. Code: `23514`.')
+    expect(describeFailure(prisma('P2039', '23514'))).toBe(
+      'Invalid `prisma.user.update()` invocation in\n/app/backfills/x.ts:9:50\n\nDatabase error. Code: `23514`.',
+    )
     expect(describeFailure(prisma('P2039', '23514'), { short: true })).toBe('Database error. Code: `23514`.')
-    expect(describeFailure({ code: '23514', message: 'violates check', detail: 'Failing row contains (1).' })).toBe('violates check (SQLSTATE 23514); Failing row contains (1).')
+    expect(describeFailure({ code: '23514', message: 'violates check', detail: 'Failing row contains (1).' })).toBe(
+      'violates check (SQLSTATE 23514); Failing row contains (1).',
+    )
     expect(describeFailure(new TypeError('x is not a function'))).toBe('TypeError: x is not a function')
     expect(describeFailure(new Error('plain'))).toBe('plain')
   })

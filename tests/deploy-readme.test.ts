@@ -35,7 +35,11 @@ function exampleAfter(text: string, heading: string, nth = 0): string {
 }
 
 /** Times and the database's address differ from run to run. */
-const normalize = (text: string) => text.replace(/\(\d+\.\d s\)/g, '(T s)').replace(/^Deploy to .*\.$/m, 'Deploy to DB.').trimEnd()
+const normalize = (text: string) =>
+  text
+    .replace(/\(\d+\.\d s\)/g, '(T s)')
+    .replace(/^Deploy to .*\.$/m, 'Deploy to DB.')
+    .trimEnd()
 
 let db: TestDatabase
 let app: TempProject

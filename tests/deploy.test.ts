@@ -85,7 +85,9 @@ test('plan lists the steps with their commands: expand, the backfill, the gate, 
   const json = await run(app, 'plan', '--json')
   expect(json.code).toBe(0)
   const plan = JSON.parse(json.stdout) as PlanJson
-  expect(plan.steps.map((step) => [step.kind, step.backfill ?? step.migration ?? step.migrations?.map((m) => m.name).join(',') ?? ''])).toEqual([
+  expect(
+    plan.steps.map((step) => [step.kind, step.backfill ?? step.migration ?? step.migrations?.map((m) => m.name).join(',') ?? '']),
+  ).toEqual([
     ['migrate', EXPAND.join(',')],
     ['backfill', 'users_display_name'],
     ['backfill', 'users_total_puzzles'],
@@ -93,13 +95,17 @@ test('plan lists the steps with their commands: expand, the backfill, the gate, 
     ['migrate', CONTRACT.join(',')],
     ['checks', ''],
   ])
-  expect(plan.steps[0]!.migrations!.map((migration) => migration.phase)).toEqual(['expand', 'expand', 'expand'])
-  expect(plan.steps[4]!.migrations).toEqual([
+  expect(plan.steps[0].migrations!.map((migration) => migration.phase)).toEqual(['expand', 'expand', 'expand'])
+  expect(plan.steps[4].migrations).toEqual([
     { name: CONTRACT[0], phase: 'contract', waitsFor: ['users_display_name'] },
     { name: CONTRACT[1], phase: 'contract', waitsFor: ['users_display_name'] },
   ])
-  expect(plan.steps[1]).toEqual(expect.objectContaining({ runBy: 'operator', command: 'npx migrate-kit backfill run users_display_name', unblocks: CONTRACT }))
-  expect(plan.steps[3]!.waits).toEqual([expect.objectContaining({ backfill: 'users_display_name', ready: false, why: expect.stringContaining('users.display_name') })])
+  expect(plan.steps[1]).toEqual(
+    expect.objectContaining({ runBy: 'operator', command: 'npx migrate-kit backfill run users_display_name', unblocks: CONTRACT }),
+  )
+  expect(plan.steps[3].waits).toEqual([
+    expect.objectContaining({ backfill: 'users_display_name', ready: false, why: expect.stringContaining('users.display_name') }),
+  ])
   // plan is read-only: nothing was created.
   expect(await applied()).toEqual([])
   expect(await db.query(`SELECT nspname FROM pg_namespace WHERE nspname = 'migrate_kit'`)).toEqual([])
@@ -117,11 +123,20 @@ test('the dry run changes nothing and prints the steps the real run then execute
   expect(real.code).toBe(3)
   const executed = JSON.parse(real.stdout) as PlanJson & { outcome: string; next: string[] }
   expect(executed.steps.map(planned)).toEqual(plan.steps)
-  expect(executed.steps.map((step) => step.result!.status)).toEqual(['done', 'skipped', 'skipped', 'blocked', 'not_executed', 'not_executed'])
+  expect(executed.steps.map((step) => step.result!.status)).toEqual([
+    'done',
+    'skipped',
+    'skipped',
+    'blocked',
+    'not_executed',
+    'not_executed',
+  ])
   expect(executed.outcome).toBe('blocked')
   expect(executed.next).toEqual(['npx migrate-kit backfill run users_display_name', 'npx migrate-kit deploy'])
-  expect(real.stderr).toContain(`deploy stopped at a gate: ${CONTRACT[0]} (contract) waits for backfill users_display_name, which is not run yet`)
-  expect(real.stderr).toMatch(/Next:\n  npx migrate-kit backfill run users_display_name\n  npx migrate-kit deploy\n/)
+  expect(real.stderr).toContain(
+    `deploy stopped at a gate: ${CONTRACT[0]} (contract) waits for backfill users_display_name, which is not run yet`,
+  )
+  expect(real.stderr).toMatch(/Next:\n {2}npx migrate-kit backfill run users_display_name\n {2}npx migrate-kit deploy\n/)
   // Prisma applied the expand migrations and never saw the contract ones.
   expect(await applied()).toEqual(EXPAND)
   expect((await prismaRows(db)).map((row) => row.migration_name)).toEqual(EXPAND)
@@ -164,7 +179,7 @@ test('--until applies up to that migration; an unknown or applied one is refused
   const unknown = await run(app, 'deploy', '--until', 'no_such_migration')
   expect(unknown.code).toBe(2)
   expect(unknown.stderr).toContain('no migration named "no_such_migration"')
-  const behind = await run(app, 'deploy', '--until', EXPAND[0]!)
+  const behind = await run(app, 'deploy', '--until', EXPAND[0])
   expect(behind.code).toBe(2)
   expect(behind.stderr).toContain(`deploy refused, nothing was changed: --until ${EXPAND[0]}: migration ${EXPAND[0]} is already applied`)
   expect(await applied()).toEqual(EXPAND.slice(0, 2))
@@ -172,10 +187,19 @@ test('--until applies up to that migration; an unknown or applied one is refused
 
 test('--run-backfills runs the backfill the gate waits for, with the --backfill-* settings, and goes on to the end', async () => {
   const app = project()
-  expect((await run(app, 'deploy', '--until', EXPAND[2]!)).code).toBe(0)
+  expect((await run(app, 'deploy', '--until', EXPAND[2])).code).toBe(0)
   await db.query(`INSERT INTO users (email, username) SELECT 'u' || g || '@example.com', 'user' || g FROM generate_series(1, 30) g`)
   // Throttled as an operator would: 10 rows a second caps each batch at 10 rows (one second of rows).
-  const result = await run(app, 'deploy', '--run-backfills', '--backfill-max-rows-per-second', '10', '--backfill-lock-timeout-ms', '300', '--json')
+  const result = await run(
+    app,
+    'deploy',
+    '--run-backfills',
+    '--backfill-max-rows-per-second',
+    '10',
+    '--backfill-lock-timeout-ms',
+    '300',
+    '--json',
+  )
   expect(result.code).toBe(0)
   const batches = await db.query<{ rows: number }>(`SELECT rows FROM migrate_kit.backfill_ranges WHERE backfill = 'users_display_name'`)
   expect(batches.length).toBeGreaterThanOrEqual(3)
@@ -206,7 +230,10 @@ test('refused before anything runs (exit 2): a failed migration, an applied migr
   rmSync(app.path('prisma/migrations/20261201000000_broken'), { recursive: true })
   await db.query(`DELETE FROM _prisma_migrations WHERE migration_name = '20261201000000_broken'`)
 
-  app.write('prisma/migrations/20261123105730_init/migration.sql', `-- edited\n${readFileSync(app.path('prisma/migrations/20261123105730_init/migration.sql'), 'utf8')}`)
+  app.write(
+    'prisma/migrations/20261123105730_init/migration.sql',
+    `-- edited\n${readFileSync(app.path('prisma/migrations/20261123105730_init/migration.sql'), 'utf8')}`,
+  )
   const rowsBefore = await prismaRows(db)
   const edited = await run(app, 'deploy')
   expect(edited.code).toBe(2)
@@ -214,7 +241,7 @@ test('refused before anything runs (exit 2): a failed migration, an applied migr
   expect(await prismaRows(db)).toEqual(rowsBefore)
 }, 60_000)
 
-test('a second deploy while one runs exits 4 at once; so does one while Prisma\'s own lock is held', async () => {
+test("a second deploy while one runs exits 4 at once; so does one while Prisma's own lock is held", async () => {
   const app = project()
   const [first, second] = await Promise.all([
     collect(startCli(['deploy'], { cwd: app.root, env: { DATABASE_URL: db.url } })),
@@ -222,7 +249,9 @@ test('a second deploy while one runs exits 4 at once; so does one while Prisma\'
   ])
   const results = [first, second].sort((a, b) => (a.code ?? 0) - (b.code ?? 0))
   expect(results.map((result) => result.code)).toEqual([3, 4])
-  expect(results[1]!.stderr).toMatch(/another migrate-kit deploy is running on this database \(session pid \d+, "migrate-kit deploy \(.+, pid \d+\)"/)
+  expect(results[1].stderr).toMatch(
+    /another migrate-kit deploy is running on this database \(session pid \d+, "migrate-kit deploy \(.+, pid \d+\)"/,
+  )
   expect(await applied()).toEqual(EXPAND)
 
   // A bare `prisma migrate deploy` (or a rollback) holds Prisma's lock: refused rather than queued behind it.
@@ -234,7 +263,9 @@ test('a second deploy while one runs exits 4 at once; so does one while Prisma\'
     const started = Date.now()
     const refused = await run(app, 'deploy')
     expect(refused.code).toBe(4)
-    expect(refused.stderr).toContain(`Prisma Migrate's lock on this database (pg_advisory_lock(${PRISMA_MIGRATE_LOCK})) is held (session pid`)
+    expect(refused.stderr).toContain(
+      `Prisma Migrate's lock on this database (pg_advisory_lock(${PRISMA_MIGRATE_LOCK})) is held (session pid`,
+    )
     expect(refused.stderr).toContain('"someone else"')
     expect(Date.now() - started).toBeLessThan(15_000)
     expect(await applied()).toEqual([])
@@ -246,7 +277,11 @@ test('a second deploy while one runs exits 4 at once; so does one while Prisma\'
 test('a migration that drops or tightens a column a backfill writes waits for it, with no before: anywhere', async () => {
   const app = project()
   addMigration(app, '20261201000000_expand_nickname', `ALTER TABLE "users" ADD COLUMN "nickname" TEXT;\n`)
-  addMigration(app, '20261202000000_contract_nickname', `SET lock_timeout = '5s';\nALTER TABLE "users" ALTER COLUMN "nickname" SET NOT NULL;\n`)
+  addMigration(
+    app,
+    '20261202000000_contract_nickname',
+    `SET lock_timeout = '5s';\nALTER TABLE "users" ALTER COLUMN "nickname" SET NOT NULL;\n`,
+  )
   app.write(
     'backfills/users_nickname.ts',
     `import { defineBackfill, sql } from 'prisma-migrate-kit'\n\nexport default defineBackfill({\n  name: 'users_nickname',\n  after: 'expand_nickname',\n  table: 'users',\n  update: sql\`nickname = display_name\`,\n  where: sql\`nickname IS NULL\`,\n})\n`,
@@ -259,7 +294,10 @@ test('a migration that drops or tightens a column a backfill writes waits for it
   expect(stopped.stderr).toContain('20261202000000_contract_nickname (contract) waits for backfill users_nickname, which is not run yet')
   const plan = JSON.parse((await run(app, 'plan', '--json')).stdout) as PlanJson
   expect(plan.steps.find((step) => step.kind === 'gate')!.waits).toEqual([
-    expect.objectContaining({ backfill: 'users_nickname', why: 'line 2 makes users.nickname NOT NULL (users.nickname, which the backfill touches)' }),
+    expect.objectContaining({
+      backfill: 'users_nickname',
+      why: 'line 2 makes users.nickname NOT NULL (users.nickname, which the backfill touches)',
+    }),
   ])
   expect(await applied()).toEqual([...EXPAND, ...CONTRACT, '20261201000000_expand_nickname'])
 
@@ -270,23 +308,25 @@ test('a migration that drops or tightens a column a backfill writes waits for it
 
 test('a done backfill whose expand migration is rolled back is not applicable (no verify on a dropped column); applied again, its run starts over', async () => {
   const app = project()
-  expect((await run(app, 'deploy', '--until', EXPAND[2]!)).code).toBe(0)
+  expect((await run(app, 'deploy', '--until', EXPAND[2])).code).toBe(0)
   await db.query(`INSERT INTO users (email, username) SELECT 'u' || g || '@example.com', 'user' || g FROM generate_series(1, 30) g`)
   expect((await run(app, 'backfill', 'run', 'users_display_name')).code).toBe(0)
-  expect((await run(app, 'rollback', EXPAND[2]!)).code).toBe(0)
-  expect((await run(app, 'rollback', EXPAND[1]!)).code).toBe(0)
+  expect((await run(app, 'rollback', EXPAND[2])).code).toBe(0)
+  expect((await run(app, 'rollback', EXPAND[1])).code).toBe(0)
 
   // The plan reads the backfill without running its verify on users.display_name, which the rollback dropped.
   const plan = await run(app, 'plan')
   expect(plan.stderr).not.toContain('does not exist')
   expect(plan.code).toBe(0)
-  expect(plan.stdout).toContain(`its after migration ${EXPAND[1]} is not applied any more (rolled back since it ran): not applicable until it is applied again`)
+  expect(plan.stdout).toContain(
+    `its after migration ${EXPAND[1]} is not applied any more (rolled back since it ran): not applicable until it is applied again`,
+  )
   const status = await run(app, 'backfill', 'status', 'users_display_name', '--json')
   expect(status.code).toBe(0)
   expect(JSON.parse(status.stdout)).toMatchObject({ status: 'pending', reset: expect.stringContaining('not applicable') })
 
   // Applied again, the column is new and empty: the run knows the old ledger speaks of rows changed back, and starts over.
-  expect((await run(app, 'deploy', '--until', EXPAND[2]!)).code).toBe(0)
+  expect((await run(app, 'deploy', '--until', EXPAND[2])).code).toBe(0)
   const again = await run(app, 'backfill', 'run', 'users_display_name')
   expect(again.stderr).toContain(`its after migration ${EXPAND[1]} was rolled back and applied again since it ran`)
   expect(again.code).toBe(0)

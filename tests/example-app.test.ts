@@ -109,7 +109,7 @@ describe('the example app on a real database: status exit codes and the next ste
 
       // Up to the gate, then the newest expand is rolled back and someone adds its column by hand: re-applying fails.
       expect((await inExampleApp(['deploy'], env)).code).toBe(3)
-      const EXPAND = EXAMPLE_MIGRATIONS[2]!
+      const EXPAND = EXAMPLE_MIGRATIONS[2]
       expect((await inExampleApp(['rollback', EXPAND], env)).code).toBe(0)
       await broken.query('ALTER TABLE users ADD COLUMN total_puzzles_completed int')
       const deploy = await inExampleApp(['deploy'], env)
@@ -124,7 +124,9 @@ describe('the example app on a real database: status exit codes and the next ste
       await broken.query('ALTER TABLE users DROP COLUMN total_puzzles_completed')
       expect((await inExampleApp(['prisma', 'migrate', 'resolve', '--rolled-back', EXPAND], env)).code).toBe(0)
       expect((await inExampleApp(['deploy'], env)).code).toBe(3)
-      expect(states(await inExampleApp(['status', '--json'], env)).slice(0, 3)).toEqual(EXAMPLE_MIGRATIONS.slice(0, 3).map((name) => [name, 'applied']))
+      expect(states(await inExampleApp(['status', '--json'], env)).slice(0, 3)).toEqual(
+        EXAMPLE_MIGRATIONS.slice(0, 3).map((name) => [name, 'applied']),
+      )
     } finally {
       await broken.drop()
     }
@@ -145,10 +147,13 @@ describe("a migration added to the example app's history (a copy of it) that lea
     app?.remove()
   })
 
-  const inCopy = (args: string[]): Promise<CliResult> =>
-    runCli(args, { cwd: app.root, env: { DATABASE_URL: db.url }, timeoutMs: 180_000 })
+  const inCopy = (args: string[]): Promise<CliResult> => runCli(args, { cwd: app.root, env: { DATABASE_URL: db.url }, timeoutMs: 180_000 })
   const nicknameColumns = async (): Promise<number> =>
-    (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'nickname'`))[0]!.n
+    (
+      await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'nickname'`,
+      )
+    )[0].n
 
   test('lint refuses it, deploy fails it and leaves nothing, the printed recovery leads to a clean deploy', async () => {
     app.write(`prisma/migrations/${ADDED}/migration.sql`, 'BEGIN;\nALTER TABLE "users" ADD COLUMN "nickname" TEXT;\n')
@@ -169,7 +174,10 @@ describe("a migration added to the example app's history (a copy of it) that lea
     expect(states(failed)).toEqual([...EXAMPLE_MIGRATIONS.map((name) => [name, 'applied']), [ADDED, 'failed']])
 
     // Half-way: the column is added, then a statement fails; the column must not stay.
-    app.write(`prisma/migrations/${ADDED}/migration.sql`, 'ALTER TABLE "users" ADD COLUMN "nickname" TEXT;\nUPDATE "users" SET "nickname" = (1/0)::text;\n')
+    app.write(
+      `prisma/migrations/${ADDED}/migration.sql`,
+      'ALTER TABLE "users" ADD COLUMN "nickname" TEXT;\nUPDATE "users" SET "nickname" = (1/0)::text;\n',
+    )
     expect((await inCopy(['prisma', 'migrate', 'resolve', '--rolled-back', ADDED])).code).toBe(0)
     const halfWay = await inCopy(['deploy'])
     expect(halfWay.code).toBe(1)

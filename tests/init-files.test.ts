@@ -13,7 +13,7 @@ import { projectAt } from '../packages/prisma-migrate-kit/src/project'
 const PRISMA_INIT_CONFIG = `import 'dotenv/config'\nimport { defineConfig, env } from 'prisma/config'\n\nexport default defineConfig({})\n`
 
 describe('the offline-engine line in the Prisma config', () => {
-  test("goes right after dotenv (a PRISMA_SCHEMA_ENGINE_BINARY in .env is seen first), once", () => {
+  test('goes right after dotenv (a PRISMA_SCHEMA_ENGINE_BINARY in .env is seen first), once', () => {
     const change = addOfflineEngineImport(PRISMA_INIT_CONFIG, 'prisma.config.ts')
     expect(change?.line).toBe(2)
     expect(change?.text.split('\n').slice(0, 3)).toEqual([
@@ -31,7 +31,9 @@ describe('the offline-engine line in the Prisma config', () => {
     expect(cjs?.text.split('\n')[2]).toMatch(/^require\('prisma-migrate-kit\/offline-engine'\) \/\/ /)
     expect(addOfflineEngineImport("#!/usr/bin/env node\n'use strict'\nmodule.exports = {}\n", 'prisma.config.cjs')?.line).toBe(3)
     const crlf = addOfflineEngineImport("import 'dotenv/config'\r\nexport default {}\r\n", 'prisma.config.ts')
-    expect(crlf?.text).toBe("import 'dotenv/config'\r\nimport 'prisma-migrate-kit/offline-engine' // prisma-migrate-kit: Prisma's schema engine works offline when the native one is missing\r\nexport default {}\r\n")
+    expect(crlf?.text).toBe(
+      "import 'dotenv/config'\r\nimport 'prisma-migrate-kit/offline-engine' // prisma-migrate-kit: Prisma's schema engine works offline when the native one is missing\r\nexport default {}\r\n",
+    )
   })
 })
 
@@ -66,7 +68,7 @@ describe('the CI workflow', () => {
     expect(pnpm).toContain('      - uses: pnpm/action-setup@v4\n')
     expect(pnpm).toContain('run: pnpm exec migrate-kit check')
     // No tab, and every line indented by a multiple of two: what YAML parsers accept.
-    for (const line of [...npm.split('\n'), ...pnpm.split('\n')]) expect(/^(  )*(\S|$)/.test(line) && !line.includes('\t')).toBe(true)
+    for (const line of [...npm.split('\n'), ...pnpm.split('\n')]) expect(/^( {2})*(\S|$)/.test(line) && !line.includes('\t')).toBe(true)
   })
 })
 
@@ -94,7 +96,13 @@ describe('planInitFiles in a monorepo', () => {
     ])
     applyInitFiles(plan)
     expect(readFileSync(path.join(repo, '.github', 'workflows', 'migrate-kit.yml'), 'utf8')).toContain('working-directory: apps/api')
-    expect(planInitFiles(project, { urlVariable: 'DATABASE_URL' }).map(({ action }) => action)).toEqual(['keep', 'keep', 'keep', 'keep', 'keep'])
+    expect(planInitFiles(project, { urlVariable: 'DATABASE_URL' }).map(({ action }) => action)).toEqual([
+      'keep',
+      'keep',
+      'keep',
+      'keep',
+      'keep',
+    ])
   })
 
   test("a workflow of the user's that runs migrate-kit is kept, and none is added beside it", () => {

@@ -64,7 +64,7 @@ afterAll(async () => {
 test("the example app's first migration is init, and its rollback.sql says what it destroys", () => {
   const migrations = listMigrations(prisma.project)
   expect(migrations.map((migration) => migration.name)).toEqual([expect.stringMatching(/^\d{14}_init$/)])
-  const init = migrations[0]!.name
+  const init = migrations[0].name
   const rollback = readFileSync(rollbackFile(prisma.project, init), 'utf8')
   expect(rollback).toContain(`prisma/migrations/${init}/migration.sql`)
   expect(rollback).toMatch(/WARNING: this destroys ALL DATA/)
@@ -72,7 +72,7 @@ test("the example app's first migration is init, and its rollback.sql says what 
 })
 
 test('deploy, roll back, deploy again: the rollback removes every table and type init created', async () => {
-  const init = listMigrations(prisma.project)[0]!.name
+  const init = listMigrations(prisma.project)[0].name
   expect((await prisma.run(['migrate', 'deploy'])).code).toBe(0)
   const deployed = await appObjects()
   for (const table of APP_TABLES) expect(deployed.relations).toContain(table)

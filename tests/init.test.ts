@@ -27,7 +27,8 @@ function tree(root: string): Record<string, string> {
 }
 
 const HISTORY = {
-  '20261201090000_init': 'CREATE TABLE "Customer" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\nCREATE UNIQUE INDEX "Customer_email_key" ON "Customer"("email");\n',
+  '20261201090000_init':
+    'CREATE TABLE "Customer" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\nCREATE UNIQUE INDEX "Customer_email_key" ON "Customer"("email");\n',
   '20261202090000_add_name': 'ALTER TABLE "Customer" ADD COLUMN "name" TEXT;\n',
 }
 
@@ -73,12 +74,16 @@ describe('migrate-kit init in an existing project (packed package)', () => {
     const before = tree(project.root)
     const result = await project.bin('migrate-kit', ['init', '--dry-run'], { env: { DATABASE_URL: db.url } })
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' })
-    expect(result.stdout).toContain('would update prisma.config.ts: line 2: import \'prisma-migrate-kit/offline-engine\'')
+    expect(result.stdout).toContain("would update prisma.config.ts: line 2: import 'prisma-migrate-kit/offline-engine'")
     expect(result.stdout).toContain('would create backfills/.gitkeep')
     expect(result.stdout).toContain('would update .gitignore: ignores .migrate-kit/')
     expect(result.stdout).toContain('would create .github/workflows/migrate-kit.yml')
-    expect(result.stdout).toContain('rollbacks:   dry run: would generate the rollbacks of 2 migrations without rollback.sql (20261201090000_init, 20261202090000_add_name)')
-    expect(result.stdout).toContain('lint:        0 errors and 1 warning in the existing migrations; would write migrate-kit.lint-baseline.json accepting them (1 migration)')
+    expect(result.stdout).toContain(
+      'rollbacks:   dry run: would generate the rollbacks of 2 migrations without rollback.sql (20261201090000_init, 20261202090000_add_name)',
+    )
+    expect(result.stdout).toContain(
+      'lint:        0 errors and 1 warning in the existing migrations; would write migrate-kit.lint-baseline.json accepting them (1 migration)',
+    )
     expect(result.stdout).toContain('Nothing was changed (--dry-run).')
     expect(tree(project.root)).toEqual(before)
   })
@@ -94,7 +99,9 @@ describe('migrate-kit init in an existing project (packed package)', () => {
     expect(existsSync(project.path('rollbacks', '20261201090000_init'))).toBe(false)
     expect(existsSync(project.path('.migrate-kit'))).toBe(false)
     // The lint baseline needs no database: the history's one warning is accepted from the first run.
-    expect(result.stdout).toContain('lint:        0 errors and 1 warning in the existing migrations; wrote migrate-kit.lint-baseline.json accepting them (1 migration)')
+    expect(result.stdout).toContain(
+      'lint:        0 errors and 1 warning in the existing migrations; wrote migrate-kit.lint-baseline.json accepting them (1 migration)',
+    )
     expect(JSON.parse(project.read('migrate-kit.lint-baseline.json'))).toEqual({
       about: expect.stringContaining('Written by `npx migrate-kit lint --baseline`'),
       accepted: [{ migration: '20261202090000_add_name', rule: expect.any(String), count: 1 }],
@@ -109,7 +116,9 @@ describe('migrate-kit init in an existing project (packed package)', () => {
     expect(first.stdout).toContain('created      rollbacks/20261201090000_init/rollback.sql')
     expect(first.stdout).toContain('created      rollbacks/20261202090000_add_name/rollback.sql')
     expect(first.stdout).toContain('rollbacks:   2 written, 0 could not be generated')
-    expect(first.stdout).toContain('lint:        0 errors and 1 warning in the existing migrations; migrate-kit.lint-baseline.json (kept) accepts 1 finding\n')
+    expect(first.stdout).toContain(
+      'lint:        0 errors and 1 warning in the existing migrations; migrate-kit.lint-baseline.json (kept) accepts 1 finding\n',
+    )
     expect(project.read('rollbacks/20261202090000_add_name/rollback.sql')).toMatch(/ALTER TABLE "public"\."Customer" DROP COLUMN "name";/)
     const workflow = project.read('.github/workflows/migrate-kit.yml')
     expect(workflow).toContain('run: npx migrate-kit verify-rollbacks')
@@ -139,7 +148,7 @@ describe('migrate-kit init in an existing project (packed package)', () => {
     })
   }, 180_000)
 
-  test("plain `npx prisma migrate status` and `deploy` work offline through the line init wrote, with no .env edit", async () => {
+  test('plain `npx prisma migrate status` and `deploy` work offline through the line init wrote, with no .env edit', async () => {
     const env = { DATABASE_URL: db.url }
     const pending = await project.bin('prisma', ['migrate', 'status'], { env })
     expect(pending.stdout + pending.stderr).not.toMatch(/ENOTFOUND|binaries\.prisma\.sh/)
@@ -152,22 +161,39 @@ describe('migrate-kit init in an existing project (packed package)', () => {
 
   test('a rollback that cannot be made is named with why and what to do, the others are written: exit 1', async () => {
     // A view Prisma does not model: its diff drops the table under the view, which PostgreSQL refuses (2BP01).
-    project.write('prisma/migrations/20261203090000_roles/migration.sql', `CREATE TABLE "P" ("id" SERIAL PRIMARY KEY, "role" TEXT NOT NULL);\nCREATE VIEW "P_roles" AS SELECT "role" FROM "P";\n`)
-    project.write('prisma/migrations/20261204090000_add_phone/migration.sql', 'ALTER TABLE "Customer" ADD COLUMN "phone" TEXT;\nCREATE INDEX "Customer_phone_idx" ON "Customer"("phone");\n')
+    project.write(
+      'prisma/migrations/20261203090000_roles/migration.sql',
+      `CREATE TABLE "P" ("id" SERIAL PRIMARY KEY, "role" TEXT NOT NULL);\nCREATE VIEW "P_roles" AS SELECT "role" FROM "P";\n`,
+    )
+    project.write(
+      'prisma/migrations/20261204090000_add_phone/migration.sql',
+      'ALTER TABLE "Customer" ADD COLUMN "phone" TEXT;\nCREATE INDEX "Customer_phone_idx" ON "Customer"("phone");\n',
+    )
     const result = await project.bin('migrate-kit', ['init'], { env: { DATABASE_URL: db.url } })
     expect(result.code).toBe(1)
     expect(result.stdout).toContain('not written  rollbacks/20261203090000_roles/rollback.sql (why: on stderr)')
     expect(result.stdout).toContain('created      rollbacks/20261204090000_add_phone/rollback.sql')
     expect(result.stdout).toContain('rollbacks:   1 written, 1 could not be generated')
     // An index built without CONCURRENTLY in a migration added after the baseline: the kept baseline does not accept it.
-    expect(result.stdout).toMatch(/lint: +1 error and \d warnings in the existing migrations; migrate-kit.lint-baseline.json \(kept\) accepts 1 finding; 1 error beyond it fail `npx migrate-kit check`/)
+    expect(result.stdout).toMatch(
+      /lint: +1 error and \d warnings in the existing migrations; migrate-kit.lint-baseline.json \(kept\) accepts 1 finding; 1 error beyond it fail `npx migrate-kit check`/,
+    )
     // check gates on the new finding only, and says what the baseline accepted.
     const check = await project.bin('migrate-kit', ['check', '--json'], { env: { DATABASE_URL: db.url } })
-    const lint = (JSON.parse(check.stdout) as { sections: Array<{ name: string; summary: string }> }).sections.find((part) => part.name === 'lint')
-    expect({ code: check.code, lint: lint?.summary }).toEqual({ code: 1, lint: expect.stringMatching(/^1 error(, \d warnings?)?; 1 known finding skipped \(accepted in migrate-kit.lint-baseline.json\)$/) })
-    expect(result.stderr).toMatch(/^error: 20261203090000_roles: the rollback Prisma's diff gives for 20261203090000_roles does not run on the schema it is for/m)
+    const lint = (JSON.parse(check.stdout) as { sections: Array<{ name: string; summary: string }> }).sections.find(
+      (part) => part.name === 'lint',
+    )
+    expect({ code: check.code, lint: lint?.summary }).toEqual({
+      code: 1,
+      lint: expect.stringMatching(/^1 error(, \d warnings?)?; 1 known finding skipped \(accepted in migrate-kit.lint-baseline.json\)$/),
+    })
+    expect(result.stderr).toMatch(
+      /^error: 20261203090000_roles: the rollback Prisma's diff gives for 20261203090000_roles does not run on the schema it is for/m,
+    )
     expect(result.stderr).toMatch(/rollbacks\/20261203090000_roles\/rollback\.sql:\d+:\d+: PostgreSQL error 2BP01/)
-    expect(result.stderr).toContain('error: 1 rollback could not be generated (20261203090000_roles): write each by hand, starting from `npx migrate-kit rollbacks generate <migration> --print`')
+    expect(result.stderr).toContain(
+      'error: 1 rollback could not be generated (20261203090000_roles): write each by hand, starting from `npx migrate-kit rollbacks generate <migration> --print`',
+    )
     expect(existsSync(project.path('rollbacks', '20261203090000_roles'))).toBe(false)
     expect(statSync(project.path('rollbacks', '20261204090000_add_phone', 'rollback.sql')).size).toBeGreaterThan(0)
   }, 180_000)

@@ -148,7 +148,10 @@ test('--rules lists every rule with its level; --postgres-version changes the ve
   const { rules } = JSON.parse(catalogue.stdout) as { rules: Array<{ name: string; level: string; summary: string }> }
   expect(rules.map((rule) => rule.name)).toEqual(expect.arrayContaining(['ban-drop-column', 'require-lock-timeout', 'syntax-error']))
 
-  project.write('prisma/migrations/20260103000000_roles/migration.sql', `CREATE TYPE "Role" AS ENUM ('A');\nALTER TYPE "Role" ADD VALUE 'B';\n`)
+  project.write(
+    'prisma/migrations/20260103000000_roles/migration.sql',
+    `CREATE TYPE "Role" AS ENUM ('A');\nALTER TYPE "Role" ADD VALUE 'B';\n`,
+  )
   expect((await lint('roles')).code).toBe(0)
   const old = await lint('roles', '--postgres-version', '11', '--json')
   expect(old.code).toBe(1)

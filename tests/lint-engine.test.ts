@@ -10,7 +10,7 @@ async function lintLast(migrations: string[], settings: Partial<LintSettings> = 
     })),
     { settings },
   )
-  return analyses[analyses.length - 1]!
+  return analyses[analyses.length - 1]
 }
 
 const rules = (analysis: MigrationAnalysis) => analysis.findings.map((finding) => finding.rule)
@@ -140,7 +140,10 @@ describe('context across the migration history', () => {
     ])
     const custom = await lintLast([CREATE_USER, `SET lock_timeout = '5s';\nALTER TABLE "User" ADD COLUMN "code" TEXT DEFAULT make_code();`])
     expect(at(custom, 'adding-field-with-default')).toEqual([
-      expect.objectContaining({ level: 'warning', message: expect.stringContaining('make_code() is evaluated for every row if it is VOLATILE') }),
+      expect.objectContaining({
+        level: 'warning',
+        message: expect.stringContaining('make_code() is evaluated for every row if it is VOLATILE'),
+      }),
     ])
   })
 
@@ -249,8 +252,7 @@ describe('phases', () => {
   test('still breaking: an addition with a tightening, and dropping what running code relies on', async () => {
     const addAndTighten = await lintLast([
       CREATE_USER,
-      `ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n` +
-        `ALTER TABLE "User" ADD CONSTRAINT "User_name_check" CHECK ("name" <> '') NOT VALID;`,
+      `ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n` + `ALTER TABLE "User" ADD CONSTRAINT "User_name_check" CHECK ("name" <> '') NOT VALID;`,
     ])
     expect(addAndTighten.phase).toBe('breaking')
     // Prisma Client leaves columns with a database default out of its INSERTs: on a NOT NULL column that is a contract.
@@ -270,9 +272,7 @@ describe('phases', () => {
     const rename = await lintLast([CREATE_USER, `ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";`])
     expect(rename.phase).toBe('breaking')
     expect(rename.phaseReason).toContain('split it')
-    expect(rename.effects).toEqual([
-      expect.objectContaining({ kind: 'rename_column', table: 'User', column: 'name', to: 'fullName' }),
-    ])
+    expect(rename.effects).toEqual([expect.objectContaining({ kind: 'rename_column', table: 'User', column: 'name', to: 'fullName' })])
 
     const mixed = await lintLast([CREATE_USER, `ALTER TABLE "User" ADD COLUMN "fullName" TEXT;\nALTER TABLE "User" DROP COLUMN "name";`])
     expect(mixed.phase).toBe('breaking')
@@ -290,7 +290,7 @@ describe('phases', () => {
 
   test('analyzeMigration gives the gate a phase and effects for one file in a given context', async () => {
     const [first] = await analyzeMigrations([{ name: 'a', file: 'a.sql', sql: CREATE_USER }])
-    const analysis = await analyzeMigration(`ALTER TABLE "User" DROP COLUMN "email";`, { migration: 'b', schema: first!.schema })
+    const analysis = await analyzeMigration(`ALTER TABLE "User" DROP COLUMN "email";`, { migration: 'b', schema: first.schema })
     expect(analysis).toEqual(
       expect.objectContaining({
         phase: 'contract',
@@ -298,7 +298,7 @@ describe('phases', () => {
       }),
     )
     // The context passed in is not changed by analysing another migration against it.
-    expect(first!.schema.column({ name: 'User' }, 'email')).toBeDefined()
+    expect(first.schema.column({ name: 'User' }, 'email')).toBeDefined()
   })
 })
 
@@ -368,16 +368,17 @@ describe('unparseable SQL and positions', () => {
   })
 
   test('an unterminated string: the statements before it are linted, the error points at the quote', async () => {
-    const analysis = await lintLast([CREATE_USER, `SET lock_timeout = '5s';\nALTER TABLE "User" DROP COLUMN "name";\nUPDATE "User" SET "name" = 'oops;\n`])
+    const analysis = await lintLast([
+      CREATE_USER,
+      `SET lock_timeout = '5s';\nALTER TABLE "User" DROP COLUMN "name";\nUPDATE "User" SET "name" = 'oops;\n`,
+    ])
     expect(rules(analysis)).toEqual(['ban-drop-column', 'syntax-error'])
     expect(at(analysis, 'syntax-error')[0]).toEqual(expect.objectContaining({ line: 3, column: 28 }))
     expect(at(analysis, 'syntax-error')[0]?.message).toContain('unterminated quoted string')
   })
 
   test('a `;` inside BEGIN ATOMIC does not split the function when another statement is broken', async () => {
-    const analysis = await lintLast([
-      `CREATE FUNCTION one() RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 1; END;\nSELEC 1;`,
-    ])
+    const analysis = await lintLast([`CREATE FUNCTION one() RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 1; END;\nSELEC 1;`])
     expect(analysis.findings).toEqual([expect.objectContaining({ rule: 'syntax-error', line: 2, column: 1 })])
   })
 
@@ -419,7 +420,7 @@ test('lints 1,000 statements well under a second (timing logged)', async () => {
   let analysis: MigrationAnalysis | undefined
   for (let run = 0; run < 3; run++) {
     const started = performance.now()
-    analysis = await analyzeMigration(sql, { migration: 'big', schema: history!.schema })
+    analysis = await analyzeMigration(sql, { migration: 'big', schema: history.schema })
     timings.push(performance.now() - started)
   }
   console.log(`lint of ${analysis!.statements} statements: ${timings.map((ms) => ms.toFixed(1)).join(' ms, ')} ms (first, then warm)`)

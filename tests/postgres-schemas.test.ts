@@ -16,10 +16,19 @@ describe('?schema=app in DATABASE_URL (packed package)', () => {
 
   beforeAll(async () => {
     project = await createAdopterProject({
-      files: { 'prisma.config.ts': DEFAULT_PRISMA_CONFIG, 'prisma/schema.prisma': DEFAULT_SCHEMA.replace('email String @unique', 'email String @unique\n  name  String?') },
+      files: {
+        'prisma.config.ts': DEFAULT_PRISMA_CONFIG,
+        'prisma/schema.prisma': DEFAULT_SCHEMA.replace('email String @unique', 'email String @unique\n  name  String?'),
+      },
     })
-    project.write(`prisma/migrations/${INIT}/migration.sql`, 'CREATE TABLE "Customer" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\nCREATE UNIQUE INDEX "Customer_email_key" ON "Customer"("email");\n')
-    project.write(`prisma/migrations/${ADD_NAME}/migration.sql`, 'SET lock_timeout = \'5s\';\nALTER TABLE "Customer" ADD COLUMN "name" TEXT;\n')
+    project.write(
+      `prisma/migrations/${INIT}/migration.sql`,
+      'CREATE TABLE "Customer" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\nCREATE UNIQUE INDEX "Customer_email_key" ON "Customer"("email");\n',
+    )
+    project.write(
+      `prisma/migrations/${ADD_NAME}/migration.sql`,
+      'SET lock_timeout = \'5s\';\nALTER TABLE "Customer" ADD COLUMN "name" TEXT;\n',
+    )
     project.write('prisma/migrations/migration_lock.toml', 'provider = "postgresql"\n')
     db = await createTestDatabase('schema_in_url')
     url = `${db.url}?schema=app`
@@ -42,17 +51,27 @@ describe('?schema=app in DATABASE_URL (packed package)', () => {
 
     const deploy = await run(['deploy'])
     expect({ code: deploy.code, stderr: deploy.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
-    expect(await db.query(`SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2`)).toEqual([
+    expect(
+      await db.query(
+        `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2`,
+      ),
+    ).toEqual([
       { table_schema: 'app', table_name: 'Customer' },
       { table_schema: 'app', table_name: '_prisma_migrations' },
     ])
 
     const status = await run(['status', '--json'])
     expect(status.code).toBe(0)
-    expect((JSON.parse(status.stdout) as { migrations: Array<{ state: string }> }).migrations.map((m) => m.state)).toEqual(['applied', 'applied'])
+    expect((JSON.parse(status.stdout) as { migrations: Array<{ state: string }> }).migrations.map((m) => m.state)).toEqual([
+      'applied',
+      'applied',
+    ])
 
     const check = await run(['check', '--json'])
-    expect({ code: check.code, findings: (JSON.parse(check.stdout) as { findings: unknown[] }).findings }).toEqual({ code: 0, findings: [] })
+    expect({ code: check.code, findings: (JSON.parse(check.stdout) as { findings: unknown[] }).findings }).toEqual({
+      code: 0,
+      findings: [],
+    })
 
     // A backfill over "Customer" finds it in app; its state goes to migrate_kit, nothing to public.
     await db.query(`INSERT INTO app."Customer" ("email") SELECT 'c' || n || '@example.com' FROM generate_series(1, 120) AS n`)
@@ -67,20 +86,23 @@ describe('?schema=app in DATABASE_URL (packed package)', () => {
     expect(plan.code).toBe(0)
     const backfillStatus = await run(['backfill', 'status', 'customer_names', '--json'])
     expect(JSON.parse(backfillStatus.stdout)).toMatchObject({ name: 'customer_names', status: 'done', rowsDone: 120 })
-    expect(await db.query(`SELECT DISTINCT schemaname FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`)).toEqual([
-      { schemaname: 'app' },
-      { schemaname: 'migrate_kit' },
-    ])
+    expect(
+      await db.query(`SELECT DISTINCT schemaname FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`),
+    ).toEqual([{ schemaname: 'app' }, { schemaname: 'migrate_kit' }])
     // The state schema is not drift: check still has nothing to say.
     const checkAgain = await run(['check', '--json'])
-    expect({ code: checkAgain.code, findings: (JSON.parse(checkAgain.stdout) as { findings: unknown[] }).findings }).toEqual({ code: 0, findings: [] })
+    expect({ code: checkAgain.code, findings: (JSON.parse(checkAgain.stdout) as { findings: unknown[] }).findings }).toEqual({
+      code: 0,
+      findings: [],
+    })
 
     const rollback = await run(['rollback', ADD_NAME])
     expect({ code: rollback.code, stderr: rollback.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
-    expect(await db.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'app' AND table_name = 'Customer' ORDER BY 1`)).toEqual([
-      { column_name: 'email' },
-      { column_name: 'id' },
-    ])
+    expect(
+      await db.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = 'app' AND table_name = 'Customer' ORDER BY 1`,
+      ),
+    ).toEqual([{ column_name: 'email' }, { column_name: 'id' }])
     expect(await db.query(`SELECT nspname FROM pg_namespace WHERE nspname IN ('public', 'app', 'migrate_kit') ORDER BY 1`)).toEqual([
       { nspname: 'app' },
       { nspname: 'migrate_kit' },
@@ -98,7 +120,9 @@ describe('?schema=app in DATABASE_URL (packed package)', () => {
     for (const args of [['status'], ['deploy'], ['rollbacks', 'generate', '--force']]) {
       const result = await project.bin('migrate-kit', args, { env: { DATABASE_URL: typo } })
       expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' })
-      expect(result.stderr).toContain(`error: schema "ap" (?schema= in DATABASE_URL) does not exist in database "${db.name}" on 127.0.0.1:5432, whose Prisma migration history is in schema "app"`)
+      expect(result.stderr).toContain(
+        `error: schema "ap" (?schema= in DATABASE_URL) does not exist in database "${db.name}" on 127.0.0.1:5432, whose Prisma migration history is in schema "app"`,
+      )
     }
     expect(await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'ap'`)).toEqual([{ n: 0 }])
   }, 60_000)
@@ -226,7 +250,9 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
 
   const run = (args: string[]) => project.bin('migrate-kit', args, { env: { DATABASE_URL: db.url } })
   const tables = () =>
-    db.query(`SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema', 'migrate_kit') ORDER BY 1, 2`)
+    db.query(
+      `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema', 'migrate_kit') ORDER BY 1, 2`,
+    )
   const backfill = (name: string, table: string, update: string, extra = '') =>
     project.write(
       `backfills/${name}.ts`,
@@ -246,7 +272,9 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
       'DROP SCHEMA IF EXISTS app;',
       'DROP SCHEMA IF EXISTS audit;',
     ])
-    expect(initRollback).toContain("REPAIRED: DROP SCHEMA IF EXISTS app added at the end: the migration creates schema app (absent before it) and\n--   Prisma's diff never drops a schema.")
+    expect(initRollback).toContain(
+      "REPAIRED: DROP SCHEMA IF EXISTS app added at the end: the migration creates schema app (absent before it) and\n--   Prisma's diff never drops a schema.",
+    )
     expect(initRollback).not.toMatch(/REVIEW|Prisma found no schema difference/)
     const billingRollback = project.read(`rollbacks/${BILLING}/rollback.sql`)
     expect(statements(billingRollback)).toEqual(
@@ -270,12 +298,18 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
     ])
     expect((await run(['status'])).code).toBe(0)
     const check = await run(['check', '--json'])
-    expect({ code: check.code, findings: (JSON.parse(check.stdout) as { findings: unknown[] }).findings }).toEqual({ code: 0, findings: [] })
+    expect({ code: check.code, findings: (JSON.parse(check.stdout) as { findings: unknown[] }).findings }).toEqual({
+      code: 0,
+      findings: [],
+    })
 
     // Drift in a schema other than the default one is drift.
     await db.query(`ALTER TABLE audit."Event" ADD COLUMN "note" TEXT`)
     const drifted = await run(['check'])
-    expect({ code: drifted.code, drift: /schema-drift error[\s\S]*Changed the `Event` table[\s\S]*Added column `note`/.test(drifted.stdout) }).toEqual({ code: 1, drift: true })
+    expect({
+      code: drifted.code,
+      drift: /schema-drift error[\s\S]*Changed the `Event` table[\s\S]*Added column `note`/.test(drifted.stdout),
+    }).toEqual({ code: 1, drift: true })
     await db.query(`ALTER TABLE audit."Event" DROP COLUMN "note"`)
 
     // Backfills: a qualified name, and a bare model name found in the one schema that has it.
@@ -289,29 +323,44 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
     }
     expect(await db.query(`SELECT count(*)::int AS n FROM audit."Event" WHERE "level" = 'warn'`)).toEqual([{ n: 60 }])
     expect(await db.query(`SELECT count(*)::int AS n FROM app."Customer" WHERE "name" = split_part("email", '@', 1)`)).toEqual([{ n: 60 }])
-    expect(JSON.parse((await run(['backfill', 'status', 'event_levels', '--json'])).stdout)).toMatchObject({ status: 'done', rowsDone: 60, snapshotRows: 60 })
+    expect(JSON.parse((await run(['backfill', 'status', 'event_levels', '--json'])).stdout)).toMatchObject({
+      status: 'done',
+      rowsDone: 60,
+      snapshotRows: 60,
+    })
     // Its snapshot (old values in migrate_kit) is deleted on purpose only: never-restored rows need --force.
     expect((await run(['backfill', 'purge', 'event_levels'])).code).toBe(2)
     const purged = await run(['backfill', 'purge', 'event_levels', '--force'])
-    expect({ code: purged.code, stdout: purged.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^Deleted the snapshot of event_levels: 60 rows/) })
+    expect({ code: purged.code, stdout: purged.stdout }).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^Deleted the snapshot of event_levels: 60 rows/),
+    })
 
     // A bare name two schemas hold is refused, naming both; nothing is touched.
     await db.query(`CREATE TABLE audit."Customer" ("id" INT PRIMARY KEY, "email" TEXT, "name" TEXT)`)
     const ambiguous = await run(['backfill', 'run', 'customer_names', '--restart'])
     expect({ code: ambiguous.code, stdout: ambiguous.stdout }).toEqual({ code: 2, stdout: '' })
-    expect(ambiguous.stderr).toContain(`table "Customer" is in more than one schema (app, audit): name the one meant (Write the schema with it: table: 'app.Customer' or table: 'audit.Customer')`)
+    expect(ambiguous.stderr).toContain(
+      `table "Customer" is in more than one schema (app, audit): name the one meant (Write the schema with it: table: 'app.Customer' or table: 'audit.Customer')`,
+    )
     await db.query(`DROP TABLE audit."Customer"`)
 
     // The backup command a rollback's warning gives runs as written and dumps the mixed-case table of its schema.
     const header = project.read(`rollbacks/${INIT}/rollback.sql`).replace(/\n--\s+/g, ' ')
     const backup = /back it up first: (pg_dump --data-only --table='"app"\."Customer"' "\$DATABASE_URL" > Customer\.sql)/.exec(header)
     expect(backup).not.toBeNull()
-    const dumped = spawnSync('bash', ['-c', backup![1]!], { cwd: project.root, env: { ...process.env, DATABASE_URL: db.url }, encoding: 'utf8' })
+    const dumped = spawnSync('bash', ['-c', backup![1]], {
+      cwd: project.root,
+      env: { ...process.env, DATABASE_URL: db.url },
+      encoding: 'utf8',
+    })
     expect({ status: dumped.status, stderr: dumped.stderr }).toEqual({ status: 0, stderr: '' })
     expect(project.read('Customer.sql')).toMatch(/^COPY app\."Customer" \(id, email, name\) FROM stdin;$/m)
 
     // Our state is in migrate_kit only, and not drift.
-    expect(await db.query(`SELECT DISTINCT schemaname FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`)).toEqual([
+    expect(
+      await db.query(`SELECT DISTINCT schemaname FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`),
+    ).toEqual([
       { schemaname: 'app' },
       { schemaname: 'audit' },
       { schemaname: 'billing' },
@@ -319,11 +368,17 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
       { schemaname: 'public' },
     ])
     const checkAgain = await run(['check', '--json'])
-    expect({ code: checkAgain.code, findings: (JSON.parse(checkAgain.stdout) as { findings: unknown[] }).findings }).toEqual({ code: 0, findings: [] })
+    expect({ code: checkAgain.code, findings: (JSON.parse(checkAgain.stdout) as { findings: unknown[] }).findings }).toEqual({
+      code: 0,
+      findings: [],
+    })
     expect((await run(['plan'])).code).toBe(0)
     // State of a backfill no longer wanted goes from migrate_kit only.
     const forgot = await run(['backfill', 'forget', 'customer_names'])
-    expect({ code: forgot.code, stdout: forgot.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(/^Forgot backfill customer_names \(it was done\)/) })
+    expect({ code: forgot.code, stdout: forgot.stdout }).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^Forgot backfill customer_names \(it was done\)/),
+    })
     expect(await db.query(`SELECT name FROM migrate_kit.backfills ORDER BY 1`)).toEqual([{ name: 'event_levels' }])
 
     // Rolling back the billing migration empties rows the enum's rollback cannot keep first.
@@ -347,7 +402,10 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
     // migrate-kit new on a schema change outside the default schema: Prisma's migration, and its whole inverse.
     project.write('prisma/schema.prisma', MULTI_SCHEMA.replace('  level      Level\n', '  level      Level\n  note       String?\n'))
     const unmigrated = await run(['check', '--json'])
-    expect({ code: unmigrated.code, rules: (JSON.parse(unmigrated.stdout) as { findings: Array<{ rule: string; message: string }> }).findings.map((f) => f.rule) }).toEqual({
+    expect({
+      code: unmigrated.code,
+      rules: (JSON.parse(unmigrated.stdout) as { findings: Array<{ rule: string; message: string }> }).findings.map((f) => f.rule),
+    }).toEqual({
       code: 1,
       rules: ['schema-without-migration'],
     })
@@ -355,7 +413,9 @@ describe('schemas = [...] in the Prisma schema (packed package)', () => {
     const created = await run(['new', 'event_note'])
     expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
     const noteMigration = readdirSync(project.path('prisma', 'migrations')).find((name) => name.endsWith('_event_note'))!
-    expect(project.read(`prisma/migrations/${noteMigration}/migration.sql`)).toContain('ALTER TABLE "audit"."Event" ADD COLUMN     "note" TEXT;')
+    expect(project.read(`prisma/migrations/${noteMigration}/migration.sql`)).toContain(
+      'ALTER TABLE "audit"."Event" ADD COLUMN     "note" TEXT;',
+    )
     const noteRollback = project.read(`rollbacks/${noteMigration}/rollback.sql`)
     expect(statements(noteRollback)).toEqual(['ALTER TABLE "audit"."Event" DROP COLUMN "note";'])
     expect(noteRollback).not.toMatch(/REVIEW|Prisma found no schema difference/)

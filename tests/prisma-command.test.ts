@@ -48,12 +48,15 @@ describe('migrate-kit prisma <args…>', () => {
     const env = { DATABASE_URL: db.url }
     const pending = await runCli(['prisma', 'migrate', 'status'], { cwd: project.root, env })
     expect(pending.code).toBe(1)
-    expect(pending.stdout + pending.stderr).toContain(listMigrations(projectAt(project.root))[0]!.name)
+    expect(pending.stdout + pending.stderr).toContain(listMigrations(projectAt(project.root))[0].name)
     expect((await runCli(['prisma', 'migrate', 'deploy'], { cwd: project.root, env })).code).toBe(0)
     expect((await runCli(['prisma', 'migrate', 'status'], { cwd: project.root, env })).code).toBe(0)
     // Options after the subcommand are Prisma's, not ours (--script, --exit-code, -v).
     // The project holds only init, the schema the whole story: Prisma's exit code 2 is "there is a difference".
-    const diff = await runCli(['prisma', 'migrate', 'diff', '--from-config-datasource', '--to-schema', 'prisma/schema.prisma', '--script', '--exit-code'], { cwd: project.root, env })
+    const diff = await runCli(
+      ['prisma', 'migrate', 'diff', '--from-config-datasource', '--to-schema', 'prisma/schema.prisma', '--script', '--exit-code'],
+      { cwd: project.root, env },
+    )
     expect({ code: diff.code, stderr: diff.stderr }).toEqual({ code: 2, stderr: expect.any(String) })
     expect(diff.stdout).toContain('ADD COLUMN     "display_name" TEXT NOT NULL')
   })
@@ -83,7 +86,9 @@ describe('which schema engine runPrisma gives the CLI', () => {
     mkdirSync(path.join(engines, 'dist'), { recursive: true })
     writeFileSync(path.join(engines, 'package.json'), '{"name":"@prisma/engines","version":"0.0.0","main":"dist/index.js"}')
     writeFileSync(path.join(engines, 'dist', 'index.js'), '')
-    const realEngines = path.dirname(require.resolve('@prisma/engines/package.json', { paths: [path.dirname(require.resolve('prisma/package.json'))] }))
+    const realEngines = path.dirname(
+      require.resolve('@prisma/engines/package.json', { paths: [path.dirname(require.resolve('prisma/package.json'))] }),
+    )
     const getPlatform = path.dirname(require.resolve('@prisma/get-platform/package.json', { paths: [realEngines] }))
     symlinkSync(getPlatform, path.join(modules, '@prisma', 'get-platform'), 'dir')
     const platform = require(getPlatform) as { getBinaryTargetForCurrentPlatform(): Promise<string> }
@@ -157,7 +162,7 @@ describe("the README's .env line", () => {
       // Only the engine can tell that the fresh database lacks init: exit 1, and the migration named.
       expect(result.code).toBe(1)
       expect(result.stdout).toContain('Following migration have not yet been applied')
-      expect(result.stdout).toContain(listMigrations(projectAt(user))[0]!.name)
+      expect(result.stdout).toContain(listMigrations(projectAt(user))[0].name)
     } finally {
       rmSync(user, { recursive: true, force: true })
       await fresh.drop()

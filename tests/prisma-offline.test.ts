@@ -49,11 +49,13 @@ async function columns(table: string): Promise<string[]> {
 
 async function tableExists(name: string, target: TestDatabase = db): Promise<boolean> {
   const rows = await target.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [`public.${name}`])
-  return rows[0]!.present
+  return rows[0].present
 }
 
 function migrationFolders(): string[] {
-  return readdirSync(project.path('prisma', 'migrations')).filter((entry) => entry !== 'migration_lock.toml').sort()
+  return readdirSync(project.path('prisma', 'migrations'))
+    .filter((entry) => entry !== 'migration_lock.toml')
+    .sort()
 }
 
 function writeMigration(name: string, sql: string): void {
@@ -102,7 +104,7 @@ describe('migrate dev, status and deploy', () => {
     expect(result.code).toBe(0)
     const folders = migrationFolders()
     expect(folders).toEqual([expect.stringMatching(/^\d{14}_init$/)])
-    expect(readFileSync(project.path('prisma', 'migrations', folders[0]!, 'migration.sql'), 'utf8')).toContain('CREATE TABLE "Author"')
+    expect(readFileSync(project.path('prisma', 'migrations', folders[0], 'migration.sql'), 'utf8')).toContain('CREATE TABLE "Author"')
     expect(readFileSync(project.path('prisma', 'migrations', 'migration_lock.toml'), 'utf8')).toContain('provider = "postgresql"')
     expect(await columns('Author')).toEqual(['id', 'name'])
     expect(prisma.shadowDatabases.length).toBeGreaterThan(0)
@@ -152,7 +154,15 @@ describe('migrate diff', () => {
 
   test('--from-migrations --to-schema replays the migrations on a shadow database: no difference, exit 0', async () => {
     const shadowsBefore = prisma.shadowDatabases.length
-    const result = await prisma.run(['migrate', 'diff', '--from-migrations', 'prisma/migrations', '--to-schema', 'prisma/schema.prisma', '--exit-code'])
+    const result = await prisma.run([
+      'migrate',
+      'diff',
+      '--from-migrations',
+      'prisma/migrations',
+      '--to-schema',
+      'prisma/schema.prisma',
+      '--exit-code',
+    ])
     expect(result.code).toBe(0)
     expect(prisma.shadowDatabases.length).toBeGreaterThan(shadowsBefore)
   })
@@ -161,14 +171,30 @@ describe('migrate diff', () => {
     const same = await prisma.run(['migrate', 'diff', '--from-config-datasource', '--to-schema', 'prisma/schema.prisma', '--exit-code'])
     expect(same.code).toBe(0)
     project.write('prisma/schema.prisma', AUTHOR_V5)
-    const changed = await prisma.run(['migrate', 'diff', '--from-config-datasource', '--to-schema', 'prisma/schema.prisma', '--script', '--exit-code'])
+    const changed = await prisma.run([
+      'migrate',
+      'diff',
+      '--from-config-datasource',
+      '--to-schema',
+      'prisma/schema.prisma',
+      '--script',
+      '--exit-code',
+    ])
     expect(changed.code).toBe(2)
     expect(changed.stdout).toMatch(/ALTER TABLE "Author" ADD COLUMN\s+"country" TEXT/)
   })
 
   test('--from-schema --to-migrations gives the way back (the down script of a change)', async () => {
     try {
-      const result = await prisma.run(['migrate', 'diff', '--from-schema', 'prisma/schema.prisma', '--to-migrations', 'prisma/migrations', '--script'])
+      const result = await prisma.run([
+        'migrate',
+        'diff',
+        '--from-schema',
+        'prisma/schema.prisma',
+        '--to-migrations',
+        'prisma/migrations',
+        '--script',
+      ])
       expect(result.code).toBe(0)
       // The side built from migrations names its schema: "public"."Author".
       expect(result.stdout).toMatch(/ALTER TABLE (?:"public"\.)?"Author" DROP COLUMN "country"/)
@@ -185,7 +211,15 @@ describe('migrate diff', () => {
       'ALTER TABLE "Author" ADD CONSTRAINT "author_name_present" CHECK ("name" <> \'\') NOT VALID;\n',
     )
     const shadowsBefore = prisma.shadowDatabases.length
-    const result = await prisma.run(['migrate', 'diff', '--from-migrations', 'check-history', '--to-schema', 'prisma/schema.prisma', '--exit-code'])
+    const result = await prisma.run([
+      'migrate',
+      'diff',
+      '--from-migrations',
+      'check-history',
+      '--to-schema',
+      'prisma/schema.prisma',
+      '--exit-code',
+    ])
     expect(result.stderr).not.toMatch(/unreachable|panic/i)
     expect(result.code).toBe(0)
     expect(prisma.shadowDatabases.length).toBeGreaterThan(shadowsBefore)
@@ -193,7 +227,17 @@ describe('migrate diff', () => {
 
   test('a second database is diffed through --config <another config file>', async () => {
     const result = await prisma.run(
-      ['migrate', 'diff', '--config', 'second.config.ts', '--from-config-datasource', '--to-schema', 'prisma/schema.prisma', '--script', '--exit-code'],
+      [
+        'migrate',
+        'diff',
+        '--config',
+        'second.config.ts',
+        '--from-config-datasource',
+        '--to-schema',
+        'prisma/schema.prisma',
+        '--script',
+        '--exit-code',
+      ],
       { env: { SECOND_DATABASE_URL: second.url } },
     )
     expect(result.code).toBe(2)
@@ -204,7 +248,17 @@ describe('migrate diff', () => {
 })
 
 describe('a configured shadowDatabaseUrl', () => {
-  const diffFromMigrations = ['migrate', 'diff', '--config', 'shadow.config.ts', '--from-migrations', 'prisma/migrations', '--to-schema', 'prisma/schema.prisma', '--exit-code']
+  const diffFromMigrations = [
+    'migrate',
+    'diff',
+    '--config',
+    'shadow.config.ts',
+    '--from-migrations',
+    'prisma/migrations',
+    '--to-schema',
+    'prisma/schema.prisma',
+    '--exit-code',
+  ]
 
   test('is used instead of a temporary database, and emptied before use', async () => {
     // What an earlier run can leave behind: replaying the migrations onto it would fail (P3006 … already exists).
@@ -238,7 +292,12 @@ describe('migrate resolve', () => {
   test('a migration whose last statement fails leaves nothing applied and is reported as P3018', async () => {
     writeMigration(
       FAILING,
-      ['CREATE TABLE half_done (id integer);', 'INSERT INTO half_done VALUES (1), (1);', 'ALTER TABLE half_done ADD PRIMARY KEY (id);', ''].join('\n'),
+      [
+        'CREATE TABLE half_done (id integer);',
+        'INSERT INTO half_done VALUES (1), (1);',
+        'ALTER TABLE half_done ADD PRIMARY KEY (id);',
+        '',
+      ].join('\n'),
     )
     const result = await prisma.run(['migrate', 'deploy'])
     expect(result.code).toBe(1)
@@ -341,4 +400,3 @@ describe('db pull, migrate reset, generate', () => {
     expect(prisma.shadowDatabases.length).toBe(shadowsBefore)
   })
 })
-

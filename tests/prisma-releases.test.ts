@@ -16,7 +16,9 @@ describe('the supported range (no install)', () => {
     try {
       writeFileSync(path.join(fake, 'package.json'), JSON.stringify({ name: 'prisma', version: '7.0.0' }))
       expect(() => assertSupportedPrisma(fake, '0.1.0')).toThrow(
-        new RegExp(`^prisma 7\\.0\\.0 \\(.*\\) is not supported by prisma-migrate-kit 0\\.1\\.0: it works with prisma >=7\\.4\\.0 <8 \\(tested: 7\\.4\\.0, `),
+        new RegExp(
+          `^prisma 7\\.0\\.0 \\(.*\\) is not supported by prisma-migrate-kit 0\\.1\\.0: it works with prisma >=7\\.4\\.0 <8 \\(tested: 7\\.4\\.0, `,
+        ),
       )
     } finally {
       rmSync(fake, { recursive: true, force: true })
@@ -24,7 +26,9 @@ describe('the supported range (no install)', () => {
   })
 
   test("package.json's peer range is the one the code checks", () => {
-    const manifest = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> }
+    const manifest = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+      peerDependencies: Record<string, string>
+    }
     expect(manifest.peerDependencies.prisma).toBe(PRISMA_SUPPORT.range)
   })
 
@@ -57,7 +61,10 @@ describe.each(RELEASES)('a project on prisma $prisma (packed package, offline en
 
   beforeAll(async () => {
     project = await createAdopterProject({ prisma })
-    project.write('prisma/migrations/20261201090000_init/migration.sql', 'CREATE TABLE "Customer" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\nCREATE UNIQUE INDEX "Customer_email_key" ON "Customer"("email");\n')
+    project.write(
+      'prisma/migrations/20261201090000_init/migration.sql',
+      'CREATE TABLE "Customer" ("id" SERIAL PRIMARY KEY, "email" TEXT NOT NULL);\nCREATE UNIQUE INDEX "Customer_email_key" ON "Customer"("email");\n',
+    )
     project.write('prisma/migrations/migration_lock.toml', 'provider = "postgresql"\n')
   }, 300_000)
   afterAll(() => project?.remove())
@@ -90,7 +97,9 @@ describe.each(RELEASES)('a project on prisma $prisma (packed package, offline en
       // Pending: the new migration is not applied yet (exit 1), which status reads through the engine.
       const status = await run(['status', '--json'])
       expect(status.code).toBe(1)
-      expect((JSON.parse(status.stdout) as { migrations: Array<{ state: string }> }).migrations.map((migration) => migration.state)).toEqual(['applied', 'pending'])
+      expect(
+        (JSON.parse(status.stdout) as { migrations: Array<{ state: string }> }).migrations.map((migration) => migration.state),
+      ).toEqual(['applied', 'pending'])
     } finally {
       await db.drop()
     }

@@ -61,7 +61,10 @@ async function refusal(options: LoadProjectOptions): Promise<Refusal> {
 }
 
 test('from a deep subfolder, the project is the folder of the config found walking up', async () => {
-  project.write('prisma.config.ts', config("  schema: 'db/schema.prisma',\n  migrations: { path: 'db/migrations' },\n  datasource: { url: env('DATABASE_URL') },"))
+  project.write(
+    'prisma.config.ts',
+    config("  schema: 'db/schema.prisma',\n  migrations: { path: 'db/migrations' },\n  datasource: { url: env('DATABASE_URL') },"),
+  )
   project.write('db/schema.prisma', DATASOURCE)
   project.write('db/migrations/20260101000000_init/migration.sql', 'SELECT 1;\n')
   mkdirSync(project.path('src', 'deep', 'er'), { recursive: true })
@@ -79,8 +82,11 @@ test('from a deep subfolder, the project is the folder of the config found walki
   })
 })
 
-test("an unset variable read by env() is reported as such and left unset; a set one is the URL", async () => {
-  expect(await load({ cwd: project.root })).toEqual({ project: expect.objectContaining({ datasource: { unsetVariable: 'DATABASE_URL' } }), env: {} })
+test('an unset variable read by env() is reported as such and left unset; a set one is the URL', async () => {
+  expect(await load({ cwd: project.root })).toEqual({
+    project: expect.objectContaining({ datasource: { unsetVariable: 'DATABASE_URL' } }),
+    env: {},
+  })
   // An empty value is put back as it was, for openDatabase to refuse.
   expect(await load({ cwd: project.root }, { DATABASE_URL: '' })).toEqual({
     project: expect.objectContaining({ datasource: { unsetVariable: 'DATABASE_URL' } }),
@@ -116,9 +122,17 @@ test('--schema and --config are relative to the current folder; --config keeps t
   project.write('alt/migrations/20260101000000_init/migration.sql', 'SELECT 1;\n')
   mkdirSync(project.path('src'))
   const bySchema = await loadProject({ cwd: project.path('src'), schema: '../alt/schema.prisma' })
-  expect(bySchema).toMatchObject({ schemaPath: project.path('alt', 'schema.prisma'), schemaFromFlag: true, migrationsDir: project.path('prisma', 'migrations') })
+  expect(bySchema).toMatchObject({
+    schemaPath: project.path('alt', 'schema.prisma'),
+    schemaFromFlag: true,
+    migrationsDir: project.path('prisma', 'migrations'),
+  })
   const byConfig = await loadProject({ cwd: project.path('src'), config: '../ops/prisma.config.ts' })
-  expect(byConfig).toMatchObject({ root: project.root, configFile: project.path('ops', 'prisma.config.ts'), migrationsDir: project.path('alt', 'migrations') })
+  expect(byConfig).toMatchObject({
+    root: project.root,
+    configFile: project.path('ops', 'prisma.config.ts'),
+    migrationsDir: project.path('alt', 'migrations'),
+  })
 })
 
 test('package.json "migrateKit" moves our folders; a value that is not a path is refused, naming the setting', async () => {
@@ -136,10 +150,25 @@ test('package.json "migrateKit" moves our folders; a value that is not a path is
 })
 
 test.each([
-  ['a schema folder with no .prisma file', { 'prisma.config.ts': config("  schema: 'models',"), 'models/README.md': 'nothing\n' }, 'schema', /holds no \.prisma file/],
-  ['a config that throws', { 'prisma.config.ts': "throw new Error('boom from the config')\n" }, undefined, /cannot read the Prisma config .*boom from the config/],
+  [
+    'a schema folder with no .prisma file',
+    { 'prisma.config.ts': config("  schema: 'models',"), 'models/README.md': 'nothing\n' },
+    'schema',
+    /holds no \.prisma file/,
+  ],
+  [
+    'a config that throws',
+    { 'prisma.config.ts': "throw new Error('boom from the config')\n" },
+    undefined,
+    /cannot read the Prisma config .*boom from the config/,
+  ],
   ['a config with no default export', { 'prisma.config.ts': 'export const schema = 1\n' }, undefined, /cannot read the Prisma config/],
-  ['migrations.path naming a file', { 'prisma.config.ts': config("  migrations: { path: 'prisma/schema.prisma' },") }, 'migrations.path', /is not a folder/],
+  [
+    'migrations.path naming a file',
+    { 'prisma.config.ts': config("  migrations: { path: 'prisma/schema.prisma' },") },
+    'migrations.path',
+    /is not a folder/,
+  ],
 ])('refused: %s', async (_title, files, setting, message) => {
   for (const [file, content] of Object.entries(files)) project.write(file, content)
   const error = await refusal({ cwd: project.root })

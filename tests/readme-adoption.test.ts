@@ -8,22 +8,28 @@ import { REPO_ROOT } from './helpers/project'
 // make a project from the packed package, and its commands run in order, each expected to exit 0.
 
 const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8')
-const section = readme.slice(readme.indexOf('## Adopting it in your project'), readme.indexOf('\n## ', readme.indexOf('## Adopting it in your project') + 1))
-const blocks = [...section.matchAll(/```(\w+)\n([^]*?)```/g)].map((match) => ({ language: match[1]!, text: match[2]! }))
+const section = readme.slice(
+  readme.indexOf('## Adopting it in your project'),
+  readme.indexOf('\n## ', readme.indexOf('## Adopting it in your project') + 1),
+)
+const blocks = [...section.matchAll(/```(\w+)\n([^]*?)```/g)].map((match) => ({ language: match[1], text: match[2] }))
 
 function exampleFiles(): Record<string, string> {
   const files: Record<string, string> = {}
   for (const { text } of blocks) {
     const header = /^\/\/ (\S+)/.exec(text)
     if (!header) continue
-    files[header[1]!] = text.slice(text.indexOf('\n') + 1)
+    files[header[1]] = text.slice(text.indexOf('\n') + 1)
   }
   return files
 }
 
 function exampleCommands(): string[] {
   const shell = blocks.find((block) => block.language === 'sh')
-  return (shell?.text ?? '').split('\n').map((line) => line.replace(/\s+#.*$/, '').trim()).filter(Boolean)
+  return (shell?.text ?? '')
+    .split('\n')
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean)
 }
 
 describe("README's adoption example", () => {
@@ -36,7 +42,7 @@ describe("README's adoption example", () => {
     project = await createAdopterProject({ files: projectFiles })
     // The README shows only the part of package.json migrate-kit reads: merged into the project's own.
     const manifest = JSON.parse(project.read('package.json')) as Record<string, unknown>
-    project.write('package.json', JSON.stringify({ ...manifest, ...(JSON.parse(manifestPart!) as Record<string, unknown>) }, null, 2))
+    project.write('package.json', JSON.stringify({ ...manifest, ...(JSON.parse(manifestPart) as Record<string, unknown>) }, null, 2))
     project.write('src/index.ts', 'export {}\n')
     db = await createTestDatabase('readme_adoption')
   }, 300_000)
@@ -47,7 +53,12 @@ describe("README's adoption example", () => {
   })
 
   test('shows the config, the package.json part, a multi-file schema and the commands', () => {
-    expect(Object.keys(exampleFiles()).sort()).toEqual(['db/schema/customer.prisma', 'db/schema/datasource.prisma', 'package.json', 'prisma.config.ts'])
+    expect(Object.keys(exampleFiles()).sort()).toEqual([
+      'db/schema/customer.prisma',
+      'db/schema/datasource.prisma',
+      'package.json',
+      'prisma.config.ts',
+    ])
     expect(exampleCommands().filter((line) => line.startsWith('npx migrate-kit')).length).toBeGreaterThanOrEqual(5)
   })
 
@@ -56,7 +67,7 @@ describe("README's adoption example", () => {
     for (const line of exampleCommands()) {
       const [program, ...args] = line.split(/\s+/)
       if (program === 'cd') {
-        cwd = path.join(cwd, args[0]!)
+        cwd = path.join(cwd, args[0])
         continue
       }
       expect(program).toBe('npx')
@@ -66,7 +77,7 @@ describe("README's adoption example", () => {
     }
     const migrations = readdirSync(project.path('db', 'migrations')).filter((entry) => entry !== 'migration_lock.toml')
     expect(migrations).toEqual([expect.stringMatching(/^\d{14}_init$/)])
-    expect(existsSync(project.path('db', 'rollbacks', migrations[0]!, 'rollback.sql'))).toBe(true)
+    expect(existsSync(project.path('db', 'rollbacks', migrations[0], 'rollback.sql'))).toBe(true)
     expect(existsSync(project.path('prisma'))).toBe(false)
     // init set up the folders the project's package.json names, and the config line for plain `npx prisma`.
     expect(existsSync(project.path('db', 'backfills', '.gitkeep'))).toBe(true)

@@ -9,7 +9,7 @@ const SRC = path.join(__dirname, '../packages/prisma-migrate-kit/src')
 function runtimeImports(file: string, text: string, known: Set<string>): string[] {
   const found: string[] = []
   for (const match of text.matchAll(/^(?:import|export)(?!\s+type\b)[^'"]*?from\s+'(\.[^']+)'/gm)) {
-    const base = path.normalize(path.join(path.dirname(file), match[1]!))
+    const base = path.normalize(path.join(path.dirname(file), match[1]))
     const target = [`${base}.ts`, path.join(base, 'index.ts')].find((candidate) => known.has(candidate))
     if (target) found.push(target)
   }
@@ -77,7 +77,15 @@ describe('the repository', () => {
 
   test('no two source files import each other, however indirectly', () => {
     expect([...graph.values()].flat().length).toBeGreaterThan(200) // the imports are seen
-    expect(importCycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']]]))).toEqual([['a.ts', 'b.ts', 'c.ts']])
+    expect(
+      importCycles(
+        new Map([
+          ['a.ts', ['b.ts']],
+          ['b.ts', ['c.ts']],
+          ['c.ts', ['a.ts']],
+        ]),
+      ),
+    ).toEqual([['a.ts', 'b.ts', 'c.ts']])
     expect(importCycles(graph)).toEqual([])
   })
 
@@ -85,9 +93,10 @@ describe('the repository', () => {
     const layered = files.filter(({ file }) => file.startsWith(`lint${path.sep}`) || file.startsWith(`sql${path.sep}`))
     expect(layered.length).toBeGreaterThan(10)
     const upward = layered.flatMap(({ file }) =>
-      (graph.get(file) ?? []).filter((target) => /^(deploy|checks|rollback|backfill|cli|init|status)[\\/]/.test(target)).map((target) => `${file} -> ${target}`),
+      (graph.get(file) ?? [])
+        .filter((target) => /^(deploy|checks|rollback|backfill|cli|init|status)[\\/]/.test(target))
+        .map((target) => `${file} -> ${target}`),
     )
     expect(upward).toEqual([])
   })
 })
-

@@ -57,7 +57,7 @@ async function deploy(): Promise<void> {
 }
 
 async function rollbackRecords(): Promise<Array<Record<string, unknown>>> {
-  if (!(await db.query<{ present: boolean }>(`SELECT to_regclass('migrate_kit.rollbacks') IS NOT NULL AS present`))[0]!.present) return []
+  if (!(await db.query<{ present: boolean }>(`SELECT to_regclass('migrate_kit.rollbacks') IS NOT NULL AS present`))[0].present) return []
   return db.query(`SELECT * FROM migrate_kit.rollbacks ORDER BY id`)
 }
 
@@ -128,7 +128,11 @@ describe('refused before anything runs: exit 2, nothing changed', () => {
     const pending = '20990104000000_pending'
     addMigration(project, pending, 'SELECT 1;\n', 'SELECT 1;\n')
     try {
-      await expectRefused([pending], new RegExp(`${pending} is not applied \\(pending\\)`), new RegExp(`newest applied migration is ${BADGES}`))
+      await expectRefused(
+        [pending],
+        new RegExp(`${pending} is not applied \\(pending\\)`),
+        new RegExp(`newest applied migration is ${BADGES}`),
+      )
     } finally {
       rmSync(project.path('prisma', 'migrations', pending), { recursive: true })
       rmSync(project.path('rollbacks', pending), { recursive: true })
@@ -182,8 +186,18 @@ describe('--dry-run', () => {
     const out = result.stdout
     expect(out).toContain(`1. ${BADGES}  rollbacks/${BADGES}/rollback.sql`)
     expect(out).toContain(`3. ${BIO}  rollbacks/${BIO}/rollback.sql`)
-    const order = ['BEGIN;', "SET LOCAL lock_timeout = '5s';", `$1 = ${PRISMA_MIGRATE_LOCK}`, 'DROP CONSTRAINT "badges_user_id_fkey";',
-      'DROP TABLE "badges";', `$2 = '${BADGES}'`, 'DROP INDEX "users_created_at_idx";', 'DROP COLUMN "bio";', `$2 = '${BIO}'`, 'COMMIT;']
+    const order = [
+      'BEGIN;',
+      "SET LOCAL lock_timeout = '5s';",
+      `$1 = ${PRISMA_MIGRATE_LOCK}`,
+      'DROP CONSTRAINT "badges_user_id_fkey";',
+      'DROP TABLE "badges";',
+      `$2 = '${BADGES}'`,
+      'DROP INDEX "users_created_at_idx";',
+      'DROP COLUMN "bio";',
+      `$2 = '${BIO}'`,
+      'COMMIT;',
+    ]
     const positions = order.map((fragment) => out.indexOf(fragment))
     expect(positions.every((position) => position >= 0)).toBe(true)
     expect([...positions].sort((a, b) => a - b)).toEqual(positions)
@@ -234,16 +248,20 @@ describe('rolling back, and Prisma agreeing', () => {
       host: os.hostname(),
       database_user: 'postgres',
     })
-    expect(record!.pid).toEqual(expect.any(Number))
-    expect(record!.pid).not.toBe(process.pid)
+    expect(record.pid).toEqual(expect.any(Number))
+    expect(record.pid).not.toBe(process.pid)
 
     await deploy()
     await expectSchema(BADGES)
     expect((await prisma.run(['migrate', 'status'])).code).toBe(0)
     const again = JSON.parse((await migrateKit('status', '--json')).stdout) as { migrations: Array<{ name: string; state: string }> }
     expect(again.migrations.find((migration) => migration.name === BADGES)!.state).toBe('applied')
-    expect((await prismaRows(db)).filter((row) => row.migration_name === BADGES).map(({ finished, rolled_back }) => ({ finished, rolled_back })))
-      .toEqual([{ finished: true, rolled_back: true }, { finished: true, rolled_back: false }])
+    expect(
+      (await prismaRows(db)).filter((row) => row.migration_name === BADGES).map(({ finished, rolled_back }) => ({ finished, rolled_back })),
+    ).toEqual([
+      { finished: true, rolled_back: true },
+      { finished: true, rolled_back: false },
+    ])
   })
 
   test('--to reverts several in one transaction, newest first, executing exactly the statements the dry run printed', async () => {
@@ -251,7 +269,11 @@ describe('rolling back, and Prisma agreeing', () => {
       migrations: Array<{ name: string; status: string }>
       actions: Array<{ kind: string; sql?: string }>
     }
-    expect(dryRun.migrations.map(({ name, status }) => [name, status])).toEqual([[BADGES, 'planned'], [INDEX, 'planned'], [BIO, 'planned']])
+    expect(dryRun.migrations.map(({ name, status }) => [name, status])).toEqual([
+      [BADGES, 'planned'],
+      [INDEX, 'planned'],
+      [BIO, 'planned'],
+    ])
 
     const client = new Client({ connectionString: db.url })
     await client.connect()
@@ -262,9 +284,15 @@ describe('rolling back, and Prisma agreeing', () => {
       const query = jest.spyOn(client, 'query')
       const run = await executeRollback(client, plan)
       expect(run.error).toBeUndefined()
-      expect(run.results.map(({ migration, status }) => [migration, status])).toEqual([[BADGES, 'rolled_back'], [INDEX, 'rolled_back'], [BIO, 'rolled_back']])
+      expect(run.results.map(({ migration, status }) => [migration, status])).toEqual([
+        [BADGES, 'rolled_back'],
+        [INDEX, 'rolled_back'],
+        [BIO, 'rolled_back'],
+      ])
       // Everything sent, minus the re-read of _prisma_migrations under the lock, is the dry run's list.
-      const sent = query.mock.calls.map((call) => String(call[0])).filter((sql) => !/_prisma_migrations'|FROM _prisma_migrations ORDER BY/.test(sql))
+      const sent = query.mock.calls
+        .map((call) => String(call[0]))
+        .filter((sql) => !/_prisma_migrations'|FROM _prisma_migrations ORDER BY/.test(sql))
       expect(sent).toEqual(dryRun.actions.filter((action) => action.sql !== undefined).map((action) => action.sql))
       query.mockRestore()
     } finally {
@@ -272,7 +300,11 @@ describe('rolling back, and Prisma agreeing', () => {
     }
     await expectSchema(init)
     const records = (await rollbackRecords()).slice(-3)
-    expect(records.map((record) => [record.migration, record.position])).toEqual([[BADGES, 1], [INDEX, 2], [BIO, 3]])
+    expect(records.map((record) => [record.migration, record.position])).toEqual([
+      [BADGES, 1],
+      [INDEX, 2],
+      [BIO, 3],
+    ])
     expect(new Set(records.map((record) => record.run_id)).size).toBe(1)
     const prismaStatus = await prisma.run(['migrate', 'status'])
     expect(prismaStatus.stdout).toMatch(new RegExp(`have not yet been applied:\\s+${BIO}\\s+${INDEX}\\s+${BADGES}`))
@@ -294,12 +326,22 @@ describe('rolling back, and Prisma agreeing', () => {
       await expectSchema(BADGES)
       expect(await prismaRows(db)).toEqual(rows)
       expect(await rollbackRecords()).toEqual(records)
-      expect(result.stderr).toContain(`error: rollbacks/${INDEX}/rollback.sql:3:1: PostgreSQL error 42704: index "no_such_index" does not exist`)
+      expect(result.stderr).toContain(
+        `error: rollbacks/${INDEX}/rollback.sql:3:1: PostgreSQL error 42704: index "no_such_index" does not exist`,
+      )
       expect(result.stderr).toContain('  3 | DROP INDEX "no_such_index";\n    | ^')
       expect(result.stderr).toMatch(/Nothing was changed: the whole transaction was rolled back \(all 3 migrations of this run\)/)
-      const json = JSON.parse(result.stdout) as { ok: boolean; migrations: Array<{ name: string; status: string }>; error: Record<string, unknown> }
+      const json = JSON.parse(result.stdout) as {
+        ok: boolean
+        migrations: Array<{ name: string; status: string }>
+        error: Record<string, unknown>
+      }
       expect(json.ok).toBe(false)
-      expect(json.migrations.map(({ name, status }) => [name, status])).toEqual([[BADGES, 'not_executed'], [INDEX, 'error'], [BIO, 'not_executed']])
+      expect(json.migrations.map(({ name, status }) => [name, status])).toEqual([
+        [BADGES, 'not_executed'],
+        [INDEX, 'error'],
+        [BIO, 'not_executed'],
+      ])
       expect(json.error).toMatchObject({ file: `rollbacks/${INDEX}/rollback.sql`, line: 3, code: '42704' })
     } finally {
       project.write(`rollbacks/${INDEX}/rollback.sql`, original)
@@ -316,7 +358,9 @@ describe('rolling back, and Prisma agreeing', () => {
       expect(result.code).toBe(1)
       const line = 2
       const column = '   SET "user_id" = '.length + 1
-      expect(result.stderr).toContain(`rollbacks/${BADGES}/rollback.sql:${line}:${column}: PostgreSQL error 42883: function no_such_function(integer) does not exist`)
+      expect(result.stderr).toContain(
+        `rollbacks/${BADGES}/rollback.sql:${line}:${column}: PostgreSQL error 42883: function no_such_function(integer) does not exist`,
+      )
       expect(result.stderr).toContain(
         `  1 | UPDATE "badges"\n  2 |    SET "user_id" = no_such_function("user_id");\n    | ${' '.repeat(column - 1)}^`,
       )

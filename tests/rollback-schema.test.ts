@@ -68,7 +68,7 @@ describe('schema snapshot and diff', () => {
       { object: 'column users.nickname', property: 'nullable', actual: 'NOT NULL', expected: 'NULL' },
       { object: 'column users.nickname', property: 'type', actual: 'character varying(40)', expected: 'character varying(20)' },
     ])
-    expect(differences[2]!.message).toBe(
+    expect(differences[2].message).toBe(
       'column users.nickname: type differs: "character varying(40)" after rollback vs "character varying(20)" before',
     )
   })
@@ -78,7 +78,7 @@ describe('schema snapshot and diff', () => {
     await db.query(`DROP INDEX "users_email_key"; CREATE INDEX "users_email_key" ON "users" ("email", "id")`)
     const [difference, ...rest] = diffSchemas(await schemaOf(db), before, LABELS)
     expect(rest).toEqual([])
-    expect(difference!.message).toBe(
+    expect(difference.message).toBe(
       'index users_email_key: definition differs: "CREATE INDEX users_email_key ON public.users USING btree (email, id)" ' +
         'after rollback vs "CREATE UNIQUE INDEX users_email_key ON public.users USING btree (email)" before',
     )
@@ -99,10 +99,10 @@ describe('schema snapshot and diff', () => {
       'view emails definition',
       'function answer() definition',
     ])
-    expect(differences[0]!.actual).toBe("'easy', 'medium', 'hard'")
+    expect(differences[0].actual).toBe("'easy', 'medium', 'hard'")
   })
 
-  test("a table left behind is reported once, not with every column, index and constraint of it", async () => {
+  test('a table left behind is reported once, not with every column, index and constraint of it', async () => {
     const before = await schemaOf(db)
     await db.query(`CREATE TABLE "profiles" ("id" SERIAL PRIMARY KEY, "bio" TEXT, "user_id" INTEGER REFERENCES "users" ("id"));
                     CREATE INDEX "profiles_bio_idx" ON "profiles" ("bio")`)
@@ -196,8 +196,8 @@ describe('rollback scripts: what `rollback` refuses before starting', () => {
       { line: 6, sql: 'COMMIT' },
     ])
     expect(script.problems.map((problem) => problem.line)).toEqual([2, 3, 6])
-    expect(script.problems[0]!.message).toMatch(/would end or split the transaction/)
-    expect(script.problems[1]!.message).toMatch(/CONCURRENTLY cannot run inside a transaction block/)
+    expect(script.problems[0].message).toMatch(/would end or split the transaction/)
+    expect(script.problems[1].message).toMatch(/CONCURRENTLY cannot run inside a transaction block/)
   })
 
   test('a syntax error is a problem with its line and column, and the other statements are still found', async () => {
@@ -241,18 +241,20 @@ describe('data-loss warnings', () => {
       '8 drop_table',
       '9 drop_type',
     ])
-    expect(warnings[0]!.message).toMatch(/^removes 'nightmare' from enum difficulty: rows holding it make this rollback fail/)
-    expect(warnings[0]!.remedy).toContain(`UPDATE "public"."puzzles" SET "difficulty" = '<a value that stays>' WHERE "difficulty" IN ('nightmare')`)
-    expect(warnings[1]!.message).toBe('drops column users.bio and every value in it; the rollback cannot bring them back')
+    expect(warnings[0].message).toMatch(/^removes 'nightmare' from enum difficulty: rows holding it make this rollback fail/)
+    expect(warnings[0].remedy).toContain(
+      `UPDATE "public"."puzzles" SET "difficulty" = '<a value that stays>' WHERE "difficulty" IN ('nightmare')`,
+    )
+    expect(warnings[1].message).toBe('drops column users.bio and every value in it; the rollback cannot bring them back')
     // The primary key is known from the history, so the saved values can be matched to their rows again.
-    expect(warnings[1]!.remedy).toContain(`\\copy (SELECT "id", "bio" FROM "public"."users")`)
-    expect(warnings[4]!.remedy).toContain(`pg_dump --data-only --table='"public"."puzzles"'`)
+    expect(warnings[1].remedy).toContain(`\\copy (SELECT "id", "bio" FROM "public"."users")`)
+    expect(warnings[4].remedy).toContain(`pg_dump --data-only --table='"public"."puzzles"'`)
   })
 
   test('an enum swap that removes no value, and statements that lose nothing, warn nothing', async () => {
     const schema = await schemaAfter(`CREATE TYPE "level" AS ENUM ('a', 'b'); CREATE TABLE "t" ("id" INT, "level" "level")`)
     const script = [
-      'CREATE TYPE "level_new" AS ENUM (\'a\', \'b\', \'c\');',
+      "CREATE TYPE \"level_new\" AS ENUM ('a', 'b', 'c');",
       'ALTER TABLE "t" ALTER COLUMN "level" TYPE "level_new" USING ("level"::text::"level_new");',
       'ALTER TYPE "level" RENAME TO "level_old";',
       'ALTER TYPE "level_new" RENAME TO "level";',
@@ -273,7 +275,7 @@ describe('data-loss warnings', () => {
     ].join('\n')
     const warnings = await dataLossWarnings(script, schema)
     expect(warnings.map(({ line, kind }) => `${line} ${kind}`)).toEqual(['1 fails_with_rows'])
-    expect(warnings[0]!.message).toMatch(/re-adds users\.username as NOT NULL without a default, which fails on a table that has rows/)
+    expect(warnings[0].message).toMatch(/re-adds users\.username as NOT NULL without a default, which fails on a table that has rows/)
     const header = rollbackHeader({
       migration: '20260101000000_x',
       migrationFile: 'prisma/migrations/20260101000000_x/migration.sql',
@@ -326,7 +328,12 @@ describe('static rollback check (for `check`)', () => {
 
   test('a missing rollback, an orphaned rollback folder and an invalid rollback.sql are findings in the lint shape', async () => {
     addMigration(project, '20990101000000_add_bio', 'ALTER TABLE "users" ADD COLUMN "bio" TEXT;\n')
-    addMigration(project, '20990102000000_add_age', 'ALTER TABLE "users" ADD COLUMN "age" INT;\n', 'BEGIN;\nALTER TABLE "users" DROP COLUMN "age";\nCOMMIT;\n')
+    addMigration(
+      project,
+      '20990102000000_add_age',
+      'ALTER TABLE "users" ADD COLUMN "age" INT;\n',
+      'BEGIN;\nALTER TABLE "users" DROP COLUMN "age";\nCOMMIT;\n',
+    )
     project.write('rollbacks/20990103000000_renamed_since/rollback.sql', 'SELECT 1;\n')
     const findings = await checkRollbackPairs(projectAt(project.root))
     expect(findings).toEqual([

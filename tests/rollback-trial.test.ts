@@ -24,7 +24,13 @@ describe('repairDiffScript (no database)', () => {
       ].join('\n'),
     )
     expect(script).toBe(
-      ['-- CreateIndex', 'CREATE INDEX a_idx ON public."T" USING hash (h);', 'CREATE INDEX b_idx ON public."T" USING gin (g);', 'CREATE INDEX "c_idx" ON "public"."T" ("h" DESC);', ''].join('\n'),
+      [
+        '-- CreateIndex',
+        'CREATE INDEX a_idx ON public."T" USING hash (h);',
+        'CREATE INDEX b_idx ON public."T" USING gin (g);',
+        'CREATE INDEX "c_idx" ON "public"."T" ("h" DESC);',
+        '',
+      ].join('\n'),
     )
     expect(repairs.map((repair) => repair.description)).toEqual([
       expect.stringMatching(/^CREATE INDEX "a_idx" .*: ASC\/DESC removed .*access method "hash" does not support ASC\/DESC options/),
@@ -47,13 +53,23 @@ describe('repairDiffScript (no database)', () => {
       ].join('\n'),
     )
     expect(script).toBe(
-      ['CREATE TYPE "Role_new" AS ENUM (\'A\');', 'ALTER TYPE "Role" RENAME TO "Role_old";', 'ALTER TYPE "Role_new" RENAME TO "Role";', 'DROP TYPE "Mood";', 'DROP TABLE "U";', '', 'DROP TYPE "Role_old";', ''].join('\n'),
+      [
+        'CREATE TYPE "Role_new" AS ENUM (\'A\');',
+        'ALTER TYPE "Role" RENAME TO "Role_old";',
+        'ALTER TYPE "Role_new" RENAME TO "Role";',
+        'DROP TYPE "Mood";',
+        'DROP TABLE "U";',
+        '',
+        'DROP TYPE "Role_old";',
+        '',
+      ].join('\n'),
     )
     expect(repairs).toHaveLength(1)
   })
 
   test('a script with nothing to mend comes back unchanged, byte for byte', async () => {
-    const text = '-- AddColumn\nALTER TABLE "T" ADD COLUMN "x" TEXT;  -- note\n\nCREATE INDEX "x_idx" ON "T" USING btree ("x" DESC NULLS LAST);\n'
+    const text =
+      '-- AddColumn\nALTER TABLE "T" ADD COLUMN "x" TEXT;  -- note\n\nCREATE INDEX "x_idx" ON "T" USING btree ("x" DESC NULLS LAST);\n'
     expect(await repairDiffScript(text)).toEqual({ script: text, repairs: [] })
   })
 })
@@ -73,17 +89,32 @@ describe('rollbacks generate tries every rollback before writing it', () => {
     project?.remove()
   })
 
-  const migrateKit = (...args: string[]): Promise<CliResult> => runCli(args, { cwd: project.root, env: { DATABASE_URL: db.url }, timeoutMs: 180_000 })
+  const migrateKit = (...args: string[]): Promise<CliResult> =>
+    runCli(args, { cwd: project.root, env: { DATABASE_URL: db.url }, timeoutMs: 180_000 })
   const rollbackOf = (name: string) => project.path('rollbacks', name, 'rollback.sql')
 
   test('an enum swap Prisma orders wrongly, and hash/brin indexes, are mended, named in the header, and restore the schema', async () => {
-    addMigration(project, '1_init', `CREATE TYPE "Role" AS ENUM ('A', 'B');\nCREATE TABLE "T" ("id" SERIAL PRIMARY KEY, "r" "Role" NOT NULL DEFAULT 'A');\n`)
-    addMigration(project, '2_swap', `ALTER TYPE "Role" ADD VALUE 'C';\nCREATE TABLE "U" ("id" SERIAL PRIMARY KEY, "role" "Role" NOT NULL);\nDROP TABLE "T";\n`)
-    addMigration(project, '3_indexes', 'CREATE INDEX "U_role_idx" ON "U" USING HASH ("role");\nCREATE INDEX "U_id_idx" ON "U" USING BRIN ("id");\n')
+    addMigration(
+      project,
+      '1_init',
+      `CREATE TYPE "Role" AS ENUM ('A', 'B');\nCREATE TABLE "T" ("id" SERIAL PRIMARY KEY, "r" "Role" NOT NULL DEFAULT 'A');\n`,
+    )
+    addMigration(
+      project,
+      '2_swap',
+      `ALTER TYPE "Role" ADD VALUE 'C';\nCREATE TABLE "U" ("id" SERIAL PRIMARY KEY, "role" "Role" NOT NULL);\nDROP TABLE "T";\n`,
+    )
+    addMigration(
+      project,
+      '3_indexes',
+      'CREATE INDEX "U_role_idx" ON "U" USING HASH ("role");\nCREATE INDEX "U_id_idx" ON "U" USING BRIN ("id");\n',
+    )
     addMigration(project, '4_drop_indexes', 'DROP INDEX "U_role_idx";\nDROP INDEX "U_id_idx";\n')
     const generate = await migrateKit('rollbacks', 'generate')
     expect({ code: generate.code, stderr: generate.stderr }).toEqual({ code: 0, stderr: '' })
-    expect(generate.stdout).toMatch(/repaired: ALTER TABLE "public"\."T" ALTER COLUMN "r" TYPE "public"\."Role_new" .*: removed; table public\.T does not exist yet/)
+    expect(generate.stdout).toMatch(
+      /repaired: ALTER TABLE "public"\."T" ALTER COLUMN "r" TYPE "public"\."Role_new" .*: removed; table public\.T does not exist yet/,
+    )
     expect(generate.stdout).toMatch(/repaired: DROP TYPE "public"\."Role_old": moved to the end/)
     const swap = readFileSync(rollbackOf('2_swap'), 'utf8')
     expect(swap).toMatch(/^-- REPAIRED: DROP TYPE "public"\."Role_old": moved to the end/m)
@@ -102,12 +133,20 @@ describe('rollbacks generate tries every rollback before writing it', () => {
   test('a rollback nothing can mend is not written: exit 1, the statement, line and PostgreSQL error; --print shows it', async () => {
     // The view is SQL Prisma does not model: its diff swaps the enum under a column the view reads, which PostgreSQL
     // refuses (0A000). The trial must catch that, whatever the diff looked like.
-    addMigration(project, '5_view', `CREATE TABLE "P" ("id" SERIAL PRIMARY KEY, "role" "Role" NOT NULL);\nCREATE VIEW "P_roles" AS SELECT "role" FROM "P";\n`)
+    addMigration(
+      project,
+      '5_view',
+      `CREATE TABLE "P" ("id" SERIAL PRIMARY KEY, "role" "Role" NOT NULL);\nCREATE VIEW "P_roles" AS SELECT "role" FROM "P";\n`,
+    )
     addMigration(project, '6_add_value', `ALTER TYPE "Role" ADD VALUE 'D';\n`)
     const generate = await migrateKit('rollbacks', 'generate', '6_add_value')
     expect(generate.code).toBe(1)
-    expect(generate.stderr).toContain("the rollback Prisma's diff gives for 6_add_value does not run on the schema it is for, so rollbacks/6_add_value/rollback.sql was not written")
-    expect(generate.stderr).toMatch(/rollbacks\/6_add_value\/rollback\.sql:\d+:\d+: PostgreSQL error 0A000: cannot alter type of a column used by a view or rule/)
+    expect(generate.stderr).toContain(
+      "the rollback Prisma's diff gives for 6_add_value does not run on the schema it is for, so rollbacks/6_add_value/rollback.sql was not written",
+    )
+    expect(generate.stderr).toMatch(
+      /rollbacks\/6_add_value\/rollback\.sql:\d+:\d+: PostgreSQL error 0A000: cannot alter type of a column used by a view or rule/,
+    )
     expect(generate.stderr).toContain('npx migrate-kit rollbacks generate 6_add_value --print')
     expect(existsSync(rollbackOf('6_add_value'))).toBe(false)
 
@@ -127,8 +166,15 @@ describe('rollbacks generate tries every rollback before writing it', () => {
     try {
       expect(await databasesLike('migrate_kit_trial_', db.name)).toEqual([scratch.name])
       expect(await databasesLike('migrate_kit_trial_', `${db.name}_other`)).toEqual([])
-      const [row] = await db.query<{ comment: string }>(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [scratch.name])
-      expect(row?.comment).toMatch(new RegExp(`^prisma-migrate-kit scratch database for ${db.name}, made by process ${process.pid} at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; safe to drop once that process is gone$`))
+      const [row] = await db.query<{ comment: string }>(
+        `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`,
+        [scratch.name],
+      )
+      expect(row?.comment).toMatch(
+        new RegExp(
+          `^prisma-migrate-kit scratch database for ${db.name}, made by process ${process.pid} at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; safe to drop once that process is gone$`,
+        ),
+      )
     } finally {
       await scratch.drop()
     }
@@ -153,7 +199,7 @@ describe('REVIEW notes: what a generated rollback does not revert, found by runn
 
   const reviewLines = (text: string): string[] =>
     text
-      .replace(/\n--   /g, ' ')
+      .replace(/\n-- {3}/g, ' ')
       .split('\n')
       .filter((line) => line.startsWith('-- REVIEW: '))
       .map((line) => line.slice('-- REVIEW: '.length))
@@ -193,14 +239,20 @@ describe('REVIEW notes: what a generated rollback does not revert, found by runn
       `${found}: constraint "Account"."Account_email_lower": exists after the rollback, absent before the migration; add its inverse by hand.`,
       `${found}: function touch(): exists after the rollback, absent before the migration; add its inverse by hand.`,
       `${found}: trigger "Account"."Account_touch": exists after the rollback, absent before the migration; add its inverse by hand.`,
-      expect.stringMatching(/^applying the migration again after this rollback fails \(42710: constraint "Account_email_lower" for relation "Account" already exists\)/),
+      expect.stringMatching(
+        /^applying the migration again after this rollback fails \(42710: constraint "Account_email_lower" for relation "Account" already exists\)/,
+      ),
     ])
 
     // Prisma's diff is empty there, and the file says it is incomplete rather than "data only"; so does the command.
     const unmodelledText = readFileSync(project.path('rollbacks', '2_unmodelled', 'rollback.sql'), 'utf8')
-    expect(unmodelledText).toContain('-- INCOMPLETE: Prisma found no schema difference to revert, yet running this file on a scratch database left 4')
+    expect(unmodelledText).toContain(
+      '-- INCOMPLETE: Prisma found no schema difference to revert, yet running this file on a scratch database left 4',
+    )
     expect(unmodelledText).not.toContain('changes only data')
-    expect(generate.stdout).toContain('Wrote rollbacks/2_unmodelled/rollback.sql (INCOMPLETE: it leaves 4 schema objects of the migration in place; see the REVIEW lines in its header)')
+    expect(generate.stdout).toContain(
+      'Wrote rollbacks/2_unmodelled/rollback.sql (INCOMPLETE: it leaves 4 schema objects of the migration in place; see the REVIEW lines in its header)',
+    )
     expect(generate.stdout).toContain('Wrote rollbacks/4_seed/rollback.sql (Prisma found nothing to revert: see its header)')
 
     const order = reviewLines(readFileSync(project.path('rollbacks', '3_drop_mid', 'rollback.sql'), 'utf8'))
@@ -211,7 +263,9 @@ describe('REVIEW notes: what a generated rollback does not revert, found by runn
     const seed = reviewLines(readFileSync(project.path('rollbacks', '4_seed', 'rollback.sql'), 'utf8'))
     expect(seed).toEqual([
       'prisma/migrations/4_seed/migration.sql line 1 inserts rows into Plan; nothing below deletes them.',
-      expect.stringMatching(/^applying the migration again after this rollback fails \(23505: duplicate key value violates unique constraint "Plan_pkey"/),
+      expect.stringMatching(
+        /^applying the migration again after this rollback fails \(23505: duplicate key value violates unique constraint "Plan_pkey"/,
+      ),
     ])
     // Words a person reads, never the parser's node names.
     expect(generate.stdout).not.toMatch(/Stmt\b|\b(Create|Alter|Drop)[A-Z]\w+/)

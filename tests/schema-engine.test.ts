@@ -22,7 +22,7 @@ function cliLogLines(stderr: string): Array<{ level: string; target: string; fie
 
 /** The shadow databases an engine says it created (by name, so other test files' ones never interfere). */
 function shadowDatabasesCreated(stderr: string): string[] {
-  return [...stderr.matchAll(new RegExp(`Created shadow database (${SHADOW_PREFIX}[0-9a-f-]+)`, 'g'))].map((match) => match[1]!)
+  return [...stderr.matchAll(new RegExp(`Created shadow database (${SHADOW_PREFIX}[0-9a-f-]+)`, 'g'))].map((match) => match[1])
 }
 
 /** The CLI's engine commit, as @prisma/engines-version (a dependency of the prisma package) records it. */
@@ -157,12 +157,21 @@ describe('JSON-RPC mode', () => {
           path: '20260101000000_widget',
           migrationFile: {
             path: 'migration.sql',
-            content: { tag: 'ok', value: 'CREATE TABLE "Widget" ("id" INTEGER NOT NULL, "name" TEXT NOT NULL, CONSTRAINT "Widget_pkey" PRIMARY KEY ("id"));' },
+            content: {
+              tag: 'ok',
+              value: 'CREATE TABLE "Widget" ("id" INTEGER NOT NULL, "name" TEXT NOT NULL, CONSTRAINT "Widget_pkey" PRIMARY KEY ("id"));',
+            },
           },
         },
       ],
     }
-    const reply = await engine.request('diff', { from: { tag: 'migrations', ...migrationsList }, to: schemaTarget(), script: false, exitCode: true, filters })
+    const reply = await engine.request('diff', {
+      from: { tag: 'migrations', ...migrationsList },
+      to: schemaTarget(),
+      script: false,
+      exitCode: true,
+      filters,
+    })
     expect(reply.error).toBeUndefined()
     expect(reply.result).toEqual({ exitCode: 0 })
     const created = shadowDatabasesCreated(engine.stderr).slice(createdBefore)
@@ -172,7 +181,12 @@ describe('JSON-RPC mode', () => {
 
   test("errors come in Prisma's shape: code 4466, data.error_code for known errors, never a password", async () => {
     // Applying no migrations creates Prisma's migrations table, which markMigrationRolledBack expects.
-    const emptyList = { baseDir: path.join(workDir, 'none'), lockfile: { path: 'migration_lock.toml', content: null }, shadowDbInitScript: '', migrationDirectories: [] }
+    const emptyList = {
+      baseDir: path.join(workDir, 'none'),
+      lockfile: { path: 'migration_lock.toml', content: null },
+      shadowDbInitScript: '',
+      migrationDirectories: [],
+    }
     expect((await engine.request('applyMigrations', { migrationsList: emptyList, filters })).error).toBeUndefined()
     const reply: RpcMessage = await engine.request('markMigrationRolledBack', { migrationName: '20260101000000_unknown' })
     expect(reply.error).toMatchObject({ code: 4466, data: { is_panic: false, error_code: 'P3011' } })
@@ -188,16 +202,24 @@ describe('JSON-RPC mode', () => {
   test('stderr carries JSON log lines only, without the password', () => {
     const lines = engine.stderr.trim().split('\n').filter(Boolean)
     expect(lines.length).toBeGreaterThan(0)
-    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow()
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow()
     expect(engine.stderr).not.toContain(SECRET)
   })
 })
 
 describe('process lifetime', () => {
   test('exits as soon as the CLI closes stdin: idle connections do not keep it alive', async () => {
-    const engine = new EngineProcess(['--datamodels', path.join(workDir, 'schema.prisma'), '--datasource', JSON.stringify({ url: db.url })], workDir)
+    const engine = new EngineProcess(
+      ['--datamodels', path.join(workDir, 'schema.prisma'), '--datasource', JSON.stringify({ url: db.url })],
+      workDir,
+    )
     const reply = await engine.request('diagnoseMigrationHistory', {
-      migrationsList: { baseDir: path.join(workDir, 'none'), lockfile: { path: 'migration_lock.toml', content: null }, shadowDbInitScript: '', migrationDirectories: [] },
+      migrationsList: {
+        baseDir: path.join(workDir, 'none'),
+        lockfile: { path: 'migration_lock.toml', content: null },
+        shadowDbInitScript: '',
+        migrationDirectories: [],
+      },
       optInToShadowDatabase: false,
       filters: { externalTables: [], externalEnums: [] },
     })
@@ -209,7 +231,10 @@ describe('process lifetime', () => {
   })
 
   test('a panic of the WebAssembly engine is reported as one (is_panic) and ends the process with 101', async () => {
-    const engine = new EngineProcess(['--datamodels', path.join(workDir, 'schema.prisma'), '--datasource', JSON.stringify({ url: db.url })], workDir)
+    const engine = new EngineProcess(
+      ['--datamodels', path.join(workDir, 'schema.prisma'), '--datasource', JSON.stringify({ url: db.url })],
+      workDir,
+    )
     const reply = await engine.request('debugPanic')
     expect(reply.error?.data?.is_panic).toBe(true)
     expect(await engine.exited).toBe(101)

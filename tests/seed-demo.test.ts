@@ -33,7 +33,7 @@ async function digest(): Promise<string> {
        (SELECT string_agg(format('%s,%s,%s,%s', user_id, puzzle_id, seconds_taken, completed_at), '|' ORDER BY user_id, puzzle_id)
           FROM puzzle_completions)) AS digest`,
   )
-  return rows[0]!.digest
+  return rows[0].digest
 }
 
 test('fills users, a year of puzzles and about five completions per user', async () => {
@@ -52,7 +52,7 @@ test('fills users, a year of puzzles and about five completions per user', async
   const inserted = await client.query<{ id: number }>(
     `INSERT INTO users (email, display_name) VALUES ('new@example.com', 'new_user') RETURNING id`,
   )
-  expect(inserted.rows[0]!.id).toBe(3001)
+  expect(inserted.rows[0].id).toBe(3001)
   await client.query(`DELETE FROM users WHERE id = 3001`)
 })
 
@@ -81,7 +81,7 @@ test('the data already satisfies the app rules its integrity checks will enforce
          OR (subscription_tier <> 'free' AND subscription_status IN ('active', 'trialing', 'past_due') AND subscription_renews_at IS NULL)
          OR (subscription_status = 'canceled' AND subscription_renews_at IS NOT NULL)`,
   )
-  expect(rows[0]!.bad).toBe(0)
+  expect(rows[0].bad).toBe(0)
   const tiers = await client.query<{ tier: string }>(`SELECT DISTINCT subscription_tier::text AS tier FROM users ORDER BY 1`)
   expect(tiers.rows.map((row) => row.tier)).toEqual(['free', 'plus', 'pro'])
 })

@@ -35,7 +35,9 @@ test('npm start: deploy stops at the gate, seed, backfills, deploy passes it, ch
   expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
   const output = first.stdout
   // The first deploy stops at the gate, naming the backfill and the command.
-  expect(first.stderr).toContain('deploy stopped at a gate: 20261123115833_contract_display_name_check (contract) waits for backfill users_display_name')
+  expect(first.stderr).toContain(
+    'deploy stopped at a gate: 20261123115833_contract_display_name_check (contract) waits for backfill users_display_name',
+  )
   expect(first.stderr).toContain('  npx migrate-kit backfill run users_display_name')
   expect(output).toMatch(/Deploy: what may run now; the gate holds the contract +stopped at the gate \(exit 3\)/)
   expect(output).toMatch(/Seed demo data \(300 users\) +300 users, [\d,]+ completions/)
@@ -43,9 +45,13 @@ test('npm start: deploy stops at the gate, seed, backfills, deploy passes it, ch
   expect(output).toMatch(/Deploy again: the gate opens, the contract runs +migrations applied; integrity checks pass/)
   expect(output).toContain('check passed: 0 errors')
   // The order the story needs: the seed ran before the contract dropped username.
-  expect(output.indexOf('Seed demo data')).toBeLessThan(output.indexOf('ok        2. migrate   applied 20261123115833_contract_display_name_check'))
+  expect(output.indexOf('Seed demo data')).toBeLessThan(
+    output.indexOf('ok        2. migrate   applied 20261123115833_contract_display_name_check'),
+  )
   expect((await prismaRows(db)).map((row) => row.migration_name)).toHaveLength(5)
-  expect(await db.query(`SELECT count(*)::int AS users, count(display_name)::int AS named FROM users`)).toEqual([{ users: 300, named: 300 }])
+  expect(await db.query(`SELECT count(*)::int AS users, count(display_name)::int AS named FROM users`)).toEqual([
+    { users: 300, named: 300 },
+  ])
 
   const second = await start('--users', '300')
   expect(second.code).toBe(0)

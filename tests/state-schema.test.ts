@@ -41,9 +41,7 @@ test('runs only the steps added since the last version', async () => {
   await withClient((client) =>
     ensureState(client, { name: 'widgets', steps: [...widgets.steps, 'CREATE INDEX widgets_label ON widgets (label)'] }),
   )
-  const indexes = await db.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = 'widgets_label'`, [
-    STATE_SCHEMA,
-  ])
+  const indexes = await db.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = 'widgets_label'`, [STATE_SCHEMA])
   expect(indexes).toHaveLength(1)
 })
 

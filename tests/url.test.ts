@@ -1,6 +1,11 @@
 import { parseDatabaseUrl, redactUrl, scrubSecrets, withDatabase } from '../packages/prisma-migrate-kit/src/db/url'
 import { quoteIdent, quoteLiteral } from '../packages/prisma-migrate-kit/src/db/quote'
-import { migrationState, scriptMatchesChecksum, migrationChecksum, type MigrationRecord } from '../packages/prisma-migrate-kit/src/prisma/migrations'
+import {
+  migrationState,
+  scriptMatchesChecksum,
+  migrationChecksum,
+  type MigrationRecord,
+} from '../packages/prisma-migrate-kit/src/prisma/migrations'
 
 describe('database URLs', () => {
   test('names host, port, database and user', () => {

@@ -10,9 +10,11 @@ import { BENCH_CLIENT_DIR, BENCH_SCHEMA, REPO_ROOT, type BenchProject } from './
 /** The slice of the generated client the row-by-row loop uses (the generated file itself is loaded at run time). */
 export interface BenchPrismaClient {
   user: {
-    findMany(args: { where: { displayName: null }; orderBy: { id: 'asc' }; take: number }): Promise<
-      Array<{ id: number; username: string; displayName: string | null }>
-    >
+    findMany(args: {
+      where: { displayName: null }
+      orderBy: { id: 'asc' }
+      take: number
+    }): Promise<Array<{ id: number; username: string; displayName: string | null }>>
     update(args: { where: { id: number }; data: { displayName: string } }): Promise<unknown>
   }
   $connect(): Promise<void>
@@ -25,7 +27,9 @@ const MARKER = path.join(BENCH_CLIENT_DIR, '.bench-schema.sha256')
 
 /** What the client was generated from: regenerate when the bench schema or the Prisma version changes. */
 function fingerprint(): string {
-  const prismaVersion = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules', 'prisma', 'package.json'), 'utf8')) as { version: string }).version
+  const prismaVersion = (
+    JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules', 'prisma', 'package.json'), 'utf8')) as { version: string }
+  ).version
   return createHash('sha256').update(BENCH_SCHEMA).update(prismaVersion).digest('hex')
 }
 

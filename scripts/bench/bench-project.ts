@@ -96,10 +96,15 @@ export function createBenchProject(): BenchProject {
 
 function copyMigrationsUpTo(source: string, target: string, last: string): void {
   const entries = readdirSync(source, { withFileTypes: true })
-  const folders = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()
-  if (!folders.includes(last)) throw new Error(`prisma/migrations/${last} is missing: the benchmark needs the example app's expand migration`)
+  const folders = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
+  if (!folders.includes(last))
+    throw new Error(`prisma/migrations/${last} is missing: the benchmark needs the example app's expand migration`)
   mkdirSync(target, { recursive: true })
-  for (const folder of folders.filter((name) => name <= last)) cpSync(path.join(source, folder), path.join(target, folder), { recursive: true })
+  for (const folder of folders.filter((name) => name <= last))
+    cpSync(path.join(source, folder), path.join(target, folder), { recursive: true })
   for (const entry of entries.filter((file) => file.isFile() && file.name === 'migration_lock.toml')) {
     cpSync(path.join(source, entry.name), path.join(target, entry.name))
   }

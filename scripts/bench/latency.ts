@@ -3,7 +3,7 @@ export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) throw new Error('percentile of no samples')
   const sorted = [...samples].sort((a, b) => a - b)
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length)))
-  return sorted[rank - 1]!
+  return sorted[rank - 1]
 }
 
 export interface LatencySummary {

@@ -31,7 +31,7 @@ export async function describeMachine(client: ClientBase): Promise<Machine> {
     os: `${os.type()} ${os.release()}`,
     node: process.version,
     postgres: version.rows[0]?.version ?? 'unknown',
-    loadAverage: Math.round(os.loadavg()[0]! * 100) / 100,
+    loadAverage: Math.round(os.loadavg()[0] * 100) / 100,
     postgresSettings: Object.fromEntries(settings.rows.map((row) => [row.name, row.setting])),
   }
 }

@@ -135,35 +135,72 @@ export function buildReport(m: Measurements): BenchReport {
 
 const count = (value: number) => Math.round(value).toLocaleString('en-US')
 /** Two decimals below 100 ms (latencies), whole milliseconds above (durations). */
-const ms = (value: number) =>
-  `${value < 100 ? value.toFixed(2) : Math.round(value).toLocaleString('en-US')} ms`
+const ms = (value: number) => `${value < 100 ? value.toFixed(2) : Math.round(value).toLocaleString('en-US')} ms`
 const verdict = (name: TargetName, report: BenchReport) => `${report.targets[name].met ? 'met' : 'MISSED'} (${report.targets[name].target})`
 
 /** The human-readable table: figures, what they are compared with, and whether each target is met. */
 export function formatReport(report: BenchReport): string[] {
   const d = report.details
   const rows: Array<[string, string, string]> = [
-    ['(a) single UPDATE (locks every row)', `${count(report.singleUpdateRowsPerSec)} rows/s`, `${count(report.rows)} rows in ${ms(d.singleUpdateMs)}`],
-    [`(b) migrate-kit backfill run (${d.backfillOptions.length ? d.backfillOptions.join(' ') : 'defaults'})`, `${count(report.backfillRowsPerSec)} rows/s`, `${count(report.rows)} rows, ${count(d.backfillBatches)} batches in ${ms(d.backfillRunMs)} (command: ${ms(d.backfillWallMs)})`],
-    ['(c) Prisma findMany + update per row', `${count(report.naiveRowsPerSec)} rows/s`, `sample of ${count(d.naiveSampleRows)} rows in ${ms(d.naiveMs)}`],
+    [
+      '(a) single UPDATE (locks every row)',
+      `${count(report.singleUpdateRowsPerSec)} rows/s`,
+      `${count(report.rows)} rows in ${ms(d.singleUpdateMs)}`,
+    ],
+    [
+      `(b) migrate-kit backfill run (${d.backfillOptions.length ? d.backfillOptions.join(' ') : 'defaults'})`,
+      `${count(report.backfillRowsPerSec)} rows/s`,
+      `${count(report.rows)} rows, ${count(d.backfillBatches)} batches in ${ms(d.backfillRunMs)} (command: ${ms(d.backfillWallMs)})`,
+    ],
+    [
+      '(c) Prisma findMany + update per row',
+      `${count(report.naiveRowsPerSec)} rows/s`,
+      `sample of ${count(d.naiveSampleRows)} rows in ${ms(d.naiveMs)}`,
+    ],
     ['b / a', report.ratioVsSingleUpdate.toFixed(3), verdict('ratioVsSingleUpdate', report)],
     ['b / c', report.ratioVsNaive.toFixed(1), verdict('ratioVsNaive', report)],
     ['peak RSS of the runner', report.peakRssMb === null ? 'n/a' : `${report.peakRssMb} MB`, verdict('peakRssMb', report)],
-    ['longest batch', ms(report.maxBatchMs), `${verdict('maxBatchMs', report)}; BEGIN to COMMIT; median ${ms(d.backfillP50BatchMs)} (ledger), last size ${count(d.backfillLastBatchSize)} rows`],
-    ['writer p50 / p99, idle', `${ms(d.writer.idle.p50Ms)} / ${ms(report.writerIdleP99Ms)}`, `${count(d.writer.idle.samples)} updates, max ${ms(d.writer.idle.maxMs)}`],
-    ['writer p50 / p99, during (b)', `${ms(report.writerP50Ms)} / ${ms(report.writerP99Ms)}`, `${verdict('writerP99Ms', report)}; ${count(d.writer.during.samples)} updates, max ${ms(d.writer.during.maxMs)}`],
-    ['writer p50 / p99, idle again after (b)', `${ms(d.writer.idleAfter.p50Ms)} / ${ms(d.writer.idleAfter.p99Ms)}`, 'not a target: how much the idle figure moves by itself'],
-    ['side-table writer p50 / p99, idle', `${ms(d.writer.sideIdle.p50Ms)} / ${ms(d.writer.sideIdle.p99Ms)}`, 'not a target: a table no bulk write touches'],
-    ['… during one plain UPDATE of all users', `${ms(d.writer.sideDuringPlainUpdate.p50Ms)} / ${ms(d.writer.sideDuringPlainUpdate.p99Ms)}`, `what the load of a full-speed bulk write alone does (${(d.writer.sideDuringPlainUpdate.p99Ms / d.writer.sideIdle.p99Ms).toFixed(1)} × idle p99), no row lock involved`],
+    [
+      'longest batch',
+      ms(report.maxBatchMs),
+      `${verdict('maxBatchMs', report)}; BEGIN to COMMIT; median ${ms(d.backfillP50BatchMs)} (ledger), last size ${count(d.backfillLastBatchSize)} rows`,
+    ],
+    [
+      'writer p50 / p99, idle',
+      `${ms(d.writer.idle.p50Ms)} / ${ms(report.writerIdleP99Ms)}`,
+      `${count(d.writer.idle.samples)} updates, max ${ms(d.writer.idle.maxMs)}`,
+    ],
+    [
+      'writer p50 / p99, during (b)',
+      `${ms(report.writerP50Ms)} / ${ms(report.writerP99Ms)}`,
+      `${verdict('writerP99Ms', report)}; ${count(d.writer.during.samples)} updates, max ${ms(d.writer.during.maxMs)}`,
+    ],
+    [
+      'writer p50 / p99, idle again after (b)',
+      `${ms(d.writer.idleAfter.p50Ms)} / ${ms(d.writer.idleAfter.p99Ms)}`,
+      'not a target: how much the idle figure moves by itself',
+    ],
+    [
+      'side-table writer p50 / p99, idle',
+      `${ms(d.writer.sideIdle.p50Ms)} / ${ms(d.writer.sideIdle.p99Ms)}`,
+      'not a target: a table no bulk write touches',
+    ],
+    [
+      '… during one plain UPDATE of all users',
+      `${ms(d.writer.sideDuringPlainUpdate.p50Ms)} / ${ms(d.writer.sideDuringPlainUpdate.p99Ms)}`,
+      `what the load of a full-speed bulk write alone does (${(d.writer.sideDuringPlainUpdate.p99Ms / d.writer.sideIdle.p99Ms).toFixed(1)} × idle p99), no row lock involved`,
+    ],
   ]
-  const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column]!.length)))
+  const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column].length)))
   const m = report.machine
   return [
     `Benchmark: ${count(report.rows)} users (writer: ${d.writer.rate} updates/s of random users on ${d.writer.connections} connections)`,
     '',
-    ...rows.map(([label, value, note]) => `${label.padEnd(widths[0]!)}  ${value.padStart(widths[1]!)}  ${note}`),
+    ...rows.map(([label, value, note]) => `${label.padEnd(widths[0])}  ${value.padStart(widths[1])}  ${note}`),
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.os}; PostgreSQL ${m.postgres} (${Object.entries(m.postgresSettings).map(([name, value]) => `${name}=${value}`).join(', ')}); Node ${m.node}; load average ${m.loadAverage} at the start`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.os}; PostgreSQL ${m.postgres} (${Object.entries(m.postgresSettings)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(', ')}); Node ${m.node}; load average ${m.loadAverage} at the start`,
     `Seeded in ${d.seedSeconds} s; whole benchmark ${d.wallSeconds} s.`,
   ]
 }

@@ -44,8 +44,42 @@ const MAX_COMPLETIONS = 10
 /** Coprime with PUZZLE_COUNT, so a user's k-th puzzle differs from the others (unique user+puzzle). */
 const PUZZLE_STRIDE = 7919
 
-const ADJECTIVES = ['swift', 'clever', 'quiet', 'brave', 'lucky', 'sunny', 'witty', 'calm', 'bold', 'keen', 'merry', 'nimble', 'proud', 'eager', 'gentle', 'jolly']
-const NOUNS = ['fox', 'owl', 'otter', 'lynx', 'heron', 'badger', 'falcon', 'panda', 'koala', 'raven', 'tiger', 'whale', 'gecko', 'moose', 'bison', 'crane']
+const ADJECTIVES = [
+  'swift',
+  'clever',
+  'quiet',
+  'brave',
+  'lucky',
+  'sunny',
+  'witty',
+  'calm',
+  'bold',
+  'keen',
+  'merry',
+  'nimble',
+  'proud',
+  'eager',
+  'gentle',
+  'jolly',
+]
+const NOUNS = [
+  'fox',
+  'owl',
+  'otter',
+  'lynx',
+  'heron',
+  'badger',
+  'falcon',
+  'panda',
+  'koala',
+  'raven',
+  'tiger',
+  'whale',
+  'gecko',
+  'moose',
+  'bison',
+  'crane',
+]
 
 function sqlArray(words: readonly string[]): string {
   return `(ARRAY[${words.map((word) => `'${word}'`).join(',')}])`
@@ -178,4 +212,3 @@ async function insertCompletions(client: ClientBase, seed: number, low: number, 
   )
   return result.rowCount ?? 0
 }
-

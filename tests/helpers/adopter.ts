@@ -34,9 +34,11 @@ const run = promisify(execFile)
 const CACHE = path.join(REPO_ROOT, '.migrate-kit', 'test-cache')
 
 /** The Prisma release this repository's example app pins (the one the package is built and most tested with). */
-export const DEFAULT_PRISMA_VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
-  devDependencies: Record<string, string>
-}).devDependencies.prisma!
+export const DEFAULT_PRISMA_VERSION = (
+  JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>
+  }
+).devDependencies.prisma
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return []
@@ -49,7 +51,11 @@ function filesUnder(dir: string): string[] {
 /** A digest of what `npm pack` ships: a new build means a new tarball, and new installs from it. */
 function packageDigest(): string {
   const hash = createHash('sha256')
-  const files = [path.join(PACKAGE_ROOT, 'package.json'), ...filesUnder(path.join(PACKAGE_ROOT, 'bin')), ...filesUnder(path.join(PACKAGE_ROOT, 'dist'))]
+  const files = [
+    path.join(PACKAGE_ROOT, 'package.json'),
+    ...filesUnder(path.join(PACKAGE_ROOT, 'bin')),
+    ...filesUnder(path.join(PACKAGE_ROOT, 'dist')),
+  ]
   if (!files.some((file) => file.endsWith(path.join('dist', 'index.js')))) {
     throw new Error(`${path.join(PACKAGE_ROOT, 'dist')} is not built: run \`npm run build\` before these tests`)
   }
@@ -96,7 +102,7 @@ export async function packedTarball(): Promise<string> {
     mkdirSync(`${into}.d`, { recursive: true })
     const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', `${into}.d`], { cwd: PACKAGE_ROOT })
     const [{ filename }] = JSON.parse(stdout) as Array<{ filename: string }>
-    renameSync(path.join(`${into}.d`, filename!), into)
+    renameSync(path.join(`${into}.d`, filename), into)
     rmSync(`${into}.d`, { recursive: true, force: true })
   })
 }
@@ -126,7 +132,11 @@ export interface AdopterProject {
   read(relative: string): string
   path(...parts: string[]): string
   /** Runs the project's `node_modules/.bin/<bin>` (migrate-kit, prisma) in `cwd` (default the root). */
-  bin(name: string, args: string[], options?: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliResult>
+  bin(
+    name: string,
+    args: string[],
+    options?: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number },
+  ): Promise<CliResult>
   remove(): void
 }
 
@@ -154,7 +164,10 @@ model Customer {
 /** node_modules installed by npm for this tarball, Prisma release and extra packages; shared read-only. */
 async function installedModules(tarball: string, prismaVersion: string, dependencies: Record<string, string>): Promise<string> {
   const extra = Object.entries(dependencies).sort(([a], [b]) => a.localeCompare(b))
-  const key = createHash('sha256').update(JSON.stringify([path.basename(tarball), prismaVersion, extra])).digest('hex').slice(0, 16)
+  const key = createHash('sha256')
+    .update(JSON.stringify([path.basename(tarball), prismaVersion, extra]))
+    .digest('hex')
+    .slice(0, 16)
   const dir = path.join(CACHE, `modules-${key}`)
   await once(dir, async (into) => {
     mkdirSync(into, { recursive: true })

@@ -51,7 +51,11 @@ export function backfillProject(db: TestDatabase): BackfillProject {
 }
 
 /** Polls until check() returns something truthy; fails with what it last saw after timeoutMs. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false | null>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
@@ -92,10 +96,10 @@ export async function kill9(running: RunningCli): Promise<CliResult> {
 
 /** Sessions of backfill runners on this database, found by application_name, as the DBA would. */
 export async function runnerBackends(db: TestDatabase, name: string): Promise<number[]> {
-  const rows = await db.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`,
-    [db.name, `migrate-kit backfill ${name}`.slice(0, 63)],
-  )
+  const rows = await db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`, [
+    db.name,
+    `migrate-kit backfill ${name}`.slice(0, 63),
+  ])
   return rows.map((row) => row.pid)
 }
 

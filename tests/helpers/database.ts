@@ -25,7 +25,10 @@ async function onServer<T>(fn: (client: Client) => Promise<T>): Promise<T> {
 
 /** A fresh database for one test file; `drop()` removes it even while connections remain. */
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  const name = `mk_${label.replace(/[^a-z0-9]+/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`
+  const name = `mk_${label
+    .replace(/[^a-z0-9]+/gi, '_')
+    .toLowerCase()
+    .slice(0, 30)}_${randomBytes(4).toString('hex')}`
   await onServer((client) => client.query(`CREATE DATABASE "${name}"`))
   const url = withDatabase(TEST_SERVER_URL, name)
   return {

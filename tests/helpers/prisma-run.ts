@@ -1,5 +1,10 @@
 import { performance } from 'node:perf_hooks'
-import { OFFLINE_SCHEMA_ENGINE, runPrisma, type PrismaResult, type PrismaRunOptions } from '../../packages/prisma-migrate-kit/src/prisma/cli'
+import {
+  OFFLINE_SCHEMA_ENGINE,
+  runPrisma,
+  type PrismaResult,
+  type PrismaRunOptions,
+} from '../../packages/prisma-migrate-kit/src/prisma/cli'
 import { projectAt, type Project } from '../../packages/prisma-migrate-kit/src/project'
 
 /** The name Prisma (and our engine) gives temporary shadow databases. */
@@ -7,7 +12,7 @@ export const SHADOW_PREFIX = 'prisma_migrate_shadow_db_'
 
 /** The shadow databases an engine reported creating, read from the engine log lines the CLI shows under DEBUG. */
 export function shadowDatabasesCreated(stderr: string): string[] {
-  return [...stderr.matchAll(new RegExp(`Created shadow database (${SHADOW_PREFIX}[0-9a-f-]+)`, 'g'))].map((match) => match[1]!)
+  return [...stderr.matchAll(new RegExp(`Created shadow database (${SHADOW_PREFIX}[0-9a-f-]+)`, 'g'))].map((match) => match[1])
 }
 
 export interface Timing {

@@ -32,8 +32,14 @@ function packageDir(name: string, from: string): string | undefined {
  */
 export function hasNativeSchemaEngine(prismaDir: string): boolean {
   const enginesDir = packageDir('@prisma/engines', prismaDir)
-  const places = [enginesDir, prismaDir, path.dirname(prismaDir), path.join(prismaDir, 'runtime')].filter((dir): dir is string => dir !== undefined)
-  return places.some((dir) => existsSync(dir) && readdirSync(dir).some((entry) => /^schema-engine-[\w.-]+?(\.exe)?$/.test(entry) && !/\.(gz|tmp|sha256)$/.test(entry)))
+  const places = [enginesDir, prismaDir, path.dirname(prismaDir), path.join(prismaDir, 'runtime')].filter(
+    (dir): dir is string => dir !== undefined,
+  )
+  return places.some(
+    (dir) =>
+      existsSync(dir) &&
+      readdirSync(dir).some((entry) => /^schema-engine-[\w.-]+?(\.exe)?$/.test(entry) && !/\.(gz|tmp|sha256)$/.test(entry)),
+  )
 }
 
 /** Sets PRISMA_SCHEMA_ENGINE_BINARY to the offline engine when nothing else will run; says what it decided. */

@@ -36,5 +36,10 @@ export function appliedMigrationRecord(records: MigrationRecord[], reference: st
   const byName = recordsByName(records)
   const names = [...byName.keys()].filter((name) => name === reference || name.replace(/^\d+_/, '') === reference)
   const name = names.find((candidate) => migrationState(byName.get(candidate) ?? []) === 'applied')
-  return name ? byName.get(name)!.filter((record) => record.rolledBackAt === null).at(-1) : undefined
+  return name
+    ? byName
+        .get(name)!
+        .filter((record) => record.rolledBackAt === null)
+        .at(-1)
+    : undefined
 }

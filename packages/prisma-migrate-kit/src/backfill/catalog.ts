@@ -29,7 +29,7 @@ export class AmbiguousTableError extends UsageError {
     readonly reference: string,
     readonly schemas: string[],
   ) {
-    const name = splitQualified(reference)[0]!
+    const name = splitQualified(reference)[0]
     super(`table "${name}" is in more than one schema (${schemas.join(', ')}): name the one meant`, {
       hint: `Write the schema with it: ${schemas.map((schema) => `table: '${schema}.${name}'`).join(' or ')}`,
     })
@@ -61,7 +61,11 @@ export async function findTable(client: ClientBase, reference: string): Promise<
         ORDER BY n.nspname`,
       [parts[0], STATE_SCHEMA],
     )
-    if (rows.length > 1) throw new AmbiguousTableError(reference, rows.map((row) => row.schema))
+    if (rows.length > 1)
+      throw new AmbiguousTableError(
+        reference,
+        rows.map((row) => row.schema),
+      )
     table = rows[0]
   }
   if (!table) {
@@ -109,7 +113,7 @@ export async function findTable(client: ClientBase, reference: string): Promise<
 function splitQualified(reference: string): string[] {
   const match = /^("(?:[^"]|"")+"|[^".]+)\.("(?:[^"]|"")+"|[^".]+)$/.exec(reference.trim())
   const unquote = (part: string) => (part.startsWith('"') ? part.slice(1, -1).replace(/""/g, '"') : part)
-  if (match) return [unquote(match[1]!), unquote(match[2]!)]
+  if (match) return [unquote(match[1]), unquote(match[2])]
   return [unquote(reference.trim())]
 }
 
@@ -131,7 +135,9 @@ export function defaultKey(table: TableInfo): string | undefined {
 
 /** Rows in a table: exact below a million rows, else the planner's estimate (a count would take minutes). */
 export async function estimateRowCount(client: ClientBase, table: TableInfo): Promise<number> {
-  const { rows } = await client.query<{ estimate: number }>(`SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = $1`, [table.oid])
+  const { rows } = await client.query<{ estimate: number }>(`SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = $1`, [
+    table.oid,
+  ])
   const estimate = rows[0]?.estimate ?? -1
   if (estimate >= 1_000_000) return Math.round(estimate)
   const counted = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${table.quoted}`)

@@ -108,13 +108,22 @@ function shapeProblems(definition: Record<string, unknown>): string[] {
   if (hasUpdate === hasProcess) problems.push('give exactly one of update (sql`…`) or process(rows, tx)')
   if (hasUpdate && !isSqlFragment(update)) problems.push('update must be written with the sql`…` tag')
   if (hasProcess && typeof process !== 'function') problems.push('process must be a function (rows, tx) => …')
-  for (const [field, value] of [['where', where], ['verify', verify]] as const) {
+  for (const [field, value] of [
+    ['where', where],
+    ['verify', verify],
+  ] as const) {
     if (value !== undefined && !isSqlFragment(value)) problems.push(`${field} must be written with the sql\`…\` tag`)
   }
-  for (const [field, value] of [['after', after], ['before', before]] as const) {
+  for (const [field, value] of [
+    ['after', after],
+    ['before', before],
+  ] as const) {
     if (value !== undefined && (typeof value !== 'string' || value === '')) problems.push(`${field} must be a migration name`)
   }
-  for (const [field, value] of [['snapshot', snapshot], ['invalidate', invalidate]] as const) {
+  for (const [field, value] of [
+    ['snapshot', snapshot],
+    ['invalidate', invalidate],
+  ] as const) {
     if (value !== undefined && !(Array.isArray(value) && value.every((item) => typeof item === 'string' && item !== ''))) {
       problems.push(`${field} must be a list of strings`)
     }

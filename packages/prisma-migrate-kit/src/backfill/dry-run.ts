@@ -46,7 +46,11 @@ const SAMPLE_ROWS = 5
  * transaction. No lock is taken and the migrate_kit tables are not created. For an update whose SET list is plain
  * `column = expression`, the sample shows before → after and the count is of rows that would really change.
  */
-export async function dryRunBackfill(client: ClientBase, loaded: LoadedBackfill, options: { batchSize?: number } = {}): Promise<DryRunResult> {
+export async function dryRunBackfill(
+  client: ClientBase,
+  loaded: LoadedBackfill,
+  options: { batchSize?: number } = {},
+): Promise<DryRunResult> {
   const resolved = await resolveBackfill(client, loaded)
   const state = (await backfillStateExists(client)) ? await readBackfillRecord(client, loaded.name) : undefined
   const done = state ? await ledgerTotals(client, loaded.name) : undefined
@@ -110,17 +114,17 @@ function previewQueries(resolved: ResolvedBackfill): Preview {
     const updateValues = new StatementBuilder().fragment(definition.update).build().values
     const columnInfo = assignments.map((assignment) => resolved.table.columns.get(assignment.column)!)
     const before = columnInfo.map((column) => quoteIdent(column.name))
-    const after = assignments.map((assignment, index) => `CAST((${assignment.expression}) AS ${columnInfo[index]!.type})`)
+    const after = assignments.map((assignment, index) => `CAST((${assignment.expression}) AS ${columnInfo[index].type})`)
     const differs = `ROW(${before.join(', ')}) IS DISTINCT FROM ROW(${after.join(', ')})`
     const count = where(
-      new StatementBuilder().reserve(updateValues).text(
-        `SELECT count(*) AS matching, count(*) FILTER (WHERE ${differs}) AS changing FROM ${table.quoted}`,
-      ),
+      new StatementBuilder()
+        .reserve(updateValues)
+        .text(`SELECT count(*) AS matching, count(*) FILTER (WHERE ${differs}) AS changing FROM ${table.quoted}`),
     )
     const selectList = [
       `${key}::text AS mk_key`,
-      ...before.map((column, index) => `${column} AS ${quoteIdent(`before:${assignments[index]!.column}`)}`),
-      ...after.map((expression, index) => `${expression} AS ${quoteIdent(`after:${assignments[index]!.column}`)}`),
+      ...before.map((column, index) => `${column} AS ${quoteIdent(`before:${assignments[index].column}`)}`),
+      ...after.map((expression, index) => `${expression} AS ${quoteIdent(`after:${assignments[index].column}`)}`),
     ]
     const sample = where(new StatementBuilder().reserve(updateValues).text(`SELECT ${selectList.join(', ')} FROM ${table.quoted}`), differs)
     sample.text(` ORDER BY ${key} LIMIT ${SAMPLE_ROWS}`)

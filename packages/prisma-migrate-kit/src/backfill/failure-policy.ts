@@ -11,10 +11,7 @@ import { CONFLICT_ATTEMPTS, SINGLE_ROW_CONFLICT_ATTEMPTS, type FailureKind } fro
  *   one row that cannot be halved, and it fails.
  * - code (not about a row): fail the whole range at once; halving would only blame a healthy row.
  */
-export type FailureDecision =
-  | { action: 'cool'; forMs: number }
-  | { action: 'halve' }
-  | { action: 'fail'; note: string }
+export type FailureDecision = { action: 'cool'; forMs: number } | { action: 'halve' } | { action: 'fail'; note: string }
 
 export function decideFailure(
   kind: Exclude<FailureKind, 'connection'>,

@@ -37,7 +37,7 @@ async function kept(client: Client, name: string): Promise<Kept> {
        FROM ${T.snapshots} WHERE backfill = $1`,
     [name],
   )
-  const row = rows[0]!
+  const row = rows[0]
   return { snapshotRows: row.snapshot_rows, unrestored: row.unrestored, invalidations: await pendingInvalidations(client, name) }
 }
 
@@ -111,7 +111,9 @@ export async function purgeSnapshot(url: string, name: string, options: { force?
       throw new UsageError(
         `the snapshot of backfill "${name}" holds ${left.unrestored} rows of old values that were never restored: ` +
           `\`migrate-kit backfill restore ${name}\` would need them; nothing was deleted`,
-        { hint: `Keep them until the new values are trusted (migrate-kit backfill report ${name} compares them); delete them anyway: migrate-kit backfill purge ${name} --force` },
+        {
+          hint: `Keep them until the new values are trusted (migrate-kit backfill report ${name} compares them); delete them anyway: migrate-kit backfill purge ${name} --force`,
+        },
       )
     }
     const deleted = await client.query(`DELETE FROM ${T.snapshots} WHERE backfill = $1`, [name])

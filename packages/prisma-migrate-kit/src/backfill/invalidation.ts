@@ -23,10 +23,9 @@ export async function enqueueInvalidation(client: ClientBase, backfill: string, 
 }
 
 export async function pendingInvalidations(client: ClientBase, backfill: string): Promise<number> {
-  const { rows } = await client.query<{ count: number }>(
-    `SELECT count(*)::int AS count FROM ${T.invalidations} WHERE backfill = $1`,
-    [backfill],
-  )
+  const { rows } = await client.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${T.invalidations} WHERE backfill = $1`, [
+    backfill,
+  ])
   return rows[0]?.count ?? 0
 }
 
@@ -127,7 +126,7 @@ export class InvalidationFlusher {
     try {
       await redis.connect()
     } catch (error) {
-      throw new Error(reason ?? errorMessage(error))
+      throw new Error(reason ?? errorMessage(error), { cause: error })
     }
     return redis
   }
@@ -155,7 +154,9 @@ export class InvalidationFlusher {
         keysRemoved += batch.keysRemoved
       }
       if (this.downSince !== undefined && flushed > 0) {
-        this.notice(`Redis at ${describeRedis(this.redisUrl)} is back: ${flushed} pending invalidation${flushed === 1 ? '' : 's'} delivered.`)
+        this.notice(
+          `Redis at ${describeRedis(this.redisUrl)} is back: ${flushed} pending invalidation${flushed === 1 ? '' : 's'} delivered.`,
+        )
       }
       if (flushed > 0) this.downSince = undefined
       this.totalKeysRemoved += keysRemoved

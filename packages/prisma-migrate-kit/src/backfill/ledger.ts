@@ -109,7 +109,9 @@ export async function carveRange(
       if (!state) throw new Error(`backfill "${resolved.name}" has no state row`)
       if (state.upper_bound !== null) {
         // One statement walks the keys, records the range and moves the frontier: every batch pays for a cut.
-        const query = new StatementBuilder().text(`WITH mk_cut AS (SELECT count(*)::int AS rows, ${LAST_KEY} AS upper FROM (SELECT ${key} AS k FROM ${table} WHERE `)
+        const query = new StatementBuilder().text(
+          `WITH mk_cut AS (SELECT count(*)::int AS rows, ${LAST_KEY} AS upper FROM (SELECT ${key} AS k FROM ${table} WHERE `,
+        )
         rangeCondition(query, resolved, { after: state.frontier, upTo: state.upper_bound })
         query.text(` ORDER BY ${key} LIMIT `).param(size).text(') keys), ')
         query.text(`mk_range AS (INSERT INTO ${T.ranges} (backfill, lower, upper, rows) SELECT `).param(resolved.name)
@@ -168,7 +170,11 @@ export async function splitRange(client: ClientBase, resolved: ResolvedBackfill,
     const row = rows[0]
     if (!row) return 'busy'
     const range: KeyRange = { after: row.lower, upTo: row.upper }
-    const counting = rangeCondition(new StatementBuilder().text(`SELECT count(*)::int AS rows FROM ${table} WHERE `), resolved, range).build()
+    const counting = rangeCondition(
+      new StatementBuilder().text(`SELECT count(*)::int AS rows FROM ${table} WHERE `),
+      resolved,
+      range,
+    ).build()
     const count = await client.query<{ rows: number }>(counting.text, counting.values)
     const total = count.rows[0]?.rows ?? 0
     if (total <= 1) return 'single-row'
@@ -180,10 +186,14 @@ export async function splitRange(client: ClientBase, resolved: ResolvedBackfill,
     const mid = middle.rows[0]?.upper
     if (mid === undefined || mid === null) return 'single-row'
     await client.query(`DELETE FROM ${T.ranges} WHERE id = $1`, [id])
-    await client.query(
-      `INSERT INTO ${T.ranges} (backfill, lower, upper, rows) VALUES ($1, $2, $3, $4), ($1, $3, $5, $6)`,
-      [resolved.name, row.lower, mid, half, row.upper, total - half],
-    )
+    await client.query(`INSERT INTO ${T.ranges} (backfill, lower, upper, rows) VALUES ($1, $2, $3, $4), ($1, $3, $5, $6)`, [
+      resolved.name,
+      row.lower,
+      mid,
+      half,
+      row.upper,
+      total - half,
+    ])
     return 'split'
   })
 }
@@ -239,7 +249,7 @@ export async function lowWaterCursor(client: ClientBase, backfill: string, keyTy
     `SELECT lower FROM ${T.ranges} WHERE backfill = $1 AND status <> 'done' ORDER BY lower::${keyType} NULLS FIRST LIMIT 1`,
     [backfill],
   )
-  if (open.rows.length > 0) return open.rows[0]!.lower
+  if (open.rows.length > 0) return open.rows[0].lower
   const state = await client.query<{ frontier: string | null }>(`SELECT frontier FROM ${T.backfills} WHERE name = $1`, [backfill])
   return state.rows[0]?.frontier ?? null
 }

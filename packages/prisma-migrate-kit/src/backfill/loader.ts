@@ -56,6 +56,7 @@ export async function loadBackfills(project: Project): Promise<LoadResult> {
   const entry = libraryEntry()
   // In the compiled CLI, the entry is already in Node's module cache; jiti shares that cache, so the definitions of
   // backfill files are made by the very module the runner uses.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded for its place in the module cache, not a value
   if (entry.endsWith('.js')) require(entry)
   const jiti = createJiti(__filename, { alias: { 'prisma-migrate-kit': entry }, interopDefault: false })
   const backfills: LoadedBackfill[] = []
@@ -70,9 +71,7 @@ export async function loadBackfills(project: Project): Promise<LoadResult> {
       exported = isBackfill(module) ? module : module?.default
     } catch (error) {
       const message =
-        error instanceof BackfillShapeError
-          ? `bad definition: ${error.message}`
-          : `cannot be loaded: ${firstLine(errorMessage(error))}`
+        error instanceof BackfillShapeError ? `bad definition: ${error.message}` : `cannot be loaded: ${firstLine(errorMessage(error))}`
       problems.push({ file: relativeFile, message })
       continue
     }
@@ -80,7 +79,7 @@ export async function loadBackfills(project: Project): Promise<LoadResult> {
       problems.push({
         file: relativeFile,
         message:
-          'does not export a backfill: expected `export default defineBackfill({ … })` (import { defineBackfill, sql } from \'prisma-migrate-kit\')',
+          "does not export a backfill: expected `export default defineBackfill({ … })` (import { defineBackfill, sql } from 'prisma-migrate-kit')",
       })
       continue
     }
@@ -116,10 +115,19 @@ export async function loadAllBackfills(project: Project): Promise<LoadedBackfill
 
 export function findBackfill(backfills: LoadedBackfill[], name: string): LoadedBackfill {
   const found = backfills.find((loaded) => loaded.name === name)
-  if (!found) throw new UnknownBackfillError(name, backfills.map((loaded) => loaded.name))
+  if (!found)
+    throw new UnknownBackfillError(
+      name,
+      backfills.map((loaded) => loaded.name),
+    )
   return found
 }
 
 function firstLine(text: string): string {
-  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? text
+  return (
+    text
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? text
+  )
 }

@@ -115,10 +115,14 @@ export async function lockHeldError(client: ClientBase, backfill: string): Promi
   const since = holder?.since ?? recorded?.owner_since ?? undefined
   const who = host !== undefined ? `host ${host}, pid ${pid}${since ? `, since ${since.toISOString()}` : ''}` : 'another session'
   const others = runners.length > 1 ? ` (${runners.length} runners in all)` : ''
-  return new LockHeldError(`backfill "${backfill}" is already running: ${who}${others}`, { host, pid, since }, {
-    hint: [
-      `Watch it with \`migrate-kit backfill status ${backfill}\`; stop it with \`migrate-kit backfill pause ${backfill}\`.`,
-      `To add this process as another runner on purpose (it shares the ranges, each done once): migrate-kit backfill run ${backfill} --join`,
-    ].join('\n'),
-  })
+  return new LockHeldError(
+    `backfill "${backfill}" is already running: ${who}${others}`,
+    { host, pid, since },
+    {
+      hint: [
+        `Watch it with \`migrate-kit backfill status ${backfill}\`; stop it with \`migrate-kit backfill pause ${backfill}\`.`,
+        `To add this process as another runner on purpose (it shares the ranges, each done once): migrate-kit backfill run ${backfill} --join`,
+      ].join('\n'),
+    },
+  )
 }

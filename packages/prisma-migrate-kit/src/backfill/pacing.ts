@@ -119,7 +119,7 @@ export class RateMeter {
   record(totalRows: number): void {
     const at = this.now()
     this.samples.push({ at, rows: totalRows })
-    while (this.samples.length > 2 && at - this.samples[0]!.at > this.windowMs) this.samples.shift()
+    while (this.samples.length > 2 && at - this.samples[0].at > this.windowMs) this.samples.shift()
   }
 
   /** The run is held (paused): no rate until it goes on. */

@@ -20,7 +20,7 @@ export function parsePattern(source: string): CachePattern {
   const parts: PatternPart[] = []
   let literal = ''
   for (let index = 0; index < source.length; index++) {
-    const char = source[index]!
+    const char = source[index]
     const next = source[index + 1]
     if ((char === '{' && next === '{') || (char === '}' && next === '}')) {
       literal += char
@@ -60,7 +60,7 @@ function expand(pattern: CachePattern, row: Record<string, unknown> | undefined)
   return pattern.parts
     .map((part) => {
       if ('literal' in part) return part.literal
-      const value = String(row?.[part.column] ?? '')
+      const value = keyText(row?.[part.column])
       return pattern.glob ? escapeGlob(value) : value
     })
     .join('')
@@ -85,4 +85,13 @@ export function invalidationFor(patterns: CachePattern[], rows: ReadonlyArray<Re
 /** Columns a batch must return from the rows it changed, to expand the placeholders. */
 export function placeholderColumns(patterns: CachePattern[]): string[] {
   return [...new Set(patterns.flatMap((pattern) => pattern.columns))]
+}
+
+/** A column's value as it goes into a cache key: dates as ISO text, objects (json columns) as JSON, NULL as ''. */
+function keyText(value: unknown): string {
+  if (value === null || value === undefined) return ''
+  if (value instanceof Date) return value.toISOString()
+  if (typeof value === 'string') return value
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return value.toString()
+  return JSON.stringify(value)
 }

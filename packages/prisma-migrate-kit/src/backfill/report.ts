@@ -157,7 +157,9 @@ function compareRow(
   if (row.new === null) {
     summary.missing++
     summary.flagged++
-    const changes = Object.fromEntries(columns.map((column) => [column.name, { before: row.old[column.name] ?? null, after: null, flagged: true }]))
+    const changes = Object.fromEntries(
+      columns.map((column) => [column.name, { before: row.old[column.name] ?? null, after: null, flagged: true }]),
+    )
     return { key: row.key, missing: true, flagged: true, changes }
   }
   const changes: Record<string, ColumnChange> = {}
@@ -165,7 +167,7 @@ function compareRow(
     const change = compareValue(column.kind, row.old[column.name] ?? null, row.new[column.name] ?? null, threshold)
     if (!change) continue
     changes[column.name] = change
-    const tally = summary.byColumn[column.name]!
+    const tally = summary.byColumn[column.name]
     tally.changed++
     if (change.flagged) tally.flagged++
   }

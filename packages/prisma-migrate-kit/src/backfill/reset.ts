@@ -19,7 +19,8 @@ export async function resetSince(client: ClientBase, record: BackfillRecord, aft
   if (record.rowsDone === 0 && record.tableOid === null && record.status !== 'done') return undefined
   if (after) {
     const applied = appliedMigrationRecord(await readMigrationRecords(client), after)
-    if (!applied) return `its after migration ${after} is not applied any more (rolled back since it ran): not applicable until it is applied again`
+    if (!applied)
+      return `its after migration ${after} is not applied any more (rolled back since it ran): not applicable until it is applied again`
     if (record.afterMigrationId !== null && applied.id !== record.afterMigrationId) {
       return `its after migration ${applied.name} was rolled back and applied again since it ran: the rows it changed were changed back`
     }
@@ -33,7 +34,8 @@ export async function resetSince(client: ClientBase, record: BackfillRecord, aft
   }
   if (record.status === 'done' && record.rowsDone > 0) {
     const { rows } = await client.query(`SELECT 1 FROM ${quoteQualified(table.schema, table.name)} LIMIT 1`)
-    if (rows.length === 0) return `its table ${shown} has no row, though the backfill did ${record.rowsDone} (emptied since: a database reset?)`
+    if (rows.length === 0)
+      return `its table ${shown} has no row, though the backfill did ${record.rowsDone} (emptied since: a database reset?)`
   }
   return undefined
 }

@@ -41,7 +41,12 @@ const MAX_ATTEMPTS = 10
  * a crash (run it again). Then the backfill is pending again, with its range ledger forgotten, so a corrected
  * definition can run from the start. Holds the backfill's lock: never while a run is going on.
  */
-export async function restoreBackfill(url: string, name: string, loaded: LoadedBackfill | undefined, options: RestoreOptions = {}): Promise<RestoreResult> {
+export async function restoreBackfill(
+  url: string,
+  name: string,
+  loaded: LoadedBackfill | undefined,
+  options: RestoreOptions = {},
+): Promise<RestoreResult> {
   const applicationName = `migrate-kit backfill ${name} restore`.slice(0, 63)
   let client: Client = await connect(url, { applicationName })
   let locked = false
@@ -54,7 +59,8 @@ export async function restoreBackfill(url: string, name: string, loaded: LoadedB
     const table = await findTable(client, record.tableName)
     if (!table) throw new UsageError(`cannot restore backfill "${name}": its table ${record.tableName} no longer exists`)
     const patterns = parsePatterns(loaded?.definition.invalidate ?? [])
-    if (options.redisUrl && patterns.length > 0) flusher = new InvalidationFlusher(pool, options.redisUrl, name, (m) => options.onNotice?.(m))
+    if (options.redisUrl && patterns.length > 0)
+      flusher = new InvalidationFlusher(pool, options.redisUrl, name, (m) => options.onNotice?.(m))
     else if (patterns.length > 0) options.onNotice?.('REDIS_URL is not set: cache invalidation of restored rows is skipped.')
     await recordRestoreStarted(client, name)
     const columns = await snapshotColumnsOf(client, record, table)
@@ -180,7 +186,9 @@ async function snapshotColumnsOf(client: Client, record: BackfillRecord, table: 
   }
   const missing = columns.filter((column) => !table.columns.has(column))
   if (missing.length > 0) {
-    throw new UsageError(`cannot restore backfill "${record.name}": column(s) ${missing.join(', ')} no longer exist in ${table.schema}.${table.name}`)
+    throw new UsageError(
+      `cannot restore backfill "${record.name}": column(s) ${missing.join(', ')} no longer exist in ${table.schema}.${table.name}`,
+    )
   }
   return columns
 }

@@ -99,7 +99,13 @@ export const DEFAULT_RECONNECT_FOR_MS = 5 * 60_000
 export function describeFailure(error: unknown, options: { short?: boolean } = {}): string {
   const shape = (error ?? {}) as ErrorShape
   let text = (typeof shape.message === 'string' ? shape.message : String(error)).trim()
-  if (error instanceof Error && error.name !== 'Error' && !isPrismaError(shape) && sqlStateOf(error) === undefined && !text.startsWith(error.name)) {
+  if (
+    error instanceof Error &&
+    error.name !== 'Error' &&
+    !isPrismaError(shape) &&
+    sqlStateOf(error) === undefined &&
+    !text.startsWith(error.name)
+  ) {
     text = `${error.name}: ${text}`
   }
   if (options.short) text = lastLine(text)
@@ -109,7 +115,10 @@ export function describeFailure(error: unknown, options: { short?: boolean } = {
 }
 
 function lastLine(text: string): string {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean)
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
   return lines[lines.length - 1] ?? text
 }
 

@@ -173,7 +173,10 @@ class BackfillRun {
       return
     }
     this.flusher = new InvalidationFlusher(this.pool!, redisUrl, this.loaded.name, (message) => this.notice(message))
-    if (patterns.length > 0) this.notice(`Cache invalidation after each batch: ${patterns.map((p) => p.source).join(', ')} on Redis at ${describeRedis(redisUrl)}.`)
+    if (patterns.length > 0)
+      this.notice(
+        `Cache invalidation after each batch: ${patterns.map((p) => p.source).join(', ')} on Redis at ${describeRedis(redisUrl)}.`,
+      )
   }
 
   private async work(): Promise<RunResult> {
@@ -286,10 +289,12 @@ class BackfillRun {
         if (broken) await this.reconnectControl()
         broken = false
         const control = this.control!
-        const { rows } = await control.query<{ status: BackfillStatusValue; requested: 'pause' | 'cancel' | null; requested_by: string | null; last_error: string | null }>(
-          `SELECT status, requested, requested_by, last_error FROM ${T.backfills} WHERE name = $1`,
-          [this.loaded.name],
-        )
+        const { rows } = await control.query<{
+          status: BackfillStatusValue
+          requested: 'pause' | 'cancel' | null
+          requested_by: string | null
+          last_error: string | null
+        }>(`SELECT status, requested, requested_by, last_error FROM ${T.backfills} WHERE name = $1`, [this.loaded.name])
         const state = rows[0]
         if (state) this.applyControl(state)
         if (Date.now() - lastHeartbeat >= HEARTBEAT_MS) {
@@ -305,9 +310,15 @@ class BackfillRun {
     }
   }
 
-  private applyControl(state: { status: BackfillStatusValue; requested: 'pause' | 'cancel' | null; requested_by: string | null; last_error: string | null }): void {
+  private applyControl(state: {
+    status: BackfillStatusValue
+    requested: 'pause' | 'cancel' | null
+    requested_by: string | null
+    last_error: string | null
+  }): void {
     if (state.requested === 'cancel') {
-      if (!this.lifecycle.leaving) this.notice(`Cancelled by ${state.requested_by ?? 'another session'}: stopping after the batches in flight.`)
+      if (!this.lifecycle.leaving)
+        this.notice(`Cancelled by ${state.requested_by ?? 'another session'}: stopping after the batches in flight.`)
       this.requestStop('cancel')
       return
     }
@@ -469,7 +480,9 @@ class BackfillRun {
     const control = await this.settledControl()
     const flush = this.flusher ? await this.flusher.flush() : undefined
     if (flush?.error && flush.pending > 0) {
-      this.notice(`${flush.pending} cache invalidation${flush.pending === 1 ? '' : 's'} still pending in ${T.invalidations} (Redis: ${flush.error}); the next \`migrate-kit backfill run ${this.loaded.name}\` retries them.`)
+      this.notice(
+        `${flush.pending} cache invalidation${flush.pending === 1 ? '' : 's'} still pending in ${T.invalidations} (Redis: ${flush.error}); the next \`migrate-kit backfill run ${this.loaded.name}\` retries them.`,
+      )
     }
     const record = await readBackfillRecord(control, this.loaded.name)
     const totals = await ledgerTotals(control, this.loaded.name)
@@ -510,4 +523,3 @@ class BackfillRun {
 function roundOrNull(value: number | null): number | null {
   return value === null ? null : Math.round(value)
 }
-

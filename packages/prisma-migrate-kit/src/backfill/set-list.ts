@@ -50,7 +50,7 @@ export async function parseSetList(text: string): Promise<SetList | undefined> {
       continue
     }
     try {
-      assignments.push({ column: target.name, expression: deparseSync(value as never) })
+      assignments.push({ column: target.name, expression: deparseSync(value) })
     } catch {
       plain = false
     }

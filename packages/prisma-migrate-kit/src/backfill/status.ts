@@ -172,5 +172,13 @@ export async function backfillReadiness(client: ClientBase, loaded: LoadedBackfi
   const done = status?.status === 'done'
   const verify = done ? ((await runVerify(client, loaded.definition)) ?? null) : null
   const verified = loaded.definition.verify ? (verify ? verify.failures === 0 : false) : null
-  return { name: loaded.name, status: status?.status ?? 'pending', done, verified, verify, ready: done && verified !== false, reset: status?.reset ?? null }
+  return {
+    name: loaded.name,
+    status: status?.status ?? 'pending',
+    done,
+    verified,
+    verify,
+    ready: done && verified !== false,
+    reset: status?.reset ?? null,
+  }
 }

@@ -154,7 +154,12 @@ export async function recordRequest(
 }
 
 /** The backfill failed: on a range (its keys are kept for the next run to retry) or as a whole (range null). */
-export async function recordFailure(client: ClientBase, name: string, error: string, range: { after: string | null; upTo: string } | null): Promise<void> {
+export async function recordFailure(
+  client: ClientBase,
+  name: string,
+  error: string,
+  range: { after: string | null; upTo: string } | null,
+): Promise<void> {
   await transition(
     client,
     name,
@@ -242,7 +247,9 @@ export async function recordReset(client: ClientBase, name: string): Promise<voi
 
 /** A restore began: until it ends, a run refuses to start on half-restored rows. */
 export async function recordRestoreStarted(client: ClientBase, name: string): Promise<void> {
-  await client.query(`UPDATE ${T.backfills} SET restoring_since = coalesce(restoring_since, now()), updated_at = now() WHERE name = $1`, [name])
+  await client.query(`UPDATE ${T.backfills} SET restoring_since = coalesce(restoring_since, now()), updated_at = now() WHERE name = $1`, [
+    name,
+  ])
 }
 
 /** The restore ended (with recordReset in the same transaction): the row count is estimated again at the next run. */

@@ -61,17 +61,24 @@ export async function takeOverBackfill(client: ClientBase, input: TakeoverInput)
     const reset = existing && !restart ? await resetSince(client, existing, loaded.after) : undefined
     if (existing && reset) {
       await forgetRanges(client, name)
-      notice(`${name} was ${existing.status} on ${existing.tableName}, but ${reset}: its ranges speak of rows that are gone, so it starts again from the first key.`)
+      notice(
+        `${name} was ${existing.status} on ${existing.tableName}, but ${reset}: its ranges speak of rows that are gone, so it starts again from the first key.`,
+      )
     }
     if (existing && !restart && !reset) {
       if (existing.checksum !== null && existing.checksum !== loaded.checksum) {
-        notice(`${loaded.relativeFile} changed since ${name} started: ranges already done keep what the old definition did; the rest runs with the new one.`)
+        notice(
+          `${loaded.relativeFile} changed since ${name} started: ranges already done keep what the old definition did; the rest runs with the new one.`,
+        )
       }
       if (existing.status === 'done') return { alreadyDone: true, batchSize: existing.batchSize, rowsTotal: existing.rowsTotal }
       if (existing.status === 'failed') {
         const retried = await retryFailedRanges(client, name)
-        const where = existing.failedUpTo !== null ? ` (keys ${describeRange({ after: existing.failedAfter, upTo: existing.failedUpTo })})` : ''
-        notice(`${name} failed last time${where}: ${existing.lastError ?? 'unknown error'}. Retrying ${retried > 0 ? 'from there' : 'where it stopped'}.`)
+        const where =
+          existing.failedUpTo !== null ? ` (keys ${describeRange({ after: existing.failedAfter, upTo: existing.failedUpTo })})` : ''
+        notice(
+          `${name} failed last time${where}: ${existing.lastError ?? 'unknown error'}. Retrying ${retried > 0 ? 'from there' : 'where it stopped'}.`,
+        )
       }
       if (existing.status === 'cancelled') notice(`${name} was cancelled; resuming where it stopped.`)
     }

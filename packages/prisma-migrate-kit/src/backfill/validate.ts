@@ -117,7 +117,10 @@ function whereCheck(table: TableInfo, where: SqlFragment): StatementBuilder {
 
 function updateCheck(table: TableInfo, key: ColumnInfo, update: SqlFragment, where: SqlFragment | undefined): StatementBuilder {
   const builder = new StatementBuilder().text(`EXPLAIN UPDATE ${table.quoted} SET `).fragment(update, 'update')
-  builder.text(` WHERE ${quoteIdent(key.name)} > `).param(null).text(`::${key.type} AND ${quoteIdent(key.name)} <= `)
+  builder
+    .text(` WHERE ${quoteIdent(key.name)} > `)
+    .param(null)
+    .text(`::${key.type} AND ${quoteIdent(key.name)} <= `)
   builder.param(null).text(`::${key.type}`)
   if (where) builder.text(' AND (').fragment(where, 'where').text(')')
   return builder
@@ -165,7 +168,12 @@ async function explain(
 export function caretExcerpt(text: string, span: FragmentSpan, position: number | undefined): string[] {
   const fragment = text.slice(span.start, span.end)
   const offset = position === undefined ? -1 : position - 1 - span.start
-  if (offset < 0 || offset > fragment.length) return fragment.split('\n').map((line) => line.trimEnd()).filter(Boolean).slice(0, 4)
+  if (offset < 0 || offset > fragment.length)
+    return fragment
+      .split('\n')
+      .map((line) => line.trimEnd())
+      .filter(Boolean)
+      .slice(0, 4)
   const before = fragment.slice(0, offset)
   const lineStart = before.lastIndexOf('\n') + 1
   const lineEnd = fragment.indexOf('\n', offset)

@@ -1,7 +1,17 @@
 import type { Pool, PoolClient } from 'pg'
 import { runBatch, type BatchSettings } from './batch'
 import { decideFailure } from './failure-policy'
-import { carveRange, describeRange, failRange, ledgerTotals, recordAttempt, splitRange, type CarveResult, type KeyRange, type LedgerRange } from './ledger'
+import {
+  carveRange,
+  describeRange,
+  failRange,
+  ledgerTotals,
+  recordAttempt,
+  splitRange,
+  type CarveResult,
+  type KeyRange,
+  type LedgerRange,
+} from './ledger'
 import { waitForRate, type RunLifecycle } from './lifecycle'
 import { backoffMs, type RowRateLimiter } from './pacing'
 import type { PrismaBinding } from './prisma'
@@ -184,7 +194,12 @@ export class Workers {
   }
 
   /** A batch that failed while the session was fine: the failure policy says what to do with its range. */
-  private async handleFailure(client: PoolClient, range: LedgerRange | undefined, error: unknown, kind: Exclude<FailureKind, 'connection'>): Promise<void> {
+  private async handleFailure(
+    client: PoolClient,
+    range: LedgerRange | undefined,
+    error: unknown,
+    kind: Exclude<FailureKind, 'connection'>,
+  ): Promise<void> {
     const message = describeFailure(error)
     if (this.run.debug && error instanceof Error && error.stack) this.run.notice(`The error's stack (MIGRATE_KIT_DEBUG):\n${error.stack}`)
     if (!range) {
@@ -204,7 +219,9 @@ export class Workers {
       this.cooling.set(range.id, Date.now() + decision.forMs)
       if (!this.conflictNoticed) {
         this.conflictNoticed = true
-        this.run.notice(`Batch of keys ${describeRange(range)} met the app (${describeFailure(error, { short: true })}); it is retried with backoff while the rest goes on.`)
+        this.run.notice(
+          `Batch of keys ${describeRange(range)} met the app (${describeFailure(error, { short: true })}); it is retried with backoff while the rest goes on.`,
+        )
       }
       return
     }
@@ -212,7 +229,9 @@ export class Workers {
       const split = await splitRange(client, this.run.resolved, range.id)
       if (split === 'split') {
         this.run.count('split')
-        this.run.notice(`Batch of keys ${describeRange(range)} failed (${describeFailure(error, { short: true })}); split in two to find the rows at fault.`)
+        this.run.notice(
+          `Batch of keys ${describeRange(range)} failed (${describeFailure(error, { short: true })}); split in two to find the rows at fault.`,
+        )
         return
       }
       if (split === 'busy') return // another worker has taken it meanwhile

@@ -62,17 +62,25 @@ function leadingComment(text: string): string {
   const trimmed = text.replace(/^\uFEFF/, '').trimStart()
   if (trimmed.startsWith('/*')) {
     const end = trimmed.indexOf('*/')
-    return clean(trimmed.slice(2, end === -1 ? undefined : end).split('\n').map((line) => line.replace(/^\s*\*?\s?/, '')))
+    return clean(
+      trimmed
+        .slice(2, end === -1 ? undefined : end)
+        .split('\n')
+        .map((line) => line.replace(/^\s*\*?\s?/, '')),
+    )
   }
   const lines: string[] = []
   for (const line of trimmed.split('\n')) {
     const match = /^\s*--\s?(.*)$/.exec(line)
     if (!match) break
-    lines.push(match[1]!)
+    lines.push(match[1])
   }
   return clean(lines)
 }
 
 function clean(lines: string[]): string {
-  return lines.map((line) => line.trim()).filter(Boolean).join(' ')
+  return lines
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ')
 }

@@ -7,7 +7,14 @@ import { relativePath, type Project } from '../project'
 import { checkRollbackPairs } from '../rollback/check'
 import { loadCheckFiles } from './check-files'
 import { detectDrift, type DriftResult } from './drift'
-import { backfillFindings, backfillProblemFindings, driftFindings, historyFindings, integrityFindings, schemaChangeFindings } from './findings'
+import {
+  backfillFindings,
+  backfillProblemFindings,
+  driftFindings,
+  historyFindings,
+  integrityFindings,
+  schemaChangeFindings,
+} from './findings'
 import { detectSchemaChange, type SchemaChangeResult } from './schema-change'
 import { runIntegrityChecks, type CheckResult } from './integrity'
 import { findingCounts } from '../lint/report'
@@ -58,7 +65,11 @@ export async function runChecks(project: Project, databaseUrl: string): Promise<
   const applied = state.history.entries.filter((entry) => entry.state === 'applied')
   // Two Prisma processes, each replaying migrations in a shadow database: side by side.
   const [drift, schemaChange] = await Promise.all([
-    detectDrift(project, databaseUrl, applied.map((entry) => entry.migration)),
+    detectDrift(
+      project,
+      databaseUrl,
+      applied.map((entry) => entry.migration),
+    ),
     detectSchemaChange(project, databaseUrl),
   ])
 
@@ -84,12 +95,19 @@ export async function runChecks(project: Project, databaseUrl: string): Promise<
       schemaChangeFindings(project, schemaChange),
       `no change without its migration (${plural(schemaChange.migrations, 'migration')} build it)`,
     ),
-    section('migrations', 'Applied migrations', historyFindings(project, state.history), `${applied.length} applied, none edited since or failed`),
+    section(
+      'migrations',
+      'Applied migrations',
+      historyFindings(project, state.history),
+      `${applied.length} applied, none edited since or failed`,
+    ),
     section(
       'integrity',
       `Integrity checks (${relativePath(project, project.checksDir)})`,
       integrityFindings(integrity),
-      integrity.length === 0 ? `none in ${relativePath(project, project.checksDir)}` : integrity.map((result) => `${result.name} ${result.status}`).join(', '),
+      integrity.length === 0
+        ? `none in ${relativePath(project, project.checksDir)}`
+        : integrity.map((result) => `${result.name} ${result.status}`).join(', '),
     ),
     section(
       'backfills',
@@ -112,7 +130,10 @@ export async function runChecks(project: Project, databaseUrl: string): Promise<
 
 function section(name: SectionName, title: string, findings: Finding[], clean: string, note?: string): CheckSection {
   const { errors, warnings } = findingCounts(findings)
-  const summary = findings.length === 0 ? clean : [errors ? plural(errors, 'error') : '', warnings ? plural(warnings, 'warning') : ''].filter(Boolean).join(', ')
+  const summary =
+    findings.length === 0
+      ? clean
+      : [errors ? plural(errors, 'error') : '', warnings ? plural(warnings, 'warning') : ''].filter(Boolean).join(', ')
   return { name, title, summary: note ? `${summary}; ${note}` : summary, findings }
 }
 
@@ -127,7 +148,9 @@ function backfillLines(backfills: LoadedBackfill[]): Map<string, { file: string;
   return new Map(
     backfills.map((backfill) => {
       const lines = readFileSync(backfill.file, 'utf8').split('\n')
-      const index = [/^\s*before\s*:/, /^\s*name\s*:/].map((pattern) => lines.findIndex((line) => pattern.test(line))).find((found) => found >= 0)
+      const index = [/^\s*before\s*:/, /^\s*name\s*:/]
+        .map((pattern) => lines.findIndex((line) => pattern.test(line)))
+        .find((found) => found >= 0)
       return [backfill.name, { file: backfill.relativeFile, line: (index ?? 0) + 1 }]
     }),
   )

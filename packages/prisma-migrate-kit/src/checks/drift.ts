@@ -40,7 +40,11 @@ export async function detectDrift(project: Project, databaseUrl: string, applied
     if (result.code === 0 && NO_DIFFERENCE.test(result.stdout)) return { status: 'none', migrations, differences: [], seconds }
     if (result.code === 0) return { status: 'error', migrations, differences: [], error: SILENT_DIFF, seconds }
     if (result.code === 2) return { status: 'drift', migrations, differences: summaryLines(result.stdout), seconds }
-    const error = (result.stderr.trim() || result.stdout.trim()).split('\n').filter((line) => !/^Loaded Prisma config/.test(line)).slice(-10).join('\n')
+    const error = (result.stderr.trim() || result.stdout.trim())
+      .split('\n')
+      .filter((line) => !/^Loaded Prisma config/.test(line))
+      .slice(-10)
+      .join('\n')
     return { status: 'error', migrations, differences: [], error: `prisma migrate diff exited ${result.code}: ${error}`, seconds }
   } finally {
     staged.remove()

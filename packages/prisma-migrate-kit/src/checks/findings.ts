@@ -28,7 +28,6 @@ export const CHECK_RULES = {
   backfillInvalid: 'backfill-invalid',
 } as const
 
-
 export function driftFindings(project: Project, drift: DriftResult, applied: HistoryEntry[]): Finding[] {
   const last = applied.at(-1)
   const file = relativePath(project, last ? last.migration.sqlFile : project.migrationsDir)
@@ -45,7 +44,9 @@ export function driftFindings(project: Project, drift: DriftResult, applied: His
       },
     ]
   }
-  const upTo = last ? `its ${drift.migrations.length} applied migrations (up to ${last.migration.name})` : 'an empty migration history (no migration is applied)'
+  const upTo = last
+    ? `its ${drift.migrations.length} applied migrations (up to ${last.migration.name})`
+    : 'an empty migration history (no migration is applied)'
   return [
     {
       level: 'error',

@@ -81,7 +81,13 @@ async function runCheck(client: ClientBase, check: CheckFile, options: Integrity
     return {
       ...base,
       status: skipped ? 'skipped' : 'error',
-      error: { line: report.line, column: report.column, message: report.message, ...(report.code ? { code: report.code } : {}), text: report.text },
+      error: {
+        line: report.line,
+        column: report.column,
+        message: report.message,
+        ...(report.code ? { code: report.code } : {}),
+        text: report.text,
+      },
       seconds: seconds(),
     }
   } finally {
@@ -99,6 +105,7 @@ export function formatRow(row: Record<string, unknown>): string {
 function formatValue(value: unknown): string {
   if (value === null || value === undefined) return 'NULL'
   if (value instanceof Date) return value.toISOString()
-  if (typeof value === 'object') return JSON.stringify(value)
-  return String(value)
+  if (typeof value === 'string') return value
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return value.toString()
+  return JSON.stringify(value)
 }

@@ -28,9 +28,13 @@ export async function detectSchemaChange(project: Project, databaseUrl: string):
   const migrations = listMigrations(project)
   const staged = stageMigrations(project, migrations, 'schema')
   try {
-    const result = await runPrisma(project, ['migrate', 'diff', '--from-migrations', staged.dir, '--to-schema', project.schemaPath, '--exit-code'], {
-      databaseUrl,
-    })
+    const result = await runPrisma(
+      project,
+      ['migrate', 'diff', '--from-migrations', staged.dir, '--to-schema', project.schemaPath, '--exit-code'],
+      {
+        databaseUrl,
+      },
+    )
     const seconds = (performance.now() - started) / 1000
     const base = { migrations: migrations.length, seconds }
     if (result.code === 0 && NO_DIFFERENCE.test(result.stdout)) return { status: 'none', differences: [], ...base }

@@ -3,9 +3,9 @@ import { scrubEnvironmentSecrets } from '../db/url'
 /** Where a command writes. Everything for stderr is scrubbed of the database password. */
 export interface CliIO {
   /** A line of the command's result (tables, summaries). With --json, only the JSON document goes here. */
-  out(line: string): void
+  out: (line: string) => void
   /** A line of progress or diagnostics, on stderr. */
-  err(line: string): void
+  err: (line: string) => void
   /** Whether stderr is a terminal (progress bars, colours). */
   readonly interactive: boolean
 }
@@ -25,9 +25,7 @@ export function printJson(io: CliIO, value: unknown): void {
 
 /** Renders rows as an aligned text table for terminals. */
 export function formatTable(headers: string[], rows: string[][]): string[] {
-  const widths = headers.map((header, column) =>
-    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
-  )
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)))
   const line = (cells: string[]) =>
     cells
       .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))

@@ -46,7 +46,11 @@ export function buildProgram(context: CliContext, setExitCode: (code: number) =>
   program.hook('preAction', async (_program, actionCommand) => {
     // `prisma` passes its arguments on untouched and reads the project itself (see commands/prisma.ts).
     if (actionCommand.name() === 'prisma') return
-    await context.useProject({ ...projectFlags(program), ...projectFlags(actionCommand), allowMissingMigrations: ['new', 'init'].includes(actionCommand.name()) })
+    await context.useProject({
+      ...projectFlags(program),
+      ...projectFlags(actionCommand),
+      allowMissingMigrations: ['new', 'init'].includes(actionCommand.name()),
+    })
   })
   // Subcommands inherit exitOverride and output only if set on each; apply to every command recursively.
   const applyAll = (command: Command) => {

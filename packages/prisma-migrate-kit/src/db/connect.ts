@@ -50,11 +50,7 @@ export function createPool(url: string, options: ConnectOptions & { max?: number
 }
 
 /** Runs fn with a connection and always closes it. */
-export async function withConnection<T>(
-  url: string,
-  fn: (client: Client) => Promise<T>,
-  options: ConnectOptions = {},
-): Promise<T> {
+export async function withConnection<T>(url: string, fn: (client: Client) => Promise<T>, options: ConnectOptions = {}): Promise<T> {
   const client = await connect(url, options)
   try {
     return await fn(client)

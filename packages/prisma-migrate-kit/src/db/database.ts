@@ -44,9 +44,12 @@ function refuseEmbedded(project: Project, variable: string, use: DatabaseUse, en
     })
   }
   if (use === 'change' && runsInCi(env)) {
-    return new UsageError(`no database: ${variable} is not set, and CI is set: this command changes a database, and the embedded PostgreSQL is for development only`, {
-      hint: `${setIt} (a CI secret).`,
-    })
+    return new UsageError(
+      `no database: ${variable} is not set, and CI is set: this command changes a database, and the embedded PostgreSQL is for development only`,
+      {
+        hint: `${setIt} (a CI secret).`,
+      },
+    )
   }
   return undefined
 }
@@ -64,7 +67,7 @@ export async function openDatabase(project: Project, options: OpenDatabaseOption
   if (configured) {
     const target = parseDatabaseUrl(configured)
     await withConnection(configured, (client) => assertUrlSchema(client, configured, variable))
-    return { url: configured, target, origin: 'environment', close: async () => undefined }
+    return { url: configured, target, origin: 'environment', close: () => Promise.resolve() }
   }
   if (configured === '') {
     throw new UsageError(`${variable} is set but empty`, {
@@ -75,9 +78,7 @@ export async function openDatabase(project: Project, options: OpenDatabaseOption
   if (refusal) throw refusal
   const server = await startEmbeddedPostgres(project)
   const target = parseDatabaseUrl(server.url)
-  options.announce?.(
-    `No ${variable} set: using the embedded PostgreSQL (${describeTarget(target)}, data in ${server.dataDir}).`,
-  )
+  options.announce?.(`No ${variable} set: using the embedded PostgreSQL (${describeTarget(target)}, data in ${server.dataDir}).`)
   // Child processes (the Prisma CLI through the project's config, backfill runners) find the same server through
   // the environment: the variable the config reads, and DATABASE_URL.
   const variables = [...new Set([variable, 'DATABASE_URL'])]

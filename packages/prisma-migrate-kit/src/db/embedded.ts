@@ -356,9 +356,12 @@ async function initialize(paths: EmbeddedPaths, user: ServerUser, binaries: Post
     ]
     const result = await run(binaries.initdb, args, user)
     if (result.code !== 0) {
-      throw new EmbeddedPostgresError(`initdb failed (${result.code === null ? result.signal : `exit ${result.code}`}): ${lastLines(result.output)}`, {
-        hint: libraryHint(result.output, binaries),
-      })
+      throw new EmbeddedPostgresError(
+        `initdb failed (${result.code === null ? result.signal : `exit ${result.code}`}): ${lastLines(result.output)}`,
+        {
+          hint: libraryHint(result.output, binaries),
+        },
+      )
     }
   } finally {
     rmSync(passwordCopy, { force: true })
@@ -447,7 +450,10 @@ async function findRunningServer(paths: EmbeddedPaths, othersAlive: boolean): Pr
       if (answer === 'rejected') {
         throw new EmbeddedPostgresError(
           `the running server of this project (pid ${pidFile.pid}, port ${pidFile.port}) rejects the password in ${paths.passwordFile}`,
-          { port: pidFile.port, hint: `Stop it (kill -INT ${pidFile.pid}) and restore that file, or delete ${paths.dataDir} to start over, or set DATABASE_URL.` },
+          {
+            port: pidFile.port,
+            hint: `Stop it (kill -INT ${pidFile.pid}) and restore that file, or delete ${paths.dataDir} to start over, or set DATABASE_URL.`,
+          },
         )
       }
     }
@@ -608,7 +614,10 @@ function firstProblem(log: string): string | undefined {
 }
 
 function lastLines(text: string): string {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean)
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
   return lines.slice(-3).join(' / ') || 'no output'
 }
 

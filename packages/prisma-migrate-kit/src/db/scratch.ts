@@ -37,13 +37,10 @@ export async function createScratchDatabase(serverUrl: string, options: ScratchO
       await client.query(`CREATE DATABASE ${quoteIdent(name)}`)
     } catch (error) {
       const target = parseDatabaseUrl(serverUrl)
-      throw new StepFailedError(
-        `could not create the scratch database ${name} on ${describeTarget(target)}: ${(error as Error).message}`,
-        {
-          cause: error,
-          hint: `${options.purpose ?? 'verify-rollbacks'} needs a user that may create databases: ALTER ROLE ${quoteIdent(target.user)} CREATEDB (on a CI database, not production).`,
-        },
-      )
+      throw new StepFailedError(`could not create the scratch database ${name} on ${describeTarget(target)}: ${(error as Error).message}`, {
+        cause: error,
+        hint: `${options.purpose ?? 'verify-rollbacks'} needs a user that may create databases: ALTER ROLE ${quoteIdent(target.user)} CREATEDB (on a CI database, not production).`,
+      })
     }
     await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(scratchComment(parseDatabaseUrl(serverUrl).database))}`)
   })

@@ -21,10 +21,9 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
     })
   }
   if (!POSTGRES_PROTOCOLS.has(parsed.protocol)) {
-    throw new UsageError(
-      `DATABASE_URL must be a PostgreSQL URL (postgresql://…), not ${parsed.protocol}//…`,
-      { hint: 'prisma-migrate-kit supports PostgreSQL only.' },
-    )
+    throw new UsageError(`DATABASE_URL must be a PostgreSQL URL (postgresql://…), not ${parsed.protocol}//…`, {
+      hint: 'prisma-migrate-kit supports PostgreSQL only.',
+    })
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''))
   const hostParam = parsed.searchParams.get('host')

@@ -11,8 +11,7 @@ export interface GateBackfill {
 
 /** Why a migration waits for a backfill. */
 export type WaitReason =
-  | { kind: 'before' }
-  | { kind: 'columns'; effect: EffectKind; description: string; line: number; table: string; columns: string[] }
+  { kind: 'before' } | { kind: 'columns'; effect: EffectKind; description: string; line: number; table: string; columns: string[] }
 
 export interface Dependency {
   backfill: string

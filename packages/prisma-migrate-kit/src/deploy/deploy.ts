@@ -127,7 +127,7 @@ async function executePlan(
     const started = performance.now()
     const outcome = await executeStep(run, step)
     results[index] = { ...outcome.result, seconds: (performance.now() - started) / 1000 }
-    options.onStepDone?.(step, results[index]!, index)
+    options.onStepDone?.(step, results[index], index)
     if (outcome.stop) return finish(plan, results, outcome.stop.outcome, outcome.stop.message, outcome.stop.next)
   }
   const applied = plan.migrations.length
@@ -173,7 +173,11 @@ async function migrate(run: Execution, step: MigrateStep): Promise<StepOutcome> 
   const where = result.failed ? ` at ${result.failed}` : ''
   const detail = `prisma migrate deploy failed (exit ${result.code})${where}:\n${result.output}`
   const next = result.failed
-    ? [`# fix ${result.failed}/migration.sql or the data, then:`, `npx migrate-kit prisma migrate resolve --rolled-back ${result.failed}`, DEPLOY_COMMAND]
+    ? [
+        `# fix ${result.failed}/migration.sql or the data, then:`,
+        `npx migrate-kit prisma migrate resolve --rolled-back ${result.failed}`,
+        DEPLOY_COMMAND,
+      ]
     : HAS_SCHEMA_BUT_NO_HISTORY.test(result.output)
       ? [
           '# the database has tables but no migration history (Prisma P3005). If it already holds your schema up to a',
@@ -185,13 +189,18 @@ async function migrate(run: Execution, step: MigrateStep): Promise<StepOutcome> 
       : [DEPLOY_COMMAND]
   return {
     result: { status: 'failed', detail, applied: result.applied },
-    stop: { outcome: 'failed', message: `prisma migrate deploy failed${where}${result.applied.length > 0 ? ` (applied before it: ${result.applied.join(', ')})` : ''}`, next },
+    stop: {
+      outcome: 'failed',
+      message: `prisma migrate deploy failed${where}${result.applied.length > 0 ? ` (applied before it: ${result.applied.join(', ')})` : ''}`,
+      next,
+    },
   }
 }
 
 async function backfill(run: Execution, step: BackfillStep): Promise<StepOutcome> {
   if (step.runBy === 'operator') {
-    const why = step.unblocks.length > 0 ? `${step.unblocks.join(', ')} wait${step.unblocks.length === 1 ? 's' : ''} for it` : 'nothing waits for it'
+    const why =
+      step.unblocks.length > 0 ? `${step.unblocks.join(', ')} wait${step.unblocks.length === 1 ? 's' : ''} for it` : 'nothing waits for it'
     return { result: { status: 'skipped', detail: `not run by deploy (${why}): ${step.command}` } }
   }
   const loaded = run.backfills.get(step.backfill)!
@@ -207,8 +216,15 @@ async function backfill(run: Execution, step: BackfillStep): Promise<StepOutcome
   }
   if (result.status === 'paused') {
     return {
-      result: { status: 'failed', detail: `${step.backfill} paused at ${result.cursor ?? 'its first range'} (${result.rowsDone} rows done)` },
-      stop: { outcome: 'interrupted', message: `interrupted while backfill ${step.backfill} ran; it is paused and resumes where it stopped`, next: [DEPLOY_COMMAND] },
+      result: {
+        status: 'failed',
+        detail: `${step.backfill} paused at ${result.cursor ?? 'its first range'} (${result.rowsDone} rows done)`,
+      },
+      stop: {
+        outcome: 'interrupted',
+        message: `interrupted while backfill ${step.backfill} ran; it is paused and resumes where it stopped`,
+        next: [DEPLOY_COMMAND],
+      },
     }
   }
   const error = result.lastError ?? result.status
@@ -245,14 +261,30 @@ async function checks(run: Execution, step: ChecksStep): Promise<StepOutcome> {
   const results = await runIntegrityChecks(run.client, await loadCheckFiles(run.project))
   const failing = results.filter((result) => result.status !== 'ok')
   if (failing.length === 0) {
-    return { result: { status: 'done', detail: results.length === 0 ? `no integrity checks in ${relativePath(run.project, run.project.checksDir)}` : `${plural(results.length, 'integrity check')} pass`, checks: results } }
+    return {
+      result: {
+        status: 'done',
+        detail:
+          results.length === 0
+            ? `no integrity checks in ${relativePath(run.project, run.project.checksDir)}`
+            : `${plural(results.length, 'integrity check')} pass`,
+        checks: results,
+      },
+    }
   }
   const what = failing
-    .map((result) => (result.status === 'error' ? `${result.name} could not run (${result.file}:${result.error?.line})` : `${result.name}: ${plural(result.violations, 'violation')}`))
+    .map((result) =>
+      result.status === 'error'
+        ? `${result.name} could not run (${result.file}:${result.error?.line})`
+        : `${result.name}: ${plural(result.violations, 'violation')}`,
+    )
     .join('; ')
   return {
     result: { status: 'failed', detail: `${failing.length} of ${results.length} integrity checks failed: ${what}`, checks: results },
-    stop: { outcome: 'failed', message: `the migrations are applied, but ${plural(failing.length, 'integrity check')} failed: ${what}`, next: [`${step.command}   # shows the offending rows`] },
+    stop: {
+      outcome: 'failed',
+      message: `the migrations are applied, but ${plural(failing.length, 'integrity check')} failed: ${what}`,
+      next: [`${step.command}   # shows the offending rows`],
+    },
   }
 }
-

@@ -27,6 +27,6 @@ export class DeployRefusedError extends UsageError {
 
 function refusalMessage(problems: DeployProblem[]): string {
   const head = 'deploy refused, nothing was changed'
-  if (problems.length === 1) return `${head}: ${problems[0]!.message}`
+  if (problems.length === 1) return `${head}: ${problems[0].message}`
   return `${head}:\n${problems.map((problem) => `  - ${problem.message}`).join('\n')}`
 }

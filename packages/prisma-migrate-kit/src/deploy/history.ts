@@ -48,8 +48,9 @@ export async function readHistory(client: ClientBase, project: Project): Promise
     const rows = records.get(migration.name) ?? []
     const state = migrationState(rows)
     const record = state === 'applied' || state === 'failed' ? rows.filter((row) => row.rolledBackAt === null).at(-1) : undefined
-    const edited = state === 'applied' && record !== undefined && !scriptMatchesChecksum(readFileSync(migration.sqlFile, 'utf8'), record.checksum)
-    return { migration, index, state, edited, analysis: analyses[index]!, ...(record ? { record } : {}) }
+    const edited =
+      state === 'applied' && record !== undefined && !scriptMatchesChecksum(readFileSync(migration.sqlFile, 'utf8'), record.checksum)
+    return { migration, index, state, edited, analysis: analyses[index], ...(record ? { record } : {}) }
   })
   const onDisk = new Set(migrations.map((migration) => migration.name))
   const notOnDisk = [...records.entries()]

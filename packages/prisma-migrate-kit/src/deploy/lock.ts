@@ -35,7 +35,10 @@ export async function withDeployLock<T>(url: string, fn: (client: Client) => Pro
   try {
     const { rows } = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${DEPLOY_LOCK_KEY}) AS locked`)
     if (!rows[0]?.locked) {
-      const holder = await lockHolder(client, `l.objid = (${DEPLOY_LOCK_KEY} & 4294967295)::oid AND l.classid = ((${DEPLOY_LOCK_KEY} >> 32) & 4294967295)::oid`)
+      const holder = await lockHolder(
+        client,
+        `l.objid = (${DEPLOY_LOCK_KEY} & 4294967295)::oid AND l.classid = ((${DEPLOY_LOCK_KEY} >> 32) & 4294967295)::oid`,
+      )
       throw new LockHeldError(`another migrate-kit deploy is running on this database${describeHolder(holder)}`, holderFields(holder), {
         hint: 'Nothing was changed. Wait for it to finish (`npx migrate-kit status` shows where it is), then run `npx migrate-kit deploy` again: it continues from there.',
       })
@@ -73,7 +76,12 @@ async function lockHolder(client: ClientBase, key: string): Promise<Holder | und
 
 function describeHolder(holder: Holder | undefined): string {
   if (!holder) return ''
-  const parts = [`session pid ${holder.pid}`, holder.application ? `"${holder.application}"` : '', holder.client ? `from ${holder.client}` : '', holder.since ? `connected since ${holder.since.toISOString()}` : '']
+  const parts = [
+    `session pid ${holder.pid}`,
+    holder.application ? `"${holder.application}"` : '',
+    holder.client ? `from ${holder.client}` : '',
+    holder.since ? `connected since ${holder.since.toISOString()}` : '',
+  ]
   return ` (${parts.filter(Boolean).join(', ')})`
 }
 

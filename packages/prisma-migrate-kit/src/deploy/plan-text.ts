@@ -11,7 +11,6 @@ import { plural } from '../text'
 
 const KIND_WIDTH = 9
 
-
 /** `3 migrations to apply (2 expand, 1 contract); 1 backfill to run first; integrity checks at the end`. */
 export function planSummary(plan: DeployPlan): string {
   const migrations = plan.steps.flatMap((step) => (step.kind === 'migrate' ? step.migrations : []))
@@ -22,7 +21,9 @@ export function planSummary(plan: DeployPlan): string {
   const waited = backfills.filter((step) => step.unblocks.length > 0).length
   const gates = plan.steps.filter((step) => step.kind === 'gate')
   const parts = [
-    migrations.length === 0 ? 'nothing to apply: every migration is applied' : `${plural(migrations.length, 'migration')} to apply (${byPhase})`,
+    migrations.length === 0
+      ? 'nothing to apply: every migration is applied'
+      : `${plural(migrations.length, 'migration')} to apply (${byPhase})`,
     waited > 0 ? `${plural(waited, 'backfill')} a migration waits for` : '',
     gates.length > 0 ? `${plural(gates.length, 'gate')}` : '',
     plan.later.length > 0 ? `${plural(plan.later.length, 'migration')} left after ${plan.until}` : '',
@@ -49,14 +50,27 @@ function stepLines(step: DeployStep, index: number, plan: DeployPlan): string[] 
     case 'migrate': {
       const width = Math.max(...step.migrations.map((migration) => migration.name.length))
       return [
-        head(index, 'migrate', `apply ${plural(step.migrations.length, 'migration')} with prisma migrate deploy (Prisma sees the history up to the last one only):`),
-        ...step.migrations.map((migration) => `${INDENT}  ${migration.name.padEnd(width)}  ${migration.phase}${migration.waitsFor.length > 0 ? `  (waits for ${migration.waitsFor.join(', ')})` : ''}`),
+        head(
+          index,
+          'migrate',
+          `apply ${plural(step.migrations.length, 'migration')} with prisma migrate deploy (Prisma sees the history up to the last one only):`,
+        ),
+        ...step.migrations.map(
+          (migration) =>
+            `${INDENT}  ${migration.name.padEnd(width)}  ${migration.phase}${migration.waitsFor.length > 0 ? `  (waits for ${migration.waitsFor.join(', ')})` : ''}`,
+        ),
         `${INDENT}$ ${step.command}`,
       ]
     }
     case 'backfill': {
-      const progress = step.status === 'pending' && step.rowsDone === 0 ? 'not run yet' : `${step.status}, ${step.rowsDone}${step.rowsTotal === null ? '' : ` of ${step.rowsTotal}`} rows done`
-      const why = step.unblocks.length > 0 ? `${step.unblocks.join(' and ')} wait${step.unblocks.length === 1 ? 's' : ''} for it` : 'nothing waits for it: run it when convenient'
+      const progress =
+        step.status === 'pending' && step.rowsDone === 0
+          ? 'not run yet'
+          : `${step.status}, ${step.rowsDone}${step.rowsTotal === null ? '' : ` of ${step.rowsTotal}`} rows done`
+      const why =
+        step.unblocks.length > 0
+          ? `${step.unblocks.join(' and ')} wait${step.unblocks.length === 1 ? 's' : ''} for it`
+          : 'nothing waits for it: run it when convenient'
       const who = step.runBy === 'deploy' ? 'deploy runs it (--run-backfills)' : 'run by a person, not by deploy'
       return [head(index, 'backfill', `${step.backfill} (${progress}): ${why}; ${who}`), `${INDENT}$ ${step.command}`]
     }
@@ -65,7 +79,10 @@ function stepLines(step: DeployStep, index: number, plan: DeployPlan): string[] 
         ? 'every one is done and verified: deploy goes on (it checks again when it gets here)'
         : plan.runBackfills
           ? 'deploy goes on once the backfills above, run by deploy, are done and verified'
-          : `deploy stops here (exit 3) unless ${step.waits.filter((wait) => !wait.ready).map((wait) => wait.backfill).join(', ')} ${step.waits.filter((wait) => !wait.ready).length === 1 ? 'is' : 'are'} done and verified by then`
+          : `deploy stops here (exit 3) unless ${step.waits
+              .filter((wait) => !wait.ready)
+              .map((wait) => wait.backfill)
+              .join(', ')} ${step.waits.filter((wait) => !wait.ready).length === 1 ? 'is' : 'are'} done and verified by then`
       return [
         head(index, 'gate', `${step.migration} (${step.phase}) waits for:`),
         ...step.waits.map((wait) => `${INDENT}  ${wait.backfill}: ${describeWait(wait)} — ${describeReasons(wait.reasons)}`),
@@ -74,7 +91,13 @@ function stepLines(step: DeployStep, index: number, plan: DeployPlan): string[] 
     }
     case 'checks':
       return [
-        head(index, 'checks', step.files.length === 0 ? 'no integrity checks (no .sql file in the checks folder)' : `run ${plural(step.files.length, 'integrity check')}: ${step.files.join(', ')}`),
+        head(
+          index,
+          'checks',
+          step.files.length === 0
+            ? 'no integrity checks (no .sql file in the checks folder)'
+            : `run ${plural(step.files.length, 'integrity check')}: ${step.files.join(', ')}`,
+        ),
         `${INDENT}$ ${step.command}`,
       ]
   }
@@ -95,14 +118,18 @@ export function resultLines(step: DeployStep, result: StepResult, index: number)
   for (const line of rest) lines.push(`${' '.repeat(9)}${INDENT}${line}`)
   for (const check of result.checks ?? []) {
     if (check.status === 'ok') continue
-    lines.push(`${' '.repeat(9)}${INDENT}${check.name}: ${check.error ? check.error.text.split('\n')[0] : `${plural(check.violations, 'violation')}, e.g. ${formatRow(check.sample[0] ?? {})}`}`)
+    lines.push(
+      `${' '.repeat(9)}${INDENT}${check.name}: ${check.error ? check.error.text.split('\n')[0] : `${plural(check.violations, 'violation')}, e.g. ${formatRow(check.sample[0] ?? {})}`}`,
+    )
   }
   return lines
 }
 
 /** What did not run after the run stopped, one line. */
 export function notExecutedLine(run: DeployRun): string | undefined {
-  const skipped = run.plan.steps.flatMap((step, index) => (run.results[index]?.status === 'not_executed' ? [`${index + 1}. ${step.kind}`] : []))
+  const skipped = run.plan.steps.flatMap((step, index) =>
+    run.results[index]?.status === 'not_executed' ? [`${index + 1}. ${step.kind}`] : [],
+  )
   return skipped.length > 0 ? `Not executed: ${skipped.join(', ')}.` : undefined
 }
 
@@ -145,7 +172,7 @@ export function runJson(run: DeployRun): object {
     next: run.next,
     ...planJson(run.plan),
     steps: run.plan.steps.map((step, index) => {
-      const result = run.results[index]!
+      const result = run.results[index]
       return {
         ...stepJson(step),
         result: {

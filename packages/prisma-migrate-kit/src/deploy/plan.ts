@@ -82,7 +82,9 @@ export function buildPlan(state: DeployState, checkFiles: string[], options: Pla
   const pending = pendingEntries(state.history)
   const inPlan = untilEntry ? pending.filter((entry) => entry.index <= untilEntry.index) : pending
   const planned = new Set(inPlan.map((entry) => entry.migration.name))
-  const gates = new Map(state.gates.filter((gate) => planned.has(gate.entry.migration.name)).map((gate) => [gate.entry.migration.name, gate]))
+  const gates = new Map(
+    state.gates.filter((gate) => planned.has(gate.entry.migration.name)).map((gate) => [gate.entry.migration.name, gate]),
+  )
   const unblocks = (backfill: string) =>
     [...gates.values()].filter((gate) => gate.waits.some((wait) => wait.backfill === backfill)).map((gate) => gate.entry.migration.name)
 

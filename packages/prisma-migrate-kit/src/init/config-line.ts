@@ -5,7 +5,8 @@ export const OFFLINE_ENGINE_MODULE = 'prisma-migrate-kit/offline-engine'
 
 const ALREADY_WIRED = new RegExp(`['"]${OFFLINE_ENGINE_MODULE.replace(/[/-]/g, '\\$&')}['"]`)
 // dotenv first: a PRISMA_SCHEMA_ENGINE_BINARY set in .env must be seen before the offline engine is chosen.
-const DOTENV_LINE = /^\s*(import\s+['"]dotenv\/config['"]|require\(\s*['"]dotenv(\/config)?['"]\s*\)|import\s+\*?\s*\w*\s*(as\s+\w+\s+)?from\s+['"]dotenv['"])/
+const DOTENV_LINE =
+  /^\s*(import\s+['"]dotenv\/config['"]|require\(\s*['"]dotenv(\/config)?['"]\s*\)|import\s+\*?\s*\w*\s*(as\s+\w+\s+)?from\s+['"]dotenv['"])/
 
 export interface ConfigLineChange {
   text: string
@@ -29,7 +30,7 @@ export function addOfflineEngineImport(source: string, file: string): ConfigLine
   const dotenv = lines.findIndex((line) => DOTENV_LINE.test(line))
   let at = dotenv + 1
   // Never above a shebang or a 'use strict' directive.
-  if (at === 0) while (at < lines.length && /^(#!|\s*['"]use strict['"])/.test(lines[at]!)) at += 1
+  if (at === 0) while (at < lines.length && /^(#!|\s*['"]use strict['"])/.test(lines[at])) at += 1
   lines.splice(at, 0, statement)
   return { text: lines.join(newline), line: at + 1, statement }
 }

@@ -3,7 +3,10 @@ export const IGNORED = [{ entry: '.migrate-kit/', why: 'the embedded PostgreSQL 
 
 function covers(line: string, entry: string): boolean {
   const bare = entry.replace(/\/$/, '')
-  const trimmed = line.trim().replace(/^\/|^\*\*\//, '').replace(/\/(\*\*?)?$/, '')
+  const trimmed = line
+    .trim()
+    .replace(/^\/|^\*\*\//, '')
+    .replace(/\/(\*\*?)?$/, '')
   return trimmed === bare
 }
 

@@ -30,11 +30,7 @@ const CONSTRAINT_EFFECTS: Partial<Record<NonNullable<Constraint['contype']>, Eff
 function constraintEffect(scope: EffectScope, table: TableRef, constraint: Constraint, newColumn?: string): Draft[] {
   const kind = CONSTRAINT_EFFECTS[constraint.contype ?? 'CONSTR_NULL']
   if (!kind) return []
-  const columns = newColumn
-    ? [newColumn]
-    : constraint.contype === 'CONSTR_CHECK'
-      ? checkColumns(constraint)
-      : constraintColumns(constraint)
+  const columns = newColumn ? [newColumn] : constraint.contype === 'CONSTR_CHECK' ? checkColumns(constraint) : constraintColumns(constraint)
   const notValid = constraint.skip_validation === true
   const tightens = newColumn === undefined && !allNew(scope, table, columns)
   const what = [kind.replace('add_', '').replace('_', ' '), constraint.conname].filter(Boolean).join(' ')
@@ -51,7 +47,7 @@ function constraintEffect(scope: EffectScope, table: TableRef, constraint: Const
 
 /** `column` when there is exactly one, `columns` when there are several. */
 function columnFields(columns: string[]): Pick<Draft, 'column' | 'columns'> {
-  if (columns.length === 1) return { column: columns[0]! }
+  if (columns.length === 1) return { column: columns[0] }
   return columns.length > 1 ? { columns } : {}
 }
 
@@ -79,9 +75,7 @@ export function alterTableEffects(scope: EffectScope, node: Node): Draft[] {
         phase: required ? 'breaking' : 'expand',
         description: `adds ${required ? 'required column' : 'column'} ${name}.${column.colname}`,
       })
-      const inline = columnConstraints(column).flatMap((constraint) =>
-        constraintEffect(scope, table, constraint, column.colname),
-      )
+      const inline = columnConstraints(column).flatMap((constraint) => constraintEffect(scope, table, constraint, column.colname))
       return [added, ...inline]
     }
     const constraint = addedConstraint(cmd)

@@ -39,7 +39,9 @@ export function readLintBaseline(project: Project): LintBaseline | undefined {
   if (!existsSync(file)) return undefined
   const shown = relativePath(project, file)
   const refuse = (why: string) =>
-    new InputError(`${shown}: ${why}`, shown, undefined, { hint: `The file reads: ${EXAMPLE}; write it again from today's findings with: ${REWRITE}` })
+    new InputError(`${shown}: ${why}`, shown, undefined, {
+      hint: `The file reads: ${EXAMPLE}; write it again from today's findings with: ${REWRITE}`,
+    })
   let parsed: unknown
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'))
@@ -69,7 +71,9 @@ export function baselineEntries(analyses: MigrationAnalysis[]): BaselineEntry[] 
   return analyses.flatMap((analysis) => {
     const counts = new Map<string, number>()
     for (const finding of analysis.findings) counts.set(finding.rule, (counts.get(finding.rule) ?? 0) + 1)
-    return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([rule, count]) => ({ migration: analysis.migration, rule, count }))
+    return [...counts.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([rule, count]) => ({ migration: analysis.migration, rule, count }))
   })
 }
 

@@ -50,7 +50,7 @@ export function changeKeepsStorage(from: ColumnType, to: ColumnType): boolean {
   if (from.name === 'varchar' && to.name === 'text') return true
   if (from.name === 'text' && to.name === 'varchar') return unbounded
   if (from.name !== to.name) return from.name === 'cidr' && to.name === 'inet'
-  if (WIDENABLE.has(from.name)) return unbounded || (from.modifiers.length > 0 && to.modifiers[0]! >= from.modifiers[0]!)
+  if (WIDENABLE.has(from.name)) return unbounded || (from.modifiers.length > 0 && to.modifiers[0] >= from.modifiers[0])
   if (from.name === 'numeric') {
     if (unbounded) return true
     if (from.modifiers.length === 0) return false

@@ -95,7 +95,5 @@ export function tableEffect(scope: EffectScope, table: TableRef, draft: Omit<Dra
 
 /** Whether every column was added by this migration, so tightening them restricts nothing running code writes. */
 export function allNew(scope: EffectScope, table: TableRef, columns: string[]): boolean {
-  return (
-    columns.length > 0 && columns.every((column) => scope.schema.column(table, column)?.createdIn === scope.migration)
-  )
+  return columns.length > 0 && columns.every((column) => scope.schema.column(table, column)?.createdIn === scope.migration)
 }

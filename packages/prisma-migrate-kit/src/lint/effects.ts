@@ -52,7 +52,10 @@ function plainName(ref: TableRef | undefined): string {
 
 /** `AlterOpFamilyStmt` → `ALTER OP FAMILY`: the statement's own words, for what no entry above names. */
 function statementWords(tag: NodeTag): string {
-  return tag.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase()
+  return tag
+    .replace(/Stmt$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toUpperCase()
 }
 
 /** Statements that change neither schema nor data: they have no effect for the gate. */

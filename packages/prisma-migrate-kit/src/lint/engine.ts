@@ -6,15 +6,7 @@ import { INVALID_IGNORE, META_RULES, SYNTAX_ERROR } from './meta-rules'
 import { descendants, names, nodeAs, refOfNames, showTable, stringConstant } from './nodes'
 import { loadSqlParser, parseSql, type ParsedStatement, type ParsedSyntaxError } from './parser'
 import { errorMessage } from '../errors'
-import {
-  DEFAULT_SETTINGS,
-  type FileState,
-  type Level,
-  type LintSettings,
-  type Rule,
-  type RuleFinding,
-  type StatementContext,
-} from './rule'
+import { DEFAULT_SETTINGS, type FileState, type Level, type LintSettings, type Rule, type RuleFinding, type StatementContext } from './rule'
 import { RULES } from './rules'
 import { SchemaHistory } from './schema'
 import { SourceText } from '../sql/source'

@@ -59,12 +59,7 @@ function unitOf(comment: IgnoreComment, units: Unit[], source: SourceText): numb
   return next === -1 ? undefined : next
 }
 
-export function readSuppressions(
-  comments: SqlComment[],
-  units: Unit[],
-  source: SourceText,
-  knownRules: ReadonlySet<string>,
-): Suppressions {
+export function readSuppressions(comments: SqlComment[], units: Unit[], source: SourceText, knownRules: ReadonlySet<string>): Suppressions {
   const suppressions: Suppressions = { file: new Map(), units: new Map(), invalid: [] }
   for (const comment of comments) {
     const directive = parseIgnoreComment(comment)

@@ -26,10 +26,7 @@ export interface IndexBuildingConstraint {
  * ADD CONSTRAINT … UNIQUE / PRIMARY KEY (…) and ADD COLUMN … UNIQUE / PRIMARY KEY on an existing table. The form
  * `… USING INDEX <index>` is the safe one: it adopts an index built CONCURRENTLY beforehand.
  */
-export function indexBuildingConstraints(
-  context: StatementContext,
-  type: 'CONSTR_UNIQUE' | 'CONSTR_PRIMARY',
-): IndexBuildingConstraint[] {
+export function indexBuildingConstraints(context: StatementContext, type: 'CONSTR_UNIQUE' | 'CONSTR_PRIMARY'): IndexBuildingConstraint[] {
   return alterTableCommands(context.node).flatMap(({ table, cmd, stmt }) => {
     if (!isExisting(context, table)) return []
     const column = addedColumn(cmd)
@@ -45,18 +42,21 @@ export function indexBuildingConstraints(
 
 /** The two migrations that add such a constraint without building its index under the ALTER's lock. */
 export function usingIndexSteps(found: IndexBuildingConstraint, keyword: 'UNIQUE' | 'PRIMARY KEY'): string[] {
-  const createIndex = statementText({
-    IndexStmt: {
-      idxname: found.name,
-      relation: found.stmt.relation,
-      accessMethod: 'btree',
-      indexParams: found.columns.map((name) => ({
-        IndexElem: { name, ordering: 'SORTBY_DEFAULT', nulls_ordering: 'SORTBY_NULLS_DEFAULT' },
-      })),
-      unique: true,
-      concurrent: true,
+  const createIndex = statementText(
+    {
+      IndexStmt: {
+        idxname: found.name,
+        relation: found.stmt.relation,
+        accessMethod: 'btree',
+        indexParams: found.columns.map((name) => ({
+          IndexElem: { name, ordering: 'SORTBY_DEFAULT', nulls_ordering: 'SORTBY_NULLS_DEFAULT' },
+        })),
+        unique: true,
+        concurrent: true,
+      },
     },
-  }, `CREATE UNIQUE INDEX CONCURRENTLY ${quoteIdent(found.name)} ON ${showTable(found.table)} (…)`)
+    `CREATE UNIQUE INDEX CONCURRENTLY ${quoteIdent(found.name)} ON ${showTable(found.table)} (…)`,
+  )
   return [
     `Build the index first, without blocking writes. ${ownMigration(createIndex)}`,
     `In the next migration, adopt it (a brief lock, no build): ALTER TABLE ${showTable(found.table)} ADD CONSTRAINT ` +

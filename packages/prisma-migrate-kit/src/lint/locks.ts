@@ -94,15 +94,13 @@ export function statementLocks(node: Node, schema: SchemaHistory): TableLock[] {
       commands.flatMap(({ table, cmd }) => {
         const constraint = addedConstraint(cmd)
         const column = addedColumn(cmd)
-        const foreignKey =
-          constraint?.contype === 'CONSTR_FOREIGN' ? constraint : column && columnConstraint(column, 'CONSTR_FOREIGN')
+        const foreignKey = constraint?.contype === 'CONSTR_FOREIGN' ? constraint : column && columnConstraint(column, 'CONSTR_FOREIGN')
         const referenced = tableOf(foreignKey?.pktable)
         const own: LockMode =
           constraint?.contype === 'CONSTR_FOREIGN'
             ? 'SHARE ROW EXCLUSIVE'
             : (ALTER_TABLE_LOCKS[cmd.subtype ?? 'AT_AddColumn'] ?? 'ACCESS EXCLUSIVE')
-        const detachConcurrently =
-          cmd.subtype === 'AT_DetachPartition' && nodeAs(cmd.def, 'PartitionCmd')?.concurrent === true
+        const detachConcurrently = cmd.subtype === 'AT_DetachPartition' && nodeAs(cmd.def, 'PartitionCmd')?.concurrent === true
         const locks = [lockOn(table, detachConcurrently ? 'SHARE UPDATE EXCLUSIVE' : own)]
         if (referenced) locks.push(lockOn(referenced, 'SHARE ROW EXCLUSIVE'))
         return locks
@@ -118,9 +116,7 @@ export function statementLocks(node: Node, schema: SchemaHistory): TableLock[] {
     const mode: LockMode = drop.concurrent ? 'SHARE UPDATE EXCLUSIVE' : 'ACCESS EXCLUSIVE'
     return droppedRefs(drop.objects).map((ref) => {
       const table = schema.index(ref)?.table
-      return table
-        ? { mode, table, target: showTable(table) }
-        : { mode, target: `the table of index ${showTable(ref)}` }
+      return table ? { mode, table, target: showTable(table) } : { mode, target: `the table of index ${showTable(ref)}` }
     })
   }
   const rename = nodeAs(node, 'RenameStmt')

@@ -22,7 +22,8 @@ export const INVALID_IGNORE: MetaRule = {
 export const OUTDATED_BASELINE: MetaRule = {
   name: 'outdated-baseline',
   level: 'warning',
-  summary: 'An entry of the lint baseline accepts more findings than the migration it names has (or names no migration): the file should be written again.',
+  summary:
+    'An entry of the lint baseline accepts more findings than the migration it names has (or names no migration): the file should be written again.',
 }
 
 export const META_RULES: readonly MetaRule[] = [SYNTAX_ERROR, INVALID_IGNORE, OUTDATED_BASELINE]

@@ -1,12 +1,4 @@
-import type {
-  AlterTableCmd,
-  AlterTableStmt,
-  ColumnDef,
-  Constraint,
-  ConstrType,
-  Node,
-  RangeVar,
-} from 'libpg-query'
+import type { AlterTableCmd, AlterTableStmt, ColumnDef, Constraint, ConstrType, Node, RangeVar } from 'libpg-query'
 
 /** The tag of a parse-tree node: `{ AlterTableStmt: {...} }` has the tag `AlterTableStmt`. */
 export type NodeTag = Node extends infer Member ? (Member extends unknown ? keyof Member : never) : never

@@ -131,7 +131,7 @@ function recoverStatements(source: SourceText, fileError: SqlErrorLike): ParsedS
   const parsed: ParsedSql = { statements: [], errors: [], comments: commentsOf(tokens, 0) }
   let index = 0
   while (index < pieces.length) {
-    const piece = pieces[index]!
+    const piece = pieces[index]
     const text = source.slice(piece.start, piece.end)
     index++
     if (text.trim() === '') continue
@@ -184,14 +184,10 @@ function tryParse(text: string): { stmts: RawStmt[] } | { error: SqlErrorLike } 
 }
 
 /** Joins pieces[first] with the pieces after it until the text parses; stops at an error that is not at the end. */
-function joinFollowing(
-  source: SourceText,
-  pieces: Piece[],
-  first: number,
-): { statements: ParsedStatement[]; next: number } | undefined {
-  const start = pieces[first]!.start
+function joinFollowing(source: SourceText, pieces: Piece[], first: number): { statements: ParsedStatement[]; next: number } | undefined {
+  const start = pieces[first].start
   for (let last = first + 1; last < pieces.length; last++) {
-    const end = pieces[last]!.end
+    const end = pieces[last].end
     const text = source.slice(start, end)
     const attempt = tryParse(text)
     if ('stmts' in attempt) {

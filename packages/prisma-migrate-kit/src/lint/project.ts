@@ -61,7 +61,6 @@ export function resolveTargets(project: Project, references: string[], from: str
   return targets
 }
 
-
 /**
  * Lints the targets, each in the context of the migrations before it. No database is involved. The project's lint
  * baseline, when there is one, takes out the findings it accepts (`useBaseline: false` keeps every finding).
@@ -87,7 +86,13 @@ export async function lintProject(
     analyses.push(...(await analyzeMigrations([source], { settings, ...(schema ? { schema } : {}) })))
   }
   const baseline = options.useBaseline === false ? undefined : readLintBaseline(project)
-  const applied = baseline ? applyBaseline(baseline, analyses, targets.history.map((migration) => migration.name)) : undefined
+  const applied = baseline
+    ? applyBaseline(
+        baseline,
+        analyses,
+        targets.history.map((migration) => migration.name),
+      )
+    : undefined
   const findings = applied ? applied.findings : analyses.flatMap((analysis) => analysis.findings)
   return {
     ok: !findings.some((finding) => finding.level === 'error'),

@@ -13,7 +13,9 @@ import { quoteIdent, showColumn, showTable, plainTable, type TableRef } from './
  */
 export function sqlText(node: Node, fallback: string): string {
   try {
-    return deparseSync(node).replace(/\s*\n\s*/g, ' ').trim()
+    return deparseSync(node)
+      .replace(/\s*\n\s*/g, ' ')
+      .trim()
   } catch {
     return fallback
   }
@@ -29,20 +31,23 @@ export function statementText(node: Node, fallback: string): string {
  * later migration (existing rows are checked under SHARE UPDATE EXCLUSIVE, which lets reads and writes continue).
  */
 export function notValidSteps(relation: RangeVar | undefined, table: TableRef, constraint: Constraint, name: string): string[] {
-  const addNotValid = statementText({
-    AlterTableStmt: {
-      relation,
-      objtype: 'OBJECT_TABLE',
-      cmds: [
-        {
-          AlterTableCmd: {
-            subtype: 'AT_AddConstraint',
-            def: { Constraint: { ...constraint, conname: name, skip_validation: true, initially_valid: false } },
+  const addNotValid = statementText(
+    {
+      AlterTableStmt: {
+        relation,
+        objtype: 'OBJECT_TABLE',
+        cmds: [
+          {
+            AlterTableCmd: {
+              subtype: 'AT_AddConstraint',
+              def: { Constraint: { ...constraint, conname: name, skip_validation: true, initially_valid: false } },
+            },
           },
-        },
-      ],
+        ],
+      },
     },
-  }, `ALTER TABLE ${showTable(table)} ADD CONSTRAINT ${quoteIdent(name)} … NOT VALID`)
+    `ALTER TABLE ${showTable(table)} ADD CONSTRAINT ${quoteIdent(name)} … NOT VALID`,
+  )
   return [
     `Add it NOT VALID (only new writes are checked; the lock is brief): ${addNotValid}`,
     `In a later migration: ALTER TABLE ${showTable(table)} VALIDATE CONSTRAINT ${quoteIdent(name)};  ` +
@@ -99,8 +104,7 @@ export function setNotNullSteps(table: TableRef, column: string): string[] {
   return [
     `Migration A: ALTER TABLE ${t} ADD CONSTRAINT ${check} CHECK (${c} IS NOT NULL) NOT VALID;`,
     `Migration B (a later one): ALTER TABLE ${t} VALIDATE CONSTRAINT ${check};`,
-    `Migration B or later: ALTER TABLE ${t} ALTER COLUMN ${c} SET NOT NULL;\n` +
-      `   ALTER TABLE ${t} DROP CONSTRAINT ${check};`,
+    `Migration B or later: ALTER TABLE ${t} ALTER COLUMN ${c} SET NOT NULL;\n` + `   ALTER TABLE ${t} DROP CONSTRAINT ${check};`,
   ]
 }
 

@@ -40,10 +40,7 @@ export interface PrismaResult {
   engine: SchemaEngineChoice
 }
 
-export type SchemaEngineChoice =
-  | { kind: 'native'; path: string }
-  | { kind: 'offline'; path: string }
-  | { kind: 'configured'; path: string }
+export type SchemaEngineChoice = { kind: 'native'; path: string } | { kind: 'offline'; path: string } | { kind: 'configured'; path: string }
 
 /** node_modules/prisma of the project, or the one this package depends on. */
 export function prismaPackageDir(project: Pick<Project, 'root'>): string {
@@ -130,10 +127,7 @@ function scrubConnectionSecrets(text: string, project: Project, env: NodeJS.Proc
   return scrubEnvironmentSecrets(text, { ...projectEnvFile(project), ...env })
 }
 
-export async function chooseSchemaEngine(
-  project: Project,
-  env: Record<string, string | undefined> = {},
-): Promise<SchemaEngineChoice> {
+export async function chooseSchemaEngine(project: Project, env: Record<string, string | undefined> = {}): Promise<SchemaEngineChoice> {
   const configured = configuredEngine(project, env)
   if (configured) return { kind: 'configured', path: path.resolve(project.root, configured) }
   const native = await findNativeSchemaEngine(prismaPackageDir(project))
@@ -160,7 +154,18 @@ async function prismaEnv(project: Project, options: PrismaRunOptions): Promise<{
 
 /** Commands (first one or two words) that take Prisma's `--config` and `--schema` flags. */
 const TAKES_CONFIG = new Set(['migrate', 'db', 'generate', 'validate', 'format'])
-const TAKES_SCHEMA = new Set(['migrate dev', 'migrate deploy', 'migrate status', 'migrate resolve', 'migrate reset', 'db push', 'db pull', 'generate', 'validate', 'format'])
+const TAKES_SCHEMA = new Set([
+  'migrate dev',
+  'migrate deploy',
+  'migrate status',
+  'migrate resolve',
+  'migrate reset',
+  'db push',
+  'db pull',
+  'generate',
+  'validate',
+  'format',
+])
 
 /**
  * The project's choice of files made explicit for Prisma: its config file (found from a subfolder, or given with
@@ -172,7 +177,8 @@ export function withProjectFlags(project: Project, args: string[]): string[] {
   const has = (flag: string) => args.some((arg) => arg === flag || arg.startsWith(`${flag}=`))
   const extra: string[] = []
   if (project.configFile && TAKES_CONFIG.has(command) && !has('--config')) extra.push('--config', project.configFile)
-  if (project.schemaFromFlag && (TAKES_SCHEMA.has(command) || TAKES_SCHEMA.has(pair)) && !has('--schema')) extra.push('--schema', project.schemaPath)
+  if (project.schemaFromFlag && (TAKES_SCHEMA.has(command) || TAKES_SCHEMA.has(pair)) && !has('--schema'))
+    extra.push('--schema', project.schemaPath)
   return [...args, ...extra]
 }
 
@@ -203,9 +209,7 @@ export async function runPrisma(project: Project, args: string[], options: Prism
         }),
       ),
     )
-    child.on('close', (exitCode, signal) =>
-      resolve(exitCode ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)),
-    )
+    child.on('close', (exitCode, signal) => resolve(exitCode ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0)))
   })
   // stdout is data (a diff script, a schema) and is returned untouched; stderr is messages and may echo a URL.
   return { code, stdout, stderr: scrubConnectionSecrets(stderr, project, env), engine }

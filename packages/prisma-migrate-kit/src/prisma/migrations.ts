@@ -70,7 +70,7 @@ export function findMigration(migrations: MigrationOnDisk[], reference: string):
   const exact = migrations.find((migration) => migration.name === reference)
   if (exact) return exact
   const bySuffix = migrations.filter((migration) => migration.name.replace(/^\d+_/, '') === reference)
-  if (bySuffix.length === 1) return bySuffix[0]!
+  if (bySuffix.length === 1) return bySuffix[0]
   const known = migrations.map((migration) => migration.name).join(', ') || 'none'
   throw new InputError(
     bySuffix.length > 1

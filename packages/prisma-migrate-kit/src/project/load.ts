@@ -54,9 +54,14 @@ function resolveConfigFile(options: LoadProjectOptions): string | undefined {
   if (options.config === undefined) return findConfigFile(options.cwd)
   const file = path.resolve(options.cwd, options.config)
   if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
-    throw new ProjectConfigError(`--config ${options.config}: ${file} does not exist or is not a file`, file, {
-      hint: 'Give the path of your prisma.config.ts (relative to the current folder), or leave --config out to use the one found from here.',
-    }, '--config')
+    throw new ProjectConfigError(
+      `--config ${options.config}: ${file} does not exist or is not a file`,
+      file,
+      {
+        hint: 'Give the path of your prisma.config.ts (relative to the current folder), or leave --config out to use the one found from here.',
+      },
+      '--config',
+    )
   }
   return file
 }
@@ -69,11 +74,14 @@ interface SchemaChoice {
 }
 
 function chooseSchema(options: LoadProjectOptions, root: string, config: PrismaConfigRead | undefined): SchemaChoice {
-  if (options.schema !== undefined) return { path: path.resolve(options.cwd, options.schema), source: `--schema ${options.schema}`, setting: '--schema' }
+  if (options.schema !== undefined)
+    return { path: path.resolve(options.cwd, options.schema), source: `--schema ${options.schema}`, setting: '--schema' }
   if (config?.schema) return { path: config.schema, source: `\`schema\` in ${config.file}`, setting: 'schema' }
   const found = DEFAULT_SCHEMAS.map((name) => path.join(root, name)).find((file) => existsSync(file))
-  const where = config ? `${config.file} sets no \`schema\`, and Prisma's default` : `no Prisma config file in ${root} or above, and Prisma's default`
-  return { path: found ?? path.join(root, DEFAULT_SCHEMAS[0]!), source: where, setting: 'schema' }
+  const where = config
+    ? `${config.file} sets no \`schema\`, and Prisma's default`
+    : `no Prisma config file in ${root} or above, and Prisma's default`
+  return { path: found ?? path.join(root, DEFAULT_SCHEMAS[0]), source: where, setting: 'schema' }
 }
 
 function checkSchema(choice: SchemaChoice, configFile: string | undefined, root: string): void {
@@ -83,19 +91,31 @@ function checkSchema(choice: SchemaChoice, configFile: string | undefined, root:
     throw new ProjectConfigError(
       `${root} is not a Prisma project: no Prisma config file (prisma.config.ts, .config/prisma.ts, … with .js/.mjs/.cjs/.mts/.cts) in it or any folder above, and no ${DEFAULT_SCHEMAS.join(' or ')} in it`,
       undefined,
-      { hint: 'Run the command in your Prisma project (any subfolder will do), or set one up first: npx prisma init --datasource-provider postgresql' },
+      {
+        hint: 'Run the command in your Prisma project (any subfolder will do), or set one up first: npx prisma init --datasource-provider postgresql',
+      },
       'schema',
     )
   }
   if (!stat) {
-    throw new ProjectConfigError(`${choice.source}: the schema ${choice.path} does not exist`, configFile, {
-      hint: 'Point `schema` in prisma.config.ts (or --schema) at your schema file or at the folder of your .prisma files.',
-    }, choice.setting)
+    throw new ProjectConfigError(
+      `${choice.source}: the schema ${choice.path} does not exist`,
+      configFile,
+      {
+        hint: 'Point `schema` in prisma.config.ts (or --schema) at your schema file or at the folder of your .prisma files.',
+      },
+      choice.setting,
+    )
   }
   if (stat.isDirectory() && prismaFilesUnder(choice.path).length === 0) {
-    throw new ProjectConfigError(`${choice.source}: the schema folder ${choice.path} holds no .prisma file`, configFile, {
-      hint: 'A multi-file schema is a folder of .prisma files (one of them with the datasource block).',
-    }, choice.setting)
+    throw new ProjectConfigError(
+      `${choice.source}: the schema folder ${choice.path} holds no .prisma file`,
+      configFile,
+      {
+        hint: 'A multi-file schema is a folder of .prisma files (one of them with the datasource block).',
+      },
+      choice.setting,
+    )
   }
 }
 
@@ -107,20 +127,30 @@ function checkMigrations(
   options: LoadProjectOptions,
 ): void {
   const configured = config?.migrationsPath !== undefined
-  const source = configured ? `\`migrations.path\` in ${config.file}` : 'the migrations folder next to the schema (Prisma\'s default)'
+  const source = configured ? `\`migrations.path\` in ${config.file}` : "the migrations folder next to the schema (Prisma's default)"
   if (existsSync(migrationsDir) && !isDirectory(migrationsDir)) {
-    throw new ProjectConfigError(`${source}: ${migrationsDir} is not a folder`, config?.file, {
-      hint: 'Point `migrations.path` in prisma.config.ts at the folder of your migrations.',
-    }, 'migrations.path')
+    throw new ProjectConfigError(
+      `${source}: ${migrationsDir} is not a folder`,
+      config?.file,
+      {
+        hint: 'Point `migrations.path` in prisma.config.ts at the folder of your migrations.',
+      },
+      'migrations.path',
+    )
   }
   // Prisma's own place for them (what `prisma init` writes) is missing in every project before its first migration;
   // any other configured folder that is missing is a typo or a checkout without it.
   const defaultDirs = [path.join(schemaRoot, 'migrations'), path.join(root, 'prisma', 'migrations')].map((dir) => path.resolve(dir))
   const isDefault = defaultDirs.includes(path.resolve(migrationsDir))
   if (configured && !isDefault && !existsSync(migrationsDir) && !options.allowMissingMigrations) {
-    throw new ProjectConfigError(`${source}: the folder ${migrationsDir} does not exist`, config.file, {
-      hint: 'Fix `migrations.path` in prisma.config.ts, or create your first migration with `npx migrate-kit new <name>`.',
-    }, 'migrations.path')
+    throw new ProjectConfigError(
+      `${source}: the folder ${migrationsDir} does not exist`,
+      config.file,
+      {
+        hint: 'Fix `migrations.path` in prisma.config.ts, or create your first migration with `npx migrate-kit new <name>`.',
+      },
+      'migrations.path',
+    )
   }
   // A config that moved the migrations but whose new folder is empty, while Prisma's default folder holds the
   // history, is almost surely a typo or a move half done: reading it would report "nothing to deploy".

@@ -20,9 +20,7 @@ export interface PrismaConfigRead {
   unsetUrlVariable?: string
 }
 
-type LoadError =
-  | { _tag: 'ConfigFileNotFound' }
-  | { _tag: 'ConfigLoadError' | 'ConfigFileSyntaxError' | 'UnknownError'; error: Error }
+type LoadError = { _tag: 'ConfigFileNotFound' } | { _tag: 'ConfigLoadError' | 'ConfigFileSyntaxError' | 'UnknownError'; error: Error }
 
 interface LoadedConfig {
   schema?: string
@@ -32,12 +30,12 @@ interface LoadedConfig {
 
 /** The part of @prisma/config we call; every Prisma 7 release exports loadConfigFromFile, later ones also the finder. */
 interface PrismaConfigModule {
-  loadConfigFromFile(input: { configFile?: string; configRoot?: string }): Promise<
-    { config: LoadedConfig; error?: undefined } | { config?: undefined; error: LoadError }
-  >
+  loadConfigFromFile(input: {
+    configFile?: string
+    configRoot?: string
+  }): Promise<{ config: LoadedConfig; error?: undefined } | { config?: undefined; error: LoadError }>
   findPrismaConfigFile?: (configRoot?: string) => string | null
 }
-
 
 export function prismaConfigModule(projectRoot: string): PrismaConfigModule {
   const prismaDir = prismaPackageDir({ root: projectRoot })

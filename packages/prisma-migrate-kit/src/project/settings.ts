@@ -42,19 +42,36 @@ export function readProjectSettings(root: string): ProjectSettings {
   }
   const section = (manifest as { migrateKit?: unknown } | null)?.migrateKit
   if (section === undefined) return { embeddedDatabase: false }
-  const examples = Object.values(SETTINGS).map((setting) => setting.example).join(', ')
+  const examples = Object.values(SETTINGS)
+    .map((setting) => setting.example)
+    .join(', ')
   if (typeof section !== 'object' || section === null || Array.isArray(section)) {
-    throw new ProjectConfigError(`"migrateKit" in ${file} must be an object`, file, { hint: `For example: "migrateKit": { ${examples} }` }, 'migrateKit')
+    throw new ProjectConfigError(
+      `"migrateKit" in ${file} must be an object`,
+      file,
+      { hint: `For example: "migrateKit": { ${examples} }` },
+      'migrateKit',
+    )
   }
   const settings: ProjectSettings = { embeddedDatabase: false }
   for (const [key, value] of Object.entries(section)) {
     const setting = SETTINGS[key as keyof ProjectSettings]
     if (!setting) {
-      throw new ProjectConfigError(`"migrateKit.${key}" in ${file} is not a setting of migrate-kit`, file, { hint: `The settings are: ${examples}.` }, `migrateKit.${key}`)
+      throw new ProjectConfigError(
+        `"migrateKit.${key}" in ${file} is not a setting of migrate-kit`,
+        file,
+        { hint: `The settings are: ${examples}.` },
+        `migrateKit.${key}`,
+      )
     }
     const parsed = setting.parse(value)
     if (parsed === undefined) {
-      throw new ProjectConfigError(`"migrateKit.${key}" in ${file} cannot be ${JSON.stringify(value)}`, file, { hint: `For example: "migrateKit": { ${setting.example} }` }, `migrateKit.${key}`)
+      throw new ProjectConfigError(
+        `"migrateKit.${key}" in ${file} cannot be ${JSON.stringify(value)}`,
+        file,
+        { hint: `For example: "migrateKit": { ${setting.example} }` },
+        `migrateKit.${key}`,
+      )
     }
     Object.assign(settings, { [key]: parsed })
   }

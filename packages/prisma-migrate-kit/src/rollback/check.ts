@@ -65,7 +65,7 @@ export async function checkRollbackPairs(project: Project): Promise<RollbackFind
       file: relativePath(project, existsSync(file) ? file : path.join(project.rollbacksDir, folder)),
       line: 1,
       message: `${relativePath(project, path.join(project.rollbacksDir, folder))} belongs to no migration: ${relativePath(project, path.join(project.migrationsDir, folder))} does not exist (renamed or deleted?)`,
-      help: 'Rename the folder to its migration\'s folder name, or delete it if that migration is gone for good.',
+      help: "Rename the folder to its migration's folder name, or delete it if that migration is gone for good.",
     })
   }
   return findings

@@ -78,7 +78,11 @@ function enumReplacements(nodes: Node[]): EnumReplacement[] {
   for (const node of nodes) {
     const create = nodeAs(node, 'CreateEnumStmt')
     const createdRef = refOfNames(names(create?.typeName))
-    if (create && createdRef) created.set(tableKey(createdRef), (create.vals ?? []).flatMap((value) => names([value])))
+    if (create && createdRef)
+      created.set(
+        tableKey(createdRef),
+        (create.vals ?? []).flatMap((value) => names([value])),
+      )
     const rename = nodeAs(node, 'RenameStmt')
     const from = rename?.renameType === 'OBJECT_TYPE' ? refOfNames(names(nodeAs(rename.object, 'List')?.items)) : undefined
     if (from && rename?.newname) renamed.set(tableKey(from), tableKey({ schema: from.schema, name: rename.newname }))
@@ -120,11 +124,7 @@ function dumpTable(ref: TableRef): string {
   return `--table='${pattern.replace(/'/g, `'\\''`)}'`
 }
 
-function statementWarnings(
-  node: Node,
-  schema: SchemaHistory,
-  replacements: EnumReplacement[],
-): Array<Omit<DataLossWarning, 'line'>> {
+function statementWarnings(node: Node, schema: SchemaHistory, replacements: EnumReplacement[]): Array<Omit<DataLossWarning, 'line'>> {
   const drop = nodeAs(node, 'DropStmt')
   if (drop?.removeType === 'OBJECT_TABLE') {
     return droppedRefs(drop.objects).map((ref) => ({
@@ -173,7 +173,7 @@ function statementWarnings(
         kind: 'fails_with_rows',
         message:
           `re-adds ${plainTable(table)}.${added.colname} as NOT NULL without a default, which fails on a table that has ` +
-          'rows (Prisma\'s diff cannot know what the old values were)',
+          "rows (Prisma's diff cannot know what the old values were)",
         remedy:
           `edit it: add the column without NOT NULL, fill it (UPDATE ${quotedTable(table)} SET "${added.colname}" = …, ` +
           `or from a backfill snapshot), then ALTER COLUMN "${added.colname}" SET NOT NULL`,
@@ -223,8 +223,7 @@ function enumWarnings(replacement: EnumReplacement, schema: SchemaHistory): Arra
   const removed = before?.filter((value) => !replacement.values.includes(value))
   if (removed && removed.length === 0) return []
   const gone = removed ? quoted(removed) : `every value other than ${quoted(replacement.values)}`
-  const where = (column: string) =>
-    removed ? `"${column}" IN (${quoted(removed)})` : `"${column}" NOT IN (${quoted(replacement.values)})`
+  const where = (column: string) => (removed ? `"${column}" IN (${quoted(removed)})` : `"${column}" NOT IN (${quoted(replacement.values)})`)
   const save = replacement.columns.map(({ table, column }) => `SELECT * FROM ${quotedTable(table)} WHERE ${where(column)}`)
   const move = replacement.columns.map(
     ({ table, column }) => `UPDATE ${quotedTable(table)} SET "${column}" = '<a value that stays>' WHERE ${where(column)}`,

@@ -3,13 +3,7 @@ import type { SqlErrorReport } from '../sql/error-report'
 
 /** Why a rollback is refused before anything runs. */
 export type RefusalReason =
-  | 'missing_rollback'
-  | 'invalid_rollback'
-  | 'not_applied'
-  | 'failed'
-  | 'later_applied'
-  | 'edited_migration'
-  | 'bad_range'
+  'missing_rollback' | 'invalid_rollback' | 'not_applied' | 'failed' | 'later_applied' | 'edited_migration' | 'bad_range'
 
 export interface RollbackProblem {
   reason: RefusalReason
@@ -29,7 +23,7 @@ export interface RollbackProblem {
  */
 export class RollbackRefusedError extends UsageError {
   constructor(readonly problems: RollbackProblem[]) {
-    super(refusalMessage(problems), { hint: problems.length === 1 ? problems[0]!.hint : undefined })
+    super(refusalMessage(problems), { hint: problems.length === 1 ? problems[0].hint : undefined })
   }
 }
 

@@ -54,11 +54,7 @@ export interface GenerateOptions {
  * schemas the project's Prisma schema lists (`schemas = [...]`) are all compared: a diff of two migration folders
  * would compare only the connection's default schema.
  */
-export async function generateRollback(
-  project: Project,
-  migrationName: string,
-  options: GenerateOptions,
-): Promise<GeneratedRollback> {
+export async function generateRollback(project: Project, migrationName: string, options: GenerateOptions): Promise<GeneratedRollback> {
   const history = listMigrations(project)
   const migration = findMigration(history, migrationName)
   const index = history.findIndex((candidate) => candidate.name === migration.name)
@@ -104,7 +100,11 @@ export async function generateRollback(
         empty,
         unrestored,
       })
-      return { review, text: `${header.join('\n')}\n${body}`, warnings: bodyWarnings.map((warning) => ({ ...warning, line: warning.line + header.length })) }
+      return {
+        review,
+        text: `${header.join('\n')}\n${body}`,
+        warnings: bodyWarnings.map((warning) => ({ ...warning, line: warning.line + header.length })),
+      }
     }
     // Tried as it would be written; the notes of what the trial found go into the header after (comments only).
     const dataNotes = rowNotes(analysis.effects)
@@ -164,21 +164,36 @@ function trialNotes(outcome: TrialOutcome): ReviewNote[] {
  * datasource being the trial database (just before the migration) through a config that is the project's own with the
  * URL replaced: Prisma reads the project's schema files for the schemas to compare, as `migrate dev` does.
  */
-async function inverseDiff(project: Project, history: MigrationOnDisk[], index: number, databaseUrl: string, beforeUrl: string): Promise<string> {
-  const migration = history[index]!
+async function inverseDiff(
+  project: Project,
+  history: MigrationOnDisk[],
+  index: number,
+  databaseUrl: string,
+  beforeUrl: string,
+): Promise<string> {
+  const migration = history[index]
   const shown = relativePath(project, rollbackFile(project, migration.name))
   const withIt = stageMigrations(project, history.slice(0, index + 1), 'with')
   try {
     const config = writeDeployConfig(project, withIt.dir, withIt.root)
-    const outcome = await prismaDiff(project, ['--from-migrations', withIt.dir, '--to-config-datasource', '--config', config], databaseUrl, {
-      [DEPLOY_URL_VARIABLE]: beforeUrl,
-    })
+    const outcome = await prismaDiff(
+      project,
+      ['--from-migrations', withIt.dir, '--to-config-datasource', '--config', config],
+      databaseUrl,
+      {
+        [DEPLOY_URL_VARIABLE]: beforeUrl,
+      },
+    )
     if (outcome.kind === 'failed') {
-      throw new RollbackGenerationError(migration.name, `Prisma's diff for ${migration.name} failed (exit ${outcome.code}):\n${outcome.output}`, {
-        hint:
-          'Prisma replays the migrations in a temporary shadow database: each must apply to an empty database. Fix ' +
-          `the one that fails, or write ${shown} by hand.`,
-      })
+      throw new RollbackGenerationError(
+        migration.name,
+        `Prisma's diff for ${migration.name} failed (exit ${outcome.code}):\n${outcome.output}`,
+        {
+          hint:
+            'Prisma replays the migrations in a temporary shadow database: each must apply to an empty database. Fix ' +
+            `the one that fails, or write ${shown} by hand.`,
+        },
+      )
     }
     if (outcome.kind === 'silent') {
       throw new RollbackGenerationError(

@@ -21,8 +21,7 @@ export interface NewMigrationOptions {
 }
 
 export type NewMigrationResult =
-  | { created: false }
-  | { created: true; migration: string; migrationFile: string; rollback: GeneratedRollback; lint: LintReport }
+  { created: false } | { created: true; migration: string; migrationFile: string; rollback: GeneratedRollback; lint: LintReport }
 
 /**
  * `migrate-kit new <name>`: Prisma writes the migration (`prisma migrate dev --create-only`), we write its
@@ -44,7 +43,12 @@ export async function createMigration(project: Project, name: string, options: N
   })
   const created = listMigrations(project).filter((migration) => !before.has(migration.name))
   if (result.code !== 0 || created.length !== 1) {
-    const output = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-20).map((line) => `  ${line}`).join('\n')
+    const output = `${result.stdout}\n${result.stderr}`
+      .trim()
+      .split('\n')
+      .slice(-20)
+      .map((line) => `  ${line}`)
+      .join('\n')
     throw new StepFailedError(
       `prisma migrate dev --create-only --name ${name} ${result.code !== 0 ? `failed (exit ${result.code})` : `created ${created.length} migrations`}` +
         (output ? `:\n${output}` : ''),
@@ -59,7 +63,7 @@ export async function createMigration(project: Project, name: string, options: N
       },
     )
   }
-  const migration = created[0]!
+  const migration = created[0]
   const rollback = await generateRollback(project, migration.name, { databaseUrl: options.databaseUrl, now: options.now })
   writeRollback(project, rollback)
   const lint = await lintProject(project, resolveTargets(project, [migration.name]))
@@ -76,9 +80,12 @@ export async function createMigration(project: Project, name: string, options: N
 async function schemaChanged(project: Project, databaseUrl: string): Promise<boolean> {
   const change = await detectSchemaChange(project, databaseUrl)
   if (change.status === 'error') {
-    throw new StepFailedError(`could not compare the schema ${relativePath(project, project.schemaPath)} with the migrations (${change.error ?? 'unknown error'})`, {
-      hint: 'Check the schema (npx migrate-kit prisma validate) and that every migration applies to an empty database.',
-    })
+    throw new StepFailedError(
+      `could not compare the schema ${relativePath(project, project.schemaPath)} with the migrations (${change.error ?? 'unknown error'})`,
+      {
+        hint: 'Check the schema (npx migrate-kit prisma validate) and that every migration applies to an empty database.',
+      },
+    )
   }
   return change.status === 'changed'
 }

@@ -19,13 +19,11 @@ export function actionLines(plan: RollbackPlan, action: RollbackAction): string[
     case 'commit':
       return [`${action.sql};`]
     case 'lock':
-      return [
-        `${withParams(action.sql, action.params)}: Prisma Migrate's lock; if another session holds it, stop (exit 4)`,
-      ]
+      return [`${withParams(action.sql, action.params)}: Prisma Migrate's lock; if another session holds it, stop (exit 4)`]
     case 'recheck':
       return [`-- ${action.description}`]
     case 'statement': {
-      const step = plan.steps[action.step]!
+      const step = plan.steps[action.step]
       const first = step.script.statements[0] === action.statement
       return [
         ...(first ? ['', `-- ${step.migration}: ${step.rollbackFile}`] : []),
@@ -35,7 +33,7 @@ export function actionLines(plan: RollbackPlan, action: RollbackAction): string[
     }
     case 'mark':
     case 'record': {
-      const step = plan.steps[action.step]!
+      const step = plan.steps[action.step]
       const why =
         action.kind === 'mark'
           ? `-- Prisma sees ${step.migration} as not applied from here on (\`prisma migrate deploy\` re-applies it)`
@@ -72,12 +70,18 @@ function actionJson(plan: RollbackPlan, action: RollbackAction): object {
     case 'recheck':
       return { kind: action.kind, description: action.description }
     case 'statement': {
-      const step = plan.steps[action.step]!
-      return { kind: action.kind, migration: step.migration, file: step.rollbackFile, line: action.statement.line, sql: action.statement.sql }
+      const step = plan.steps[action.step]
+      return {
+        kind: action.kind,
+        migration: step.migration,
+        file: step.rollbackFile,
+        line: action.statement.line,
+        sql: action.statement.sql,
+      }
     }
     case 'mark':
     case 'record':
-      return { kind: action.kind, migration: plan.steps[action.step]!.migration, sql: action.sql, params: action.params }
+      return { kind: action.kind, migration: plan.steps[action.step].migration, sql: action.sql, params: action.params }
     case 'lock':
       return { kind: action.kind, sql: action.sql, params: action.params }
     default:
@@ -94,7 +98,7 @@ export function rollbackJson(plan: RollbackPlan, run: RollbackRun | undefined): 
     lockTimeout: plan.lockTimeout,
     migrations: plan.steps.map((step, index) => ({
       name: step.migration,
-      status: run ? run.results[index]!.status : 'planned',
+      status: run ? run.results[index].status : 'planned',
       rollbackFile: step.rollbackFile,
       rollbackChecksum: step.rollbackChecksum,
       statements: step.script.statements.length,

@@ -24,7 +24,11 @@ export async function prismaDiff(
 ): Promise<DiffOutcome> {
   const result = await runPrisma(project, ['migrate', 'diff', ...fromTo, '--script'], { databaseUrl, env })
   if (result.code !== 0) {
-    const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-15).map((line) => `  ${line}`).join('\n')
+    const output = (result.stderr.trim() || result.stdout.trim())
+      .split('\n')
+      .slice(-15)
+      .map((line) => `  ${line}`)
+      .join('\n')
     return { kind: 'failed', code: result.code, output }
   }
   if (result.stdout.trim() === '') return { kind: 'silent' }

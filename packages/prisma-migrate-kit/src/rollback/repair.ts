@@ -38,8 +38,9 @@ export async function repairDiffScript(script: string): Promise<RepairedScript> 
   const moved: string[] = []
   const repairs: ScriptRepair[] = []
   const text = (statement: ParsedStatement) => source.slice(statement.start, statement.end).trim()
-  const firstLine = (statement: ParsedStatement) => text(statement).split('\n')[0]!.trim()
-  const remove = (statement: ParsedStatement) => edits.push({ start: statement.start, end: statement.end, replacement: '', wholeLine: true })
+  const firstLine = (statement: ParsedStatement) => text(statement).split('\n')[0].trim()
+  const remove = (statement: ParsedStatement) =>
+    edits.push({ start: statement.start, end: statement.end, replacement: '', wholeLine: true })
 
   const renamedTypes = new Set<string>()
   for (const [index, statement] of statements.entries()) {
@@ -108,7 +109,10 @@ function unorderedIndex(node: Node): { sql: string; method: string } | undefined
   if (!index || ORDERED_ACCESS_METHODS.has(method)) return undefined
   const ordered = (index.indexParams ?? []).some((param) => {
     const element = nodeAs(param, 'IndexElem')
-    return (element?.ordering ?? 'SORTBY_DEFAULT') !== 'SORTBY_DEFAULT' || (element?.nulls_ordering ?? 'SORTBY_NULLS_DEFAULT') !== 'SORTBY_NULLS_DEFAULT'
+    return (
+      (element?.ordering ?? 'SORTBY_DEFAULT') !== 'SORTBY_DEFAULT' ||
+      (element?.nulls_ordering ?? 'SORTBY_NULLS_DEFAULT') !== 'SORTBY_NULLS_DEFAULT'
+    )
   })
   if (!ordered) return undefined
   const fixed = structuredClone(index)
@@ -136,7 +140,10 @@ function swapOfMissingTable(node: Node, following: ParsedStatement[]): string | 
   if (!swapOnly) return undefined
   const same = (ref: TableRef) => tableKey(ref) === tableKey(table)
   for (const later of following) {
-    if (droppedRefs(nodeAs(later.node, 'DropStmt')?.removeType === 'OBJECT_TABLE' ? nodeAs(later.node, 'DropStmt')?.objects : []).some(same)) return undefined
+    if (
+      droppedRefs(nodeAs(later.node, 'DropStmt')?.removeType === 'OBJECT_TABLE' ? nodeAs(later.node, 'DropStmt')?.objects : []).some(same)
+    )
+      return undefined
     const created = tableOf(nodeAs(later.node, 'CreateStmt')?.relation)
     if (created && same(created)) return tableKey(table)
   }
@@ -153,7 +160,7 @@ function applyEdits(source: SourceText, edits: Edit[]): string {
     if (edit.wholeLine) {
       // The statement's `;` and the blanks and newline after it go too; anything else on that line stays.
       const skip = (accept: (byte: number) => boolean) => {
-        while (next < bytes.length && accept(bytes[next]!)) next++
+        while (next < bytes.length && accept(bytes[next])) next++
       }
       skip((byte) => byte === 0x20 || byte === 0x09)
       if (bytes[next] === 0x3b) next++

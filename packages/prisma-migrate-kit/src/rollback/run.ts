@@ -44,9 +44,13 @@ export async function executeRollback(client: ClientBase, plan: RollbackPlan): P
         case 'lock': {
           const { rows } = await client.query<{ locked: boolean }>(action.sql, action.params)
           if (!rows[0]?.locked) {
-            throw new LockHeldError('Prisma Migrate\'s lock on this database is held by another session (a `prisma migrate` command or another rollback is running)', undefined, {
-              hint: 'Wait for it to finish (`npx migrate-kit status` shows the result), then run the rollback again.',
-            })
+            throw new LockHeldError(
+              "Prisma Migrate's lock on this database is held by another session (a `prisma migrate` command or another rollback is running)",
+              undefined,
+              {
+                hint: 'Wait for it to finish (`npx migrate-kit status` shows the result), then run the rollback again.',
+              },
+            )
           }
           break
         }
@@ -54,7 +58,7 @@ export async function executeRollback(client: ClientBase, plan: RollbackPlan): P
           assertPlanStillHolds(plan, await readMigrationRecords(client))
           break
         case 'statement': {
-          const step = plan.steps[action.step]!
+          const step = plan.steps[action.step]
           try {
             await client.query(action.statement.sql)
           } catch (error) {
@@ -92,7 +96,7 @@ export async function executeRollback(client: ClientBase, plan: RollbackPlan): P
 
 function sqlErrorHint(plan: RollbackPlan, file: string, code: string | undefined): string {
   const undone = plan.steps.length > 1 ? ` (all ${plan.steps.length} migrations of this run)` : ''
-  const command = `npx migrate-kit rollback ${plan.steps[0]!.migration}${plan.steps.length > 1 ? ` --to ${plan.steps.at(-1)!.migration}` : ''}`
+  const command = `npx migrate-kit rollback ${plan.steps[0].migration}${plan.steps.length > 1 ? ` --to ${plan.steps.at(-1)!.migration}` : ''}`
   const cause =
     code === '55P03'
       ? 'A lock wait ran out: stop the writers (or wait for a quieter moment), or raise --lock-timeout, then'

@@ -57,7 +57,7 @@ export function diffSchemas(actual: SchemaSnapshot, expected: SchemaSnapshot, la
   for (const key of keys) {
     const got = actual.objects[key]
     const want = expected.objects[key]
-    const object = (got ?? want)!
+    const object = got ?? want
     const label = `${object.kind} ${object.name}`
     if (got && !want) {
       if (parentDiffers(got)) continue
@@ -79,10 +79,10 @@ export function diffSchemas(actual: SchemaSnapshot, expected: SchemaSnapshot, la
       })
       continue
     }
-    const properties = [...new Set([...Object.keys(got!.properties), ...Object.keys(want!.properties)])].sort()
+    const properties = [...new Set([...Object.keys(got.properties), ...Object.keys(want.properties)])].sort()
     for (const property of properties) {
-      const actualValue = got!.properties[property]
-      const expectedValue = want!.properties[property]
+      const actualValue = got.properties[property]
+      const expectedValue = want.properties[property]
       if (actualValue === expectedValue) continue
       differences.push({
         kind: object.kind,
@@ -91,15 +91,11 @@ export function diffSchemas(actual: SchemaSnapshot, expected: SchemaSnapshot, la
         property,
         ...(actualValue === undefined ? {} : { actual: actualValue }),
         ...(expectedValue === undefined ? {} : { expected: expectedValue }),
-        message:
-          `${label}: ${property} differs: ${show(actualValue)} ${labels.actual} vs ` +
-          `${show(expectedValue)} ${labels.expected}`,
+        message: `${label}: ${property} differs: ${show(actualValue)} ${labels.actual} vs ` + `${show(expectedValue)} ${labels.expected}`,
       })
     }
   }
-  return differences.sort(
-    (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.object.localeCompare(b.object),
-  )
+  return differences.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.object.localeCompare(b.object))
 }
 
 function show(value: string | undefined): string {

@@ -41,7 +41,7 @@ function transactionProblem(node: Node): string | undefined {
   }
   const concurrently =
     nodeAs(node, 'IndexStmt')?.concurrent === true ||
-    (nodeAs(node, 'DropStmt')?.concurrent === true) ||
+    nodeAs(node, 'DropStmt')?.concurrent === true ||
     [...descendants(nodeAs(node, 'ReindexStmt')?.params)].some((item) => nodeAs(item, 'DefElem')?.defname === 'concurrently')
   if (concurrently) {
     return 'CONCURRENTLY cannot run inside a transaction block, and a rollback runs in one; drop the CONCURRENTLY'

@@ -205,6 +205,8 @@ export async function captureSchema(client: ClientBase): Promise<SchemaSnapshot>
 
 /** The app's schemas (PostgreSQL's own and ours left out), each as SQL names it (quote_ident). */
 export async function appSchemaNames(client: ClientBase): Promise<string[]> {
-  const { rows } = await client.query<{ name: string }>(`SELECT quote_ident(nspname) AS name FROM (${APP_NAMESPACES}) ns ORDER BY 1`, [STATE_SCHEMA])
+  const { rows } = await client.query<{ name: string }>(`SELECT quote_ident(nspname) AS name FROM (${APP_NAMESPACES}) ns ORDER BY 1`, [
+    STATE_SCHEMA,
+  ])
   return rows.map((row) => row.name)
 }

@@ -43,7 +43,10 @@ export class RollbackTrial {
   ) {}
 
   static async open(serverUrl: string): Promise<RollbackTrial> {
-    const scratch = await createScratchDatabase(serverUrl, { prefix: 'migrate_kit_trial_', purpose: 'rollbacks generate (to try each rollback it writes)' })
+    const scratch = await createScratchDatabase(serverUrl, {
+      prefix: 'migrate_kit_trial_',
+      purpose: 'rollbacks generate (to try each rollback it writes)',
+    })
     try {
       return new RollbackTrial(scratch, await connect(scratch.url, { applicationName: 'migrate-kit rollbacks generate' }))
     } catch (error) {
@@ -66,16 +69,19 @@ export class RollbackTrial {
   async applyThrough(history: MigrationOnDisk[], index: number): Promise<void> {
     if (!this.reaches(index)) throw new Error(`the trial database is past ${history[index]?.name}`)
     for (; this.applied <= index; this.applied++) {
-      const migration = history[this.applied]!
+      const migration = history[this.applied]
       if (this.applied === index) this.before = await captureSchema(this.client)
       try {
         await this.client.query(readFileSync(migration.sqlFile, 'utf8'))
       } catch (error) {
         await this.client.query('ROLLBACK').catch(() => undefined)
         throw new RollbackGenerationError(
-          history[index]!.name,
+          history[index].name,
           `cannot try the rollback: ${migration.name}/migration.sql does not apply to a database built from the migrations before it: ${(error as Error).message}`,
-          { cause: error, hint: 'Every migration must apply in order to an empty database (Prisma\'s shadow database needs that too). Fix that migration first.' },
+          {
+            cause: error,
+            hint: "Every migration must apply in order to an empty database (Prisma's shadow database needs that too). Fix that migration first.",
+          },
         )
       }
       // A script that leaves its transaction open would fail under Prisma; here it must not swallow what follows.
@@ -144,4 +150,3 @@ export class RollbackTrial {
     await this.scratch.drop()
   }
 }
-

@@ -84,7 +84,9 @@ export async function verifyRollbacks(project: Project, options: VerifyRollbacks
       hint: 'Name migrations in --only that come at or after --from, or drop one of the two.',
     })
   }
-  const missing = history.filter((migration, index) => selected[index] && !hasRollback(project, migration.name)).map((migration) => migration.name)
+  const missing = history
+    .filter((migration, index) => selected[index] && !hasRollback(project, migration.name))
+    .map((migration) => migration.name)
   if (missing.length > 0) throw new MissingRollbacksError(missing)
   const results: RoundTripResult[] = history.map((migration, index) => ({
     migration: migration.name,
@@ -114,7 +116,7 @@ export async function verifyRollbacks(project: Project, options: VerifyRollbacks
       }
       const result = await roundTrip(scratch, migration)
       results[index] = { ...result, seconds: (performance.now() - started) / 1000 }
-      options.onResult?.(results[index]!, index)
+      options.onResult?.(results[index], index)
       if (result.status === 'ok') continue
       if (result.stage === 'apply') {
         stopAt(index + 1, `${migration.name} does not apply, so nothing after it can be built`)
@@ -146,7 +148,8 @@ export async function verifyRollbacks(project: Project, options: VerifyRollbacks
 /** Which migrations this run verifies (--from, --only; both: the ones in --only from --from on). */
 function selection(history: MigrationOnDisk[], options: Pick<VerifyRollbacksOptions, 'from' | 'only'>): boolean[] {
   const from = options.from === undefined ? 0 : history.indexOf(findMigration(history, options.from))
-  const only = options.only && options.only.length > 0 ? new Set(options.only.map((reference) => findMigration(history, reference).name)) : undefined
+  const only =
+    options.only && options.only.length > 0 ? new Set(options.only.map((reference) => findMigration(history, reference).name)) : undefined
   return history.map((migration, index) => index >= from && (only === undefined || only.has(migration.name)))
 }
 

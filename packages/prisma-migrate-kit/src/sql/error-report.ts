@@ -42,12 +42,7 @@ const CONTEXT_LINES = 2
  * Locates PostgreSQL's error in the file: its position (when the server gives one) counts characters of the
  * statement we sent, which starts at statement.start in the file; without one, the statement's first word.
  */
-export function sqlErrorReport(
-  file: string,
-  source: SourceText,
-  statement: StatementInFile,
-  error: PostgresErrorFields,
-): SqlErrorReport {
+export function sqlErrorReport(file: string, source: SourceText, statement: StatementInFile, error: PostgresErrorFields): SqlErrorReport {
   const position = Number(error.position)
   const offset =
     Number.isInteger(position) && position > 0

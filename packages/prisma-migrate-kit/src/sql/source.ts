@@ -26,7 +26,7 @@ export class SourceText {
     let high = this.lineStarts.length - 1
     while (low < high) {
       const middle = (low + high + 1) >> 1
-      if (this.lineStarts[middle]! <= byteOffset) low = middle
+      if (this.lineStarts[middle] <= byteOffset) low = middle
       else high = middle - 1
     }
     return low + 1
@@ -35,7 +35,7 @@ export class SourceText {
   /** 1-based line and 1-based column counted in characters (code points), as editors show them. */
   positionAt(byteOffset: number): { line: number; column: number } {
     const line = this.lineAt(byteOffset)
-    const lineStart = this.lineStarts[line - 1]!
+    const lineStart = this.lineStarts[line - 1]
     const column = [...this.bytes.subarray(lineStart, Math.max(lineStart, byteOffset)).toString('utf8')].length + 1
     return { line, column }
   }

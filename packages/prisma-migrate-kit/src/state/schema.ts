@@ -35,10 +35,9 @@ export async function ensureState(client: ClientBase, component: StateComponent)
          updated_at timestamptz NOT NULL DEFAULT now()
        )`,
     )
-    const { rows } = await client.query<{ version: number }>(
-      `SELECT version FROM ${STATE_SCHEMA}.state_versions WHERE component = $1`,
-      [component.name],
-    )
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${STATE_SCHEMA}.state_versions WHERE component = $1`, [
+      component.name,
+    ])
     const current = rows[0]?.version ?? 0
     if (current < component.steps.length) {
       await client.query(`SET LOCAL search_path TO ${STATE_SCHEMA}`)
@@ -60,10 +59,9 @@ export async function ensureState(client: ClientBase, component: StateComponent)
 
 /** Whether a component's tables exist yet (read-only commands must not create the schema just to look). */
 export async function stateExists(client: ClientBase, component: string): Promise<boolean> {
-  const table = await client.query<{ present: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AS present`,
-    [`${STATE_SCHEMA}.state_versions`],
-  )
+  const table = await client.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [
+    `${STATE_SCHEMA}.state_versions`,
+  ])
   if (!table.rows[0]?.present) return false
   const { rows } = await client.query(`SELECT 1 FROM ${STATE_SCHEMA}.state_versions WHERE component = $1`, [component])
   return rows.length > 0

@@ -8,7 +8,7 @@ export function registerBackfillForget(backfill: Command, host: CommandHost): vo
   backfill
     .command('forget')
     .description(
-      "Remove everything the database keeps about a backfill (its status, range ledger, snapshot, invalidation outbox): `run` then starts it from nothing, and one whose file is gone stops being listed. Never while it runs (exit 4).",
+      'Remove everything the database keeps about a backfill (its status, range ledger, snapshot, invalidation outbox): `run` then starts it from nothing, and one whose file is gone stops being listed. Never while it runs (exit 4).',
     )
     .argument('<name>', 'the backfill')
     .option('--force', 'also when it keeps snapshot rows never restored, or cache invalidations not yet sent')
@@ -37,7 +37,10 @@ export function registerBackfillForget(backfill: Command, host: CommandHost): vo
     .argument('<name>', 'the backfill')
     .option('--force', 'also delete snapshot rows no restore has put back (restore is then impossible)')
     .option('--json', 'print one JSON document on stdout')
-    .addHelpText('after', examples(['migrate-kit backfill status prices_recompute   # its snapshot size', 'migrate-kit backfill purge prices_recompute']))
+    .addHelpText(
+      'after',
+      examples(['migrate-kit backfill status prices_recompute   # its snapshot size', 'migrate-kit backfill purge prices_recompute']),
+    )
     .action(
       action(host, async (name: string, options: { force?: boolean; json?: boolean }) => {
         const { context } = host

@@ -27,11 +27,16 @@ export function registerBackfillRestore(backfill: Command, host: CommandHost): v
         const { context } = host
         const { backfills } = await loadForReading(context)
         const database = await context.database('change')
-        const result = await restoreBackfill(database.url, name, backfills.find((loaded) => loaded.name === name), {
-          ...runTuningFrom(options, 'restore'),
-          redisUrl: redisUrl(),
-          onNotice: (line) => context.io.err(line),
-        })
+        const result = await restoreBackfill(
+          database.url,
+          name,
+          backfills.find((loaded) => loaded.name === name),
+          {
+            ...runTuningFrom(options, 'restore'),
+            redisUrl: redisUrl(),
+            onNotice: (line) => context.io.err(line),
+          },
+        )
         if (options.json) {
           printJson(context.io, result)
           return
@@ -49,16 +54,29 @@ export function registerBackfillReport(backfill: Command, host: CommandHost): vo
     .description('Write a before/after JSON report of a backfill that kept a snapshot: per-row deltas, large changes flagged.')
     .argument('<name>', 'the backfill')
     .option('--out <file>', 'where to write it; `-` for stdout (default .migrate-kit/reports/<name>-<time>.json)')
-    .option('--threshold <ratio>', `flag numeric changes above this relative change (default ${DEFAULT_REPORT_THRESHOLD} = ${DEFAULT_REPORT_THRESHOLD * 100} %)`, positiveNumber)
+    .option(
+      '--threshold <ratio>',
+      `flag numeric changes above this relative change (default ${DEFAULT_REPORT_THRESHOLD} = ${DEFAULT_REPORT_THRESHOLD * 100} %)`,
+      positiveNumber,
+    )
     .option('--json', 'print the summary as one JSON document on stdout')
-    .addHelpText('after', examples(['migrate-kit backfill report prices_recompute', 'migrate-kit backfill report prices_recompute --threshold 0.5 --out report.json']))
+    .addHelpText(
+      'after',
+      examples([
+        'migrate-kit backfill report prices_recompute',
+        'migrate-kit backfill report prices_recompute --threshold 0.5 --out report.json',
+      ]),
+    )
     .action(
       action(host, async (name: string, options: { out?: string; threshold?: number; json?: boolean }) => {
         const { context } = host
         const toStdout = options.out === '-'
         const file = toStdout
           ? undefined
-          : path.resolve(options.out ?? path.join(context.project.stateDir, 'reports', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`))
+          : path.resolve(
+              options.out ??
+                path.join(context.project.stateDir, 'reports', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+            )
         if (file) mkdirSync(path.dirname(file), { recursive: true })
         const stream = file ? createWriteStream(file) : undefined
         const write = async (chunk: string) => {
@@ -66,7 +84,9 @@ export function registerBackfillReport(backfill: Command, host: CommandHost): vo
           else if (!stream.write(chunk)) await once(stream, 'drain')
         }
         try {
-          const report = await withDatabase(context, 'read', (client) => writeBackfillReport(client, name, { threshold: options.threshold, write }))
+          const report = await withDatabase(context, 'read', (client) =>
+            writeBackfillReport(client, name, { threshold: options.threshold, write }),
+          )
           const { summary } = report
           if (toStdout) return
           if (options.json) printJson(context.io, { file, ...report })

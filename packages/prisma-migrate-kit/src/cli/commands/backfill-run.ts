@@ -73,7 +73,7 @@ export function registerBackfillRun(backfill: Command, host: CommandHost): void 
           controller.abort()
           giveBack()
         })
-        context.onDispose(async () => giveBack())
+        context.onDispose(() => Promise.resolve(giveBack()))
         const reporter = context.io.interactive && !options.json ? barReporter() : lineReporter((line) => context.io.err(line))
         let result: RunResult
         try {
@@ -121,7 +121,9 @@ function printRunResult(io: CliIO, result: RunResult): void {
   const tail = extras ? `; ${extras}` : ''
   switch (result.status) {
     case 'done':
-      io.out(`${result.name} done: ${formatCount(result.rowsDone)} rows, ${formatCount(result.rowsChanged)} changed${result.verify ? ', verified' : ''}. This run: ${thisRun}${tail}.`)
+      io.out(
+        `${result.name} done: ${formatCount(result.rowsDone)} rows, ${formatCount(result.rowsChanged)} changed${result.verify ? ', verified' : ''}. This run: ${thisRun}${tail}.`,
+      )
       break
     case 'paused':
       io.out(`${result.name} paused at ${result.cursor ?? 'its first range'}: ${progressText(result)} done. This run: ${thisRun}${tail}.`)
@@ -156,12 +158,20 @@ function printNextStep(io: CliIO, result: RunResult): void {
 }
 
 function printDryRun(io: CliIO, result: DryRunResult): void {
-  io.out(`Dry run of ${result.name} (nothing was changed): ${result.mode === 'update' ? 'UPDATE' : 'process()'} on ${result.table} by ${result.key}.`)
-  io.out(`  ${formatCount(result.rows)} rows in the table; ${formatCount(result.rowsMatching)} match its where${result.rowsChanging === null ? '' : `; ${formatCount(result.rowsChanging)} would change`}.`)
+  io.out(
+    `Dry run of ${result.name} (nothing was changed): ${result.mode === 'update' ? 'UPDATE' : 'process()'} on ${result.table} by ${result.key}.`,
+  )
+  io.out(
+    `  ${formatCount(result.rows)} rows in the table; ${formatCount(result.rowsMatching)} match its where${result.rowsChanging === null ? '' : `; ${formatCount(result.rowsChanging)} would change`}.`,
+  )
   if (result.rowsAlreadyDone > 0 || result.status !== 'pending') {
-    io.out(`  Status ${result.status}: ${formatCount(result.rowsAlreadyDone)} rows already done; a run resumes after key ${result.cursor ?? '(none yet)'}.`)
+    io.out(
+      `  Status ${result.status}: ${formatCount(result.rowsAlreadyDone)} rows already done; a run resumes after key ${result.cursor ?? '(none yet)'}.`,
+    )
   }
-  io.out(`  About ${formatCount(result.estimatedBatches)} batches of ${formatCount(result.batchSize)} rows (the size then adapts toward the target batch time).`)
+  io.out(
+    `  About ${formatCount(result.estimatedBatches)} batches of ${formatCount(result.batchSize)} rows (the size then adapts toward the target batch time).`,
+  )
   io.out(`  Each batch runs: ${result.statement}`)
   if (result.sample.length === 0) {
     io.out('  No row would change.')
@@ -170,7 +180,11 @@ function printDryRun(io: CliIO, result: DryRunResult): void {
   io.out(`  Sample (${result.sample.length} rows${result.mode === 'update' && result.sample[0]?.after ? ', before → after' : ''}):`)
   for (const row of result.sample) {
     const columns = Object.keys(row.before)
-      .map((column) => (row.after ? `${column}: ${JSON.stringify(row.before[column])} → ${JSON.stringify(row.after[column])}` : `${column}: ${JSON.stringify(row.before[column])}`))
+      .map((column) =>
+        row.after
+          ? `${column}: ${JSON.stringify(row.before[column])} → ${JSON.stringify(row.after[column])}`
+          : `${column}: ${JSON.stringify(row.before[column])}`,
+      )
       .join(', ')
     io.out(`    ${result.key} ${row.key}: ${columns}`)
   }

@@ -78,10 +78,7 @@ export function registerBackfillStatus(backfill: Command, host: CommandHost): vo
     .description('Progress of one backfill or of all, from any machine: rows, cursor, batch size, runners, last error.')
     .argument('[name]', 'one backfill; default: all')
     .option('--json', 'print one JSON document on stdout')
-    .addHelpText(
-      'after',
-      examples(['migrate-kit backfill status', 'migrate-kit backfill status users_display_name --json | jq .rowsDone']),
-    )
+    .addHelpText('after', examples(['migrate-kit backfill status', 'migrate-kit backfill status users_display_name --json | jq .rowsDone']))
     .action(
       action(host, async (name: string | undefined, options: { json?: boolean }) => {
         const { context } = host
@@ -93,9 +90,17 @@ export function registerBackfillStatus(backfill: Command, host: CommandHost): vo
           return
         }
         const status = await withDatabase(context, 'read', (client) =>
-          readBackfillStatus(client, name, backfills.find((loaded) => loaded.name === name)),
+          readBackfillStatus(
+            client,
+            name,
+            backfills.find((loaded) => loaded.name === name),
+          ),
         )
-        if (!status) throw new UnknownBackfillError(name, backfills.map((loaded) => loaded.name))
+        if (!status)
+          throw new UnknownBackfillError(
+            name,
+            backfills.map((loaded) => loaded.name),
+          )
         if (options.json) printJson(context.io, status)
         else printStatus(context.io, status)
       }),
@@ -166,10 +171,13 @@ function printStatus(io: CliIO, status: BackfillStatus): void {
   if (status.failedRange) out(`  failed keys ${describeRange(status.failedRange)}`)
   if (status.pendingInvalidations > 0) out(`  cache       ${status.pendingInvalidations} invalidation(s) waiting for Redis`)
   if (status.snapshotRows > 0) {
-    out(`  snapshot    ${formatCount(status.snapshotRows)} rows of old values, about ${formatBytes(status.snapshotBytes)} (restore, report; delete: migrate-kit backfill purge ${status.name})`)
+    out(
+      `  snapshot    ${formatCount(status.snapshotRows)} rows of old values, about ${formatBytes(status.snapshotBytes)} (restore, report; delete: migrate-kit backfill purge ${status.name})`,
+    )
   }
   if (status.reset) out(`  reset       ${status.reset}: pending again, its next run starts from the first key`)
-  if (status.orphaned) out(`  orphaned    no file in the backfills folder defines it; remove its state with: migrate-kit backfill forget ${status.name}`)
+  if (status.orphaned)
+    out(`  orphaned    no file in the backfills folder defines it; remove its state with: migrate-kit backfill forget ${status.name}`)
   const next: Record<BackfillStatus['status'], string | undefined> = {
     pending: `Start it with: migrate-kit backfill run ${status.name}`,
     paused: `Resume with: migrate-kit backfill ${status.runners.length > 0 ? 'resume' : 'run'} ${status.name}`,

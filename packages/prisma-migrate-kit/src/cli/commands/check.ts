@@ -10,13 +10,13 @@ export function registerCheck(program: Command, host: CommandHost): void {
     .command('check')
     .description(
       'Everything that can be wrong between the files and the database, changing nothing: rollback pairs, the lint of ' +
-        'every migration, drift (Prisma\'s diff of the applied migrations against the database), applied migrations ' +
+        "every migration, drift (Prisma's diff of the applied migrations against the database), applied migrations " +
         'edited since or failed, the integrity checks of prisma/checks/*.sql, and backfills a pending migration waits for.',
     )
     .option('--json', 'print one JSON document on stdout: the shape of `lint --json` ({ ok, findings, phases }), plus fields')
     .addHelpText(
       'after',
-      examples(['migrate-kit check', "migrate-kit check --json | jq '.findings[] | select(.level == \"error\")'"]) +
+      examples(['migrate-kit check', 'migrate-kit check --json | jq \'.findings[] | select(.level == "error")\'']) +
         '\nAn integrity check is prisma/checks/<name>.sql: one SELECT whose rows are violations, opening with a comment\n' +
         'that says what a violation is. Each runs in a READ ONLY transaction.\n' +
         '\nExit codes: 0 no error-level finding, 1 errors found, 2 bad input (e.g. an unreadable migration folder).\n',

@@ -59,9 +59,12 @@ export function registerDeploy(program: Command, host: CommandHost): void {
         const { context } = host
         const settings = givenRunFlags(options, 'deploy', BACKFILL_PREFIX)
         if (settings.length > 0 && !options.runBackfills) {
-          throw new UsageError(`${settings.join(', ')} set${settings.length === 1 ? 's' : ''} how deploy runs backfills, but this deploy runs none: nothing was changed`, {
-            hint: 'Add --run-backfills (development and throwaway CI databases), or give the settings to `migrate-kit backfill run <name>`.',
-          })
+          throw new UsageError(
+            `${settings.join(', ')} set${settings.length === 1 ? 's' : ''} how deploy runs backfills, but this deploy runs none: nothing was changed`,
+            {
+              hint: 'Add --run-backfills (development and throwaway CI databases), or give the settings to `migrate-kit backfill run <name>`.',
+            },
+          )
         }
         const database = await context.database('change')
         const planOptions = {
@@ -88,7 +91,7 @@ export function registerDeploy(program: Command, host: CommandHost): void {
           controller.abort()
           giveBack()
         })
-        context.onDispose(async () => giveBack())
+        context.onDispose(() => Promise.resolve(giveBack()))
         // With --json, stdout carries the one document: step lines go to stderr.
         const say = options.json ? context.io.err : context.io.out
         let reporter: ProgressReporter | undefined
@@ -136,5 +139,3 @@ function printOutcome(io: CliIO, run: DeployRun, say: (line: string) => void): v
     for (const command of run.next) io.err(`  ${command}`)
   }
 }
-
-

@@ -69,19 +69,28 @@ export function registerInit(program: Command, host: CommandHost): void {
           if (!options.json) io.out(line)
         }
         const history = listMigrations(project)
-        say(`${dryRun ? 'Would set up' : 'Setting up'} ${project.root} (${history.length} migration${history.length === 1 ? '' : 's'} in ${relativePath(project, project.migrationsDir)}):`)
+        say(
+          `${dryRun ? 'Would set up' : 'Setting up'} ${project.root} (${history.length} migration${history.length === 1 ? '' : 's'} in ${relativePath(project, project.migrationsDir)}):`,
+        )
 
         const changes = planInitFiles(project, { urlVariable: urlVariable(project, process.env) })
         if (!dryRun) applyInitFiles(changes)
         for (const change of changes) say(printableChange(project, change, dryRun))
         if (!project.configFile) {
-          say('  note: no Prisma config file, so plain `npx prisma migrate …` cannot be given the offline engine; `npx migrate-kit prisma migrate …` always is.')
+          say(
+            '  note: no Prisma config file, so plain `npx prisma migrate …` cannot be given the offline engine; `npx migrate-kit prisma migrate …` always is.',
+          )
         }
 
-        const rollbacks: RollbacksStep = { missing: history.filter((m) => !hasRollback(project, m.name)).map((m) => m.name), written: [], failed: [] }
+        const rollbacks: RollbacksStep = {
+          missing: history.filter((m) => !hasRollback(project, m.name)).map((m) => m.name),
+          written: [],
+          failed: [],
+        }
         let noDatabase = false
         const count = `${rollbacks.missing.length} migration${rollbacks.missing.length === 1 ? '' : 's'} without rollback.sql`
-        if (rollbacks.missing.length === 0) say(`  rollbacks:   ${history.length === 0 ? 'no migrations yet' : 'every migration has its rollback.sql'}`)
+        if (rollbacks.missing.length === 0)
+          say(`  rollbacks:   ${history.length === 0 ? 'no migrations yet' : 'every migration has its rollback.sql'}`)
         else if (dryRun) rollbacks.notDone = `dry run: would generate the rollbacks of ${count} (${rollbacks.missing.join(', ')})`
         else if (!options.rollbacks) rollbacks.notDone = `--no-rollbacks: ${count}; generate them with npx migrate-kit rollbacks generate`
         else noDatabase = !(await generateHistoryRollbacks(host, rollbacks, say, options.json ?? false))
@@ -91,7 +100,8 @@ export function registerInit(program: Command, host: CommandHost): void {
         say(`  lint:        ${lint.text}`)
 
         const failed = rollbacks.failed.length > 0 || noDatabase
-        const changed = changes.some((change) => change.action !== 'keep') || rollbacks.written.length > 0 || lint.baseline.action === 'create'
+        const changed =
+          changes.some((change) => change.action !== 'keep') || rollbacks.written.length > 0 || lint.baseline.action === 'create'
         if (options.json) {
           printJson(io, {
             ok: !failed,
@@ -137,7 +147,11 @@ function lintStep(project: Project, history: MigrationOnDisk[], report: LintRepo
   const file = relativePath(project, lintBaselinePath(project))
   const kept = readLintBaseline(project)
   if (kept) {
-    const applied = applyBaseline(kept, report.analyses, history.map((migration) => migration.name))
+    const applied = applyBaseline(
+      kept,
+      report.analyses,
+      history.map((migration) => migration.name),
+    )
     const beyond = findingCounts(applied.findings).errors
     return {
       errors,
@@ -172,7 +186,12 @@ function printableChange(project: Project, change: InitFileChange, dryRun: boole
  * The rollbacks of the migrations that have none, tried on one scratch database. False when there was no database to
  * try them on (said in step.notDone).
  */
-async function generateHistoryRollbacks(host: CommandHost, step: RollbacksStep, say: (line: string) => void, json: boolean): Promise<boolean> {
+async function generateHistoryRollbacks(
+  host: CommandHost,
+  step: RollbacksStep,
+  say: (line: string) => void,
+  json: boolean,
+): Promise<boolean> {
   const { context } = host
   const { project } = context
   let databaseUrl: string

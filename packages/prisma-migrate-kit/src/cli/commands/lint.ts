@@ -32,15 +32,9 @@ export function registerLint(program: Command, host: CommandHost): void {
       'Lint migrations: statements that lock tables or break running code, with the safe recipe, and the ' +
         'expand/contract phase of each migration. No database needed.',
     )
-    .argument(
-      '[migrations...]',
-      'migration names (full folder name or the part after the timestamp) or .sql paths; default: all',
-    )
+    .argument('[migrations...]', 'migration names (full folder name or the part after the timestamp) or .sql paths; default: all')
     .option('--json', 'print one JSON document on stdout')
-    .option(
-      '--postgres-version <major>',
-      `major version of the production PostgreSQL (default ${DEFAULT_SETTINGS.postgresVersion})`,
-    )
+    .option('--postgres-version <major>', `major version of the production PostgreSQL (default ${DEFAULT_SETTINGS.postgresVersion})`)
     .option('--rules', 'list the rules (name, level, what each one catches) and exit')
     .option(
       '--baseline',
@@ -80,7 +74,8 @@ export function registerLint(program: Command, host: CommandHost): void {
         const targets = resolveTargets(context.project, references, context.workingDirectory)
         const report = await lintProject(context.project, targets, settings, { useBaseline: !options.ignoreBaseline })
         if (options.json) printJson(context.io, reportJson(report))
-        else if (report.phases.length === 0) context.io.out(`No migrations in ${relativePath(context.project, context.project.migrationsDir)} yet: nothing to lint.`)
+        else if (report.phases.length === 0)
+          context.io.out(`No migrations in ${relativePath(context.project, context.project.migrationsDir)} yet: nothing to lint.`)
         else for (const line of reportLines(report)) context.io.out(line)
         return report.ok ? 0 : 1
       }),
@@ -88,7 +83,12 @@ export function registerLint(program: Command, host: CommandHost): void {
 }
 
 /** `lint --baseline`: every finding of the whole history, whatever the baseline said before, becomes the baseline. */
-async function writeBaseline(host: CommandHost, references: string[], settings: { postgresVersion?: number }, options: LintOptions): Promise<number> {
+async function writeBaseline(
+  host: CommandHost,
+  references: string[],
+  settings: { postgresVersion?: number },
+  options: LintOptions,
+): Promise<number> {
   const { context } = host
   if (references.length > 0 || options.ignoreBaseline) {
     throw new UsageError('--baseline records the findings of the whole history: it takes no migration names and no --ignore-baseline', {

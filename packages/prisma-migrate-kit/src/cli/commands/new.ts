@@ -11,7 +11,7 @@ export function registerNew(program: Command, host: CommandHost): void {
     .command('new')
     .description(
       'Create a migration from the schema with Prisma (`prisma migrate dev --create-only`), write its ' +
-        'rollbacks/<migration>/rollback.sql from Prisma\'s diff of the schema after → before, and lint it.',
+        "rollbacks/<migration>/rollback.sql from Prisma's diff of the schema after → before, and lint it.",
     )
     .argument('<name>', 'what the migration does: letters, digits, _ and - (Prisma prefixes the timestamp)')
     .option(
@@ -50,7 +50,9 @@ export function registerNew(program: Command, host: CommandHost): void {
         for (const line of reportLines(result.lint)) context.io.out(line)
         context.io.out('')
         if (result.rollback.empty) {
-          context.io.out(`Write the SQL in ${result.migrationFile} and its inverse in ${rollbackFile}; then prove the pair: npx migrate-kit verify-rollbacks`)
+          context.io.out(
+            `Write the SQL in ${result.migrationFile} and its inverse in ${rollbackFile}; then prove the pair: npx migrate-kit verify-rollbacks`,
+          )
         }
         context.io.out(`Next: review both files, then apply it to the development database: npx migrate-kit prisma migrate dev`)
         return ExitCode.ok

@@ -15,7 +15,7 @@ export function registerPlan(program: Command, host: CommandHost): void {
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(
       'after',
-      examples(['migrate-kit plan', "migrate-kit plan --json | jq '.steps[] | select(.kind == \"gate\")'"]) +
+      examples(['migrate-kit plan', 'migrate-kit plan --json | jq \'.steps[] | select(.kind == "gate")\'']) +
         '\nRead-only: nothing is locked or written. It is the plan `migrate-kit deploy` executes (and `deploy --dry-run`\n' +
         'prints). Exit codes: 0 shown, 2 a deploy would be refused (a failed or edited migration; the message says why).\n',
     )

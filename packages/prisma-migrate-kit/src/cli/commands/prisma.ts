@@ -16,7 +16,7 @@ const HELP_FLAGS = new Set(['-h', '--help'])
 const READ_ONLY = new Set(['migrate status', 'migrate diff', 'db pull'])
 
 function needsDatabase(args: string[]): boolean {
-  return args.length > 0 && !WITHOUT_DATABASE.has(args[0]!) && !args.some((arg) => HELP_FLAGS.has(arg))
+  return args.length > 0 && !WITHOUT_DATABASE.has(args[0]) && !args.some((arg) => HELP_FLAGS.has(arg))
 }
 
 /** Never connected to: only there so that `env('DATABASE_URL')` in prisma.config.ts resolves. */
@@ -34,7 +34,7 @@ The exit code is Prisma's. Prisma's own help: migrate-kit prisma -- --help, or m
 function flagValue(args: string[], flag: string): string | undefined {
   const index = args.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`))
   if (index < 0) return undefined
-  return args[index] === flag ? args[index + 1] : args[index]!.slice(flag.length + 1)
+  return args[index] === flag ? args[index + 1] : args[index].slice(flag.length + 1)
 }
 
 /**
@@ -43,7 +43,11 @@ function flagValue(args: string[], flag: string): string | undefined {
  */
 async function projectForPrisma(context: CliContext, args: string[]): Promise<Project> {
   try {
-    return await context.useProject({ config: flagValue(args, '--config'), schema: flagValue(args, '--schema'), allowMissingMigrations: true })
+    return await context.useProject({
+      config: flagValue(args, '--config'),
+      schema: flagValue(args, '--schema'),
+      allowMissingMigrations: true,
+    })
   } catch (error) {
     if (error instanceof ProjectConfigError && !needsDatabase(args) && context.cwd !== undefined) return projectAt(context.cwd)
     throw error

@@ -40,7 +40,7 @@ export function registerRollback(program: Command, host: CommandHost): void {
       ]) +
         '\nRefused before anything runs (exit 2): no rollback.sql, migration not applied or failed, a later migration\n' +
         'still applied, migration.sql edited since it was applied. A failing statement rolls everything back (exit 1)\n' +
-        'and is shown with its file, line and PostgreSQL\'s error. Exit 4: a `prisma migrate` command holds its lock.\n',
+        "and is shown with its file, line and PostgreSQL's error. Exit 4: a `prisma migrate` command holds its lock.\n",
     )
     .action(
       action(host, async (migration: string, options: RollbackCliOptions) => {

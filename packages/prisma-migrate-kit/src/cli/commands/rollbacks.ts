@@ -19,7 +19,11 @@ export function writtenNote(rollback: { empty: boolean; unrestored: number }): s
   return rollback.empty ? ' (Prisma found nothing to revert: see its header)' : ''
 }
 
-export function printWarnings(io: CliIO, file: string, rollback: { warnings: DataLossWarning[]; review: ReviewNote[]; repairs: ScriptRepair[] }): void {
+export function printWarnings(
+  io: CliIO,
+  file: string,
+  rollback: { warnings: DataLossWarning[]; review: ReviewNote[]; repairs: ScriptRepair[] },
+): void {
   const { warnings, review, repairs } = rollback
   for (const repair of repairs) io.out(`  repaired: ${repair.description}`)
   for (const warning of warnings) io.out(`  warning: ${file}:${warning.line} ${warning.message}`)
@@ -43,7 +47,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
   rollbacks
     .command('generate')
     .description(
-      'Write rollback.sql for migrations that have none (a project adopting migrate-kit late), from Prisma\'s diff of ' +
+      "Write rollback.sql for migrations that have none (a project adopting migrate-kit late), from Prisma's diff of " +
         'the migration history itself. Never overwrites an existing file without --force.',
     )
     .argument('[migration]', 'one migration (folder name, or the part after the timestamp); default: every one without a rollback')
@@ -59,7 +63,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
         'migrate-kit rollbacks generate add_display_name --force',
       ]) +
         '\nEach rollback is tried before it is written: on a scratch database (migrate_kit_trial_<random>, dropped at the\n' +
-        'end) that the migrations build up to it, it runs in a transaction that is then rolled back. What Prisma\'s diff gets\n' +
+        "end) that the migrations build up to it, it runs in a transaction that is then rolled back. What Prisma's diff gets\n" +
         'wrong and can be mended is mended and named in the header (REPAIRED); a rollback that still does not run is not\n' +
         'written. Exit codes: 0 written (or nothing to do), 1 Prisma could not diff a migration or its rollback does not\n' +
         'run, 2 unknown migration or file exists (or --print without a migration).\n',
@@ -74,16 +78,19 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
             ? history.filter((migration) => options.force || !hasRollback(project, migration.name))
             : [findMigration(history, reference)]
         if (options.print) {
-          if (reference === undefined) throw new UsageError('--print needs the migration whose rollback to print', { hint: 'npx migrate-kit rollbacks generate <migration> --print' })
+          if (reference === undefined)
+            throw new UsageError('--print needs the migration whose rollback to print', {
+              hint: 'npx migrate-kit rollbacks generate <migration> --print',
+            })
           const database = await context.database('read')
-          const generated = await generateRollback(project, targets[0]!.name, { databaseUrl: database.url })
+          const generated = await generateRollback(project, targets[0].name, { databaseUrl: database.url })
           io.out(generated.text.replace(/\n$/, ''))
           if (!generated.failure) return ExitCode.ok
           io.err(`error: this rollback does not run on the schema it is for:\n${generated.failure.text}`)
           return ExitCode.failed
         }
         // Refused before asking Prisma for anything (writeRollback would refuse too, after the work).
-        if (reference !== undefined) assertWritable(project, targets[0]!.name, options)
+        if (reference !== undefined) assertWritable(project, targets[0].name, options)
         if (targets.length === 0) {
           if (options.json) printJson(io, { ok: true, migrations: [] })
           else io.out('Every migration has its rollback.sql: nothing to generate (--force regenerates them).')
@@ -93,25 +100,34 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
         // One scratch database walks the history in order: each migration is applied once for all the tries.
         const trial = await RollbackTrial.open(database.url)
         context.onDispose(() => trial.close())
-        const written = await generateRollbacks(project, targets.map((migration) => migration.name), {
-          databaseUrl: database.url,
-          trial,
-          force: options.force,
-          onResult: (result) => {
-            if (options.json) return
-            if (result.status === 'written') {
-              const file = relativePath(project, result.file)
-              io.out(`Wrote ${file}${writtenNote(result.generated)}`)
-              printWarnings(io, file, result.generated)
-              return
-            }
-            printGenerationError(io, result.migration, result.error)
+        const written = await generateRollbacks(
+          project,
+          targets.map((migration) => migration.name),
+          {
+            databaseUrl: database.url,
+            trial,
+            force: options.force,
+            onResult: (result) => {
+              if (options.json) return
+              if (result.status === 'written') {
+                const file = relativePath(project, result.file)
+                io.out(`Wrote ${file}${writtenNote(result.generated)}`)
+                printWarnings(io, file, result.generated)
+                return
+              }
+              printGenerationError(io, result.migration, result.error)
+            },
           },
-        })
+        )
         const failed = written.some((result) => result.status === 'error')
         const results = written.map((result) =>
           result.status === 'written'
-            ? { name: result.migration, status: result.status, file: relativePath(project, result.file), warnings: result.generated.warnings.length }
+            ? {
+                name: result.migration,
+                status: result.status,
+                file: relativePath(project, result.file),
+                warnings: result.generated.warnings.length,
+              }
             : { name: result.migration, status: result.status, error: errorMessage(result.error) },
         )
         if (options.json) printJson(io, { ok: !failed, migrations: results })

@@ -44,10 +44,7 @@ export function registerStatus(program: Command, host: CommandHost): void {
               onDisk,
               checksumMatches,
             })),
-            backfills: [
-              ...backfills.map(({ name, status, rowsDone, rowsTotal }) => ({ name, status, rowsDone, rowsTotal })),
-              ...broken,
-            ],
+            backfills: [...backfills.map(({ name, status, rowsDone, rowsTotal }) => ({ name, status, rowsDone, rowsTotal })), ...broken],
           })
           return statusExitCode(migrations)
         }

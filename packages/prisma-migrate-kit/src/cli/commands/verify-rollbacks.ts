@@ -25,7 +25,7 @@ export function registerVerifyRollbacks(program: Command, host: CommandHost): vo
     )
     .option('--from <migration>', 'verify this migration and the later ones (the earlier ones are only applied)')
     .option('--only <migration...>', 'verify only these migrations (the ones before them are only applied)')
-    .option('--scratch-url <url>', 'make the scratch databases on this server (a role with CREATEDB) instead of DATABASE_URL\'s')
+    .option('--scratch-url <url>', "make the scratch databases on this server (a role with CREATEDB) instead of DATABASE_URL's")
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(
       'after',
@@ -151,7 +151,12 @@ function printSummary(io: CliIO, report: VerifyRollbacksReport, accepted: Accept
   const failed = verified.filter((result) => (result.status === 'differs' || result.status === 'error') && !result.accepted)
   const acceptedCount = verified.filter((result) => result.accepted).length
   const notRun = verified.filter((result) => result.status === 'not_executed').length
-  const counts = [`${passed} ok`, `${failed.length} failed`, ...(acceptedCount ? [`${acceptedCount} accepted`] : []), ...(notRun ? [`${notRun} not run`] : [])]
+  const counts = [
+    `${passed} ok`,
+    `${failed.length} failed`,
+    ...(acceptedCount ? [`${acceptedCount} accepted`] : []),
+    ...(notRun ? [`${notRun} not run`] : []),
+  ]
   if (report.interrupted) {
     io.out(`Interrupted after ${passed} of ${verified.length}; scratch database ${report.database} dropped.`)
     return
@@ -164,7 +169,9 @@ function printSummary(io: CliIO, report: VerifyRollbacksReport, accepted: Accept
     io.out(`Fix ${failed.map((result) => result.rollbackFile).join(', ')}, then run: npx migrate-kit verify-rollbacks`)
     io.out(`A failure that cannot be fixed (history nobody may change) can be accepted in ${accepted.file}, with the reason.`)
   } else if (report.ok) {
-    io.out(`All ${verified.length} rollbacks restore the schema from before their migration${acceptedCount ? `, but for ${acceptedCount} accepted in ${accepted.file}` : ''}.`)
+    io.out(
+      `All ${verified.length} rollbacks restore the schema from before their migration${acceptedCount ? `, but for ${acceptedCount} accepted in ${accepted.file}` : ''}.`,
+    )
   }
 }
 

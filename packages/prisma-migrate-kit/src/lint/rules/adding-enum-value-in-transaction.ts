@@ -8,10 +8,7 @@ export const addingEnumValueInTransaction = defineRule({
   summary: 'Before PostgreSQL 12, ALTER TYPE … ADD VALUE fails inside a transaction (a multi-statement migration).',
   exampleSettings: { postgresVersion: 11 },
   examples: {
-    fail: [
-      `ALTER TYPE "Role" ADD VALUE 'A';\nALTER TYPE "Role" ADD VALUE 'B';`,
-      `BEGIN;\nALTER TYPE "Role" ADD VALUE 'A';\nCOMMIT;`,
-    ],
+    fail: [`ALTER TYPE "Role" ADD VALUE 'A';\nALTER TYPE "Role" ADD VALUE 'B';`, `BEGIN;\nALTER TYPE "Role" ADD VALUE 'A';\nCOMMIT;`],
     pass: [`-- AlterEnum\nALTER TYPE "Role" ADD VALUE 'A';`, `CREATE TYPE "Role" AS ENUM ('A');\nCREATE TABLE "User" ("role" "Role");`],
   },
   check(context) {

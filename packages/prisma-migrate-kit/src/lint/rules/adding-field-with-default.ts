@@ -63,13 +63,12 @@ export const addingFieldWithDefault = defineRule({
       return [
         {
           message: `Adding ${target} rewrites every row of ${showTable(table)} because ${verdict.reason}; the rewrite ${lock}.`,
-          help:
-            numbered([
-              `Expand: ADD COLUMN ${quoteIdent(column.colname)} without the default (or with a constant one), ` +
-                `then ALTER COLUMN ${quoteIdent(column.colname)} SET DEFAULT <expression> so new rows get it.`,
-              backfillStep(table, column.colname),
-              `Contract, if it must be required: CHECK … NOT VALID, VALIDATE, SET NOT NULL (see adding-not-nullable-field).`,
-            ]),
+          help: numbered([
+            `Expand: ADD COLUMN ${quoteIdent(column.colname)} without the default (or with a constant one), ` +
+              `then ALTER COLUMN ${quoteIdent(column.colname)} SET DEFAULT <expression> so new rows get it.`,
+            backfillStep(table, column.colname),
+            `Contract, if it must be required: CHECK … NOT VALID, VALIDATE, SET NOT NULL (see adding-not-nullable-field).`,
+          ]),
           location: column.location,
           level: verdict.level,
         },

@@ -1,14 +1,6 @@
 import type { Constraint } from 'libpg-query'
 import { lockOn, lockPhrase } from '../locks'
-import {
-  addedColumn,
-  addedConstraint,
-  alterTableCommands,
-  columnConstraint,
-  names,
-  showTable,
-  tableOf,
-} from '../nodes'
+import { addedColumn, addedConstraint, alterTableCommands, columnConstraint, names, showTable, tableOf } from '../nodes'
 import { notValidSteps, numbered } from '../recipes'
 import { defineRule, isExisting } from '../rule'
 
@@ -44,12 +36,8 @@ export const addingForeignKeyConstraint = defineRule({
       const columns = column?.colname ? [column.colname] : names(foreignKey.fk_attrs)
       const name = foreignKey.conname ?? `${table.name}_${columns.join('_')}_fkey`
       // An inline REFERENCES becomes a table constraint on that one column.
-      const constraint: Constraint = column?.colname
-        ? { ...foreignKey, fk_attrs: [{ String: { sval: column.colname } }] }
-        : foreignKey
-      const lock =
-        lockPhrase(lockOn(table, 'SHARE ROW EXCLUSIVE')) +
-        (referenced ? ` (and the same on ${showTable(referenced)})` : '')
+      const constraint: Constraint = column?.colname ? { ...foreignKey, fk_attrs: [{ String: { sval: column.colname } }] } : foreignKey
+      const lock = lockPhrase(lockOn(table, 'SHARE ROW EXCLUSIVE')) + (referenced ? ` (and the same on ${showTable(referenced)})` : '')
       return [
         {
           message: `Adding this foreign key scans every row of ${showTable(table)} to validate it, and ${lock}.`,

@@ -21,11 +21,10 @@ export const addingPrimaryKeyConstraint = defineRule({
         `Adding the PRIMARY KEY builds its index (and checks its columns for NULLs) inside the ALTER TABLE, which ` +
         `${lockPhrase(lockOn(found.table, 'ACCESS EXCLUSIVE'))}; the ` +
         `build reads the whole table.`,
-      help:
-        numbered([
-          `Make the key columns NOT NULL first, without a scan (see adding-not-nullable-field).`,
-          ...usingIndexSteps(found, 'PRIMARY KEY'),
-        ]),
+      help: numbered([
+        `Make the key columns NOT NULL first, without a scan (see adding-not-nullable-field).`,
+        ...usingIndexSteps(found, 'PRIMARY KEY'),
+      ]),
       location: found.constraint.location,
     }))
   },

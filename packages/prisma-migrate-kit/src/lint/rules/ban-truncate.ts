@@ -15,8 +15,7 @@ export const banTruncate = defineRule({
   check(context) {
     const truncate = nodeAs(context.node, 'TruncateStmt')
     if (!truncate) return []
-    const cascade =
-      truncate.behavior === 'DROP_CASCADE' ? ' and of every table whose foreign keys reference it (CASCADE)' : ''
+    const cascade = truncate.behavior === 'DROP_CASCADE' ? ' and of every table whose foreign keys reference it (CASCADE)' : ''
     return statementLocks(context.node, context.schema)
       .filter((lock) => isExisting(context, lock.table))
       .map((lock) => ({

@@ -9,10 +9,7 @@ export const disallowedUniqueConstraint = defineRule({
   level: 'error',
   summary: 'ADD UNIQUE on an existing table builds its index under ACCESS EXCLUSIVE; use UNIQUE USING INDEX.',
   examples: {
-    fail: [
-      'ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE ("email");',
-      'ALTER TABLE "User" ADD COLUMN "handle" TEXT UNIQUE;',
-    ],
+    fail: ['ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE ("email");', 'ALTER TABLE "User" ADD COLUMN "handle" TEXT UNIQUE;'],
     pass: [
       'ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE USING INDEX "User_email_key";',
       'CREATE TABLE "Team" ("slug" TEXT);\nALTER TABLE "Team" ADD CONSTRAINT "Team_slug_key" UNIQUE ("slug");',

@@ -22,9 +22,7 @@ export const requireConcurrentIndexCreation = defineRule({
     const concurrent = statementText({ IndexStmt: { ...index, concurrent: true } }, 'CREATE INDEX CONCURRENTLY …')
     return [
       {
-        message:
-          `Building this index ${lockPhrase(lockOn(table, 'SHARE'))}, and the build ` +
-          `reads the whole table.`,
+        message: `Building this index ${lockPhrase(lockOn(table, 'SHARE'))}, and the build ` + `reads the whole table.`,
         help:
           `Build it with CONCURRENTLY (reads and writes continue). ${ownMigration(concurrent)}\n` +
           `If a concurrent build fails it leaves an INVALID index: DROP INDEX CONCURRENTLY it and run the migration again.`,

@@ -55,7 +55,7 @@ export const transactionControl = defineRule({
         return [
           {
             message:
-              'BEGIN with no COMMIT: the script ends inside a transaction, which Prisma\'s bookkeeping then joins; when the ' +
+              "BEGIN with no COMMIT: the script ends inside a transaction, which Prisma's bookkeeping then joins; when the " +
               'session closes everything is rolled back, while the migration may be reported applied.',
             help: HELP,
           },

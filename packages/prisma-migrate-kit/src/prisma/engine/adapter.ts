@@ -64,8 +64,7 @@ async function executeScript(pool: Pool, script: string, onFailure: (failure: Sc
       await client.query('ROLLBACK').catch(() => undefined)
       failure ??= {
         code: OPEN_TRANSACTION_CODE,
-        message:
-          'the migration script left a transaction open (a BEGIN with no COMMIT): everything it did was rolled back',
+        message: 'the migration script left a transaction open (a BEGIN with no COMMIT): everything it did was rolled back',
         hint: 'Remove BEGIN/COMMIT from migration.sql: Prisma runs each migration in a transaction of its own.',
       }
     }
@@ -109,7 +108,7 @@ async function openAdapter(url: string, hooks: AdapterHooks): Promise<SqlDriverA
     executeRaw: (query) => inner.executeRaw(query),
     startTransaction: (isolationLevel) => inner.startTransaction(isolationLevel),
     getConnectionInfo: () => inner.getConnectionInfo?.() ?? { schemaName: schema, supportsRelationJoins: true },
-    executeScript: (script) => executeScript(pool, script, hooks.onScriptFailure),
+    executeScript: (script) => executeScript(pool, script, (failure) => hooks.onScriptFailure(failure)),
     dispose: async () => {
       try {
         await inner.dispose()
@@ -132,7 +131,7 @@ export function createEngineDatabase(datasource: DatasourceArg): EngineDatabase 
 
   const track = (adapter: SqlDriverAdapter): SqlDriverAdapter => {
     adapters.add(adapter)
-    const dispose = adapter.dispose
+    const dispose = adapter.dispose.bind(adapter)
     adapter.dispose = async () => {
       adapters.delete(adapter)
       await dispose()

@@ -51,7 +51,7 @@ export function parseEngineArgs(argv: string[]): EngineInvocation {
   let datasource: DatasourceArg = {}
   let cliCommand: string | undefined
   for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!
+    const arg = argv[index]
     const value = () => {
       const next = argv[index + 1]
       if (next === undefined) throw new EngineArgumentError(`${arg} needs a value`)

@@ -35,7 +35,7 @@ async function onMaintenanceDatabase<T>(url: string, fn: (client: Client) => Pro
 }
 
 export async function canConnectToDatabase(url: string): Promise<void> {
-  await onDatabase(url, async () => undefined)
+  await onDatabase(url, () => Promise.resolve())
 }
 
 /** Runs one statement about the database the URL names (CREATE, DROP) on the server's maintenance database. */

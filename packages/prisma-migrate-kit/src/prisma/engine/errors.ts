@@ -41,11 +41,11 @@ export function connectionFailure(error: unknown, target: DatabaseTarget): Prism
         { database_host: target.host, database_port: target.port },
       )
     case '3D000':
-      return new PrismaKnownError(
-        'P1003',
-        `Database \`${target.database}\` does not exist on the database server at \`${server}\`.`,
-        { database_name: target.database, database_host: target.host, database_port: target.port },
-      )
+      return new PrismaKnownError('P1003', `Database \`${target.database}\` does not exist on the database server at \`${server}\`.`, {
+        database_name: target.database,
+        database_host: target.host,
+        database_port: target.port,
+      })
     case '28P01':
       return new PrismaKnownError(
         'P1000',
@@ -54,17 +54,16 @@ export function connectionFailure(error: unknown, target: DatabaseTarget): Prism
       )
     case '28000':
     case '42501':
-      return new PrismaKnownError(
-        'P1010',
-        `User \`${target.user}\` was denied access on the database \`${target.database}\``,
-        { database_user: target.user, database_name: target.database },
-      )
+      return new PrismaKnownError('P1010', `User \`${target.user}\` was denied access on the database \`${target.database}\``, {
+        database_user: target.user,
+        database_name: target.database,
+      })
     case '42P04':
-      return new PrismaKnownError(
-        'P1009',
-        `Database \`${target.database}\` already exists on the database server at \`${server}\``,
-        { database_name: target.database, database_host: target.host, database_port: target.port },
-      )
+      return new PrismaKnownError('P1009', `Database \`${target.database}\` already exists on the database server at \`${server}\``, {
+        database_name: target.database,
+        database_host: target.host,
+        database_port: target.port,
+      })
     default:
       if (code === 'ETIMEDOUT' || /timeout|timed out/i.test(message)) {
         return new PrismaKnownError(

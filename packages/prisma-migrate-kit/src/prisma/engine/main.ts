@@ -48,15 +48,17 @@ async function run(argv: string[]): Promise<void> {
   switch (invocation.mode) {
     case 'version': {
       const wasm = await loadWasmEngine()
-      process.stdout.write(`schema-engine-cli ${wasm.engineCommit} (migrate-kit, WebAssembly from ${wasm.source === 'prisma' ? 'prisma/build' : wasm.gluePackage}, glue ${wasm.gluePackage})\n`)
-      process.exit(0)
+      process.stdout.write(
+        `schema-engine-cli ${wasm.engineCommit} (migrate-kit, WebAssembly from ${wasm.source === 'prisma' ? 'prisma/build' : wasm.gluePackage}, glue ${wasm.gluePackage})\n`,
+      )
+      return process.exit(0)
     }
     case 'help':
       process.stdout.write(`${USAGE}\n`)
-      process.exit(0)
+      return process.exit(0)
     case 'cli':
       addSecretUrl(invocation.datasource.url)
-      process.exit(await runCliCommand(invocation.command, invocation.datasource))
+      return process.exit(await runCliCommand(invocation.command, invocation.datasource))
     case 'rpc':
       return serve(invocation.datamodels, invocation.datasource)
   }

@@ -4,13 +4,7 @@ import { createDatabase, dropDatabase } from './database-admin'
 import { failedMigrationError, restoreAdapterErrors, toEngineErrorData } from './errors'
 import { forwardEngineLog, logLine, scrub } from './log'
 import { RpcError, RPC_METHOD_NOT_FOUND, type RpcHandler, type RpcPeer } from './rpc-server'
-import type {
-  DatasourceArg,
-  DevDiagnosticInput,
-  EvaluateDataLossInput,
-  RpcErrorBody,
-  WasmSchemaEngine,
-} from './types'
+import type { DatasourceArg, DevDiagnosticInput, EvaluateDataLossInput, RpcErrorBody, WasmSchemaEngine } from './types'
 import type { LoadedWasm } from './wasm'
 
 /** The JSON-RPC error code of every engine error (the native engine's value; the CLI reads `data`). */
@@ -112,8 +106,8 @@ export class EngineSession implements RpcHandler {
 
   private async callEngine(method: PassThroughMethod, params: unknown): Promise<unknown> {
     const engine = await this.instance()
-    const call = engine[method] as (this: WasmSchemaEngine, input: unknown) => Promise<unknown>
-    return call.call(engine, params)
+    const call = (engine[method] as (this: WasmSchemaEngine, input: unknown) => Promise<unknown>).bind(engine)
+    return call(params)
   }
 
   private async applyMigrations(params: unknown): Promise<unknown> {
@@ -179,10 +173,6 @@ export class EngineSession implements RpcHandler {
       message: `Starting migrate-kit schema engine (Prisma schema engine ${wasm.engineCommit}, WebAssembly from ${wasm.source === 'prisma' ? 'the prisma package' : '@prisma/schema-engine-wasm'})`,
       wasm_file: wasm.wasmFile,
     })
-    return wasm.glue.SchemaEngine.new(
-      { datamodels: files.length > 0 ? files : [FALLBACK_DATAMODEL] },
-      forwardEngineLog,
-      database.factory,
-    )
+    return wasm.glue.SchemaEngine.new({ datamodels: files.length > 0 ? files : [FALLBACK_DATAMODEL] }, forwardEngineLog, database.factory)
   }
 }

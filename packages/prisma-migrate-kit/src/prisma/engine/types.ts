@@ -3,12 +3,9 @@
  * the WebAssembly build of Prisma's engine exposes. The engine's own request/response types come from
  * @prisma/schema-engine-wasm, generated from the Rust sources, so they cannot drift from the engine we load.
  */
-import type {
-  ConstructorOptions,
-  DevDiagnosticInput,
-  EvaluateDataLossInput,
-  SchemaEngine,
-} from '@prisma/schema-engine-wasm' with { 'resolution-mode': 'import' }
+import type { ConstructorOptions, DevDiagnosticInput, EvaluateDataLossInput, SchemaEngine } from '@prisma/schema-engine-wasm' with {
+  'resolution-mode': 'import',
+}
 import type { WasmExports } from './webassembly'
 
 export type { ConstructorOptions, DevDiagnosticInput, EvaluateDataLossInput }
@@ -64,8 +61,7 @@ export interface RpcErrorBody {
 }
 
 export type RpcResponse =
-  | { jsonrpc: '2.0'; id: number | string | null; result: unknown }
-  | { jsonrpc: '2.0'; id: number | string | null; error: RpcErrorBody }
+  { jsonrpc: '2.0'; id: number | string | null; result: unknown } | { jsonrpc: '2.0'; id: number | string | null; error: RpcErrorBody }
 
 /** The glue reports Rust panics through this global; it must exist before the module is instantiated. */
 export interface WasmPanicRegistry {
@@ -75,6 +71,5 @@ export interface WasmPanicRegistry {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var PRISMA_WASM_PANIC_REGISTRY: WasmPanicRegistry | undefined
 }

@@ -46,7 +46,6 @@ const GLUE_PACKAGES = [
   'prisma-schema-engine-wasm-7.4',
 ] as const
 
-
 interface Glue {
   packageName: string
   dir: string
@@ -132,7 +131,7 @@ function misfit(module: WasmModule, glue: object, glueSource: string): string | 
     .map((entry) => entry.name)
   if (missingImports.length > 0) return `needs ${missingImports.length} functions the glue lacks (e.g. ${missingImports[0]})`
   const exported = new Set(webAssembly.Module.exports(module).map((entry) => entry.name))
-  const called = [...new Set([...glueSource.matchAll(/\bwasm\.(\w+)/g)].map((match) => match[1]!))]
+  const called = [...new Set([...glueSource.matchAll(/\bwasm\.(\w+)/g)].map((match) => match[1]))]
   const missingExports = called.filter((name) => !exported.has(name))
   if (missingExports.length > 0) return `lacks ${missingExports.length} functions the glue calls (e.g. ${missingExports[0]})`
   return undefined
@@ -168,8 +167,14 @@ export async function loadWasmEngine(searchFrom: string[] = [process.cwd()]): Pr
       })
       glue.__wbg_set_wasm(instance.exports)
       const start = instance.exports.__wbindgen_start
-      if (typeof start === 'function') start()
-      return { glue, source: candidate.source, wasmFile: candidate.file, gluePackage: candidate.glue.packageName, engineCommit: glue.version() }
+      if (typeof start === 'function') (start as () => void)()
+      return {
+        glue,
+        source: candidate.source,
+        wasmFile: candidate.file,
+        gluePackage: candidate.glue.packageName,
+        engineCommit: glue.version(),
+      }
     } catch (error) {
       failures.push(`${candidate.file}: ${String(error)}`)
     }
