@@ -55,9 +55,10 @@ describe('the settings on the command line (the real binary)', () => {
     const restore = await cli(['backfill', 'restore', '--help'])
     const deploy = await cli(['deploy', '--help'])
     const flat = (text: string) => text.replace(/\s+/g, ' ')
+    const line = (flag: string, value: string, help: string) => [flag, value, help].filter(Boolean).join(' ')
     for (const spec of RUN_OPTIONS) {
-      expect(flat(run.stdout)).toContain(`--${spec.flag} ${spec.value} ${optionHelp(spec, 'run')}`)
-      expect(flat(deploy.stdout)).toContain(`--backfill-${spec.flag} ${spec.value} ${optionHelp(spec, 'deploy')}`)
+      expect(flat(run.stdout)).toContain(line(`--${spec.flag}`, spec.value, optionHelp(spec, 'run')))
+      expect(flat(deploy.stdout)).toContain(line(`--backfill-${spec.flag}`, spec.value, optionHelp(spec, 'deploy')))
       expect(flat(restore.stdout).includes(`--${spec.flag} ${spec.value}`)).toBe(spec.commands.includes('restore'))
     }
   })

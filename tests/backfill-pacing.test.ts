@@ -179,6 +179,9 @@ describe('adaptive batch size, live', () => {
       await controlBackfill(control, 'paused_rated_rows', 'resume')
       const result = await run
       expect(result).toMatchObject({ status: 'done', rowsThisRun: 300 })
+      // The 600 ms held (less the quarter second the runner takes to read the request) is not run time.
+      expect(result.heldMs).toBeGreaterThanOrEqual(300)
+      expect(result.heldMs).toBeLessThan(result.durationMs)
       expect(await db.query(`SELECT count(*)::int AS wrong FROM paused_rated_rows WHERE n <> 1`)).toEqual([{ wrong: 0 }])
     } finally {
       // A failed expectation must not leave the runner holding forever: cancel it, then let it end.

@@ -67,6 +67,19 @@ test('a poison row is found by halving its batch; the run fails naming its key r
   expect(await db.query(`SELECT n FROM poisoned WHERE id = 4321`)).toEqual([{ n: 0 }])
   expect((await countsByN(db, 'poisoned'))['2']).toBeUndefined()
 
+  // The row's values (PostgreSQL's DETAIL: "Failing row contains (4321, 1).") are personal data in many tables: kept
+  // nowhere, said nowhere, unless asked for.
+  expect(failed.stderr).not.toContain('Failing row contains')
+  expect(failed.stderr).toContain("PostgreSQL's DETAIL, which may hold the row's values, is not kept: --keep-error-detail keeps it")
+  expect(JSON.stringify(status)).not.toContain('Failing row contains')
+  const ledger = await db.query<{ last_error: string | null }>(
+    `SELECT last_error FROM migrate_kit.backfill_ranges WHERE backfill = 'poisoned'`,
+  )
+  expect(ledger.filter((range) => range.last_error?.includes('Failing row contains'))).toEqual([])
+  const detailed = await app.cli(['backfill', 'run', 'poisoned', '--keep-error-detail'])
+  expect(detailed.code).toBe(1)
+  expect(detailed.stderr).toContain('Failing row contains (4321, 1')
+
   await db.query(`ALTER TABLE poisoned DROP CONSTRAINT no_4321`)
   const resumed = await app.cli(['backfill', 'run', 'poisoned'])
   expect(resumed.code).toBe(0)

@@ -135,7 +135,10 @@ export class InvalidationFlusher {
     let flushed = 0
     let keysRemoved = 0
     const client = await this.pool.connect()
-    client.on('error', () => undefined)
+    // While checked out, a session killed under it must not crash the process; the listener goes with the checkout,
+    // or every flush would add one more to the pooled client (MaxListenersExceededWarning after ten batches).
+    const ignore = () => undefined
+    client.on('error', ignore)
     try {
       for (;;) {
         const batch = await this.flushSome(client)
@@ -162,6 +165,7 @@ export class InvalidationFlusher {
       this.totalKeysRemoved += keysRemoved
       return { flushed, keysRemoved, pending: 0 }
     } finally {
+      client.removeListener('error', ignore)
       client.release()
     }
   }

@@ -5,7 +5,9 @@
  * row here and its use where it acts.
  */
 
-export type OptionValueKind = 'positive-integer' | 'non-negative-integer' | 'positive-number'
+export type NumberKind = 'positive-integer' | 'non-negative-integer' | 'positive-number'
+/** A number read from the flag's value, or a switch: a flag with no value, on when given. */
+export type OptionValueKind = NumberKind | 'switch'
 
 /** The commands that take backfill settings. */
 export type SettingsCommand = 'run' | 'restore' | 'deploy'
@@ -18,6 +20,7 @@ export interface RunTuning {
   concurrency?: number
   lockTimeoutMs?: number
   statementTimeoutMs?: number
+  keepErrorDetail?: boolean
 }
 
 export type TuningKey = keyof RunTuning
@@ -26,11 +29,11 @@ export interface RunOptionSpec {
   key: TuningKey
   /** The flag without its dashes: `batch-size`. */
   flag: string
-  /** What the value is, as help shows it: `<rows>`. */
+  /** What the value is, as help shows it: `<rows>`; empty for a switch. */
   value: string
   kind: OptionValueKind
   /** Undefined: none (the setting is off unless given). */
-  defaultValue: number | undefined
+  defaultValue: number | boolean | undefined
   /** How the default reads in help when it is more than the number. */
   defaultText?: string
   doc: string
@@ -105,20 +108,30 @@ export const RUN_OPTIONS: readonly RunOptionSpec[] = [
     doc: 'the longest one statement of a batch may run',
     commands: ['run', 'deploy'],
   },
+  {
+    key: 'keepErrorDetail',
+    flag: 'keep-error-detail',
+    value: '',
+    kind: 'switch',
+    defaultValue: false,
+    defaultText: 'off: only the key range of a failing row is kept',
+    doc: "keep PostgreSQL's DETAIL of a failing batch (often the row's values: personal data) in the ledger, status and output",
+    commands: ['run', 'deploy'],
+  },
 ]
 
-/** The default a setting has when it is not given (undefined: off). */
-export function defaultOf(key: TuningKey): number | undefined {
-  return RUN_OPTIONS.find((spec) => spec.key === key)!.defaultValue
+/** The default a setting has when it is not given (undefined: none). */
+export function defaultOf<K extends TuningKey>(key: K): RunTuning[K] {
+  return RUN_OPTIONS.find((spec) => spec.key === key)!.defaultValue as RunTuning[K]
 }
 
 /** The setting given, else its default from the table. */
-export function setting(tuning: RunTuning, key: TuningKey): number | undefined {
+export function setting<K extends TuningKey>(tuning: RunTuning, key: K): RunTuning[K] {
   return tuning[key] ?? defaultOf(key)
 }
 
 /** Reads a flag's value; a message saying what was expected when it does not fit. */
-export function parseOptionValue(kind: OptionValueKind, text: string): { value: number } | { error: string } {
+export function parseOptionValue(kind: NumberKind, text: string): { value: number } | { error: string } {
   const parsed = text.trim() === '' ? NaN : Number(text)
   switch (kind) {
     case 'positive-integer':

@@ -94,9 +94,10 @@ export const DEFAULT_RECONNECT_FOR_MS = 5 * 60_000
 /**
  * The error's own message: `message (SQLSTATE 23514); detail` for PostgreSQL's, Prisma Client's as it formats it, and
  * `TypeError: message` for a code error of another class than Error. `short`: the last line only (Prisma's messages
- * start with a code frame), for a notice repeated per batch.
+ * start with a code frame), for a notice repeated per batch. `detail: false` leaves PostgreSQL's DETAIL out: for a
+ * failing row it holds the row's values (`Failing row contains (…)`, `Key (email)=(…)`), often personal data.
  */
-export function describeFailure(error: unknown, options: { short?: boolean } = {}): string {
+export function describeFailure(error: unknown, options: { short?: boolean; detail?: boolean } = {}): string {
   const shape = (error ?? {}) as ErrorShape
   let text = (typeof shape.message === 'string' ? shape.message : String(error)).trim()
   if (
@@ -110,7 +111,7 @@ export function describeFailure(error: unknown, options: { short?: boolean } = {
   }
   if (options.short) text = lastLine(text)
   const state = isPrismaError(shape) ? undefined : sqlStateOf(error)
-  const detail = typeof shape.detail === 'string' && shape.detail ? `; ${shape.detail}` : ''
+  const detail = options.detail !== false && typeof shape.detail === 'string' && shape.detail ? `; ${shape.detail}` : ''
   return `${text}${state ? ` (SQLSTATE ${state})` : ''}${detail}`
 }
 
@@ -123,3 +124,11 @@ function lastLine(text: string): string {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Said where PostgreSQL's DETAIL of a failure was left out: that it was, and how to keep it. */
+export function withheldDetail(error: unknown, kept: boolean): string {
+  const { detail } = (error ?? {}) as ErrorShape
+  return !kept && typeof detail === 'string' && detail
+    ? " (PostgreSQL's DETAIL, which may hold the row's values, is not kept: --keep-error-detail keeps it)"
+    : ''
+}

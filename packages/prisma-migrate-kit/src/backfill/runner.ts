@@ -232,6 +232,7 @@ class BackfillRun {
       maxCatchUpPasses: this.options.maxCatchUpPasses ?? DEFAULT_CATCH_UP_PASSES,
       reconnectForMs: this.options.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS,
       debug: this.options.debug ?? false,
+      keepErrorDetail: setting(this.options, 'keepErrorDetail') ?? false,
       batchSize: () => this.batchSize,
       recordBatch: (range, rowsChanged, batchMs) => this.recordBatch(range, rowsChanged, batchMs),
       afterBatch: () => void this.flusher?.flush({ retryDown: false }),

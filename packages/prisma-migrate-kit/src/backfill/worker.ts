@@ -15,7 +15,7 @@ import {
 import { waitForRate, type RunLifecycle } from './lifecycle'
 import { backoffMs, type RowRateLimiter } from './pacing'
 import type { PrismaBinding } from './prisma'
-import { classifyFailure, describeFailure, type FailureKind } from './retry'
+import { classifyFailure, describeFailure, withheldDetail, type FailureKind } from './retry'
 import type { ResolvedBackfill } from './validate'
 
 /** How often a held worker, or one waiting for ranges other sessions hold, looks again. */
@@ -32,6 +32,8 @@ export interface WorkerRun {
   readonly maxCatchUpPasses: number
   readonly reconnectForMs: number
   readonly debug: boolean
+  /** Keep PostgreSQL's DETAIL of a failure (the failing row's values) in messages and the ledger. */
+  readonly keepErrorDetail: boolean
   /** The batch size now (adapted by the run after each batch). */
   batchSize(): number
   /** A batch committed: counters, adaptive size, rate. */
@@ -200,7 +202,8 @@ export class Workers {
     error: unknown,
     kind: Exclude<FailureKind, 'connection'>,
   ): Promise<void> {
-    const message = describeFailure(error)
+    const detail = this.run.keepErrorDetail
+    const message = describeFailure(error, { detail })
     if (this.run.debug && error instanceof Error && error.stack) this.run.notice(`The error's stack (MIGRATE_KIT_DEBUG):\n${error.stack}`)
     if (!range) {
       this.run.fail(`a batch failed before it claimed a range: ${message}`, null, 'fatal')
@@ -220,7 +223,7 @@ export class Workers {
       if (!this.conflictNoticed) {
         this.conflictNoticed = true
         this.run.notice(
-          `Batch of keys ${describeRange(range)} met the app (${describeFailure(error, { short: true })}); it is retried with backoff while the rest goes on.`,
+          `Batch of keys ${describeRange(range)} met the app (${describeFailure(error, { short: true, detail })}); it is retried with backoff while the rest goes on.`,
         )
       }
       return
@@ -230,15 +233,16 @@ export class Workers {
       if (split === 'split') {
         this.run.count('split')
         this.run.notice(
-          `Batch of keys ${describeRange(range)} failed (${describeFailure(error, { short: true })}); split in two to find the rows at fault.`,
+          `Batch of keys ${describeRange(range)} failed (${describeFailure(error, { short: true, detail })}); split in two to find the rows at fault.`,
         )
         return
       }
       if (split === 'busy') return // another worker has taken it meanwhile
       // A range of one row cannot be halved: that row is the one at fault.
     } else note = decision.note
-    await failRange(client, this.run.resolved.name, range, `${message}${note}`)
-    this.run.fail(`${message}${note}`, { after: range.after, upTo: range.upTo }, 'failure')
+    const recorded = `${message}${note}${withheldDetail(error, detail)}`
+    await failRange(client, this.run.resolved.name, range, recorded)
+    this.run.fail(recorded, { after: range.after, upTo: range.upTo }, 'failure')
   }
 }
 

@@ -15,11 +15,15 @@ function attributeOf(flag: string): string {
 /** Adds the settings `target` takes, as --<flag>, or --<prefix><flag> where they sit beside other flags (deploy). */
 export function addRunOptions(command: Command, target: SettingsCommand, prefix = ''): Command {
   for (const spec of specsOf(target)) {
-    const option = new Option(`--${prefix}${spec.flag} ${spec.value}`, optionHelp(spec, target)).argParser((text: string) => {
-      const parsed = parseOptionValue(spec.kind, text)
-      if ('error' in parsed) throw new InvalidArgumentError(parsed.error)
-      return parsed.value
-    })
+    const kind = spec.kind
+    const option =
+      kind === 'switch'
+        ? new Option(`--${prefix}${spec.flag}`, optionHelp(spec, target))
+        : new Option(`--${prefix}${spec.flag} ${spec.value}`, optionHelp(spec, target)).argParser((text: string) => {
+            const parsed = parseOptionValue(kind, text)
+            if ('error' in parsed) throw new InvalidArgumentError(parsed.error)
+            return parsed.value
+          })
     command.addOption(option)
   }
   return command
@@ -31,7 +35,7 @@ export function runTuningFrom(values: object, target: SettingsCommand, prefix = 
   const tuning: RunTuning = {}
   for (const spec of specsOf(target)) {
     const value = given[attributeOf(`${prefix}${spec.flag}`)]
-    if (typeof value === 'number') tuning[spec.key] = value
+    if (typeof value === 'number' || typeof value === 'boolean') Object.assign(tuning, { [spec.key]: value })
   }
   return tuning
 }
