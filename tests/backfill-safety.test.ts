@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import Redis from 'ioredis'
 import { backfillProject, type BackfillProject } from './helpers/backfill'
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 import { TEST_REDIS_URL, closedPort, createTestRedis, redisDoor, type TestRedis } from './helpers/redis'
@@ -232,6 +234,44 @@ export default defineBackfill({
       expect(await cachedIds('redis_back')).toEqual({ rows: 100, lists: 0, kept: true })
     } finally {
       await door.close()
+    }
+  })
+
+  test('a hung Redis (stopped: it takes connections, never answers) holds nothing: the run ends, the outbox keeps the work', async () => {
+    await profiles('redis_hung')
+    const port = await closedPort()
+    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    })
+    try {
+      await waitFor('the private Redis to answer', async () => {
+        const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+        try {
+          await probe.connect()
+          return (await probe.ping()) === 'PONG'
+        } catch {
+          return false
+        } finally {
+          probe.disconnect()
+        }
+      })
+      process.kill(server.pid!, 'SIGSTOP')
+      const started = Date.now()
+      const result = await app.cli(['backfill', 'run', 'redis_hung', '--batch-size', '50'], { REDIS_URL: `redis://127.0.0.1:${port}` })
+      expect(result.code).toBe(0)
+      expect(Date.now() - started).toBeLessThan(30_000)
+      expect(result.stderr).toMatch(/did not take the cache invalidation \(Command timed out\)/)
+      expect(result.stderr).toMatch(/\d+ cache invalidations? still pending in migrate_kit\.backfill_invalidations/)
+      expect(await db.query(`SELECT count(*)::int AS done FROM redis_hung WHERE name = upper(name)`)).toEqual([{ done: 200 }])
+      // No session of the run is left holding the outbox's rows.
+      expect(
+        await db.query(`SELECT count(*)::int AS held FROM pg_stat_activity WHERE application_name LIKE 'migrate-kit backfill redis_hung%'`),
+      ).toEqual([{ held: 0 }])
+      const status = JSON.parse((await app.cli(['backfill', 'status', 'redis_hung', '--json'])).stdout) as { pendingInvalidations: number }
+      expect(status.pendingInvalidations).toBeGreaterThan(0)
+    } finally {
+      process.kill(server.pid!, 'SIGCONT')
+      server.kill('SIGKILL')
     }
   })
 

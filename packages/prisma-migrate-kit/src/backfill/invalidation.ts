@@ -13,6 +13,9 @@ import { T, inTransaction } from './state'
  * down the entries wait and are retried: after later batches, at the end of the run, and by the next run.
  */
 
+/** How long one Redis command may take before the flush gives up and leaves the outbox for later (ms). */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000
+
 export async function enqueueInvalidation(client: ClientBase, backfill: string, invalidation: Invalidation): Promise<void> {
   if (invalidation.keys.length === 0 && invalidation.patterns.length === 0) return
   await client.query(`INSERT INTO ${T.invalidations} (backfill, keys, patterns) VALUES ($1, $2, $3)`, [
@@ -114,6 +117,9 @@ export class InvalidationFlusher {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 1_000,
+      // A Redis that accepts connections but never answers (stopped, swapping, a dead peer behind a proxy) must not
+      // hold the run, nor the outbox rows this flush has locked: every command gives up after this long.
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
       retryStrategy: () => null,
       enableReadyCheck: false,
     })
