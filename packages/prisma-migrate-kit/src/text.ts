@@ -4,3 +4,11 @@
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`
 }
+
+/** A database value as text: dates as ISO text, objects (json columns, arrays) as JSON, the rest as themselves. */
+export function valueText(value: NonNullable<unknown>): string {
+  if (value instanceof Date) return value.toISOString()
+  if (typeof value === 'string') return value
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return value.toString()
+  return JSON.stringify(value)
+}

@@ -3,6 +3,9 @@
  * the value of that column in each changed row (`user:{id}` deletes exactly the keys of the rows the batch changed,
  * with UNLINK and no SCAN). `{{` and `}}` are literal braces (Redis Cluster hash tags).
  */
+
+import { valueText } from '../text'
+
 export type PatternPart = { literal: string } | { column: string }
 
 export interface CachePattern {
@@ -87,11 +90,7 @@ export function placeholderColumns(patterns: CachePattern[]): string[] {
   return [...new Set(patterns.flatMap((pattern) => pattern.columns))]
 }
 
-/** A column's value as it goes into a cache key: dates as ISO text, objects (json columns) as JSON, NULL as ''. */
+/** A column's value as it goes into a cache key; NULL as ''. */
 function keyText(value: unknown): string {
-  if (value === null || value === undefined) return ''
-  if (value instanceof Date) return value.toISOString()
-  if (typeof value === 'string') return value
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return value.toString()
-  return JSON.stringify(value)
+  return value === null || value === undefined ? '' : valueText(value)
 }

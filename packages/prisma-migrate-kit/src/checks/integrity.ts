@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { ClientBase } from 'pg'
 import { isPostgresError, sqlErrorReport } from '../sql/error-report'
 import type { CheckFile } from './check-files'
+import { valueText } from '../text'
 
 /** What one integrity check found, Kysely-style: every check runs and reports, whatever the others did. */
 export interface CheckResult {
@@ -103,9 +104,5 @@ export function formatRow(row: Record<string, unknown>): string {
 }
 
 function formatValue(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL'
-  if (value instanceof Date) return value.toISOString()
-  if (typeof value === 'string') return value
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return value.toString()
-  return JSON.stringify(value)
+  return value === null || value === undefined ? 'NULL' : valueText(value)
 }
