@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg'
 import { quoteQualified } from '../db/quote'
-import { readMigrationRecords } from '../prisma/migrations'
+import { readMigrationRecords, type MigrationRecord } from '../prisma/migrations'
 import { appliedMigrationRecord } from './after-migration'
 import { findTable } from './catalog'
 import type { BackfillRecord } from './state'
@@ -15,10 +15,15 @@ import type { BackfillRecord } from './state'
  *   row although the backfill did some (emptied).
  * Read-only.
  */
-export async function resetSince(client: ClientBase, record: BackfillRecord, after?: string): Promise<string | undefined> {
+export async function resetSince(
+  client: ClientBase,
+  record: BackfillRecord,
+  after?: string,
+  migrations: () => Promise<MigrationRecord[]> = () => readMigrationRecords(client),
+): Promise<string | undefined> {
   if (record.rowsDone === 0 && record.tableOid === null && record.status !== 'done') return undefined
   if (after) {
-    const applied = appliedMigrationRecord(await readMigrationRecords(client), after)
+    const applied = appliedMigrationRecord(await migrations(), after)
     if (!applied)
       return `its after migration ${after} is not applied any more (rolled back since it ran): not applicable until it is applied again`
     if (record.afterMigrationId !== null && applied.id !== record.afterMigrationId) {

@@ -30,7 +30,7 @@ import {
   type BatchSizing,
   DEFAULT_BATCH_SIZE,
 } from './pacing'
-import { RunLifecycle, type StopReason } from './lifecycle'
+import { RunLifecycle } from './lifecycle'
 import { setting } from './options'
 import { takeOverBackfill } from './takeover'
 import { Workers, type WorkerRun } from './worker'
@@ -182,10 +182,10 @@ class BackfillRun {
   private async work(): Promise<RunResult> {
     const signal = this.options.signal
     const onAbort = () => {
-      this.requestStop('signal')
+      this.lifecycle.stop('signal')
     }
     signal?.addEventListener('abort', onAbort)
-    if (signal?.aborted) this.requestStop('signal')
+    if (signal?.aborted) this.lifecycle.stop('signal')
     await this.refreshLedger(this.control!)
     const control = this.controlLoop()
     this.emitProgress()
@@ -214,10 +214,6 @@ class BackfillRun {
     } finally {
       this.emitProgress()
     }
-  }
-
-  private requestStop(reason: StopReason): void {
-    this.lifecycle.stop(reason)
   }
 
   /** What the workers see of this run. */
@@ -272,11 +268,6 @@ class BackfillRun {
     this.rate.record(this.rowsThisRun)
   }
 
-  private fatal(message: string): void {
-    this.failure ??= { message, range: null }
-    this.requestStop('fatal')
-  }
-
   /**
    * The control loop, on the runner's own session: reads pause / resume / cancel requests and failures recorded by
    * other runners, keeps the heartbeat and the progress columns of the state row fresh, and reconnects (taking the
@@ -320,12 +311,12 @@ class BackfillRun {
     if (state.requested === 'cancel') {
       if (!this.lifecycle.leaving)
         this.notice(`Cancelled by ${state.requested_by ?? 'another session'}: stopping after the batches in flight.`)
-      this.requestStop('cancel')
+      this.lifecycle.stop('cancel')
       return
     }
     if (state.status === 'failed' && !this.failure && !this.lifecycle.leaving) {
       this.notice(`Another runner recorded ${this.loaded.name} as failed: ${state.last_error ?? 'unknown error'}. Stopping.`)
-      this.requestStop('failed-elsewhere')
+      this.lifecycle.stop('failed-elsewhere')
       return
     }
     const held = state.requested === 'pause'

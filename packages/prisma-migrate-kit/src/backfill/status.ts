@@ -3,6 +3,7 @@ import { pendingInvalidations } from './invalidation'
 import { ledgerTotals, lowWaterCursor } from './ledger'
 import { liveRunners, type RunnerInfo } from './lock'
 import { resetSince } from './reset'
+import { readMigrationRecords, type MigrationRecord } from '../prisma/migrations'
 import type { LoadedBackfill } from './loader'
 import { T, backfillStateExists, readAllBackfillRecords, readBackfillRecord, type BackfillRecord, type BackfillStatusValue } from './state'
 import { runVerify, type VerifyResult } from './verify'
@@ -75,14 +76,19 @@ function neverRun(loaded: LoadedBackfill): BackfillStatus {
  * The status as it really is: the ledger for progress (exact even right after kill -9), live sessions for whether it
  * runs. A row left at "running" by a runner that died is shown as paused (interrupted): `run` picks it up.
  */
-async function statusOf(client: ClientBase, record: BackfillRecord, loaded: LoadedBackfill | undefined): Promise<BackfillStatus> {
+async function statusOf(
+  client: ClientBase,
+  record: BackfillRecord,
+  loaded: LoadedBackfill | undefined,
+  migrations?: () => Promise<MigrationRecord[]>,
+): Promise<BackfillStatus> {
   const runners = await liveRunners(client, record.name)
   const totals = await ledgerTotals(client, record.name)
   const cursor = await lowWaterCursor(client, record.name, record.keyType)
   const interrupted = record.status === 'running' && runners.length === 0
   const snapshot = await snapshotSize(client, record.name)
   // A runner at work has its table; a reset is looked for only when none is.
-  const reset = runners.length === 0 ? ((await resetSince(client, record, loaded?.after)) ?? null) : null
+  const reset = runners.length === 0 ? ((await resetSince(client, record, loaded?.after, migrations)) ?? null) : null
   return {
     name: record.name,
     status: reset ? 'pending' : interrupted ? 'paused' : record.status,
@@ -131,8 +137,11 @@ export async function readBackfillStatuses(client: ClientBase, loaded: LoadedBac
   const byName = new Map(loaded.map((backfill) => [backfill.name, backfill]))
   const records = (await backfillStateExists(client)) ? await readAllBackfillRecords(client) : []
   const statuses: BackfillStatus[] = []
+  // Prisma's history is read once for all of them (for the ones whose `after` migration may be rolled back), if at all.
+  let history: Promise<MigrationRecord[]> | undefined
+  const migrations = () => (history ??= readMigrationRecords(client))
   // One after the other: a pg client runs one query at a time.
-  for (const record of records) statuses.push(await statusOf(client, record, byName.get(record.name)))
+  for (const record of records) statuses.push(await statusOf(client, record, byName.get(record.name), migrations))
   const known = new Set(records.map((record) => record.name))
   for (const backfill of loaded) if (!known.has(backfill.name)) statuses.push(neverRun(backfill))
   return statuses.sort((a, b) => a.name.localeCompare(b.name))
