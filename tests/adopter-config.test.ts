@@ -318,6 +318,39 @@ export default defineBackfill({
     expect(await db.query(`SELECT count(*)::int AS n FROM "Order" WHERE "total" = "customerId" * 100`)).toEqual([{ n: 250 }])
   })
 
+  test("from the packed package: a process() that throws stops at once with its own message; deploy's backfill settings need --run-backfills", async () => {
+    const file = 'db/backfills/order_codes.ts'
+    project.write(
+      file,
+      `import { defineBackfill, sql } from 'prisma-migrate-kit'
+
+export default defineBackfill({
+  name: 'order_codes',
+  table: 'Order',
+  key: 'id',
+  async process(rows, tx) {
+    for (const row of rows) {
+      if (Number(row.id) > 120) throw new RangeError('no code for order ' + String(row.id))
+      await tx.query(sql\`UPDATE "Order" SET "total" = "total" + 1 WHERE id = \${row.id}\`)
+    }
+  },
+})
+`,
+    )
+    try {
+      const failed = await run(['backfill', 'run', 'order_codes', '--batch-size', '50'])
+      expect(failed.code).toBe(1)
+      expect(failed.stderr).toMatch(/backfill order_codes failed at keys \(\d+, \d+\]: RangeError: no code for order \d+\n/)
+      expect(failed.stderr).not.toContain('split in two')
+      const refused = await run(['deploy', '--backfill-batch-size', '5'])
+      expect(refused.code).toBe(2)
+      expect(refused.stderr).toContain('--backfill-batch-size sets how deploy runs backfills, but this deploy runs none')
+    } finally {
+      rmSync(project.path(file))
+      await run(['backfill', 'forget', 'order_codes', '--force'])
+    }
+  })
+
   test('verify-rollbacks proves both pairs; rollback reverts the newest and check then sees the history as it is', async () => {
     const verify = await run(['verify-rollbacks'])
     expect(verify.code).toBe(0)
