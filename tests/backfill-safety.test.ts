@@ -202,7 +202,7 @@ export default defineBackfill({
         `Redis at 127\\.0\\.0\\.1:${port} did not take the cache invalidation \\(connect ECONNREFUSED[^)]*\\): the data is committed; \\d+ invalidations? (is|are) kept in migrate_kit\\.backfill_invalidations`,
       ),
     )
-    expect(down.stderr).toMatch(/the next `migrate-kit backfill run redis_down` retries them/)
+    expect(down.stderr).toMatch(/`migrate-kit backfill flush redis_down` delivers them, as does the next run/)
     expect(await db.query(`SELECT count(*)::int AS done FROM redis_down WHERE name = upper(name)`)).toEqual([{ done: 200 }])
     expect(await cachedIds('redis_down')).toEqual({ rows: 300, lists: 2, kept: true })
     const waiting = JSON.parse((await app.cli(['backfill', 'status', 'redis_down', '--json'])).stdout) as { pendingInvalidations: number }
@@ -237,15 +237,17 @@ export default defineBackfill({
     }
   })
 
-  test('a hung Redis (stopped: it takes connections, never answers) holds nothing: the run ends, the outbox keeps the work', async () => {
+  test('a hung Redis (stopped: it takes connections, never answers) holds nothing: the run ends, the outbox keeps the work, `backfill flush` delivers it', async () => {
     await profiles('redis_hung')
     const port = await closedPort()
+    const hungUrl = `redis://127.0.0.1:${port}`
     const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     })
+    const privateRedis = () => new Redis(hungUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
     try {
       await waitFor('the private Redis to answer', async () => {
-        const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+        const probe = privateRedis()
         try {
           await probe.connect()
           return (await probe.ping()) === 'PONG'
@@ -255,24 +257,79 @@ export default defineBackfill({
           probe.disconnect()
         }
       })
+      // The private Redis caches the same rows, so the flush afterwards has keys to remove there.
+      const seed = privateRedis()
+      await seed.connect()
+      for (let id = 1; id <= 300; id++) await seed.set(`${cache.prefix}:redis_hung:${id}`, 'cached')
+      await seed.set(`${cache.prefix}:redis_hung:list:a`, 'cached')
+      seed.disconnect()
       process.kill(server.pid!, 'SIGSTOP')
+
       const started = Date.now()
-      const result = await app.cli(['backfill', 'run', 'redis_hung', '--batch-size', '50'], { REDIS_URL: `redis://127.0.0.1:${port}` })
+      const running = app.start(['backfill', 'run', 'redis_hung', '--batch-size', '50'], { REDIS_URL: hungUrl })
+      // While Redis hangs, no session of the run may sit in an open transaction (it would hold the outbox's row locks).
+      const heldTransactions: unknown[] = []
+      while (running.child.exitCode === null && Date.now() - started < 60_000) {
+        heldTransactions.push(
+          ...(await db.query(
+            `SELECT application_name, query FROM pg_stat_activity
+              WHERE application_name LIKE 'migrate-kit backfill redis_hung%' AND state = 'idle in transaction'
+                AND now() - state_change > interval '500 ms'`,
+          )),
+        )
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      const result = await running.done
+      expect(heldTransactions).toEqual([])
       expect(result.code).toBe(0)
       expect(Date.now() - started).toBeLessThan(30_000)
       expect(result.stderr).toMatch(/did not take the cache invalidation \(Command timed out\)/)
-      expect(result.stderr).toMatch(/\d+ cache invalidations? still pending in migrate_kit\.backfill_invalidations/)
+      expect(result.stderr).toMatch(
+        /\d+ cache invalidations? still pending in migrate_kit\.backfill_invalidations \(Redis: Command timed out\): `migrate-kit backfill flush redis_hung` delivers them/,
+      )
       expect(await db.query(`SELECT count(*)::int AS done FROM redis_hung WHERE name = upper(name)`)).toEqual([{ done: 200 }])
-      // No session of the run is left holding the outbox's rows.
       expect(
         await db.query(`SELECT count(*)::int AS held FROM pg_stat_activity WHERE application_name LIKE 'migrate-kit backfill redis_hung%'`),
       ).toEqual([{ held: 0 }])
       const status = JSON.parse((await app.cli(['backfill', 'status', 'redis_hung', '--json'])).stdout) as { pendingInvalidations: number }
       expect(status.pendingInvalidations).toBeGreaterThan(0)
+
+      // Still hung: flush gives up in seconds, says so, exit 1, and keeps every entry.
+      const refused = await app.cli(['backfill', 'flush', 'redis_hung'], { REDIS_URL: hungUrl })
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toMatch(
+        new RegExp(`\\d+ cache invalidations? not delivered to Redis at 127\\.0\\.0\\.1:${port} \\(Command timed out\\): redis_hung`),
+      )
+      const kept = JSON.parse((await app.cli(['backfill', 'status', 'redis_hung', '--json'])).stdout) as { pendingInvalidations: number }
+      expect(kept.pendingInvalidations).toBe(status.pendingInvalidations)
+
+      // Redis answers again: flush delivers everything, the keys of the 200 changed rows and the glob are gone.
+      process.kill(server.pid!, 'SIGCONT')
+      const flushed = await app.cli(['backfill', 'flush', 'redis_hung', '--json'], { REDIS_URL: hungUrl })
+      expect(flushed.code).toBe(0)
+      expect(JSON.parse(flushed.stdout)).toEqual({
+        ok: true,
+        backfills: [{ name: 'redis_hung', delivered: status.pendingInvalidations, keysRemoved: 201, pending: 0, error: null }],
+      })
+      const check = privateRedis()
+      await check.connect()
+      expect((await check.keys(`${cache.prefix}:redis_hung:*`)).length).toBe(100)
+      check.disconnect()
+      const again = await app.cli(['backfill', 'flush'], { REDIS_URL: hungUrl })
+      expect(again).toMatchObject({ code: 0, stdout: 'No cache invalidations are waiting: nothing to flush.\n' })
     } finally {
       process.kill(server.pid!, 'SIGCONT')
       server.kill('SIGKILL')
     }
+  })
+
+  test('backfill flush refuses without REDIS_URL and for a backfill the database does not know (exit 2)', async () => {
+    const noRedis = await app.cli(['backfill', 'flush', 'redis_up'])
+    expect(noRedis.code).toBe(2)
+    expect(noRedis.stderr).toMatch(/REDIS_URL is not set: there is no Redis to deliver cache invalidations to/)
+    const unknown = await app.cli(['backfill', 'flush', 'no_such_backfill'], { REDIS_URL: TEST_REDIS_URL })
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/the database has no state for backfill "no_such_backfill": nothing to flush/)
   })
 
   test('keys of a batch that did not commit are not removed: invalidation follows the commit, never precedes it', async () => {

@@ -3,7 +3,7 @@ import Redis from 'ioredis'
 import pLimit from 'p-limit'
 import { errorMessage } from '../errors'
 import type { Invalidation } from './patterns'
-import { T, inTransaction } from './state'
+import { T } from './state'
 
 /**
  * Cache invalidation as an outbox. A batch writes what it invalidates into migrate_kit.backfill_invalidations inside
@@ -32,6 +32,12 @@ export async function pendingInvalidations(client: ClientBase, backfill: string)
   return rows[0]?.count ?? 0
 }
 
+/** What a run or restore says when it ends with invalidations not delivered, and how to deliver them. */
+export function pendingInvalidationsNotice(backfill: string, pending: number, redisError: string | undefined): string {
+  const why = redisError === undefined ? 'claimed by another flush still delivering them' : `Redis: ${redisError}`
+  return `${pending} cache invalidation${pending === 1 ? '' : 's'} still pending in ${T.invalidations} (${why}): \`migrate-kit backfill flush ${backfill}\` delivers them, as does the next run.`
+}
+
 /** host:port of a Redis URL, never its password. */
 export function describeRedis(url: string): string {
   try {
@@ -42,6 +48,8 @@ export function describeRedis(url: string): string {
   }
 }
 
+/** How long a flusher's claim on outbox entries lasts: far longer than a delivery of 200 entries takes. */
+const CLAIM_SECONDS = 60
 const CHUNK = 500
 const SCAN_COUNT = 1_000
 /** Globs are scanned a few at a time: each SCAN walks the whole keyspace. */
@@ -102,9 +110,12 @@ export class InvalidationFlusher {
     if (options.retryDown === false && this.downSince !== undefined && Date.now() - this.downSince < 2_000) {
       return Promise.resolve({ flushed: 0, keysRemoved: 0, pending: -1 })
     }
-    this.running = this.flushAll().finally(() => {
-      this.running = undefined
-    })
+    // Never rejects: callers fire it after batches without waiting, and a database error there must not crash the run.
+    this.running = this.flushAll()
+      .catch((error: unknown) => ({ flushed: 0, keysRemoved: 0, pending: -1, error: `database: ${errorMessage(error)}` }))
+      .finally(() => {
+        this.running = undefined
+      })
     return this.running
   }
 
@@ -176,38 +187,40 @@ export class InvalidationFlusher {
     }
   }
 
+  /**
+   * Claims up to 200 entries (one autocommitted statement), delivers them to Redis with no transaction open, then
+   * deletes them. No database lock or transaction is held while Redis is being waited for, however long a hung Redis
+   * takes; other flushers skip the claimed entries until the claim lapses.
+   */
   private async flushSome(client: ClientBase): Promise<{ entries: number; keysRemoved: number; error?: string }> {
-    let failure: string | undefined
-    let ids: string[] = []
-    const result = await inTransaction(client, async () => {
-      const { rows } = await client.query<{ id: string; keys: string[]; patterns: string[] }>(
-        `SELECT id, keys, patterns FROM ${T.invalidations} WHERE backfill = $1 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`,
-        [this.backfill],
+    const { rows } = await client.query<{ id: string; keys: string[]; patterns: string[] }>(
+      `UPDATE ${T.invalidations} SET claimed_until = now() + make_interval(secs => $2)
+        WHERE id IN (SELECT id FROM ${T.invalidations}
+                      WHERE backfill = $1 AND (claimed_until IS NULL OR claimed_until < now())
+                      ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED)
+        RETURNING id, keys, patterns`,
+      [this.backfill, CLAIM_SECONDS],
+    )
+    if (rows.length === 0) return { entries: 0, keysRemoved: 0 }
+    const ids = rows.map((row) => row.id)
+    const keys = [...new Set(rows.flatMap((row) => row.keys))]
+    const patterns = [...new Set(rows.flatMap((row) => row.patterns))]
+    let keysRemoved: number
+    try {
+      const redis = await this.connectRedis()
+      keysRemoved = await deleteInRedis(redis, keys, patterns)
+    } catch (error) {
+      this.redis?.disconnect()
+      this.redis = undefined
+      const failure = errorMessage(error) || 'connection refused'
+      await client.query(
+        `UPDATE ${T.invalidations} SET claimed_until = NULL, attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])`,
+        [ids, failure],
       )
-      if (rows.length === 0) return { entries: 0, keysRemoved: 0 }
-      ids = rows.map((row) => row.id)
-      const keys = [...new Set(rows.flatMap((row) => row.keys))]
-      const patterns = [...new Set(rows.flatMap((row) => row.patterns))]
-      let keysRemoved: number
-      try {
-        const redis = await this.connectRedis()
-        keysRemoved = await deleteInRedis(redis, keys, patterns)
-      } catch (error) {
-        this.redis?.disconnect()
-        this.redis = undefined
-        failure = errorMessage(error) || 'connection refused'
-        return { entries: 0, keysRemoved: 0 }
-      }
-      await client.query(`DELETE FROM ${T.invalidations} WHERE id = ANY($1::bigint[])`, [ids])
-      return { entries: rows.length, keysRemoved }
-    })
-    if (failure !== undefined) {
-      await client
-        .query(`UPDATE ${T.invalidations} SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])`, [ids, failure])
-        .catch(() => undefined)
       return { entries: 0, keysRemoved: 0, error: failure }
     }
-    return result
+    await client.query(`DELETE FROM ${T.invalidations} WHERE id = ANY($1::bigint[])`, [ids])
+    return { entries: rows.length, keysRemoved }
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import { connect, createPool } from '../db/connect'
 import { quoteIdent } from '../db/quote'
 import { UsageError } from '../errors'
 import { findTable, type TableInfo } from './catalog'
-import { InvalidationFlusher, enqueueInvalidation } from './invalidation'
+import { InvalidationFlusher, enqueueInvalidation, pendingInvalidations, pendingInvalidationsNotice } from './invalidation'
 import { forgetRanges } from './ledger'
 import type { LoadedBackfill } from './loader'
 import { liveRunners, lockHeldError, releaseBackfillLock, tryBackfillLock } from './lock'
@@ -97,13 +97,15 @@ export async function restoreBackfill(
       await recordRestoreEnded(client, name)
     })
     const flushed = flusher ? await flusher.flush() : undefined
+    const pending = flusher ? await pendingInvalidations(client, name) : 0
+    if (pending > 0) options.onNotice?.(pendingInvalidationsNotice(name, pending, flushed?.error))
     return {
       name,
       table: `${table.schema}.${table.name}`,
       rowsRestored,
       rowsMissing,
       batches,
-      invalidation: { enabled: flusher !== undefined, keysRemoved: flusher?.totalKeysRemoved ?? 0, pending: flushed?.pending ?? 0 },
+      invalidation: { enabled: flusher !== undefined, keysRemoved: flusher?.totalKeysRemoved ?? 0, pending },
     }
   } finally {
     await flusher?.close()

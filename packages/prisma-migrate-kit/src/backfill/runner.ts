@@ -6,7 +6,7 @@ import { connect, createPool } from '../db/connect'
 import type { MigrationRecord } from '../prisma/migrations'
 import { assertAfterMigrationApplied } from './after-migration'
 import type { BatchSettings } from './batch'
-import { InvalidationFlusher, describeRedis, pendingInvalidations } from './invalidation'
+import { InvalidationFlusher, describeRedis, pendingInvalidations, pendingInvalidationsNotice } from './invalidation'
 import { ledgerTotals, lowWaterCursor, type KeyRange, type LedgerRange } from './ledger'
 import type { LoadedBackfill } from './loader'
 import {
@@ -471,16 +471,12 @@ class BackfillRun {
   private async result(status: RunResult['status'], alreadyDone = false, verify: VerifyResult | null = null): Promise<RunResult> {
     const control = await this.settledControl()
     const flush = this.flusher ? await this.flusher.flush() : undefined
-    if (flush?.error && flush.pending > 0) {
-      this.notice(
-        `${flush.pending} cache invalidation${flush.pending === 1 ? '' : 's'} still pending in ${T.invalidations} (Redis: ${flush.error}); the next \`migrate-kit backfill run ${this.loaded.name}\` retries them.`,
-      )
-    }
     const record = await readBackfillRecord(control, this.loaded.name)
     const totals = await ledgerTotals(control, this.loaded.name)
     await this.saveProgressIfRunning(control, status)
     const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key.type)
     const pending = await pendingInvalidations(control, this.loaded.name)
+    if (this.flusher && pending > 0) this.notice(pendingInvalidationsNotice(this.loaded.name, pending, flush?.error))
     return {
       name: this.loaded.name,
       status,

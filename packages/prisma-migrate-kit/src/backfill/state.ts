@@ -106,6 +106,9 @@ export const BACKFILL_STATE: StateComponent = {
     `ALTER TABLE backfills ADD COLUMN table_oid oid`,
     // The _prisma_migrations row of its \`after\` migration when it ran: rolled back and applied again, it has another.
     `ALTER TABLE backfills ADD COLUMN after_migration_id text`,
+    // An outbox entry a flusher is delivering, until when: claimed in one statement, never under a transaction that
+    // stays open across a Redis call. A flusher that died lets its claim lapse; delivering twice is harmless (UNLINK).
+    `ALTER TABLE backfill_invalidations ADD COLUMN claimed_until timestamptz`,
   ],
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { examples, type CommandHost } from '../command'
 import { registerBackfillControl } from './backfill-control'
+import { registerBackfillFlush } from './backfill-flush'
 import { registerBackfillForget } from './backfill-forget'
 import { registerBackfillReport, registerBackfillRestore } from './backfill-restore'
 import { registerBackfillRun } from './backfill-run'
@@ -28,5 +29,6 @@ export function registerBackfill(program: Command, host: CommandHost): void {
   registerBackfillControl(backfill, host)
   registerBackfillRestore(backfill, host)
   registerBackfillReport(backfill, host)
+  registerBackfillFlush(backfill, host)
   registerBackfillForget(backfill, host)
 }
