@@ -2,6 +2,7 @@ import { BackfillShapeError, defineBackfill, sql, type BackfillDefinition } from
 import { invalidationFor, parsePattern } from '../packages/prisma-migrate-kit/src/backfill/patterns'
 import { compareValue } from '../packages/prisma-migrate-kit/src/backfill/report'
 import { classifyFailure, describeFailure } from '../packages/prisma-migrate-kit/src/backfill/retry'
+import { isStalledConnection, stallLimitMs } from '../packages/prisma-migrate-kit/src/db/connect'
 import { StatementBuilder, renderStatement } from '../packages/prisma-migrate-kit/src/backfill/sql'
 import { caretExcerpt } from '../packages/prisma-migrate-kit/src/backfill/validate'
 
@@ -80,6 +81,11 @@ describe('failure classification', () => {
     expect(classifyFailure({ code: '57P01', message: 'terminating connection due to administrator command' })).toBe('connection')
     expect(classifyFailure(new Error('Connection terminated unexpectedly'))).toBe('connection')
     expect(classifyFailure({ code: 'ECONNREFUSED' })).toBe('connection')
+    // pg's client-side bound (queryTimeoutMs): a stalled session, replaced like a lost one.
+    expect(classifyFailure(new Error('Query read timeout'))).toBe('connection')
+    expect(isStalledConnection(new Error('Query read timeout'))).toBe(true)
+    expect(isStalledConnection(new Error('Connection terminated unexpectedly'))).toBe(false)
+    expect(stallLimitMs(30_000)).toBe(35_000)
     expect(classifyFailure({ code: '55P03', message: 'canceling statement due to lock timeout' })).toBe('conflict')
     expect(classifyFailure({ code: '23514', message: 'violates check constraint' })).toBe('data')
     expect(classifyFailure({ code: 'P0001', message: 'raised by a trigger' })).toBe('data')

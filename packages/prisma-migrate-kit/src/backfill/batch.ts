@@ -8,6 +8,7 @@ import type { PrismaBinding } from './prisma'
 import { renderStatement } from './sql'
 import { selectForProcess, snapshotKeys, updateStatement } from './statements'
 import type { ResolvedBackfill } from './validate'
+import { isStalledConnection } from '../db/connect'
 
 export interface BatchSettings {
   resolved: ResolvedBackfill
@@ -73,7 +74,9 @@ export async function runBatch(
     await client.query('COMMIT')
     return { kind: 'done', range, rowsChanged, batchMs: performance.now() - started }
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined)
+    // A stalled session would make ROLLBACK wait out the read timeout again; it is dropped instead (the server rolls
+    // back when the session ends).
+    if (!isStalledConnection(error)) await client.query('ROLLBACK').catch(() => undefined)
     return { kind: 'failed', range, error }
   }
 }

@@ -26,6 +26,12 @@ export interface RunnerIdentity {
   pid: number
 }
 
+/**
+ * A runner writes its heartbeat every 2 s. One whose session is still open but whose heartbeat is older than this is
+ * stale: its process is frozen (SIGSTOP, swapping) or stuck on a stalled connection it has not given up yet.
+ */
+export const STALE_HEARTBEAT_MS = 30_000
+
 export interface RunnerInfo {
   id: string
   host: string
@@ -33,6 +39,10 @@ export interface RunnerInfo {
   role: 'primary' | 'joined'
   since: Date
   heartbeatAt: Date
+  /** Seconds since its last heartbeat, by the database's clock (runners' clocks may differ). */
+  heartbeatAgeSeconds: number
+  /** Its heartbeat is older than STALE_HEARTBEAT_MS. */
+  stale: boolean
 }
 
 /** Records this runner against the session it holds, replacing its old row after a reconnect. */
@@ -72,8 +82,10 @@ export async function liveRunners(client: ClientBase, backfill: string, exceptId
     role: RunnerInfo['role']
     started_at: Date
     heartbeat_at: Date
+    heartbeat_age: number
   }>(
-    `SELECT r.id, r.host, r.pid, r.role, r.started_at, r.heartbeat_at
+    `SELECT r.id, r.host, r.pid, r.role, r.started_at, r.heartbeat_at,
+            extract(epoch FROM clock_timestamp() - r.heartbeat_at)::float8 AS heartbeat_age
        FROM ${T.runners} r
       WHERE r.backfill = $1 AND r.id IS DISTINCT FROM $2
         AND EXISTS (SELECT 1 FROM pg_stat_activity a
@@ -88,7 +100,52 @@ export async function liveRunners(client: ClientBase, backfill: string, exceptId
     role: row.role,
     since: row.started_at,
     heartbeatAt: row.heartbeat_at,
+    heartbeatAgeSeconds: Math.max(0, Math.floor(row.heartbeat_age)),
+    stale: row.heartbeat_age * 1000 > STALE_HEARTBEAT_MS,
   }))
+}
+
+/**
+ * After this runner reconnected from a stalled session: that session may still be open on the server (a dead path
+ * carries no hang-up), holding the backfill lock and, in a batch, its range. Ends it (only the very session recorded
+ * for this runner: pid and start time) and waits until it is gone. Returns its pid, or undefined when there was none.
+ */
+export async function endOwnStalledSession(client: ClientBase, runnerId: string): Promise<number | undefined> {
+  const { rows } = await client.query<{ pid: number }>(
+    // The target is chosen first (MATERIALIZED), so the terminate runs on that one row only, whatever the plan.
+    `WITH target AS MATERIALIZED (
+       SELECT a.pid FROM ${T.runners} r
+         JOIN pg_stat_activity a ON a.pid = r.backend_pid AND (a.backend_start IS NULL OR a.backend_start = r.backend_start)
+        WHERE r.id = $1 AND a.pid <> pg_backend_pid())
+     SELECT pid FROM target WHERE pg_terminate_backend(pid)`,
+    [runnerId],
+  )
+  const pid = rows[0]?.pid
+  if (pid !== undefined) await waitForSessionsGone(client, [pid])
+  return pid
+}
+
+/** Ends sessions of this process's own by pid (a stalled batch session), and waits until they are gone. */
+export async function endSessions(client: ClientBase, pids: number[], applicationName: string): Promise<number[]> {
+  if (pids.length === 0) return []
+  const { rows } = await client.query<{ pid: number }>(
+    `WITH target AS MATERIALIZED (
+       SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND application_name = $2 AND pid <> pg_backend_pid())
+     SELECT pid FROM target WHERE pg_terminate_backend(pid)`,
+    [pids, applicationName],
+  )
+  const ended = rows.map((row) => row.pid)
+  await waitForSessionsGone(client, ended)
+  return ended
+}
+
+async function waitForSessionsGone(client: ClientBase, pids: number[], waitMs = 5_000): Promise<void> {
+  const deadline = Date.now() + waitMs
+  while (pids.length > 0 && Date.now() < deadline) {
+    const { rows } = await client.query(`SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1::int[])`, [pids])
+    if (rows.length === 0) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
 }
 
 /** Rows of runners whose session is gone (crashed, killed): they only confuse `status`. */

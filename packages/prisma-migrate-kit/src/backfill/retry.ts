@@ -1,7 +1,8 @@
 /**
  * What a failed batch means for the run:
- * - connection: the session is gone (network, server restart, pg_terminate_backend). Nothing of the batch
- *   committed; reconnect with backoff and carry on. Never counted against the range.
+ * - connection: the session is gone (network, server restart, pg_terminate_backend) or stalled (open, silent past
+ *   its statement_timeout). Nothing of the batch is known to have committed (the ledger says, on the next claim);
+ *   reconnect with backoff and carry on. Never counted against the range.
  * - conflict: the batch met the app (lock_timeout, deadlock, serialization, statement_timeout). Retry the range a few
  *   times, then halve it: a smaller batch holds fewer locks for less time.
  * - data: PostgreSQL refuses a row (a CHECK, a unique key, a cast, a trigger's RAISE), also when it comes through
@@ -70,7 +71,7 @@ export function classifyFailure(error: unknown): FailureKind {
   if (state && CONFLICT_CODES.has(state)) return 'conflict'
   if (isPrismaError(shape) && code && PRISMA_CONFLICT_CODES.has(code)) return 'conflict'
   if (
-    /Connection terminated|terminating connection|Client has encountered a connection error|Client was closed|not queryable|timeout exceeded when trying to connect|Connection ended|cannot connect/i.test(
+    /Connection terminated|terminating connection|Query read timeout|Client has encountered a connection error|Client was closed|not queryable|timeout exceeded when trying to connect|Connection ended|cannot connect/i.test(
       message,
     )
   ) {

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import type { Client, Pool, PoolClient } from 'pg'
-import { connect, createPool } from '../db/connect'
+import {
+  closeClient,
+  closePool,
+  connect,
+  createPool,
+  isStalledConnection,
+  stallLimitMs,
+  stalledConnectionText,
+  withConnection,
+} from '../db/connect'
 import type { MigrationRecord } from '../prisma/migrations'
 import { assertAfterMigrationApplied } from './after-migration'
 import type { BatchSettings } from './batch'
@@ -10,6 +19,8 @@ import { InvalidationFlusher, describeRedis, pendingInvalidations, pendingInvali
 import { ledgerTotals, lowWaterCursor, type KeyRange, type LedgerRange } from './ledger'
 import type { LoadedBackfill } from './loader'
 import {
+  endOwnStalledSession,
+  endSessions,
   heartbeatRunner,
   liveRunners,
   lockHeldError,
@@ -110,7 +121,7 @@ class BackfillRun {
   }
 
   async run(): Promise<RunResult> {
-    const control = await connect(this.url, { applicationName: this.applicationName })
+    const control = await this.connectControl()
     this.control = control
     let locked = false
     try {
@@ -123,7 +134,11 @@ class BackfillRun {
       this.role = locked ? 'primary' : 'joined'
       const alreadyDone = await this.prepare()
       await registerRunner(control, this.loaded.name, this.identity, this.role)
-      this.pool = createPool(this.url, { applicationName: this.applicationName, max: this.concurrency() + 1 })
+      this.pool = createPool(this.url, {
+        applicationName: this.applicationName,
+        max: this.concurrency() + 1,
+        queryTimeoutMs: this.stallAfterMs(),
+      })
       this.startInvalidation()
       if (alreadyDone) return await this.result('done', true)
       await this.flusher?.flush()
@@ -134,8 +149,37 @@ class BackfillRun {
       const client = this.control ?? control
       await removeRunner(client, this.identity.id).catch(() => undefined)
       if (locked) await releaseBackfillLock(client, this.loaded.name).catch(() => undefined)
-      await client.end().catch(() => undefined)
-      await this.pool?.end().catch(() => undefined)
+      await closeClient(client)
+      if (this.pool) await closePool(this.pool)
+    }
+  }
+
+  /** The batches' statement_timeout plus a margin: a session silent for longer is stalled (db/connect.ts). */
+  private stallAfterMs(): number {
+    return stallLimitMs(setting(this.options, 'statementTimeoutMs')!)
+  }
+
+  /**
+   * The runner's own session. Every query on it is bounded like a batch's (a stalled session is replaced, not waited
+   * on forever), which is why verify, whose query may rightly take long, runs on a session of its own.
+   */
+  private connectControl(): Promise<Client> {
+    return connect(this.url, { applicationName: this.applicationName, queryTimeoutMs: this.stallAfterMs() })
+  }
+
+  /** Stalled batch sessions, ended on the server through a healthy session of the pool (bounded like any query). */
+  private async endStalledSessions(pids: number[]): Promise<void> {
+    try {
+      const client = await this.pool!.connect()
+      try {
+        const ended = await endSessions(client, pids, this.applicationName)
+        if (ended.length > 0)
+          this.notice(`Ended the stalled session${ended.length === 1 ? '' : 's'} (pid ${ended.join(', ')}) on the server.`)
+      } finally {
+        client.release()
+      }
+    } catch {
+      // The server ends them itself: idle_in_transaction_session_timeout of the batch (batch.ts).
     }
   }
 
@@ -227,6 +271,8 @@ class BackfillRun {
       pauseMs: setting(this.options, 'pauseMs')!,
       maxCatchUpPasses: this.options.maxCatchUpPasses ?? DEFAULT_CATCH_UP_PASSES,
       reconnectForMs: this.options.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS,
+      stallAfterMs: this.stallAfterMs(),
+      endStalledSessions: (pids) => this.endStalledSessions(pids),
       debug: this.options.debug ?? false,
       keepErrorDetail: setting(this.options, 'keepErrorDetail') ?? false,
       batchSize: () => this.batchSize,
@@ -295,7 +341,10 @@ class BackfillRun {
           await this.refreshLedger(control)
           await this.saveProgress(control)
         }
-      } catch {
+      } catch (error) {
+        if (!broken && isStalledConnection(error)) {
+          this.notice(`${stalledConnectionText(this.stallAfterMs())}: the runner's control session is replaced.`)
+        }
         broken = true
       }
       await this.lifecycle.nap(CONTROL_POLL_MS, { worker: false })
@@ -332,11 +381,14 @@ class BackfillRun {
   }
 
   private async reconnectControl(): Promise<void> {
-    await this.control?.end().catch(() => undefined)
+    if (this.control) await closeClient(this.control)
     this.control = undefined
-    const control = await connect(this.url, { applicationName: this.applicationName })
+    const control = await this.connectControl()
     this.control = control
     await ensureBackfillState(control)
+    // A stalled session may still be open on the server (a dead path carries no hang-up), holding the lock.
+    const ended = await endOwnStalledSession(control, this.identity.id)
+    if (ended !== undefined) this.notice(`Ended this runner's previous session (pid ${ended}), still open on the server.`)
     // The advisory lock lived in the lost session. Take it back; if another run took it meanwhile, carry on as a
     // joined runner: the ledger keeps the work exactly-once either way.
     if (this.role === 'primary' && !(await tryBackfillLock(control, this.loaded.name))) {
@@ -423,7 +475,9 @@ class BackfillRun {
       this.notice('Other runners are finishing the last ranges; leaving the end to them.')
       return this.result('running')
     }
-    const verify = (await runVerify(control, this.loaded.definition)) ?? null
+    const verify =
+      (await withConnection(this.url, (client) => runVerify(client, this.loaded.definition), { applicationName: this.applicationName })) ??
+      null
     const failed = verify !== null && verify.failures > 0
     const totals = await ledgerTotals(control, this.loaded.name)
     const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key.type)

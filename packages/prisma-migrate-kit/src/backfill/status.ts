@@ -28,6 +28,8 @@ export interface BackfillStatus {
   /** The state row says running but no runner is connected: it was killed or lost its connection. */
   interrupted: boolean
   runners: RunnerInfo[]
+  /** Runners whose session is open but whose heartbeat is older than STALE_HEARTBEAT_MS (lock.ts). */
+  staleRunners: number
   requested: 'pause' | 'cancel' | null
   startedAt: string | null
   updatedAt: string | null
@@ -59,6 +61,7 @@ function neverRun(loaded: LoadedBackfill): BackfillStatus {
     key: loaded.definition.key ?? null,
     interrupted: false,
     runners: [],
+    staleRunners: 0,
     requested: null,
     startedAt: null,
     updatedAt: null,
@@ -104,6 +107,7 @@ async function statusOf(
     key: record.keyColumn,
     interrupted,
     runners,
+    staleRunners: runners.filter((runner) => runner.stale).length,
     requested: record.requested,
     startedAt: record.startedAt?.toISOString() ?? null,
     updatedAt: record.updatedAt.toISOString(),

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg'
+import { backendPidOf, isStalledConnection, stalledConnectionText } from '../db/connect'
 import { runBatch, type BatchSettings } from './batch'
 import { decideFailure } from './failure-policy'
 import {
@@ -38,6 +39,10 @@ export interface WorkerRun {
   batchSize(): number
   /** A batch committed: counters, adaptive size, rate. */
   recordBatch(range: LedgerRange, rowsChanged: number, batchMs: number): void
+  /** After how long without an answer a batch's session counts as stalled (its statement_timeout + a margin). */
+  readonly stallAfterMs: number
+  /** Asks the server to end sessions of this run that stalled (open there still, holding their ranges). */
+  endStalledSessions(pids: number[]): Promise<void>
   /** After a batch: deliver the cache invalidations it queued. */
   afterBatch(): void
   notice(message: string): void
@@ -125,9 +130,13 @@ export class Workers {
           this.run.fail(`unexpected failure: ${describeFailure(error)}`, null, 'fatal')
           break
         }
+        // A stalled session is open on the server still, holding its batch's range: this worker's pid for it is
+        // taken before the session is dropped, and the server is asked to end it.
+        const stalledPid = isStalledConnection(error) && client ? backendPidOf(client) : undefined
         client?.release(error instanceof Error ? error : true)
         client = undefined
         if (!this.connectionLost(error)) break
+        if (stalledPid !== undefined) await this.run.endStalledSessions([stalledPid])
         this.run.count('retry')
         await lifecycle.nap(backoffMs(reconnectAttempts++, { capMs: 5_000 }))
       }
@@ -139,7 +148,11 @@ export class Workers {
   private connectionLost(error: unknown): boolean {
     if (this.outageSince === undefined) {
       this.outageSince = Date.now()
-      this.run.notice(`Lost the database connection (${describeFailure(error)}); reconnecting with backoff.`)
+      this.run.notice(
+        isStalledConnection(error)
+          ? `${stalledConnectionText(this.run.stallAfterMs)}: the batch is dropped, its session ended on the server, and it is retried on a new connection.`
+          : `Lost the database connection (${describeFailure(error)}); reconnecting with backoff.`,
+      )
     }
     const seconds = (Date.now() - this.outageSince) / 1000
     if (seconds * 1000 > this.run.reconnectForMs) {

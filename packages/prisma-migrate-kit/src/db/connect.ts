@@ -1,13 +1,43 @@
-import { Client, Pool, type ClientConfig, type PoolConfig } from 'pg'
+import { Client, Pool, type ClientBase, type ClientConfig, type PoolConfig } from 'pg'
 import { ConnectionError } from '../errors'
 import { describeTarget, parseDatabaseUrl, searchPathOptions, type DatabaseTarget } from './url'
 
 /** pg has no connect timeout by default: an unreachable host would hang a command for minutes. */
 export const CONNECT_TIMEOUT_MS = 5_000
 
+/**
+ * How much longer than its statement_timeout a statement may go without an answer before the connection counts as
+ * stalled (the server would have cancelled it by then: the silence is the network's or a frozen server's).
+ */
+export const STALL_MARGIN_MS = 5_000
+
+/** After how long without an answer a session whose statements run under `statementTimeoutMs` is stalled. */
+export const stallLimitMs = (statementTimeoutMs: number): number => statementTimeoutMs + STALL_MARGIN_MS
+
+/** TCP keepalive on every session: a peer that vanished (no reset, no answer) is found by the kernel, not never. */
+const KEEPALIVE_IDLE_MS = 10_000
+
+/** pg's error when a query outlived `queryTimeoutMs`. */
+const READ_TIMEOUT_MESSAGE = 'Query read timeout'
+
 export interface ConnectOptions {
   /** Shown as application_name in pg_stat_activity, so an operator can tell our sessions apart. */
   applicationName?: string
+  /**
+   * Client-side bound on every query of the session: past it the query fails as a stalled connection (pg's own
+   * "Query read timeout") and the session must be dropped. Unset: a query may wait forever.
+   */
+  queryTimeoutMs?: number
+}
+
+/** How a stall is told, the same by every part that meets one. */
+export function stalledConnectionText(afterMs: number): string {
+  return `The database did not answer for ${Math.round(afterMs / 1000)} s (a stalled connection: open, but nothing comes back)`
+}
+
+/** A query gave up waiting: the session is open but nothing came back (see ConnectOptions.queryTimeoutMs). */
+export function isStalledConnection(error: unknown): boolean {
+  return error instanceof Error && error.message === READ_TIMEOUT_MESSAGE
 }
 
 function baseConfig(url: string, options: ConnectOptions): ClientConfig {
@@ -16,6 +46,9 @@ function baseConfig(url: string, options: ConnectOptions): ClientConfig {
   return {
     connectionString: url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
+    ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
     application_name: options.applicationName ?? 'migrate-kit',
     ...(searchPath ? { options: searchPath } : {}),
   }
@@ -47,6 +80,37 @@ export function createPool(url: string, options: ConnectOptions & { max?: number
   const pool = new Pool(config)
   pool.on('error', () => undefined)
   return pool
+}
+
+/**
+ * Closes a session, waiting at most `waitMs` for the server's goodbye: on a stalled path the goodbye never comes, and
+ * an unbounded end() would hold the command forever. The socket is then destroyed.
+ */
+export async function closeClient(client: Client, waitMs = 2_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const ended = await Promise.race([
+    client.end().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs))),
+  ])
+  clearTimeout(timer)
+  // pg has no public destroy(); its Connection keeps the socket as `stream`.
+  if (!ended) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
+}
+
+/** The server process of a session (pg keeps it from the startup message, untyped). */
+export function backendPidOf(client: ClientBase): number | undefined {
+  const pid = (client as unknown as { processID?: unknown }).processID
+  return typeof pid === 'number' ? pid : undefined
+}
+
+/** Ends a pool, waiting at most `waitMs` (its sessions' goodbyes may never come on a stalled path). */
+export async function closePool(pool: Pool, waitMs = 2_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([pool.end().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))])
+  clearTimeout(timer)
 }
 
 /** Runs fn with a connection and always closes it. */

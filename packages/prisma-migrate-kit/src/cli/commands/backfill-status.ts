@@ -3,7 +3,8 @@ import { ExitCode } from '../../errors'
 import { relativePath, type Project } from '../../project'
 import { UnknownBackfillError } from '../../backfill/errors'
 import { isProcessBackfill } from '../../backfill/definition'
-import { formatCount } from '../../backfill/progress'
+import { STALE_HEARTBEAT_MS } from '../../backfill/lock'
+import { formatCount, formatDuration } from '../../backfill/progress'
 import { describeRange } from '../../backfill/ledger'
 import { readBackfillStatus, readBackfillStatuses, type BackfillStatus } from '../../backfill/status'
 import { action, examples, type CommandHost } from '../command'
@@ -141,7 +142,9 @@ export function printStatusTable(out: (line: string) => void, statuses: Backfill
     progress(status),
     [
       status.interrupted ? 'interrupted: its runner stopped without saying so' : '',
-      status.runners.length > 0 ? `${status.runners.length} runner${status.runners.length === 1 ? '' : 's'}` : '',
+      status.runners.length > 0
+        ? `${status.runners.length} runner${status.runners.length === 1 ? '' : 's'}${status.staleRunners > 0 ? ` (${status.staleRunners === status.runners.length ? '' : `${status.staleRunners} `}stale)` : ''}`
+        : '',
       status.lastError ? `last error: ${status.lastError}` : '',
       status.reset ? `reset: ${status.reset}` : '',
       status.orphaned ? `orphaned: no file defines it (migrate-kit backfill forget ${status.name})` : '',
@@ -162,7 +165,15 @@ function printStatus(io: CliIO, status: BackfillStatus): void {
   out(`  cursor      ${status.cursor ?? '(no range done yet)'}`)
   if (status.batchSize !== null) out(`  batch size  ${formatCount(status.batchSize)}`)
   for (const runner of status.runners) {
-    out(`  runner      ${runner.host} pid ${runner.pid} (${runner.role}) since ${runner.since.toISOString()}`)
+    const stale = runner.stale
+      ? `: STALE, no heartbeat for ${formatDuration(runner.heartbeatAgeSeconds)} (limit ${formatDuration(STALE_HEARTBEAT_MS / 1000)})`
+      : ''
+    out(`  runner      ${runner.host} pid ${runner.pid} (${runner.role}) since ${runner.since.toISOString()}${stale}`)
+  }
+  if (status.staleRunners > 0) {
+    out(
+      '  stale       its session is open but it writes nothing: stalled or frozen (SIGSTOP, swapping, a connection that stopped answering, which it replaces by itself within its statement timeout + 5 s). Look at the process; killing it is safe (its batch rolls back, `run` resumes).',
+    )
   }
   if (status.requested) out(`  requested   ${status.requested}`)
   if (status.startedAt) out(`  started     ${status.startedAt}`)
