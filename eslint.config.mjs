@@ -39,6 +39,8 @@ export default tseslint.config(
         __dirname: 'readonly',
         console: 'readonly',
         URL: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
       },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -1,6 +1,10 @@
-import { readFileSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { Client } from 'pg'
-import { PRISMA_MIGRATE_LOCK } from '../packages/prisma-migrate-kit/src/prisma/migrations'
+import { PRISMA_MIGRATE_LOCK, applyingMigration } from '../packages/prisma-migrate-kit/src/prisma/migrations'
+import { sweepStagedFolders } from '../packages/prisma-migrate-kit/src/rollback/staging'
 import { runPrisma } from '../packages/prisma-migrate-kit/src/prisma/cli'
 import { projectAt } from '../packages/prisma-migrate-kit/src/project'
 import { runCli, startCli, collect, type CliResult } from './helpers/cli'
@@ -8,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/database'
 import { createTempProject, type TempProject } from './helpers/project'
 import { addMigration, prismaRows } from './helpers/rollback'
 import { assertBuilt } from './helpers/schema-engine'
+import { waitFor } from './helpers/backfill'
 
 // `migrate-kit plan` and `migrate-kit deploy`, the real binary running the real `prisma migrate deploy`: the example
 // app stops at its gate until the backfill is done, --until and --dry-run, --run-backfills, the refusals, a second
@@ -273,6 +278,129 @@ test("a second deploy while one runs exits 4 at once; so does one while Prisma's
     await holder.end()
   }
 }, 60_000)
+
+/** Whether a process is gone (a zombie nobody reaps counts as gone: it runs nothing). */
+function gone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true
+  } catch {
+    return true
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const result = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+  return result.stdout.split('\n').filter(Boolean).map(Number)
+}
+
+test('a migration being applied shows as in progress and a second deploy exits 4 naming it; deploy killed with -9 takes Prisma and its engine with it, the server rolls the migration back, no temporary folder is left', async () => {
+  const app = project()
+  const waiting = '20261123105731_wait_for_lock'
+  addMigration(app, waiting, 'CREATE TABLE waited (id integer);\nSELECT pg_advisory_xact_lock(4242);\n')
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'mk-deploy-kill-'))
+  const blocker = new Client({ connectionString: db.url, application_name: 'test blocker' })
+  await blocker.connect()
+  try {
+    await blocker.query('SELECT pg_advisory_lock(4242)')
+    const first = startCli(['deploy'], { cwd: app.root, env: { DATABASE_URL: db.url, TMPDIR: tmp } })
+    const firstDone = collect(first)
+    await waitFor(
+      'the migration to wait for the lock',
+      async () =>
+        (
+          await db.query(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock(4242)%'`,
+            [db.name],
+          )
+        ).length > 0,
+      60_000,
+    )
+
+    const status = await run(app, 'status', '--json')
+    const states = JSON.parse(status.stdout) as { migrations: Array<{ name: string; state: string }> }
+    expect(states.migrations.find((migration) => migration.name === waiting)?.state).toBe('in_progress')
+    const text = await run(app, 'status')
+    expect(text.stdout).toMatch(new RegExp(`${waiting} +in progress .*being applied now`))
+    expect(text.stdout).toMatch(/1 in progress/)
+    const second = await run(app, 'deploy')
+    expect(second.code).toBe(4)
+    expect(second.stderr).toMatch(
+      new RegExp(`another migrate-kit deploy is running on this database .*; it is applying migration ${waiting} \\(started `),
+    )
+
+    const staged = readdirSync(tmp).filter((name) => name.startsWith(`migrate-kit-deploy-${first.pid}-`))
+    expect(staged).toHaveLength(1)
+    const prisma = spawnSync('pgrep', ['-f', staged[0]], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number)
+    expect(prisma.length).toBeGreaterThan(0)
+    const descendants = [...prisma, ...prisma.flatMap(childrenOf)]
+    expect(descendants.length).toBeGreaterThan(prisma.length) // the schema engine, started by the Prisma CLI
+
+    first.kill('SIGKILL')
+    await firstDone
+    await waitFor('Prisma and its engine to die with it', () => descendants.every(gone), 10_000)
+    // (jiti, which loads the config files, keeps its own cache there: not ours.)
+    await waitFor('its temporary folder removed', () => readdirSync(tmp).every((name) => !name.startsWith('migrate-kit-')), 10_000)
+    await waitFor(
+      'the server to end the migration’s session',
+      async () =>
+        (
+          await db.query(
+            `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_advisory_xact_lock(4242)%' AND datname = $1 AND pid <> pg_backend_pid()`,
+            [db.name],
+          )
+        ).length === 0,
+      15_000,
+    )
+  } finally {
+    await blocker.end()
+    rmSync(tmp, { recursive: true, force: true })
+  }
+  // Nothing of it committed, even with the lock free now; Prisma's row is unfinished: it failed, and says so.
+  expect(await db.query(`SELECT to_regclass('waited') AS waited`)).toEqual([{ waited: null }])
+  const after = JSON.parse((await run(app, 'status', '--json')).stdout) as { migrations: Array<{ name: string; state: string }> }
+  expect(after.migrations.find((migration) => migration.name === waiting)?.state).toBe('failed')
+  const refused = await run(app, 'deploy')
+  expect(refused.code).toBe(2)
+  expect(refused.stderr).toContain(`migration ${waiting} failed in this database`)
+}, 120_000)
+
+test('the temporary folders of processes that are gone are swept; a live process keeps its own', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'mk-sweep-'))
+  try {
+    const deadPid = spawnSync('true').pid
+    const dead = `migrate-kit-deploy-${deadPid}-abc123`
+    const live = `migrate-kit-verify-${process.pid}-def456`
+    for (const name of [dead, live, 'migrate-kit-notes', 'other-folder']) mkdirSync(path.join(tmp, name))
+    expect(sweepStagedFolders(tmp)).toEqual([dead])
+    expect(readdirSync(tmp).sort()).toEqual(['migrate-kit-notes', live, 'other-folder'].sort())
+  } finally {
+    rmSync(tmp, { recursive: true, force: true })
+  }
+})
+
+test('an unfinished row is a migration in progress only while Prisma holds its lock in a session older than the row', () => {
+  const row = (name: string, startedAt: string, finished = false) => ({
+    id: name,
+    name,
+    checksum: 'x',
+    startedAt: new Date(startedAt),
+    finishedAt: finished ? new Date(startedAt) : null,
+    rolledBackAt: null,
+    logs: null,
+    appliedStepsCount: 0,
+  })
+  const records = [
+    row('1_old_failure', '2026-12-01T00:00:00Z'),
+    row('2_done', '2026-12-02T00:00:00Z', true),
+    row('3_now', '2026-12-07T10:00:05Z'),
+  ]
+  const holder = { pid: 1, application: 'prisma', since: new Date('2026-12-07T10:00:00Z'), client: null }
+  expect(applyingMigration(records, holder)?.name).toBe('3_now')
+  expect(applyingMigration(records, undefined)).toBeUndefined()
+  // The lock is held by a session that started after the newest unfinished row: that row is an old failure.
+  expect(applyingMigration(records.slice(0, 2), holder)).toBeUndefined()
+  expect(applyingMigration(records, { ...holder, since: null })?.name).toBe('3_now')
+})
 
 test('a migration that drops or tightens a column a backfill writes waits for it, with no before: anywhere', async () => {
   const app = project()

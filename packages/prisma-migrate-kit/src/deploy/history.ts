@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs'
 import type { ClientBase } from 'pg'
 import { analyzeMigrations, type MigrationAnalysis } from '../lint'
+import type { LockHolder } from '../db/advisory-lock'
 import {
+  applyingMigration,
   listMigrations,
+  prismaLockHolder,
   migrationState,
   readMigrationRecords,
   recordsByName,
@@ -29,6 +32,8 @@ export interface HistoryEntry {
 
 export interface History {
   entries: HistoryEntry[]
+  /** A migration Prisma is applying right now (its row looks failed; Prisma's lock says otherwise), and who is. */
+  applying?: { migration: string; startedAt: Date; holder: LockHolder }
   /** Migrations the database has applied (or failed) whose folder is gone from prisma/migrations. */
   notOnDisk: string[]
 }
@@ -36,7 +41,10 @@ export interface History {
 /** Reads prisma/migrations, _prisma_migrations and the lint's analysis of every migration, in Prisma's order. */
 export async function readHistory(client: ClientBase, project: Project): Promise<History> {
   const migrations = listMigrations(project)
-  const records = recordsByName(await readMigrationRecords(client))
+  const all = await readMigrationRecords(client)
+  const records = recordsByName(all)
+  const holder = all.length > 0 ? await prismaLockHolder(client) : undefined
+  const applying = applyingMigration(all, holder)
   const analyses = await analyzeMigrations(
     migrations.map((migration) => ({
       name: migration.name,
@@ -57,7 +65,11 @@ export async function readHistory(client: ClientBase, project: Project): Promise
     .filter(([name, rows]) => !onDisk.has(name) && ['applied', 'failed'].includes(migrationState(rows)))
     .map(([name]) => name)
     .sort()
-  return { entries, notOnDisk }
+  return {
+    entries,
+    notOnDisk,
+    ...(applying && holder ? { applying: { migration: applying.name, startedAt: applying.startedAt, holder } } : {}),
+  }
 }
 
 /** Whether a migration reference (`after:`/`before:`/`--until`) names this folder: in full, or without its timestamp. */

@@ -41,6 +41,7 @@ export async function prismaDeployUpTo(
     const result = await runPrisma(project, ['migrate', 'deploy', '--config', config], {
       databaseUrl,
       env: { [DEPLOY_URL_VARIABLE]: databaseUrl },
+      removeWhenOrphaned: staged.root,
     })
     code = result.code
     output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-15).join('\n')

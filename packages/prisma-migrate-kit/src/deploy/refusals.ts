@@ -1,3 +1,5 @@
+import { describeHolder, holderFields } from '../db/advisory-lock'
+import { LockHeldError } from '../errors'
 import { findMigration } from '../prisma/migrations'
 import { relativePath, type Project } from '../project'
 import { DeployRefusedError, type DeployProblem } from './errors'
@@ -9,6 +11,8 @@ import type { History, HistoryEntry } from './history'
  * an `--until` that is unknown (InputError from findMigration) or already applied. Returns the `--until` migration.
  */
 export function assertDeployable(project: Project, history: History, until: string | undefined): HistoryEntry | undefined {
+  // Not a failure: Prisma is applying it now (a deploy on another machine, a bare `prisma migrate deploy`). Wait.
+  if (history.applying) throw migrationInProgressError(history.applying)
   const problems: DeployProblem[] = []
   const relative = (entry: HistoryEntry) => relativePath(project, entry.migration.sqlFile)
   for (const entry of history.entries) {
@@ -52,4 +56,15 @@ export function assertDeployable(project: Project, history: History, until: stri
   }
   if (problems.length > 0) throw new DeployRefusedError(problems)
   return untilEntry
+}
+
+/** Exit 4: a migration is being applied by another session; naming it, who, and since when. */
+export function migrationInProgressError(applying: NonNullable<History['applying']>): LockHeldError {
+  return new LockHeldError(
+    `migration ${applying.migration} is being applied right now (started ${applying.startedAt.toISOString()}; Prisma Migrate's lock is held${describeHolder(applying.holder)})`,
+    holderFields(applying.holder),
+    {
+      hint: 'Nothing was changed. Wait for it to finish (`npx migrate-kit status` shows it in progress), then run `npx migrate-kit deploy` again.',
+    },
+  )
 }

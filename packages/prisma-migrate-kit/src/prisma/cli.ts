@@ -27,7 +27,15 @@ export interface PrismaRunOptions {
   env?: Record<string, string | undefined>
   /** `pipe` (default) captures the output; `inherit` gives the CLI this terminal (its prompts, its colours). */
   stdio?: 'pipe' | 'inherit'
+  /** A temporary folder the CLI works in: removed by the CLI itself if this process dies (kill -9) while it runs. */
+  removeWhenOrphaned?: string
 }
+
+/**
+ * Preloaded into the CLI and every Node process it starts (the schema engine): each dies within a fraction of a second
+ * of its parent, so a migrate-kit killed with -9 leaves no Prisma applying migrations as an orphan.
+ */
+export const DIE_WITH_PARENT = path.resolve(__dirname, '..', '..', 'bin', 'die-with-parent.js')
 
 export interface PrismaResult {
   /** Prisma's exit code (128 + signal number when it was killed). */
@@ -146,6 +154,8 @@ async function prismaEnv(project: Project, options: PrismaRunOptions): Promise<{
   }
   if (options.databaseUrl !== undefined) env.DATABASE_URL = options.databaseUrl
   if (engine.kind === 'offline') env[ENGINE_VARIABLE] = engine.path
+  env.NODE_OPTIONS = [env.NODE_OPTIONS, `--require ${JSON.stringify(DIE_WITH_PARENT)}`].filter(Boolean).join(' ')
+  if (options.removeWhenOrphaned) env.MIGRATE_KIT_REMOVE_WHEN_ORPHANED = options.removeWhenOrphaned
   // Checkpoint is Prisma's update check and telemetry; behind a firewall it only adds a timeout.
   env.CHECKPOINT_DISABLE = '1'
   env.PRISMA_HIDE_UPDATE_MESSAGE = '1'

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import type { ClientBase } from 'pg'
+import { advisoryLockHolder, type LockHolder } from '../db/advisory-lock'
 import { InputError } from '../errors'
 import type { Project } from '../project'
 
@@ -140,4 +141,24 @@ export function recordsByName(records: MigrationRecord[]): Map<string, Migration
     byName.set(record.name, list)
   }
   return byName
+}
+
+/** The session holding Prisma Migrate's lock: a `prisma migrate` command, or a rollback, at work. */
+export function prismaLockHolder(client: ClientBase): Promise<LockHolder | undefined> {
+  return advisoryLockHolder(client, `l.classid = 0 AND l.objid = ${PRISMA_MIGRATE_LOCK}`)
+}
+
+/**
+ * The migration Prisma is applying right now, if any. Its row looks like a failed one (started, not finished), so the
+ * lock tells them apart: Prisma's lock is held by a session that started before the row did. An unfinished row older
+ * than the holder's session is a real failure left by an earlier run, whatever runs now.
+ */
+export function applyingMigration(records: MigrationRecord[], holder: LockHolder | undefined): MigrationRecord | undefined {
+  if (!holder) return undefined
+  const newest = records
+    .filter((record) => record.rolledBackAt === null && record.finishedAt === null)
+    .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime())
+    .at(-1)
+  if (!newest || (holder.since !== null && newest.startedAt < holder.since)) return undefined
+  return newest
 }

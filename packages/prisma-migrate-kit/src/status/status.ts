@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import type { ClientBase } from 'pg'
 import {
+  applyingMigration,
   listMigrations,
+  prismaLockHolder,
   migrationState,
   readMigrationRecords,
   recordsByName,
@@ -13,9 +15,12 @@ import { ExitCode } from '../errors'
 import type { Project } from '../project'
 import { hasRollback } from '../rollback/files'
 
+/** Prisma's states, and `in_progress`: being applied right now (Prisma's lock is held; its row is not finished yet). */
+export type MigrationStatusState = MigrationState | 'in_progress'
+
 export interface MigrationStatus {
   name: string
-  state: MigrationState
+  state: MigrationStatusState
   rollback: 'present' | 'missing'
   /** When the live (not rolled back) row finished, if any. */
   appliedAt: string | null
@@ -28,14 +33,23 @@ export interface MigrationStatus {
 /** Every migration on disk or in _prisma_migrations, in Prisma's order (by folder name). */
 export async function migrationStatuses(client: ClientBase, project: Project): Promise<MigrationStatus[]> {
   const onDisk = new Map(listMigrations(project).map((migration) => [migration.name, migration.sqlFile]))
-  const records = recordsByName(await readMigrationRecords(client))
+  const all = await readMigrationRecords(client)
+  const records = recordsByName(all)
+  const applying = all.length > 0 ? applyingMigration(all, await prismaLockHolder(client))?.name : undefined
   const names = [...new Set([...onDisk.keys(), ...records.keys()])].sort()
-  return names.map((name) => statusOf(project, name, records.get(name) ?? [], onDisk.get(name)))
+  return names.map((name) => statusOf(project, name, records.get(name) ?? [], onDisk.get(name), name === applying))
 }
 
-function statusOf(project: Project, name: string, rows: MigrationRecord[], sqlFile: string | undefined): MigrationStatus {
-  const state = migrationState(rows)
-  const live = state === 'applied' ? rows.filter((row) => row.rolledBackAt === null).at(-1) : undefined
+function statusOf(
+  project: Project,
+  name: string,
+  rows: MigrationRecord[],
+  sqlFile: string | undefined,
+  beingApplied: boolean,
+): MigrationStatus {
+  const prismaState = migrationState(rows)
+  const state: MigrationStatusState = prismaState === 'failed' && beingApplied ? 'in_progress' : prismaState
+  const live = prismaState === 'applied' ? rows.filter((row) => row.rolledBackAt === null).at(-1) : undefined
   return {
     name,
     state,

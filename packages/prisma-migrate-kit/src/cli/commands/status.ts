@@ -67,6 +67,7 @@ function printMigrations(out: (line: string) => void, migrations: MigrationStatu
     migration.state.replace('_', ' '),
     migration.rollback,
     [
+      migration.state === 'in_progress' ? 'being applied now: Prisma Migrate holds its lock and has not finished it' : '',
       migration.onDisk ? '' : `folder missing from ${migrationsFolder}`,
       migration.checksumMatches === false ? 'migration.sql edited since it was applied' : '',
     ]
@@ -76,9 +77,10 @@ function printMigrations(out: (line: string) => void, migrations: MigrationStatu
   for (const line of formatTable(['migration', 'state', 'rollback', 'note'], rows)) out(line)
   const pending = migrations.filter((migration) => migration.state === 'pending').length
   const failed = migrations.filter((migration) => migration.state === 'failed').length
+  const applying = migrations.filter((migration) => migration.state === 'in_progress').length
   const missing = migrations.filter((migration) => migration.rollback === 'missing').length
   out('')
   out(
-    `${migrations.length} migrations: ${migrations.length - pending - failed} applied or rolled back, ${pending} pending, ${failed} failed; ${missing} without rollback.sql`,
+    `${migrations.length} migrations: ${migrations.length - pending - failed - applying} applied or rolled back, ${applying > 0 ? `${applying} in progress, ` : ''}${pending} pending, ${failed} failed; ${missing} without rollback.sql`,
   )
 }

@@ -74,6 +74,9 @@ function clientWithConnectTimeout(pg: PgModule): typeof pg.Client {
   }
 }
 
+/** How often the server checks that the engine is still there while a statement runs (ms). */
+const CLIENT_CHECK_INTERVAL_MS = 2_000
+
 /**
  * The pool the engine works through. One connection, like Prisma's native engine: the engine takes a session-level
  * advisory lock (pg_advisory_lock(72707369)) and expects later statements in that same session; with more
@@ -91,7 +94,18 @@ export function createEnginePool(url: string, extra: PoolConfig = {}): Pool {
     application_name: 'migrate-kit-schema-engine',
     ...extra,
   })
-  pool.on('connect', (client: PoolClient) => describeCharColumnsAsText(pool, client))
+  pool.on('connect', (client: PoolClient) => {
+    describeCharColumnsAsText(pool, client)
+    // Queued before the engine's first statement. A migration whose engine died (its migrate-kit killed) must not go
+    // on, or commit, on the server with nobody to record it: PostgreSQL 14+ then checks the client every 2 s even
+    // while a statement runs or waits for a lock, and ends the session (its transaction rolls back). Older servers
+    // do not know the setting: the condition keeps set_config from being called there.
+    client
+      .query(
+        `SELECT set_config('client_connection_check_interval', '${CLIENT_CHECK_INTERVAL_MS}', false) WHERE current_setting('server_version_num')::int >= 140000`,
+      )
+      .catch(() => undefined)
+  })
   // An idle connection whose server goes away emits 'error'; without a listener that would crash the engine.
   pool.on('error', () => undefined)
   return pool
