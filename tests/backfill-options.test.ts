@@ -1,5 +1,6 @@
 import { RUN_OPTIONS, defaultOf, optionHelp, parseOptionValue, setting } from '../packages/prisma-migrate-kit/src/backfill/options'
 import { DEFAULT_BATCH_SIZE, DEFAULT_TARGET_BATCH_MS, batchSizing } from '../packages/prisma-migrate-kit/src/backfill/pacing'
+import { DEPLOY_OPTIONS, deploySetting, lockRetryDelayMs } from '../packages/prisma-migrate-kit/src/deploy/options'
 import { runCli } from './helpers/cli'
 import { createTempProject, type TempProject } from './helpers/project'
 
@@ -61,6 +62,18 @@ describe('the settings on the command line (the real binary)', () => {
       expect(flat(deploy.stdout)).toContain(line(`--backfill-${spec.flag}`, spec.value, optionHelp(spec, 'deploy')))
       expect(flat(restore.stdout).includes(`--${spec.flag} ${spec.value}`)).toBe(spec.commands.includes('restore'))
     }
+  })
+
+  test("deploy's own settings come from its table: help shows each with its default; a bad value is refused (exit 2)", async () => {
+    const deploy = await cli(['deploy', '--help'])
+    const flat = deploy.stdout.replace(/\s+/g, ' ')
+    for (const spec of DEPLOY_OPTIONS) expect(flat).toContain(`--${spec.flag} ${spec.value} ${spec.doc} (default ${spec.defaultValue})`)
+    const bad = await cli(['deploy', '--lock-timeout', '0'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("option '--lock-timeout <ms>' argument '0' is invalid. expected a whole number ≥ 1")
+    expect(deploySetting({}, 'lockTimeoutMs')).toBe(5_000)
+    expect(deploySetting({ lockRetries: 0 }, 'lockRetries')).toBe(0)
+    expect([1, 2, 3, 4, 5, 6, 7].map(lockRetryDelayMs)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000])
   })
 
   test('a bad value is refused before anything is opened (exit 2), naming what was expected', async () => {

@@ -87,15 +87,15 @@ test('a poison row is found by halving its batch; the run fails naming its key r
   expect(await countsByN(db, 'poisoned')).toEqual({ '1': 6_000 })
 })
 
-test('a row the app keeps locked makes the batch give up after lock_timeout and retry, not wait', async () => {
+test('a row the app keeps locked makes the batch give up after lock_timeout and retry, not wait, naming the session that holds it', async () => {
   await createCounters(db, 3_000, 'contended')
   app.backfill('contended.ts', incrementBackfill('contended', { table: 'contended' }))
-  const app_ = new Client({ connectionString: db.url })
+  const app_ = new Client({ connectionString: db.url, application_name: 'test app' })
   await app_.connect()
   try {
     await app_.query('BEGIN')
     await app_.query('SELECT * FROM contended WHERE id = 1500 FOR UPDATE')
-    const running = app.start(['backfill', 'run', 'contended', '--batch-size', '500', '--lock-timeout-ms', '100', '--json'])
+    const running = app.start(['backfill', 'run', 'contended', '--batch-size', '500', '--lock-timeout-ms', '600', '--json'])
     // While the app holds row 1500, the batches around it keep timing out on the lock; the others get done.
     await waitFor('the other batches', async () => (await db.query(`SELECT 1 FROM contended WHERE n = 0 AND id > 2000`)).length === 0)
     await new Promise((resolve) => setTimeout(resolve, 300))
@@ -105,6 +105,11 @@ test('a row the app keeps locked makes the batch give up after lock_timeout and 
     const json = JSON.parse(result.stdout) as { status: string; retries: number }
     expect(json.status).toBe('done')
     expect(json.retries).toBeGreaterThan(0)
+    expect(result.stderr).toMatch(
+      /met the app \(canceling statement due to lock timeout \(SQLSTATE 55P03\); held by session pid \d+ \("test app", idle in transaction, its last query started .+: SELECT \* FROM contended WHERE id = 1500 FOR UPDATE\)\); it is retried with backoff/,
+    )
+    // A lock is the app's, not the rows' fault: a split says so.
+    expect(result.stderr).not.toMatch(/rows at fault/)
   } finally {
     await app_.end()
   }

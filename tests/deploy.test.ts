@@ -402,6 +402,57 @@ test('an unfinished row is a migration in progress only while Prisma holds its l
   expect(applyingMigration(records, { ...holder, since: null })?.name).toBe('3_now')
 })
 
+test('a migration that waits for a lock an app transaction holds gives up after --lock-timeout, is rolled back and retried with backoff, naming the session; it goes on once the lock is free', async () => {
+  const app = project()
+  expect((await run(app, 'deploy', '--until', '20261123105730_init')).code).toBe(0)
+  // No SET lock_timeout of its own (the example app's migrations have one): --lock-timeout bounds its wait.
+  const expand = '20261123105731_add_nickname'
+  addMigration(app, expand, 'ALTER TABLE "users" ADD COLUMN "nickname" TEXT;\n')
+  const blocker = new Client({ connectionString: db.url, application_name: 'test app' })
+  await blocker.connect()
+  try {
+    await blocker.query('BEGIN')
+    await blocker.query('SELECT * FROM users LIMIT 1')
+    const started = Date.now()
+    const refused = await run(app, 'deploy', '--lock-timeout', '300', '--lock-retries', '1')
+    expect(refused.code).toBe(1)
+    const holder = String.raw`session pid \d+ \("test app", idle in transaction, its last query started .+?: SELECT \* FROM users LIMIT 1\)`
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `migration ${expand} gave up waiting for a lock \\(lock_timeout: --lock-timeout 300 ms; held by ${holder}\\); nothing of it was applied; trying again in 1 s \\(attempt 2 of 2\\)`,
+      ),
+    )
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `deploy failed: migration ${expand} gave up waiting for a lock .*, 2 times; it is marked rolled back, so the next deploy applies it`,
+      ),
+    )
+    expect(refused.stderr).not.toMatch(/resolve --rolled-back/)
+    expect(Date.now() - started).toBeLessThan(30_000)
+    const states = JSON.parse((await run(app, 'status', '--json')).stdout) as { migrations: Array<{ name: string; state: string }> }
+    expect(states.migrations.find((migration) => migration.name === expand)?.state).toBe('rolled_back')
+    expect(
+      await db.query(
+        `SELECT count(*)::int AS columns FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'nickname'`,
+      ),
+    ).toEqual([{ columns: 0 }])
+
+    // The app's transaction ends while deploy waits to try again: the next attempt applies it.
+    const deploying = startCli(['deploy', '--lock-timeout', '300'], { cwd: app.root, env: { DATABASE_URL: db.url } })
+    let stderr = ''
+    deploying.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const done = collect(deploying)
+    await waitFor('a first lock timeout', () => stderr.includes('trying again in 1 s (attempt 2 of 4)'), 30_000)
+    await blocker.query('COMMIT')
+    const result = await done
+    expect(result.code).toBe(3)
+    expect(result.stdout).toMatch(/ok +1\. migrate +applied .*20261123113457_expand_total_puzzles \(after 1 lock timeout\)/)
+    expect(await applied()).toEqual([EXPAND[0], expand, ...EXPAND.slice(1)])
+  } finally {
+    await blocker.end()
+  }
+}, 120_000)
+
 test('a migration that drops or tightens a column a backfill writes waits for it, with no before: anywhere', async () => {
   const app = project()
   addMigration(app, '20261201000000_expand_nickname', `ALTER TABLE "users" ADD COLUMN "nickname" TEXT;\n`)

@@ -12,6 +12,12 @@ import path from 'node:path'
 /** The variable Prisma's CLI reads for the schema engine to spawn. */
 export const ENGINE_VARIABLE = 'PRISMA_SCHEMA_ENGINE_BINARY'
 
+/** Set by `migrate-kit deploy` for the Prisma it starts: the lock_timeout of the offline engine's session, in ms. */
+export const LOCK_TIMEOUT_VARIABLE = 'MIGRATE_KIT_LOCK_TIMEOUT_MS'
+
+/** The application_name of the offline engine's session: how deploy finds it in pg_stat_activity. */
+export const ENGINE_APPLICATION_NAME = 'migrate-kit-schema-engine'
+
 /** The offline engine: a Node program around Prisma's WebAssembly engine (src/prisma/engine). */
 export const OFFLINE_SCHEMA_ENGINE = path.resolve(__dirname, '..', 'bin', 'schema-engine.js')
 

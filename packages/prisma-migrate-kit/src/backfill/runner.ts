@@ -12,6 +12,7 @@ import {
   stalledConnectionText,
   withConnection,
 } from '../db/connect'
+import { blockingSessions, describeBlockingSession, type BlockingSession } from '../db/locks'
 import type { MigrationRecord } from '../prisma/migrations'
 import { assertAfterMigrationApplied } from './after-migration'
 import type { BatchSettings } from './batch'
@@ -58,6 +59,8 @@ export type { RunOptions, RunResult, RunEvent, RunProgress } from './run-types'
 const DEFAULT_CATCH_UP_PASSES = 5
 const CONTROL_POLL_MS = 250
 const HEARTBEAT_MS = 2_000
+/** How long a blocking session seen by the control loop is named in what the workers say about a lock wait. */
+const BLOCKER_MEMORY_MS = 5_000
 const PROGRESS_MS = 500
 const RATE_WINDOW_MS = 10_000
 
@@ -86,6 +89,8 @@ class BackfillRun {
   /** The _prisma_migrations row of the `after` migration, recorded with the run to notice a rollback since. */
   private afterMigration: MigrationRecord | undefined
   private flusher: InvalidationFlusher | undefined
+  /** The sessions the batches were last seen waiting for, and when. */
+  private blockers: { sessions: BlockingSession[]; seenAt: number } | undefined
   private batchSize = DEFAULT_BATCH_SIZE
   private lastBatchMs: number | null = null
   private maxBatchMs = 0
@@ -273,6 +278,10 @@ class BackfillRun {
       reconnectForMs: this.options.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS,
       stallAfterMs: this.stallAfterMs(),
       endStalledSessions: (pids) => this.endStalledSessions(pids),
+      lockHolders: () =>
+        this.blockers && Date.now() - this.blockers.seenAt < BLOCKER_MEMORY_MS
+          ? this.blockers.sessions.map(describeBlockingSession).join('; ')
+          : undefined,
       debug: this.options.debug ?? false,
       keepErrorDetail: setting(this.options, 'keepErrorDetail') ?? false,
       batchSize: () => this.batchSize,
@@ -335,6 +344,9 @@ class BackfillRun {
         }>(`SELECT status, requested, requested_by, last_error FROM ${T.backfills} WHERE name = $1`, [this.loaded.name])
         const state = rows[0]
         if (state) this.applyControl(state)
+        // Who the batches wait for, read while they wait: once lock_timeout ends the wait, nothing says who it was.
+        const blockers = await blockingSessions(control, this.applicationName)
+        if (blockers.length > 0) this.blockers = { sessions: blockers, seenAt: Date.now() }
         if (Date.now() - lastHeartbeat >= HEARTBEAT_MS) {
           lastHeartbeat = Date.now()
           await heartbeatRunner(control, this.identity.id)

@@ -43,6 +43,8 @@ export interface WorkerRun {
   readonly stallAfterMs: number
   /** Asks the server to end sessions of this run that stalled (open there still, holding their ranges). */
   endStalledSessions(pids: number[]): Promise<void>
+  /** The sessions a batch of this run was last seen waiting for (within seconds), described; undefined if none. */
+  lockHolders(): string | undefined
   /** After a batch: deliver the cache invalidations it queued. */
   afterBatch(): void
   notice(message: string): void
@@ -229,6 +231,9 @@ export class Workers {
       if (attempts === undefined) return // another worker has taken it meanwhile
     }
     const decision = decideFailure(kind, range, attempts)
+    // A lock wait: the session holding the rows, as the run last saw it waiting (a person can look at it, or end it).
+    const holders = kind === 'conflict' ? this.run.lockHolders() : undefined
+    const heldBy = holders ? `; held by ${holders}` : ''
     let note = ''
     if (decision.action === 'cool') {
       // Let it cool down and do the rest of the table meanwhile, rather than queue behind the app.
@@ -236,7 +241,7 @@ export class Workers {
       if (!this.conflictNoticed) {
         this.conflictNoticed = true
         this.run.notice(
-          `Batch of keys ${describeRange(range)} met the app (${describeFailure(error, { short: true, detail })}); it is retried with backoff while the rest goes on.`,
+          `Batch of keys ${describeRange(range)} met the app (${describeFailure(error, { short: true, detail })}${heldBy}); it is retried with backoff while the rest goes on.`,
         )
       }
       return
@@ -245,15 +250,18 @@ export class Workers {
       const split = await splitRange(client, this.run.resolved, range.id)
       if (split === 'split') {
         this.run.count('split')
+        // A conflict is the app's lock, not a fault of the rows: a smaller batch just holds fewer rows for less time.
         this.run.notice(
-          `Batch of keys ${describeRange(range)} failed (${describeFailure(error, { short: true, detail })}); split in two to find the rows at fault.`,
+          kind === 'conflict'
+            ? `Batch of keys ${describeRange(range)} met the app again (${describeFailure(error, { short: true, detail })}${heldBy}); split in two, so each half locks fewer rows for less time.`
+            : `Batch of keys ${describeRange(range)} failed (${describeFailure(error, { short: true, detail })}); split in two to find the rows at fault.`,
         )
         return
       }
       if (split === 'busy') return // another worker has taken it meanwhile
       // A range of one row cannot be halved: that row is the one at fault.
     } else note = decision.note
-    const recorded = `${message}${note}${withheldDetail(error, detail)}`
+    const recorded = `${message}${note}${heldBy}${withheldDetail(error, detail)}`
     await failRange(client, this.run.resolved.name, range, recorded)
     this.run.fail(recorded, { after: range.after, upTo: range.upTo }, 'failure')
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import type { ClientBase } from 'pg'
 import { loadAllBackfills, type LoadedBackfill } from '../backfill/loader'
@@ -23,7 +24,10 @@ import {
 } from './plan'
 import { plural } from '../text'
 import type { RunTuning } from '../backfill/options'
-import { prismaDeployUpTo } from './prisma-step'
+import { describeBlockingSession } from '../db/locks'
+import { sleep } from '../backfill/retry'
+import { deploySetting, lockRetryDelayMs, type DeployTuning } from './options'
+import { prismaDeployUpTo, prismaResolveRolledBack, type PrismaDeployResult } from './prisma-step'
 import { describeWait, readWaits, type Wait } from './readiness'
 import { assertDeployable } from './refusals'
 import { readDeployState, type DeployState } from './state'
@@ -56,7 +60,7 @@ export interface DeployRun {
   next: string[]
 }
 
-export interface DeployOptions extends PlanOptions {
+export interface DeployOptions extends PlanOptions, DeployTuning {
   databaseUrl: string
   /** Stops before the next step (an inline backfill stops after its batches in flight, paused). */
   signal?: AbortSignal
@@ -66,6 +70,8 @@ export interface DeployOptions extends PlanOptions {
   onStepStart?(step: DeployStep, index: number): void
   onStepDone?(step: DeployStep, result: StepResult, index: number): void
   onBackfillEvent?(backfill: string, event: RunEvent): void
+  /** Something an operator should read while the deploy goes on (a lock wait, a retry). */
+  onNotice?(message: string): void
 }
 
 /** The plan from the database as it is: read-only, no lock. What `plan` and `deploy --dry-run` print. */
@@ -165,11 +171,58 @@ function executeStep(run: Execution, step: DeployStep): Promise<StepOutcome> {
 /** Prisma's P3005: a database with tables and no _prisma_migrations; running deploy again fails the same way. */
 const HAS_SCHEMA_BUT_NO_HISTORY = /\bP3005\b/
 
+/** A migration that controls its own transactions may have committed part of itself before a lock wait failed. */
+const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|START\s+TRANSACTION)\b/im
+/** A migration that sets its own lock_timeout: it, not --lock-timeout, bounds its waits after that line. */
+const OWN_LOCK_TIMEOUT = /\bSET\s+(LOCAL\s+)?lock_timeout\b/i
+
+/**
+ * Applies the step's migrations with Prisma, each statement waiting at most --lock-timeout for a lock. A migration
+ * that gave up on a lock (an app transaction held the table) left nothing behind, its one transaction rolled back:
+ * it is marked rolled back and tried again after a backoff, up to --lock-retries times, as strong_migrations does,
+ * instead of queueing every query of the table behind it. The session it waited for is named each time.
+ */
 async function migrate(run: Execution, step: MigrateStep): Promise<StepOutcome> {
   const names = step.migrations.map((migration) => migration.name)
   const history = listMigrations(run.project)
-  const result = await prismaDeployUpTo(run.project, run.client, run.options.databaseUrl, history, names)
-  if (result.ok) return { result: { status: 'done', detail: `applied ${names.join(', ')}`, applied: result.applied } }
+  const lockTimeoutMs = deploySetting(run.options, 'lockTimeoutMs')
+  const retries = deploySetting(run.options, 'lockRetries')
+  for (let attempt = 1; ; attempt++) {
+    const result = await prismaDeployUpTo(run.project, run.client, run.options.databaseUrl, history, names, { lockTimeoutMs })
+    if (result.ok) {
+      const retried = attempt > 1 ? ` (after ${plural(attempt - 1, 'lock timeout')})` : ''
+      return { result: { status: 'done', detail: `applied ${names.join(', ')}${retried}`, applied: result.applied } }
+    }
+    const failed = result.failed
+    const migration = failed ? history.find((entry) => entry.name === failed) : undefined
+    if (!result.lockTimeout || !failed || !migration || TRANSACTION_CONTROL.test(readFileSync(migration.sqlFile, 'utf8'))) {
+      return prismaFailure(result)
+    }
+    await prismaResolveRolledBack(run.project, run.options.databaseUrl, history, failed)
+    const holder =
+      result.blockers.length > 0
+        ? `held by ${result.blockers.map(describeBlockingSession).join('; ')}`
+        : 'its holder was gone before deploy could see it'
+    const ownTimeout = OWN_LOCK_TIMEOUT.test(readFileSync(migration.sqlFile, 'utf8')) ? ' or the SET lock_timeout in its migration.sql' : ''
+    const waited = `migration ${failed} gave up waiting for a lock (lock_timeout: --lock-timeout ${lockTimeoutMs} ms${ownTimeout}; ${holder}); nothing of it was applied`
+    if (attempt > retries || run.options.signal?.aborted) {
+      return {
+        result: { status: 'failed', detail: `${waited}, ${plural(attempt, 'time')}`, applied: result.applied },
+        stop: {
+          outcome: 'failed',
+          message: `${waited}, ${plural(attempt, 'time')}; it is marked rolled back, so the next deploy applies it`,
+          next: ['# let the session holding the lock finish (or end it), then:', DEPLOY_COMMAND],
+        },
+      }
+    }
+    const delay = lockRetryDelayMs(attempt)
+    run.options.onNotice?.(`${waited}; trying again in ${delay / 1000} s (attempt ${attempt + 1} of ${retries + 1}).`)
+    await sleep(delay)
+  }
+}
+
+/** Prisma failed for another reason than a lock wait: what it said, and what to do. */
+function prismaFailure(result: PrismaDeployResult): StepOutcome {
   const where = result.failed ? ` at ${result.failed}` : ''
   const detail = `prisma migrate deploy failed (exit ${result.code})${where}:\n${result.output}`
   const next = result.failed

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { ClientBase } from 'pg'
 import { analyzeMigrations, type MigrationAnalysis } from '../lint'
-import type { LockHolder } from '../db/advisory-lock'
+import type { LockHolder } from '../db/locks'
 import {
   applyingMigration,
   listMigrations,

@@ -2,7 +2,7 @@ import os from 'node:os'
 import type { Client, ClientBase } from 'pg'
 import { connect } from '../db/connect'
 import { LockHeldError } from '../errors'
-import { advisoryLockHolder, describeHolder, holderFields } from '../db/advisory-lock'
+import { advisoryLockHolder, describeHolder, holderFields } from '../db/locks'
 import { PRISMA_MIGRATE_LOCK, applyingMigration, prismaLockHolder, readMigrationRecords } from '../prisma/migrations'
 
 /**

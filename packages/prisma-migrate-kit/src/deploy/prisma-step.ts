@@ -4,7 +4,10 @@ import { migrationState, readMigrationRecords, recordsByName, type MigrationOnDi
 import type { Project } from '../project'
 import { DEPLOY_URL_VARIABLE, writeDeployConfig } from '../rollback/deploy-config'
 import { stageMigrations } from '../rollback/staging'
+import { StepFailedError } from '../errors'
 import { assertPrismaLockFree } from './lock'
+import { blockingSessions, type BlockingSession } from '../db/locks'
+import { ENGINE_APPLICATION_NAME, LOCK_TIMEOUT_VARIABLE } from '../offline-engine'
 
 export interface PrismaDeployResult {
   ok: boolean
@@ -15,7 +18,21 @@ export interface PrismaDeployResult {
   /** Prisma's exit code and the end of what it printed, for a failure. */
   code: number
   output: string
+  /** The failure was a lock_timeout (SQLSTATE 55P03): the migration waited for a lock the app holds, and gave up. */
+  lockTimeout: boolean
+  /** The sessions the migration was last seen waiting for (read while it waited). */
+  blockers: BlockingSession[]
 }
+
+export interface PrismaStepOptions {
+  /** The lock_timeout of the engine's session (ms); unset: Prisma's (none). */
+  lockTimeoutMs?: number
+}
+
+/** How Prisma and PostgreSQL say that a statement gave up waiting for a lock. */
+const LOCK_TIMEOUT = /\b55P03\b|lock timeout/i
+/** How often deploy looks at what the migration waits for. */
+const BLOCKER_POLL_MS = 200
 
 /**
  * The real `prisma migrate deploy`, made to stop at a migration: Prisma has no "up to X", so it runs on a Prisma
@@ -29,6 +46,7 @@ export async function prismaDeployUpTo(
   databaseUrl: string,
   history: MigrationOnDisk[],
   migrations: string[],
+  options: PrismaStepOptions = {},
 ): Promise<PrismaDeployResult> {
   await assertPrismaLockFree(client)
   const last = migrations.at(-1)
@@ -36,11 +54,15 @@ export async function prismaDeployUpTo(
   const staged = stageMigrations(project, upTo, 'deploy')
   let code: number
   let output: string
+  const watch = watchBlockers(client)
   try {
     const config = writeDeployConfig(project, staged.dir, staged.root)
     const result = await runPrisma(project, ['migrate', 'deploy', '--config', config], {
       databaseUrl,
-      env: { [DEPLOY_URL_VARIABLE]: databaseUrl },
+      env: {
+        [DEPLOY_URL_VARIABLE]: databaseUrl,
+        ...(options.lockTimeoutMs ? { [LOCK_TIMEOUT_VARIABLE]: String(options.lockTimeoutMs) } : {}),
+      },
       removeWhenOrphaned: staged.root,
     })
     code = result.code
@@ -48,9 +70,75 @@ export async function prismaDeployUpTo(
   } finally {
     staged.remove()
   }
+  const blockers = await watch.stop()
   // What Prisma recorded is the truth; its exit code alone does not say how far it got.
   const records = recordsByName(await readMigrationRecords(client))
   const applied = migrations.filter((name) => migrationState(records.get(name) ?? []) === 'applied')
   const failed = migrations.find((name) => migrationState(records.get(name) ?? []) === 'failed')
-  return { ok: code === 0 && applied.length === migrations.length, applied, ...(failed ? { failed } : {}), code, output }
+  const logs = failed ? (records.get(failed)?.at(-1)?.logs ?? '') : ''
+  const lockTimeout = failed !== undefined && (LOCK_TIMEOUT.test(logs) || LOCK_TIMEOUT.test(output))
+  return {
+    ok: code === 0 && applied.length === migrations.length,
+    applied,
+    ...(failed ? { failed } : {}),
+    code,
+    output,
+    lockTimeout,
+    blockers,
+  }
+}
+
+/**
+ * Samples, while Prisma runs, the sessions the engine waits for (on the deploy's own session, which is idle
+ * meanwhile): once a lock_timeout has ended the wait nothing says who held the lock. stop() gives the last seen.
+ */
+function watchBlockers(client: ClientBase): { stop(): Promise<BlockingSession[]> } {
+  let last: BlockingSession[] = []
+  let running = true
+  const loop = (async () => {
+    while (running) {
+      const seen = await blockingSessions(client, ENGINE_APPLICATION_NAME).catch(() => [])
+      if (seen.length > 0) last = seen
+      await new Promise((resolve) => setTimeout(resolve, BLOCKER_POLL_MS))
+    }
+  })()
+  return {
+    stop: async () => {
+      running = false
+      await loop
+      return last
+    },
+  }
+}
+
+/**
+ * `prisma migrate resolve --rolled-back <migration>` through the same temporary config as the deploy: for a migration
+ * deploy knows left nothing behind (its one transaction gave up on a lock), so Prisma applies it again next time.
+ */
+export async function prismaResolveRolledBack(
+  project: Project,
+  databaseUrl: string,
+  history: MigrationOnDisk[],
+  migration: string,
+): Promise<void> {
+  const upTo = history.slice(0, history.findIndex((entry) => entry.name === migration) + 1)
+  const staged = stageMigrations(project, upTo, 'deploy')
+  try {
+    const config = writeDeployConfig(project, staged.dir, staged.root)
+    const result = await runPrisma(project, ['migrate', 'resolve', '--rolled-back', migration, '--config', config], {
+      databaseUrl,
+      env: { [DEPLOY_URL_VARIABLE]: databaseUrl },
+      removeWhenOrphaned: staged.root,
+    })
+    if (result.code !== 0) {
+      throw new StepFailedError(
+        `prisma migrate resolve --rolled-back ${migration} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-5).join(' ')}`,
+        {
+          hint: `Mark it yourself once the cause is clear: npx migrate-kit prisma migrate resolve --rolled-back ${migration}`,
+        },
+      )
+    }
+  } finally {
+    staged.remove()
+  }
 }

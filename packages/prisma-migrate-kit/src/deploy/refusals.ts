@@ -1,4 +1,4 @@
-import { describeHolder, holderFields } from '../db/advisory-lock'
+import { describeHolder, holderFields } from '../db/locks'
 import { LockHeldError } from '../errors'
 import { findMigration } from '../prisma/migrations'
 import { relativePath, type Project } from '../project'

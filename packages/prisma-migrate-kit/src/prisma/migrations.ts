@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import type { ClientBase } from 'pg'
-import { advisoryLockHolder, type LockHolder } from '../db/advisory-lock'
+import { advisoryLockHolder, type LockHolder } from '../db/locks'
 import { InputError } from '../errors'
 import type { Project } from '../project'
 

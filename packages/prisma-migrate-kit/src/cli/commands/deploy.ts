@@ -1,4 +1,6 @@
-import type { Command } from 'commander'
+import { InvalidArgumentError, Option, type Command } from 'commander'
+import { parseOptionValue } from '../../backfill/options'
+import { DEPLOY_OPTIONS } from '../../deploy/options'
 import { barReporter, lineReporter, type ProgressReporter } from '../../backfill/progress'
 import { deploy, planDeploy, type DeployRun } from '../../deploy/deploy'
 import { notExecutedLine, planJson, planLines, resultLines, runJson } from '../../deploy/plan-text'
@@ -13,6 +15,8 @@ interface DeployCliOptions {
   dryRun?: boolean
   runBackfills?: boolean
   json?: boolean
+  lockTimeout?: number
+  lockRetries?: number
 }
 
 /** deploy's flags for the backfills it runs (--backfill-batch-size …): prefixed, so they never read as the deploy's own. */
@@ -36,6 +40,15 @@ export function registerDeploy(program: Command, host: CommandHost): void {
         'development and throwaway CI databases only: on production, an operator runs each backfill (resumable, throttled) and deploys again',
     )
     .option('--json', 'print one JSON document on stdout (progress goes to stderr)')
+  for (const spec of DEPLOY_OPTIONS) {
+    command.addOption(
+      new Option(`--${spec.flag} ${spec.value}`, `${spec.doc} (default ${spec.defaultValue})`).argParser((text: string) => {
+        const parsed = parseOptionValue(spec.kind, text)
+        if ('error' in parsed) throw new InvalidArgumentError(parsed.error)
+        return parsed.value
+      }),
+    )
+  }
   addRunOptions(command, 'deploy', BACKFILL_PREFIX)
   command
     .addHelpText(
@@ -98,6 +111,9 @@ export function registerDeploy(program: Command, host: CommandHost): void {
         const run = await deploy(context.project, {
           ...planOptions,
           backfillSettings: runTuningFrom(options, 'deploy', BACKFILL_PREFIX),
+          ...(options.lockTimeout === undefined ? {} : { lockTimeoutMs: options.lockTimeout }),
+          ...(options.lockRetries === undefined ? {} : { lockRetries: options.lockRetries }),
+          onNotice: (message) => context.io.err(message),
           signal: controller.signal,
           ...(redisUrl() ? { redisUrl: redisUrl()! } : {}),
           onStepStart: (step, index) => {

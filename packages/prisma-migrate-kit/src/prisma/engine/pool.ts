@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import type { ClientConfig, Pool, PoolClient, PoolConfig } from 'pg'
+import { ENGINE_APPLICATION_NAME, LOCK_TIMEOUT_VARIABLE } from '../../offline-engine'
 import { CONNECT_TIMEOUT_MS } from '../../db/connect'
 
 type PgModule = typeof import('pg')
@@ -91,7 +92,7 @@ export function createEnginePool(url: string, extra: PoolConfig = {}): Pool {
     Client: clientWithConnectTimeout(pg),
     idleTimeoutMillis: 1_000,
     allowExitOnIdle: true,
-    application_name: 'migrate-kit-schema-engine',
+    application_name: ENGINE_APPLICATION_NAME,
     ...extra,
   })
   pool.on('connect', (client: PoolClient) => {
@@ -105,6 +106,11 @@ export function createEnginePool(url: string, extra: PoolConfig = {}): Pool {
         `SELECT set_config('client_connection_check_interval', '${CLIENT_CHECK_INTERVAL_MS}', false) WHERE current_setting('server_version_num')::int >= 140000`,
       )
       .catch(() => undefined)
+    // `deploy --lock-timeout`: a migration that would queue every reader of a table behind its lock gives up instead.
+    const lockTimeoutMs = Number(process.env[LOCK_TIMEOUT_VARIABLE])
+    if (Number.isInteger(lockTimeoutMs) && lockTimeoutMs > 0) {
+      client.query(`SELECT set_config('lock_timeout', '${lockTimeoutMs}ms', false)`).catch(() => undefined)
+    }
   })
   // An idle connection whose server goes away emits 'error'; without a listener that would crash the engine.
   pool.on('error', () => undefined)
