@@ -2,6 +2,7 @@ import { RunLifecycle, nextState, waitForRate, type RunState } from '../packages
 import { decideFailure } from '../packages/prisma-migrate-kit/src/backfill/failure-policy'
 import { RowRateLimiter } from '../packages/prisma-migrate-kit/src/backfill/pacing'
 import { FakeClock, settle } from './helpers/fake-clock'
+import { ReplicaLagMeter, parseLsn } from '../packages/prisma-migrate-kit/src/backfill/replica-lag'
 
 /** Watches a promise without awaiting it. */
 function track<T>(promise: Promise<T>): { settled: () => boolean; value: () => T | undefined } {
@@ -18,18 +19,29 @@ describe('run lifecycle: the transitions (pure)', () => {
   const running: RunState = { kind: 'running' }
 
   test('hold and release move between running and held; anything else leaves the state as it is', () => {
-    const held = nextState(running, { type: 'hold' }, 5)
-    expect(held).toEqual({ kind: 'held', since: 5 })
-    expect(nextState(held, { type: 'hold' }, 9)).toBe(held) // held since 5, not 9
-    expect(nextState(held, { type: 'release' }, 9)).toEqual(running)
-    expect(nextState(running, { type: 'release' }, 9)).toBe(running)
+    const held = nextState(running, { type: 'hold', by: 'pause' }, 5)
+    expect(held).toEqual({ kind: 'held', since: 5, by: ['pause'] })
+    expect(nextState(held, { type: 'hold', by: 'pause' }, 9)).toBe(held) // held since 5, not 9
+    expect(nextState(held, { type: 'release', by: 'pause' }, 9)).toEqual(running)
+    expect(nextState(running, { type: 'release', by: 'pause' }, 9)).toBe(running)
+  })
+
+  test('a pause and the database’s health hold a run each on its own: it runs again only once neither holds it', () => {
+    const paused = nextState(running, { type: 'hold', by: 'pause' }, 5)
+    const both = nextState(paused, { type: 'hold', by: 'health' }, 7)
+    expect(both).toEqual({ kind: 'held', since: 5, by: ['pause', 'health'] })
+    // The replica caught up, but the operator's pause still holds it.
+    const stillPaused = nextState(both, { type: 'release', by: 'health' }, 8)
+    expect(stillPaused).toEqual({ kind: 'held', since: 5, by: ['pause'] })
+    expect(nextState(stillPaused, { type: 'release', by: 'health' }, 9)).toBe(stillPaused)
+    expect(nextState(stillPaused, { type: 'release', by: 'pause' }, 9)).toEqual(running)
   })
 
   test('the first stop reason wins; finish keeps it; a finished run stays finished', () => {
-    const stopping = nextState({ kind: 'held', since: 1 }, { type: 'stop', reason: 'cancel' }, 2)
+    const stopping = nextState({ kind: 'held', since: 1, by: ['pause'] }, { type: 'stop', reason: 'cancel' }, 2)
     expect(stopping).toEqual({ kind: 'stopping', reason: 'cancel' })
     expect(nextState(stopping, { type: 'stop', reason: 'signal' }, 3)).toBe(stopping)
-    expect(nextState(stopping, { type: 'hold' }, 3)).toBe(stopping)
+    expect(nextState(stopping, { type: 'hold', by: 'health' }, 3)).toBe(stopping)
     const finished = nextState(stopping, { type: 'finish' }, 4)
     expect(finished).toEqual({ kind: 'finished', reason: 'cancel' })
     expect(nextState(finished, { type: 'stop', reason: 'fatal' }, 5)).toBe(finished)
@@ -125,5 +137,29 @@ describe('failure policy (pure)', () => {
     expect(decideFailure('conflict', { rows: 1 }, 3, half)).toEqual({ action: 'cool', forMs: 600 })
     expect(decideFailure('conflict', { rows: 1 }, 19, half).action).toBe('cool')
     expect(decideFailure('conflict', { rows: 1 }, 20, half)).toEqual({ action: 'fail', note: ' (still, after 20 attempts)' })
+  })
+})
+
+describe('replica lag from WAL positions (fake clock)', () => {
+  test('a replica is as far behind as the time since the WAL first went past what it replayed; caught up is 0', () => {
+    let now = 0
+    const meter = new ReplicaLagMeter(() => now)
+    expect(parseLsn('0/3025AA0')).toBe(0x3025aa0n)
+    expect(parseLsn('16/B374D848')).toBe(0x16b374d848n)
+    expect(() => parseLsn('nonsense')).toThrow(/not a log sequence number/)
+    meter.record(100n)
+    now = 250
+    meter.record(200n)
+    now = 500
+    meter.record(200n) // no new WAL: not a new point in the history
+    now = 750
+    meter.record(300n)
+    expect(meter.lagMs(300n)).toBe(0)
+    // It replayed up to 150: the WAL went past that at 250, half a second ago.
+    expect(meter.lagMs(150n)).toBe(500)
+    // Stuck for a while (replay paused): the lag keeps growing though nothing new is reported.
+    now = 5_750
+    expect(meter.lagMs(150n)).toBe(5_500)
+    expect(meter.lagMs(50n)).toBe(5_750)
   })
 })

@@ -73,6 +73,10 @@ describe('the settings on the command line (the real binary)', () => {
     expect(bad.stderr).toContain("option '--lock-timeout <ms>' argument '0' is invalid. expected a whole number ≥ 1")
     expect(deploySetting({}, 'lockTimeoutMs')).toBe(5_000)
     expect(deploySetting({ lockRetries: 0 }, 'lockRetries')).toBe(0)
+    expect(parseOptionValue('duration', '500ms')).toEqual({ value: 500 })
+    expect(parseOptionValue('duration', '1.5s')).toEqual({ value: 1_500 })
+    expect(parseOptionValue('duration', '2m')).toEqual({ value: 120_000 })
+    expect(parseOptionValue('duration', '10')).toEqual({ error: 'expected a duration such as 500ms, 10s or 2m' })
     expect([1, 2, 3, 4, 5, 6, 7].map(lockRetryDelayMs)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000])
   })
 

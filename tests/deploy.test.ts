@@ -438,10 +438,16 @@ test('a migration that waits for a lock an app transaction holds gives up after 
     ).toEqual([{ columns: 0 }])
 
     // The app's transaction ends while deploy waits to try again: the next attempt applies it.
-    const deploying = startCli(['deploy', '--lock-timeout', '300'], { cwd: app.root, env: { DATABASE_URL: db.url } })
+    const deploying = startCli(['deploy', '--lock-timeout', '1500'], { cwd: app.root, env: { DATABASE_URL: db.url } })
     let stderr = ''
     deploying.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     const done = collect(deploying)
+    // A wait over a second is said while it lasts, naming the holder.
+    await waitFor(
+      'the wait to be said',
+      () => /A migration is waiting for a lock held by session pid \d+ \("test app", idle in transaction/.test(stderr),
+      30_000,
+    )
     await waitFor('a first lock timeout', () => stderr.includes('trying again in 1 s (attempt 2 of 4)'), 30_000)
     await blocker.query('COMMIT')
     const result = await done

@@ -1,30 +1,39 @@
 /**
- * The lifecycle of one run in this process, as ONE value: running, held (a pause request), stopping (why), finished.
+ * The lifecycle of one run in this process, as ONE value: running, held (by a pause request, by the database's health,
+ * or both: each released on its own), stopping (why), finished.
  * The transitions are pure functions (`nextState`); `RunLifecycle` holds the value, wakes the sleepers when it
  * changes, and counts the time held, on an injectable clock so that tests drive time by hand.
  *
- *   running ──hold──▶ held ──release──▶ running
+ *   running ──hold(by)──▶ held(by…) ──release(by)──▶ running, once nothing holds it
  *   running / held ──stop(reason)──▶ stopping(reason)      (the first reason wins)
  *   any ──finish──▶ finished(reason or null)              (the workers are done; nothing else changes it)
  */
 
 export type StopReason = 'signal' | 'cancel' | 'failure' | 'failed-elsewhere' | 'fatal'
 
+/** What holds a run: an operator's pause request, or the database's health (replica lag). */
+export type HoldReason = 'pause' | 'health'
+
 export type RunState =
   | { kind: 'running' }
-  | { kind: 'held'; since: number }
+  | { kind: 'held'; since: number; by: readonly HoldReason[] }
   | { kind: 'stopping'; reason: StopReason }
   | { kind: 'finished'; reason: StopReason | null }
 
-export type LifecycleEvent = { type: 'hold' } | { type: 'release' } | { type: 'stop'; reason: StopReason } | { type: 'finish' }
+export type LifecycleEvent =
+  { type: 'hold'; by: HoldReason } | { type: 'release'; by: HoldReason } | { type: 'stop'; reason: StopReason } | { type: 'finish' }
 
 /** The state after `event` at time `now`. Returns the very same object when the event changes nothing. */
 export function nextState(state: RunState, event: LifecycleEvent, now: number): RunState {
   switch (event.type) {
     case 'hold':
-      return state.kind === 'running' ? { kind: 'held', since: now } : state
-    case 'release':
-      return state.kind === 'held' ? { kind: 'running' } : state
+      if (state.kind === 'running') return { kind: 'held', since: now, by: [event.by] }
+      return state.kind === 'held' && !state.by.includes(event.by) ? { ...state, by: [...state.by, event.by] } : state
+    case 'release': {
+      if (state.kind !== 'held' || !state.by.includes(event.by)) return state
+      const by = state.by.filter((reason) => reason !== event.by)
+      return by.length === 0 ? { kind: 'running' } : { ...state, by }
+    }
     case 'stop':
       return state.kind === 'running' || state.kind === 'held' ? { kind: 'stopping', reason: event.reason } : state
     case 'finish':
@@ -61,18 +70,23 @@ export class RunLifecycle {
     const now = this.clock.now()
     const next = nextState(this.current, event, now)
     if (next === this.current) return false
-    if (this.current.kind === 'held') this.heldBefore += now - this.current.since
+    if (this.current.kind === 'held' && next.kind !== 'held') this.heldBefore += now - this.current.since
     this.current = next
     this.wakeAll()
     return true
   }
 
-  hold(): boolean {
-    return this.apply({ type: 'hold' })
+  hold(by: HoldReason = 'pause'): boolean {
+    return this.apply({ type: 'hold', by })
   }
 
-  release(): boolean {
-    return this.apply({ type: 'release' })
+  release(by: HoldReason = 'pause'): boolean {
+    return this.apply({ type: 'release', by })
+  }
+
+  /** Whether this reason holds the run now. */
+  heldBy(reason: HoldReason): boolean {
+    return this.current.kind === 'held' && this.current.by.includes(reason)
   }
 
   stop(reason: StopReason): boolean {

@@ -5,7 +5,8 @@
  * row here and its use where it acts.
  */
 
-export type NumberKind = 'positive-integer' | 'non-negative-integer' | 'positive-number'
+/** duration: `500ms`, `10s`, `2m`, read as milliseconds. */
+export type NumberKind = 'positive-integer' | 'non-negative-integer' | 'positive-number' | 'duration'
 /** A number read from the flag's value, or a switch: a flag with no value, on when given. */
 export type OptionValueKind = NumberKind | 'switch'
 
@@ -21,6 +22,7 @@ export interface RunTuning {
   lockTimeoutMs?: number
   statementTimeoutMs?: number
   keepErrorDetail?: boolean
+  maxReplicaLagMs?: number
 }
 
 export type TuningKey = keyof RunTuning
@@ -109,6 +111,15 @@ export const RUN_OPTIONS: readonly RunOptionSpec[] = [
     commands: ['run', 'deploy'],
   },
   {
+    key: 'maxReplicaLagMs',
+    flag: 'max-replica-lag',
+    value: '<duration>',
+    kind: 'duration',
+    defaultValue: undefined,
+    doc: 'hold the batches while a streaming replica is further behind than this (500ms, 10s, 2m), read from pg_stat_replication on the primary; resume by itself once it is back under half of it',
+    commands: ['run', 'deploy'],
+  },
+  {
     key: 'keepErrorDetail',
     flag: 'keep-error-detail',
     value: '',
@@ -140,6 +151,11 @@ export function parseOptionValue(kind: NumberKind, text: string): { value: numbe
       return Number.isInteger(parsed) && parsed >= 0 ? { value: parsed } : { error: 'expected a whole number ≥ 0' }
     case 'positive-number':
       return Number.isFinite(parsed) && parsed > 0 ? { value: parsed } : { error: 'expected a number > 0' }
+    case 'duration': {
+      const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim())
+      const ms = match ? Number(match[1]) * { ms: 1, s: 1_000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'] : NaN
+      return ms > 0 ? { value: Math.round(ms) } : { error: 'expected a duration such as 500ms, 10s or 2m' }
+    }
   }
 }
 

@@ -28,7 +28,7 @@ export interface RunOptions extends RunTuning {
 export interface RunProgress {
   name: string
   /** running; held by a pause request; waiting for ranges other sessions hold. */
-  state: 'running' | 'paused' | 'waiting'
+  state: 'running' | 'paused' | 'throttled' | 'waiting'
   rowsDone: number
   rowsTotal: number | null
   rowsChanged: number

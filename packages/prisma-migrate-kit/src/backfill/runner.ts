@@ -13,6 +13,8 @@ import {
   withConnection,
 } from '../db/connect'
 import { blockingSessions, describeBlockingSession, type BlockingSession } from '../db/locks'
+import { formatDuration } from './progress'
+import { ReplicaLagMeter, assertReplicasVisible, describeReplica, readReplication } from './replica-lag'
 import type { MigrationRecord } from '../prisma/migrations'
 import { assertAfterMigrationApplied } from './after-migration'
 import type { BatchSettings } from './batch'
@@ -52,7 +54,15 @@ import { T, ensureBackfillState, readBackfillRecord, type BackfillStatusValue } 
 import { resolveBackfill, type ResolvedBackfill } from './validate'
 import { describeVerify, runVerify, type VerifyResult } from './verify'
 import type { RunOptions, RunResult } from './run-types'
-import { BackfillStateError, recordCancelled, recordConclusion, recordFailure, recordInterrupted, saveProgress } from './store'
+import {
+  BackfillStateError,
+  recordCancelled,
+  recordConclusion,
+  recordFailure,
+  recordInterrupted,
+  recordThrottle,
+  saveProgress,
+} from './store'
 
 export type { RunOptions, RunResult, RunEvent, RunProgress } from './run-types'
 
@@ -89,6 +99,9 @@ class BackfillRun {
   /** The _prisma_migrations row of the `after` migration, recorded with the run to notice a rollback since. */
   private afterMigration: MigrationRecord | undefined
   private flusher: InvalidationFlusher | undefined
+  /** --max-replica-lag: where the primary's WAL was, look by look; and why the run holds itself, while it does. */
+  private readonly replicaLag: ReplicaLagMeter | undefined
+  private throttledFor: string | undefined
   /** The sessions the batches were last seen waiting for, and when. */
   private blockers: { sessions: BlockingSession[]; seenAt: number } | undefined
   private batchSize = DEFAULT_BATCH_SIZE
@@ -119,6 +132,7 @@ class BackfillRun {
     this.applicationName = runnerApplicationName(loaded.name)
     this.sizing = batchSizing(options)
     this.limiter = options.maxRowsPerSecond ? new RowRateLimiter(options.maxRowsPerSecond) : undefined
+    this.replicaLag = setting(options, 'maxReplicaLagMs') ? new ReplicaLagMeter() : undefined
   }
 
   private notice(message: string): void {
@@ -133,6 +147,8 @@ class BackfillRun {
       // Checked before anything is written, the migrate_kit tables included: a bad definition leaves no trace.
       this.resolved = await resolveBackfill(control, this.loaded)
       this.afterMigration = await assertAfterMigrationApplied(control, this.loaded)
+      // --max-replica-lag that could never see a replica would be a throttle that never acts: refused up front.
+      if (this.replicaLag) assertReplicasVisible((await readReplication(control)).replicas)
       await ensureBackfillState(control)
       locked = await tryBackfillLock(control, this.loaded.name)
       if (!locked && !this.options.join) throw await lockHeldError(control, this.loaded.name)
@@ -152,6 +168,7 @@ class BackfillRun {
       this.lifecycle.finish()
       await this.flusher?.close()
       const client = this.control ?? control
+      if (this.throttledFor !== undefined) await recordThrottle(client, this.loaded.name, null).catch(() => undefined)
       await removeRunner(client, this.identity.id).catch(() => undefined)
       if (locked) await releaseBackfillLock(client, this.loaded.name).catch(() => undefined)
       await closeClient(client)
@@ -344,6 +361,7 @@ class BackfillRun {
         }>(`SELECT status, requested, requested_by, last_error FROM ${T.backfills} WHERE name = $1`, [this.loaded.name])
         const state = rows[0]
         if (state) this.applyControl(state)
+        await this.checkReplicaLag(control)
         // Who the batches wait for, read while they wait: once lock_timeout ends the wait, nothing says who it was.
         const blockers = await blockingSessions(control, this.applicationName)
         if (blockers.length > 0) this.blockers = { sessions: blockers, seenAt: Date.now() }
@@ -387,9 +405,50 @@ class BackfillRun {
         `Paused by ${state.requested_by ?? 'another session'}: holding after the batches in flight. Continue with \`migrate-kit backfill resume ${this.loaded.name}\`; Ctrl-C leaves (it stays paused).`,
       )
     }
-    if (!held && this.lifecycle.release()) this.notice('Resumed.')
+    if (!held && this.lifecycle.release()) {
+      this.notice(this.lifecycle.held ? `Pause lifted; still held: ${this.throttledFor ?? 'the replica lag'}.` : 'Resumed.')
+    }
+    this.syncRate()
+  }
+
+  /** The rate meter leaves held time out of rows/s and the ETA, whatever holds the run. */
+  private syncRate(): void {
     if (this.lifecycle.held) this.rate.hold()
     else this.rate.release()
+  }
+
+  /**
+   * --max-replica-lag: holds the batches while the furthest replica is behind by more than the limit, and lets them go
+   * once it is back under half of it (so the run does not flap at the line). Said in the output and in `status`.
+   */
+  private async checkReplicaLag(control: Client): Promise<void> {
+    const meter = this.replicaLag
+    const max = setting(this.options, 'maxReplicaLagMs')
+    if (!meter || !max) return
+    const { current, replicas } = await readReplication(control)
+    meter.record(current)
+    const lags = replicas.map((replica) => ({ replica, lagMs: replica.replayed === null ? Infinity : meter.lagMs(replica.replayed) }))
+    const worst = lags.sort((a, b) => b.lagMs - a.lagMs)[0]
+    const text = (ms: number) => formatDuration(ms / 1000)
+    if (!this.lifecycle.heldBy('health')) {
+      const why = !worst
+        ? 'no replica is streaming from the primary any more'
+        : worst.lagMs > max
+          ? `${describeReplica(worst.replica)} is ${text(worst.lagMs)} behind, over --max-replica-lag ${text(max)}`
+          : undefined
+      if (why === undefined) return
+      this.throttledFor = why
+      this.lifecycle.hold('health')
+      this.syncRate()
+      this.notice(`Throttled: ${why}. Holding the batches after those in flight; going on by itself under ${text(max / 2)}.`)
+      await recordThrottle(control, this.loaded.name, `${why} (since ${new Date().toISOString()})`)
+    } else if (worst && worst.lagMs <= max / 2) {
+      this.throttledFor = undefined
+      this.lifecycle.release('health')
+      this.syncRate()
+      this.notice(`${describeReplica(worst.replica)} is ${text(worst.lagMs)} behind again: going on.`)
+      await recordThrottle(control, this.loaded.name, null)
+    }
   }
 
   private async reconnectControl(): Promise<void> {
@@ -445,7 +504,13 @@ class BackfillRun {
       type: 'progress',
       progress: {
         name: this.loaded.name,
-        state: this.lifecycle.held ? 'paused' : this.workers?.waiting ? 'waiting' : 'running',
+        state: this.lifecycle.heldBy('pause')
+          ? 'paused'
+          : this.lifecycle.heldBy('health')
+            ? 'throttled'
+            : this.workers?.waiting
+              ? 'waiting'
+              : 'running',
         rowsDone,
         rowsTotal,
         rowsChanged: this.ledgerRowsChanged + this.changedThisRun,

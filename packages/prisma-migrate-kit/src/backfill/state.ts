@@ -109,6 +109,8 @@ export const BACKFILL_STATE: StateComponent = {
     // An outbox entry a flusher is delivering, until when: claimed in one statement, never under a transaction that
     // stays open across a Redis call. A flusher that died lets its claim lapse; delivering twice is harmless (UNLINK).
     `ALTER TABLE backfill_invalidations ADD COLUMN claimed_until timestamptz`,
+    // Why a runner holds the batches by itself (the database's health: replica lag), for \`status\`; null otherwise.
+    `ALTER TABLE backfills ADD COLUMN throttled text`,
   ],
 }
 
@@ -138,6 +140,8 @@ export interface BackfillRecord {
   tableOid: number | null
   /** The id of the _prisma_migrations row of its `after` migration when it last ran (null: none, or not kept yet). */
   afterMigrationId: string | null
+  /** Why a runner holds the batches by itself right now (replica lag), or null. */
+  throttled: string | null
   keyColumn: string
   keyType: string
   status: BackfillStatusValue
@@ -179,6 +183,7 @@ interface BackfillRow {
   table_name: string
   table_oid: number | string | null
   after_migration_id: string | null
+  throttled?: string | null
   key_column: string
   key_type: string
   status: BackfillStatusValue
@@ -220,6 +225,7 @@ function toRecord(row: BackfillRow): BackfillRecord {
     tableName: row.table_name,
     tableOid: row.table_oid === null ? null : Number(row.table_oid),
     afterMigrationId: row.after_migration_id ?? null,
+    throttled: row.throttled ?? null,
     keyColumn: row.key_column,
     keyType: row.key_type,
     status: row.status,

@@ -30,6 +30,8 @@ export interface BackfillStatus {
   runners: RunnerInfo[]
   /** Runners whose session is open but whose heartbeat is older than STALE_HEARTBEAT_MS (lock.ts). */
   staleRunners: number
+  /** Why its runner holds the batches by itself now (replica lag over --max-replica-lag), or null. */
+  throttled: string | null
   requested: 'pause' | 'cancel' | null
   startedAt: string | null
   updatedAt: string | null
@@ -62,6 +64,7 @@ function neverRun(loaded: LoadedBackfill): BackfillStatus {
     interrupted: false,
     runners: [],
     staleRunners: 0,
+    throttled: null,
     requested: null,
     startedAt: null,
     updatedAt: null,
@@ -108,6 +111,7 @@ async function statusOf(
     interrupted,
     runners,
     staleRunners: runners.filter((runner) => runner.stale).length,
+    throttled: runners.length > 0 ? record.throttled : null,
     requested: record.requested,
     startedAt: record.startedAt?.toISOString() ?? null,
     updatedAt: record.updatedAt.toISOString(),

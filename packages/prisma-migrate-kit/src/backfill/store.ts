@@ -135,6 +135,11 @@ export async function startRun(client: ClientBase, name: string, start: RunStart
   )
 }
 
+/** A runner holds the batches by itself for the database's health (why), or goes on (null). */
+export async function recordThrottle(client: ClientBase, name: string, why: string | null): Promise<void> {
+  await client.query(`UPDATE ${T.backfills} SET throttled = $2 WHERE name = $1`, [name, why])
+}
+
 export async function setRowsTotal(client: ClientBase, name: string, rowsTotal: number): Promise<void> {
   await client.query(`UPDATE ${T.backfills} SET rows_total = $2 WHERE name = $1`, [name, rowsTotal])
 }

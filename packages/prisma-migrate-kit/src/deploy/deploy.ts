@@ -188,7 +188,10 @@ async function migrate(run: Execution, step: MigrateStep): Promise<StepOutcome> 
   const lockTimeoutMs = deploySetting(run.options, 'lockTimeoutMs')
   const retries = deploySetting(run.options, 'lockRetries')
   for (let attempt = 1; ; attempt++) {
-    const result = await prismaDeployUpTo(run.project, run.client, run.options.databaseUrl, history, names, { lockTimeoutMs })
+    const result = await prismaDeployUpTo(run.project, run.client, run.options.databaseUrl, history, names, {
+      lockTimeoutMs,
+      onNotice: (message) => run.options.onNotice?.(message),
+    })
     if (result.ok) {
       const retried = attempt > 1 ? ` (after ${plural(attempt - 1, 'lock timeout')})` : ''
       return { result: { status: 'done', detail: `applied ${names.join(', ')}${retried}`, applied: result.applied } }

@@ -6,8 +6,8 @@ import { DEPLOY_URL_VARIABLE, writeDeployConfig } from '../rollback/deploy-confi
 import { stageMigrations } from '../rollback/staging'
 import { StepFailedError } from '../errors'
 import { assertPrismaLockFree } from './lock'
-import { blockingSessions, type BlockingSession } from '../db/locks'
-import { ENGINE_APPLICATION_NAME, LOCK_TIMEOUT_VARIABLE } from '../offline-engine'
+import { blockingSessions, describeBlockingSession, type BlockingSession } from '../db/locks'
+import { ENGINE_APPLICATION_NAME, LOCK_TIMEOUT_VARIABLE, OFFLINE_SCHEMA_ENGINE } from '../offline-engine'
 
 export interface PrismaDeployResult {
   ok: boolean
@@ -27,7 +27,12 @@ export interface PrismaDeployResult {
 export interface PrismaStepOptions {
   /** The lock_timeout of the engine's session (ms); unset: Prisma's (none). */
   lockTimeoutMs?: number
+  /** What an operator should read meanwhile: a migration waiting for a lock, a setting that could not apply. */
+  onNotice?(message: string): void
 }
+
+/** How long a migration waits for a lock before deploy says who it waits for. */
+const WAIT_NOTICE_MS = 1_000
 
 /** How Prisma and PostgreSQL say that a statement gave up waiting for a lock. */
 const LOCK_TIMEOUT = /\b55P03\b|lock timeout/i
@@ -54,7 +59,9 @@ export async function prismaDeployUpTo(
   const staged = stageMigrations(project, upTo, 'deploy')
   let code: number
   let output: string
-  const watch = watchBlockers(client)
+  const watch = watchBlockers(client, (sessions) =>
+    options.onNotice?.(`A migration is waiting for a lock held by ${sessions.map(describeBlockingSession).join('; ')}.`),
+  )
   try {
     const config = writeDeployConfig(project, staged.dir, staged.root)
     const result = await runPrisma(project, ['migrate', 'deploy', '--config', config], {
@@ -66,6 +73,11 @@ export async function prismaDeployUpTo(
       removeWhenOrphaned: staged.root,
     })
     code = result.code
+    if (options.lockTimeoutMs && result.engine.path !== OFFLINE_SCHEMA_ENGINE) {
+      options.onNotice?.(
+        `--lock-timeout was not applied: Prisma ran its native schema engine (${result.engine.path}), whose session deploy cannot set. Put SET lock_timeout in the migration.sql files, or let deploy use migrate-kit's engine (unset PRISMA_SCHEMA_ENGINE_BINARY).`,
+      )
+    }
     output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-15).join('\n')
   } finally {
     staged.remove()
@@ -92,13 +104,24 @@ export async function prismaDeployUpTo(
  * Samples, while Prisma runs, the sessions the engine waits for (on the deploy's own session, which is idle
  * meanwhile): once a lock_timeout has ended the wait nothing says who held the lock. stop() gives the last seen.
  */
-function watchBlockers(client: ClientBase): { stop(): Promise<BlockingSession[]> } {
+function watchBlockers(client: ClientBase, onLongWait: (sessions: BlockingSession[]) => void): { stop(): Promise<BlockingSession[]> } {
   let last: BlockingSession[] = []
   let running = true
+  let waitingSince: number | undefined
+  const told = new Set<number>()
   const loop = (async () => {
     while (running) {
       const seen = await blockingSessions(client, ENGINE_APPLICATION_NAME).catch(() => [])
-      if (seen.length > 0) last = seen
+      if (seen.length > 0) {
+        last = seen
+        waitingSince ??= Date.now()
+        // Said once per holder, after a second of waiting: an operator sees who to wait for (or end) while it lasts.
+        const fresh = seen.filter((session) => !told.has(session.pid))
+        if (Date.now() - waitingSince >= WAIT_NOTICE_MS && fresh.length > 0) {
+          for (const session of fresh) told.add(session.pid)
+          onLongWait(fresh)
+        }
+      } else waitingSince = undefined
       await new Promise((resolve) => setTimeout(resolve, BLOCKER_POLL_MS))
     }
   })()

@@ -145,6 +145,7 @@ export function printStatusTable(out: (line: string) => void, statuses: Backfill
       status.runners.length > 0
         ? `${status.runners.length} runner${status.runners.length === 1 ? '' : 's'}${status.staleRunners > 0 ? ` (${status.staleRunners === status.runners.length ? '' : `${status.staleRunners} `}stale)` : ''}`
         : '',
+      status.throttled ? `throttled: ${status.throttled}` : '',
       status.lastError ? `last error: ${status.lastError}` : '',
       status.reset ? `reset: ${status.reset}` : '',
       status.orphaned ? `orphaned: no file defines it (migrate-kit backfill forget ${status.name})` : '',
@@ -175,6 +176,7 @@ function printStatus(io: CliIO, status: BackfillStatus): void {
       '  stale       its session is open but it writes nothing: stalled or frozen (SIGSTOP, swapping, a connection that stopped answering, which it replaces by itself within its statement timeout + 5 s). Look at the process; killing it is safe (its batch rolls back, `run` resumes).',
     )
   }
+  if (status.throttled) out(`  throttled   ${status.throttled}`)
   if (status.requested) out(`  requested   ${status.requested}`)
   if (status.startedAt) out(`  started     ${status.startedAt}`)
   if (status.finishedAt) out(`  finished    ${status.finishedAt}${status.verifiedAt ? ', verified' : ''}`)
