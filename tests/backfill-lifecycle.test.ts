@@ -3,6 +3,7 @@ import { decideFailure } from '../packages/prisma-migrate-kit/src/backfill/failu
 import { RowRateLimiter } from '../packages/prisma-migrate-kit/src/backfill/pacing'
 import { FakeClock, settle } from './helpers/fake-clock'
 import { ReplicaLagMeter, parseLsn } from '../packages/prisma-migrate-kit/src/backfill/replica-lag'
+import { LatencyWindow } from '../packages/prisma-migrate-kit/src/backfill/app-latency'
 
 /** Watches a promise without awaiting it. */
 function track<T>(promise: Promise<T>): { settled: () => boolean; value: () => T | undefined } {
@@ -161,5 +162,19 @@ describe('replica lag from WAL positions (fake clock)', () => {
     now = 5_750
     expect(meter.lagMs(150n)).toBe(5_500)
     expect(meter.lagMs(50n)).toBe(5_750)
+  })
+})
+
+describe('app latency probe window', () => {
+  test('the verdict is the median of the last 5 runs: one slow run does not hold the backfill, a slow database does', () => {
+    const window = new LatencyWindow()
+    expect(window.median()).toBeUndefined()
+    for (const ms of [2, 3, 2, 250, 3]) window.record(ms)
+    expect(window.median()).toBe(3)
+    for (const ms of [240, 260]) window.record(ms)
+    expect(window.median()).toBe(240) // 2, 250, 3, 240, 260
+    window.record(1)
+    window.record(2)
+    expect(window.median()).toBe(3) // 3, 240, 260, 1, 2: fast again for most runs
   })
 })

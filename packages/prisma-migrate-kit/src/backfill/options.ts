@@ -7,8 +7,8 @@
 
 /** duration: `500ms`, `10s`, `2m`, read as milliseconds. */
 export type NumberKind = 'positive-integer' | 'non-negative-integer' | 'positive-number' | 'duration'
-/** A number read from the flag's value, or a switch: a flag with no value, on when given. */
-export type OptionValueKind = NumberKind | 'switch'
+/** A number read from the flag's value, a switch (a flag with no value, on when given), or text taken as given. */
+export type OptionValueKind = NumberKind | 'switch' | 'text'
 
 /** The commands that take backfill settings. */
 export type SettingsCommand = 'run' | 'restore' | 'deploy'
@@ -23,6 +23,8 @@ export interface RunTuning {
   statementTimeoutMs?: number
   keepErrorDetail?: boolean
   maxReplicaLagMs?: number
+  maxAppLatencyMs?: number
+  appLatencyQuery?: string
 }
 
 export type TuningKey = keyof RunTuning
@@ -35,7 +37,7 @@ export interface RunOptionSpec {
   value: string
   kind: OptionValueKind
   /** Undefined: none (the setting is off unless given). */
-  defaultValue: number | boolean | undefined
+  defaultValue: number | boolean | string | undefined
   /** How the default reads in help when it is more than the number. */
   defaultText?: string
   doc: string
@@ -117,6 +119,25 @@ export const RUN_OPTIONS: readonly RunOptionSpec[] = [
     kind: 'duration',
     defaultValue: undefined,
     doc: 'hold the batches while a streaming replica is further behind than this (500ms, 10s, 2m), read from pg_stat_replication on the primary; resume by itself once it is back under half of it',
+    commands: ['run', 'deploy'],
+  },
+  {
+    key: 'maxAppLatencyMs',
+    flag: 'max-app-latency',
+    value: '<duration>',
+    kind: 'duration',
+    defaultValue: undefined,
+    doc: 'hold the batches while the app latency probe (--app-latency-query, once a second; the median of its last 5 runs) takes longer than this; go on under half of it',
+    commands: ['run', 'deploy'],
+  },
+  {
+    key: 'appLatencyQuery',
+    flag: 'app-latency-query',
+    value: '<sql>',
+    kind: 'text',
+    defaultValue: 'SELECT 1',
+    defaultText: "SELECT 1: the database's own responsiveness; name a query of your app's hottest path",
+    doc: 'the query --max-app-latency times',
     commands: ['run', 'deploy'],
   },
   {

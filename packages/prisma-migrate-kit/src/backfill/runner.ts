@@ -15,6 +15,8 @@ import {
 import { blockingSessions, describeBlockingSession, type BlockingSession } from '../db/locks'
 import { formatDuration } from './progress'
 import { ReplicaLagMeter, assertReplicasVisible, describeReplica, readReplication } from './replica-lag'
+import { LATENCY_WINDOW, LatencyWindow, PROBE_EVERY_MS, assertProbeRuns, timeProbe } from './app-latency'
+import { UsageError } from '../errors'
 import type { MigrationRecord } from '../prisma/migrations'
 import { assertAfterMigrationApplied } from './after-migration'
 import type { BatchSettings } from './batch'
@@ -69,6 +71,17 @@ export type { RunOptions, RunResult, RunEvent, RunProgress } from './run-types'
 const DEFAULT_CATCH_UP_PASSES = 5
 const CONTROL_POLL_MS = 250
 const HEARTBEAT_MS = 2_000
+/** What one health signal says now: why it holds the run (over its limit), whether it is back under half of it. */
+interface HealthVerdict {
+  over: string | undefined
+  calm: boolean
+  /** Where it stands, for the message when the run goes on. */
+  now: string
+}
+
+/** A duration for health messages: `1.2 s`, `340 ms`. */
+const durationText = (ms: number): string => (ms < 1_000 ? `${Math.round(ms)} ms` : formatDuration(ms / 1000))
+
 /** How long a blocking session seen by the control loop is named in what the workers say about a lock wait. */
 const BLOCKER_MEMORY_MS = 5_000
 const PROGRESS_MS = 500
@@ -101,6 +114,11 @@ class BackfillRun {
   private flusher: InvalidationFlusher | undefined
   /** --max-replica-lag: where the primary's WAL was, look by look; and why the run holds itself, while it does. */
   private readonly replicaLag: ReplicaLagMeter | undefined
+  /** --max-app-latency: the probe's last runs, and when it last ran. */
+  private readonly appLatency: LatencyWindow | undefined
+  private probedAt = 0
+  /** Each health signal's last verdict. */
+  private readonly health = new Map<'replica' | 'latency', HealthVerdict>()
   private throttledFor: string | undefined
   /** The sessions the batches were last seen waiting for, and when. */
   private blockers: { sessions: BlockingSession[]; seenAt: number } | undefined
@@ -133,6 +151,7 @@ class BackfillRun {
     this.sizing = batchSizing(options)
     this.limiter = options.maxRowsPerSecond ? new RowRateLimiter(options.maxRowsPerSecond) : undefined
     this.replicaLag = setting(options, 'maxReplicaLagMs') ? new ReplicaLagMeter() : undefined
+    this.appLatency = setting(options, 'maxAppLatencyMs') ? new LatencyWindow() : undefined
   }
 
   private notice(message: string): void {
@@ -149,6 +168,12 @@ class BackfillRun {
       this.afterMigration = await assertAfterMigrationApplied(control, this.loaded)
       // --max-replica-lag that could never see a replica would be a throttle that never acts: refused up front.
       if (this.replicaLag) assertReplicasVisible((await readReplication(control)).replicas)
+      if (this.options.appLatencyQuery !== undefined && !this.appLatency) {
+        throw new UsageError('--app-latency-query names the probe of --max-app-latency, which is not given: nothing was changed', {
+          hint: 'Add --max-app-latency <duration> (e.g. 50ms), or leave --app-latency-query out.',
+        })
+      }
+      if (this.appLatency) await assertProbeRuns(control, setting(this.options, 'appLatencyQuery')!)
       await ensureBackfillState(control)
       locked = await tryBackfillLock(control, this.loaded.name)
       if (!locked && !this.options.join) throw await lockHeldError(control, this.loaded.name)
@@ -361,7 +386,7 @@ class BackfillRun {
         }>(`SELECT status, requested, requested_by, last_error FROM ${T.backfills} WHERE name = $1`, [this.loaded.name])
         const state = rows[0]
         if (state) this.applyControl(state)
-        await this.checkReplicaLag(control)
+        await this.checkHealth(control)
         // Who the batches wait for, read while they wait: once lock_timeout ends the wait, nothing says who it was.
         const blockers = await blockingSessions(control, this.applicationName)
         if (blockers.length > 0) this.blockers = { sessions: blockers, seenAt: Date.now() }
@@ -418,36 +443,64 @@ class BackfillRun {
   }
 
   /**
-   * --max-replica-lag: holds the batches while the furthest replica is behind by more than the limit, and lets them go
-   * once it is back under half of it (so the run does not flap at the line). Said in the output and in `status`.
+   * The database's health, for --max-replica-lag and --max-app-latency: holds the batches while any signal is over
+   * its limit, and lets them go once every one is back under half of it (so the run does not flap at the line). Said
+   * in the output and, for other machines, in `status` (backfills.throttled).
    */
-  private async checkReplicaLag(control: Client): Promise<void> {
-    const meter = this.replicaLag
-    const max = setting(this.options, 'maxReplicaLagMs')
-    if (!meter || !max) return
-    const { current, replicas } = await readReplication(control)
-    meter.record(current)
-    const lags = replicas.map((replica) => ({ replica, lagMs: replica.replayed === null ? Infinity : meter.lagMs(replica.replayed) }))
-    const worst = lags.sort((a, b) => b.lagMs - a.lagMs)[0]
-    const text = (ms: number) => formatDuration(ms / 1000)
+  private async checkHealth(control: Client): Promise<void> {
+    if (this.replicaLag) this.health.set('replica', await this.replicaVerdict(control, this.replicaLag))
+    if (this.appLatency && Date.now() - this.probedAt >= PROBE_EVERY_MS) {
+      this.probedAt = Date.now()
+      this.health.set('latency', await this.latencyVerdict(control, this.appLatency))
+    }
+    const verdicts = [...this.health.values()]
+    const over = verdicts.find((verdict) => verdict.over !== undefined)?.over
     if (!this.lifecycle.heldBy('health')) {
-      const why = !worst
-        ? 'no replica is streaming from the primary any more'
-        : worst.lagMs > max
-          ? `${describeReplica(worst.replica)} is ${text(worst.lagMs)} behind, over --max-replica-lag ${text(max)}`
-          : undefined
-      if (why === undefined) return
-      this.throttledFor = why
+      if (over === undefined) return
+      this.throttledFor = over
       this.lifecycle.hold('health')
       this.syncRate()
-      this.notice(`Throttled: ${why}. Holding the batches after those in flight; going on by itself under ${text(max / 2)}.`)
-      await recordThrottle(control, this.loaded.name, `${why} (since ${new Date().toISOString()})`)
-    } else if (worst && worst.lagMs <= max / 2) {
+      this.notice(`Throttled: ${over}. Holding the batches after those in flight; going on by itself under half of it.`)
+      await recordThrottle(control, this.loaded.name, `${over} (since ${new Date().toISOString()})`)
+    } else if (over === undefined && verdicts.every((verdict) => verdict.calm)) {
       this.throttledFor = undefined
       this.lifecycle.release('health')
       this.syncRate()
-      this.notice(`${describeReplica(worst.replica)} is ${text(worst.lagMs)} behind again: going on.`)
+      this.notice(`${verdicts.map((verdict) => verdict.now).join('; ')}: going on.`)
       await recordThrottle(control, this.loaded.name, null)
+    } else if (over !== undefined && over !== this.throttledFor) {
+      this.throttledFor = over
+      await recordThrottle(control, this.loaded.name, `${over} (since ${new Date().toISOString()})`)
+    }
+  }
+
+  /** The furthest replica's lag against --max-replica-lag. */
+  private async replicaVerdict(control: Client, meter: ReplicaLagMeter): Promise<HealthVerdict> {
+    const max = setting(this.options, 'maxReplicaLagMs')!
+    const { current, replicas } = await readReplication(control)
+    meter.record(current)
+    const worst = replicas
+      .map((replica) => ({ replica, lagMs: replica.replayed === null ? Infinity : meter.lagMs(replica.replayed) }))
+      .sort((a, b) => b.lagMs - a.lagMs)[0]
+    if (!worst) return { over: 'no replica is streaming from the primary any more', calm: false, now: 'no replica' }
+    const behind = `${describeReplica(worst.replica)} is ${durationText(worst.lagMs)} behind`
+    return {
+      over: worst.lagMs > max ? `${behind}, over --max-replica-lag ${durationText(max)}` : undefined,
+      calm: worst.lagMs <= max / 2,
+      now: `${behind} again`,
+    }
+  }
+
+  /** The app latency probe's median against --max-app-latency. */
+  private async latencyVerdict(control: Client, window: LatencyWindow): Promise<HealthVerdict> {
+    const max = setting(this.options, 'maxAppLatencyMs')!
+    window.record(await timeProbe(control, setting(this.options, 'appLatencyQuery')!))
+    const median = window.median() ?? 0
+    const took = `the app latency probe takes ${durationText(median)} (median of its last ${LATENCY_WINDOW} runs)`
+    return {
+      over: median > max ? `${took}, over --max-app-latency ${durationText(max)}` : undefined,
+      calm: median <= max / 2,
+      now: `${took} again`,
     }
   }
 

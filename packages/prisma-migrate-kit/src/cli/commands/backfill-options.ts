@@ -19,11 +19,13 @@ export function addRunOptions(command: Command, target: SettingsCommand, prefix 
     const option =
       kind === 'switch'
         ? new Option(`--${prefix}${spec.flag}`, optionHelp(spec, target))
-        : new Option(`--${prefix}${spec.flag} ${spec.value}`, optionHelp(spec, target)).argParser((text: string) => {
-            const parsed = parseOptionValue(kind, text)
-            if ('error' in parsed) throw new InvalidArgumentError(parsed.error)
-            return parsed.value
-          })
+        : kind === 'text'
+          ? new Option(`--${prefix}${spec.flag} ${spec.value}`, optionHelp(spec, target))
+          : new Option(`--${prefix}${spec.flag} ${spec.value}`, optionHelp(spec, target)).argParser((text: string) => {
+              const parsed = parseOptionValue(kind, text)
+              if ('error' in parsed) throw new InvalidArgumentError(parsed.error)
+              return parsed.value
+            })
     command.addOption(option)
   }
   return command
@@ -35,7 +37,7 @@ export function runTuningFrom(values: object, target: SettingsCommand, prefix = 
   const tuning: RunTuning = {}
   for (const spec of specsOf(target)) {
     const value = given[attributeOf(`${prefix}${spec.flag}`)]
-    if (typeof value === 'number' || typeof value === 'boolean') Object.assign(tuning, { [spec.key]: value })
+    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') Object.assign(tuning, { [spec.key]: value })
   }
   return tuning
 }

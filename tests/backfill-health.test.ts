@@ -3,7 +3,8 @@ import { backfillProject, waitFor, type BackfillProject } from './helpers/backfi
 import { createTestDatabase, type TestDatabase } from './helpers/database'
 import { startReplicatedServer, type ReplicatedServer } from './helpers/replica'
 
-// --max-replica-lag against a real streaming replica (pg_basebackup), its lag made by pausing its replay.
+// Health throttling: --max-replica-lag against a real streaming replica (pg_basebackup), its lag made by pausing its
+// replay; --max-app-latency with a probe query the test slows down.
 
 let server: ReplicatedServer
 let app: BackfillProject
@@ -73,7 +74,7 @@ test('--max-replica-lag holds the batches while the replica is behind, says why 
   await onReplica('SELECT pg_wal_replay_resume()')
   const result = await running.done
   expect(result.code).toBe(0)
-  expect(result.stderr).toMatch(/replica \S+ \(127\.0\.0\.1\) is [\d.]+ s behind again: going on\./)
+  expect(result.stderr).toMatch(/replica \S+ \(127\.0\.0\.1\) is [\d.]+ m?s behind again: going on\./)
   expect(await db.query(`SELECT n, count(*)::int AS rows FROM counters GROUP BY n`)).toEqual([{ n: 1, rows: 20_000 }])
   const after = JSON.parse((await app.cli(['backfill', 'status', 'counters', '--json'])).stdout) as { throttled: string | null }
   expect(after.throttled).toBeNull()
@@ -98,3 +99,62 @@ test('--max-replica-lag is refused up front where no replica streams, rather tha
     await lone.drop()
   }
 })
+
+test('--max-app-latency holds the batches while the probe query the user names is slow, and goes on once it is fast again', async () => {
+  const db = await createTestDatabase('backfill_latency')
+  const project = backfillProject(db)
+  try {
+    await db.query(`CREATE TABLE slow (id integer PRIMARY KEY, n integer NOT NULL DEFAULT 0)`)
+    await db.query(`INSERT INTO slow (id) SELECT g FROM generate_series(1, 20000) g`)
+    await db.query(`CREATE TABLE probe_delay (seconds float8 NOT NULL)`)
+    await db.query(`INSERT INTO probe_delay VALUES (0)`)
+    project.backfill('slow.ts', counterBackfill('slow'))
+    const probe = 'SELECT pg_sleep((SELECT seconds FROM probe_delay))'
+    const running = project.start([
+      'backfill',
+      'run',
+      'slow',
+      '--batch-size',
+      '500',
+      '--max-rows-per-second',
+      '3000',
+      '--max-app-latency',
+      '100ms',
+      '--app-latency-query',
+      probe,
+    ])
+    await waitFor('a few batches', async () => (await doneRows(db, 'slow')) >= 2_000)
+    await db.query(`UPDATE probe_delay SET seconds = 0.3`)
+    const held = /Throttled: the app latency probe takes [\d.]+ m?s \(median of its last 5 runs\), over --max-app-latency 100 ms\./
+    await waitFor('the run to hold itself', () => held.test(running.output().stderr), 20_000)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const heldAt = await doneRows(db, 'slow')
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    expect(await doneRows(db, 'slow')).toBe(heldAt)
+    const status = JSON.parse((await project.cli(['backfill', 'status', 'slow', '--json'])).stdout) as { throttled: string }
+    expect(status.throttled).toMatch(/^the app latency probe takes .* over --max-app-latency 100 ms \(since /)
+    await db.query(`UPDATE probe_delay SET seconds = 0`)
+    const result = await running.done
+    expect(result.code).toBe(0)
+    expect(result.stderr).toMatch(/the app latency probe takes \d+ ms \(median of its last 5 runs\) again: going on\./)
+    expect(await db.query(`SELECT n, count(*)::int AS rows FROM slow GROUP BY n`)).toEqual([{ n: 1, rows: 20_000 }])
+
+    const failing = await project.cli([
+      'backfill',
+      'run',
+      'slow',
+      '--max-app-latency',
+      '1s',
+      '--app-latency-query',
+      'SELECT * FROM no_such_table',
+    ])
+    expect(failing.code).toBe(2)
+    expect(failing.stderr).toContain('--app-latency-query failed: relation "no_such_table" does not exist')
+    const alone = await project.cli(['backfill', 'run', 'slow', '--app-latency-query', 'SELECT 1'])
+    expect(alone.code).toBe(2)
+    expect(alone.stderr).toContain('--app-latency-query names the probe of --max-app-latency, which is not given')
+  } finally {
+    project.remove()
+    await db.drop()
+  }
+}, 90_000)
