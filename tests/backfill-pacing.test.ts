@@ -116,6 +116,26 @@ describe('adaptive batch size, live', () => {
     expect(result.batchSize).toBeGreaterThan(1_500)
   })
 
+  test('a verify query that takes long is said while it runs (its session has no client-side bound), not a silent wait', async () => {
+    await createCounters(db, 300, 'verified_slowly')
+    const definition = defineBackfill({
+      name: 'verified_slowly',
+      table: 'verified_slowly',
+      update: sql`n = n + 1`,
+      verify: sql`SELECT id FROM verified_slowly, (SELECT pg_sleep(0.8)) AS wait WHERE n = 0`,
+    })
+    const notices: string[] = []
+    const result = await runBackfill(db.url, inline(definition), {
+      verifyNoticeEveryMs: 200,
+      onEvent: (event) => {
+        if (event.type === 'notice') notices.push(event.message)
+      },
+    })
+    expect(result.status).toBe('done')
+    expect(result.verify).toMatchObject({ failures: 0 })
+    expect(notices.filter((notice) => /^verify still running \(\d+ s\)…$/.test(notice)).length).toBeGreaterThanOrEqual(2)
+  })
+
   test('shrinks to the size that meets the target when rows are slow', async () => {
     await createCounters(db, 700, 'slow_rows')
     // Every row costs 2 ms: a 200-row batch takes about 400 ms, twice the 100 ms target.

@@ -23,6 +23,8 @@ export interface RunOptions extends RunTuning {
   maxCatchUpPasses?: number
   /** Also tell the stack of an error that fails a batch (MIGRATE_KIT_DEBUG=1). */
   debug?: boolean
+  /** How often a verify query still running is said (ms). Default 30 s. */
+  verifyNoticeEveryMs?: number
 }
 
 export interface RunProgress {

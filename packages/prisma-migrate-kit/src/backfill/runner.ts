@@ -82,6 +82,9 @@ interface HealthVerdict {
 /** A duration for health messages: `1.2 s`, `340 ms`. */
 const durationText = (ms: number): string => (ms < 1_000 ? `${Math.round(ms)} ms` : formatDuration(ms / 1000))
 
+/** How often a verify query still running is said. */
+const VERIFY_NOTICE_EVERY_MS = 30_000
+
 /** How long a blocking session seen by the control loop is named in what the workers say about a lock wait. */
 const BLOCKER_MEMORY_MS = 5_000
 const PROGRESS_MS = 500
@@ -198,6 +201,18 @@ class BackfillRun {
       if (locked) await releaseBackfillLock(client, this.loaded.name).catch(() => undefined)
       await closeClient(client)
       if (this.pool) await closePool(this.pool)
+    }
+  }
+
+  /** Runs work, saying message(seconds so far) every `everyMs` (or the run's verifyNoticeEveryMs) while it lasts. */
+  private async saying<T>(everyMs: number, message: (seconds: number) => string, work: () => Promise<T>): Promise<T> {
+    const started = Date.now()
+    const every = this.options.verifyNoticeEveryMs ?? everyMs
+    const timer = setInterval(() => this.notice(message(Math.round((Date.now() - started) / 1000))), every)
+    try {
+      return await work()
+    } finally {
+      clearInterval(timer)
     }
   }
 
@@ -605,9 +620,14 @@ class BackfillRun {
       this.notice('Other runners are finishing the last ranges; leaving the end to them.')
       return this.result('running')
     }
+    // verify has its own session with no client-side bound (its query may rightly take long on a big table), so the
+    // wait is said while it lasts instead of looking like a hang.
     const verify =
-      (await withConnection(this.url, (client) => runVerify(client, this.loaded.definition), { applicationName: this.applicationName })) ??
-      null
+      (await this.saying(
+        VERIFY_NOTICE_EVERY_MS,
+        (seconds) => `verify still running (${seconds} s)…`,
+        () => withConnection(this.url, (client) => runVerify(client, this.loaded.definition), { applicationName: this.applicationName }),
+      )) ?? null
     const failed = verify !== null && verify.failures > 0
     const totals = await ledgerTotals(control, this.loaded.name)
     const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key.type)
