@@ -37,6 +37,15 @@ async function doneRows(db: TestDatabase, table: string): Promise<number> {
   return row.done
 }
 
+/** Once the batch in flight has ended, no row moves for 1.5 s while the run holds itself; returns the rows done. */
+async function rowsWhileHeld(db: TestDatabase, table: string): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const heldAt = await doneRows(db, table)
+  await new Promise((resolve) => setTimeout(resolve, 1_500))
+  expect(await doneRows(db, table)).toBe(heldAt)
+  return heldAt
+}
+
 test('--max-replica-lag holds the batches while the replica is behind, says why in the output and in status, and goes on by itself once it caught up', async () => {
   const db = server.primary
   await db.query(`CREATE TABLE counters (id integer PRIMARY KEY, n integer NOT NULL DEFAULT 0)`)
@@ -60,12 +69,7 @@ test('--max-replica-lag holds the batches while the replica is behind, says why 
   await waitFor('the run to hold itself for the replica', () => held.test(running.output().stderr), 20_000).catch((error: Error) => {
     throw new Error(`${error.message}\n${running.output().stderr}`)
   })
-  // The batch in flight ends; then nothing moves while the replica stays behind.
-  await new Promise((resolve) => setTimeout(resolve, 500))
-  const heldAt = await doneRows(db, 'counters')
-  await new Promise((resolve) => setTimeout(resolve, 1_500))
-  expect(await doneRows(db, 'counters')).toBe(heldAt)
-  expect(heldAt).toBeLessThan(20_000)
+  expect(await rowsWhileHeld(db, 'counters')).toBeLessThan(20_000)
   const status = JSON.parse((await app.cli(['backfill', 'status', 'counters', '--json'])).stdout) as { status: string; throttled: string }
   expect(status.status).toBe('running')
   expect(status.throttled).toMatch(/^replica \S+ \(127\.0\.0\.1\) is [\d.]+ s behind, over --max-replica-lag 1\.0 s \(since \d{4}-/)
@@ -127,10 +131,7 @@ test('--max-app-latency holds the batches while the probe query the user names i
     await db.query(`UPDATE probe_delay SET seconds = 0.3`)
     const held = /Throttled: the app latency probe takes [\d.]+ m?s \(median of its last 5 runs\), over --max-app-latency 100 ms\./
     await waitFor('the run to hold itself', () => held.test(running.output().stderr), 20_000)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    const heldAt = await doneRows(db, 'slow')
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
-    expect(await doneRows(db, 'slow')).toBe(heldAt)
+    await rowsWhileHeld(db, 'slow')
     const status = JSON.parse((await project.cli(['backfill', 'status', 'slow', '--json'])).stdout) as { throttled: string }
     expect(status.throttled).toMatch(/^the app latency probe takes .* over --max-app-latency 100 ms \(since /)
     await db.query(`UPDATE probe_delay SET seconds = 0`)

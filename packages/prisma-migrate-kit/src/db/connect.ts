@@ -87,15 +87,7 @@ export function createPool(url: string, options: ConnectOptions & { max?: number
  * an unbounded end() would hold the command forever. The socket is then destroyed.
  */
 export async function closeClient(client: Client, waitMs = 2_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const ended = await Promise.race([
-    client.end().then(
-      () => true,
-      () => true,
-    ),
-    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs))),
-  ])
-  clearTimeout(timer)
+  const ended = await settledWithin(client.end(), waitMs)
   // pg has no public destroy(); its Connection keeps the socket as `stream`.
   if (!ended) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
 }
@@ -108,9 +100,21 @@ export function backendPidOf(client: ClientBase): number | undefined {
 
 /** Ends a pool, waiting at most `waitMs` (its sessions' goodbyes may never come on a stalled path). */
 export async function closePool(pool: Pool, waitMs = 2_000): Promise<void> {
+  await settledWithin(pool.end(), waitMs)
+}
+
+/** Whether `work` settled (either way) within `waitMs`. */
+async function settledWithin(work: Promise<unknown>, waitMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
-  await Promise.race([pool.end().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))])
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs))),
+  ])
   clearTimeout(timer)
+  return settled
 }
 
 /** Runs fn with a connection and always closes it. */

@@ -198,15 +198,14 @@ async function migrate(run: Execution, step: MigrateStep): Promise<StepOutcome> 
     }
     const failed = result.failed
     const migration = failed ? history.find((entry) => entry.name === failed) : undefined
-    if (!result.lockTimeout || !failed || !migration || TRANSACTION_CONTROL.test(readFileSync(migration.sqlFile, 'utf8'))) {
-      return prismaFailure(result)
-    }
+    const script = result.lockTimeout && migration ? readFileSync(migration.sqlFile, 'utf8') : undefined
+    if (!failed || script === undefined || TRANSACTION_CONTROL.test(script)) return prismaFailure(result)
     await prismaResolveRolledBack(run.project, run.options.databaseUrl, history, failed)
     const holder =
       result.blockers.length > 0
         ? `held by ${result.blockers.map(describeBlockingSession).join('; ')}`
         : 'its holder was gone before deploy could see it'
-    const ownTimeout = OWN_LOCK_TIMEOUT.test(readFileSync(migration.sqlFile, 'utf8')) ? ' or the SET lock_timeout in its migration.sql' : ''
+    const ownTimeout = OWN_LOCK_TIMEOUT.test(script) ? ' or the SET lock_timeout in its migration.sql' : ''
     const waited = `migration ${failed} gave up waiting for a lock (lock_timeout: --lock-timeout ${lockTimeoutMs} ms${ownTimeout}; ${holder}); nothing of it was applied`
     if (attempt > retries || run.options.signal?.aborted) {
       return {
