@@ -429,3 +429,51 @@ test('lints 1,000 statements well under a second (timing logged)', async () => {
   expect(at(analysis!, 'require-concurrent-index-creation')).toHaveLength(250)
   expect(Math.min(...timings)).toBeLessThan(1000)
 })
+
+describe('findings the peers showed to be false or missing', () => {
+  test('an enum renamed by Prisma earlier is followed: the next change names the real old type', async () => {
+    const dance = (values: string) =>
+      `CREATE TYPE "Role_new" AS ENUM (${values});\n` +
+      `ALTER TABLE "User" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");\n` +
+      `ALTER TYPE "Role" RENAME TO "Role_old";\nALTER TYPE "Role_new" RENAME TO "Role";\nDROP TYPE "Role_old";`
+    const create = `CREATE TYPE "Role" AS ENUM ('A', 'B');\nCREATE TABLE "User" ("id" INTEGER, "role" "Role");`
+    const third = await lintLast([create, dance(`'A', 'C'`), dance(`'C'`)])
+    expect(at(third, 'changing-column-type')[0].message).toContain('(Role → Role_new)')
+    const sameType = await lintLast([create, dance(`'A', 'C'`), `ALTER TABLE "User" ALTER COLUMN "role" SET DATA TYPE "Role";`])
+    expect(rules(sameType)).not.toContain('changing-column-type')
+  })
+
+  test('VALIDATE after an explicit COMMIT runs under SHARE UPDATE EXCLUSIVE: not reported; before it, it is', async () => {
+    const add = `ALTER TABLE "User" ADD CONSTRAINT "User_id_check" CHECK ("id" > 0) NOT VALID;`
+    const validate = `ALTER TABLE "User" VALIDATE CONSTRAINT "User_id_check";`
+    const committed = await lintLast([CREATE_USER, `BEGIN;\n${add}\nCOMMIT;\n${validate}`])
+    expect(rules(committed)).not.toContain('constraint-missing-not-valid')
+    const together = await lintLast([CREATE_USER, `BEGIN;\n${add}\n${validate}\nCOMMIT;`])
+    expect(at(together, 'constraint-missing-not-valid')).toEqual([
+      expect.objectContaining({ line: 3, message: expect.stringContaining('ACCESS EXCLUSIVE lock taken by the ADD is still held') }),
+    ])
+  })
+
+  test('text → citext keeps the table (measured: same relfilenode) and rebuilds its indexes: a warning that says so', async () => {
+    const analysis = await lintLast([CREATE_USER, `ALTER TABLE "User" ALTER COLUMN "email" SET DATA TYPE CITEXT;`])
+    expect(at(analysis, 'changing-column-type')).toEqual([
+      expect.objectContaining({ level: 'warning', message: expect.stringContaining('no rewrite') }),
+    ])
+  })
+
+  test.each([
+    ['REINDEX TABLE "User";', true],
+    ['REINDEX INDEX "User_email_key";', true],
+    ['VACUUM FULL "User";', true],
+    ['REFRESH MATERIALIZED VIEW "UserStats";', true],
+    ['DROP VIEW "ActiveUsers";', true],
+    ['REINDEX TABLE CONCURRENTLY "User";', false],
+    ['VACUUM "User";', false],
+    ['ALTER TABLE "User" SET (fillfactor = 70);', false],
+    ['ALTER TABLE "User" RESET (fillfactor);', false],
+    ['ALTER TABLE "User" ALTER COLUMN "id" SET (n_distinct = 100);', false],
+  ])('require-lock-timeout: %s → %s', async (sql, expected) => {
+    const analysis = await lintLast([`${CREATE_USER}\nCREATE UNIQUE INDEX "User_email_key" ON "User"("email");`, sql])
+    expect(rules(analysis).includes('require-lock-timeout')).toBe(expected)
+  })
+})

@@ -48,6 +48,7 @@ export function changeKeepsStorage(from: ColumnType, to: ColumnType): boolean {
   if (from.array) return false
   const unbounded = to.modifiers.length === 0
   if (from.name === 'varchar' && to.name === 'text') return true
+  if (changesOnlyComparison(from, to)) return true
   if (from.name === 'text' && to.name === 'varchar') return unbounded
   if (from.name !== to.name) return from.name === 'cidr' && to.name === 'inet'
   if (WIDENABLE.has(from.name)) return unbounded || (from.modifiers.length > 0 && to.modifiers[0] >= from.modifiers[0])
@@ -60,6 +61,18 @@ export function changeKeepsStorage(from: ColumnType, to: ColumnType): boolean {
     return toPrecision >= fromPrecision && toScale === fromScale
   }
   return false
+}
+
+/** Casts the citext extension declares WITHOUT FUNCTION: the stored bytes stay (measured: same relfilenode). */
+const CITEXT_PARTNERS = new Set(['text', 'varchar'])
+
+/**
+ * text or varchar ↔ citext: the table keeps its bytes, but the type compares differently (case-insensitively or
+ * not), so PostgreSQL rebuilds every index on the column, under the ACCESS EXCLUSIVE lock of the ALTER.
+ */
+export function changesOnlyComparison(from: ColumnType, to: ColumnType): boolean {
+  if (from.array || to.array || to.modifiers.length > 0) return false
+  return (from.name === 'citext' && CITEXT_PARTNERS.has(to.name)) || (to.name === 'citext' && CITEXT_PARTNERS.has(from.name))
 }
 
 function sameModifiers(a: ColumnType, b: ColumnType): boolean {
@@ -84,6 +97,8 @@ export interface TypeChange {
   to?: ColumnType
   /** Whether PostgreSQL rewrites the table (and its indexes): unless the history proves a binary-coercible change. */
   rewrite: boolean
+  /** No rewrite, but the column's indexes are rebuilt because the type compares differently (text ↔ citext). */
+  rebuildsIndexes: boolean
 }
 
 /** An `ALTER COLUMN … TYPE`: `definition` is the command's ColumnDef, `from` the type the history gave the column. */
@@ -91,5 +106,6 @@ export function typeChange(definition: ColumnDef | undefined, from: ColumnType |
   const to = columnTypeOf(definition?.typeName)
   // A USING expression computes every value anew, whatever the types.
   const rewrite = !(to && from && !definition?.raw_default && changeKeepsStorage(from, to))
-  return { ...(from ? { from } : {}), ...(to ? { to } : {}), rewrite }
+  const rebuildsIndexes = !rewrite && from !== undefined && to !== undefined && changesOnlyComparison(from, to)
+  return { ...(from ? { from } : {}), ...(to ? { to } : {}), rewrite, rebuildsIndexes }
 }

@@ -2,14 +2,17 @@ import type { Node } from 'libpg-query'
 import { statementEffects, type Effect, type Phase } from './effects'
 import { phaseOf } from './phase'
 import { IGNORE_MARKER, readSuppressions, type Suppressions, type Unit } from './ignores'
-import { INVALID_IGNORE, META_RULES, SYNTAX_ERROR } from './meta-rules'
-import { descendants, names, nodeAs, refOfNames, showTable, stringConstant } from './nodes'
+import { INVALID_IGNORE, META_RULES, SYNTAX_ERROR, UNLINTED_CODE } from './meta-rules'
+import { doBlockContents } from './do-blocks'
+import { descendants, names, nodeAs, refOfNames, showTable, stringConstant, tableKey } from './nodes'
+import { LOCK_STRENGTH, statementLocks, type TableLock } from './locks'
 import { loadSqlParser, parseSql, type ParsedStatement, type ParsedSyntaxError } from './parser'
 import { errorMessage } from '../errors'
 import { DEFAULT_SETTINGS, type FileState, type Level, type LintSettings, type Rule, type RuleFinding, type StatementContext } from './rule'
 import { RULES } from './rules'
 import { SchemaHistory } from './schema'
 import { SourceText } from '../sql/source'
+import { assertNoNul } from '../sql/read-sql-file'
 
 /** One problem in a migration file, in the shape of `lint --json` (fields may be added, never renamed). */
 export interface Finding {
@@ -105,6 +108,7 @@ function analyzeLoaded(sql: string, options: AnalyzeOptions): MigrationAnalysis 
   const migration = options.migration ?? options.file ?? 'migration.sql'
   const file = options.file ?? migration
   const settings: LintSettings = { ...DEFAULT_SETTINGS, ...options.settings }
+  assertNoNul(sql, file)
   const source = new SourceText(sql)
   const parsed = parseSql(source, sql.includes(IGNORE_MARKER))
   const units: FileUnit[] = [
@@ -117,11 +121,33 @@ function analyzeLoaded(sql: string, options: AnalyzeOptions): MigrationAnalysis 
     migration,
     statementCount: units.length,
     explicitTransaction: false,
+    inFunctionBody: false,
+    heldLocks: new Map(),
     lockTimeoutSet: false,
     enumValuesAdded: new Map(),
   }
   const raw: RawFinding[] = []
   const effects: Effect[] = []
+  const lintStatement = (statement: ParsedStatement, index: number, following: Node[]): void => {
+    const context: StatementContext = { node: statement.node, statement, file: state, schema, settings, following }
+    for (const rule of RULES) {
+      for (const finding of checkSafely(rule, context)) {
+        raw.push({
+          level: finding.level ?? rule.level,
+          rule: rule.name,
+          message: finding.message,
+          help: finding.help,
+          offset: finding.location === undefined ? statement.start : statement.base + finding.location,
+          unit: index,
+        })
+      }
+    }
+    const line = source.lineAt(statement.start)
+    for (const effect of statementEffects(statement.node, { schema, migration })) effects.push({ ...effect, line })
+    holdLocks(state, statementLocks(statement.node, schema))
+    advanceFileState(state, statement.node)
+    schema.apply(statement.node, migration)
+  }
   units.forEach((unit, index) => {
     if ('error' in unit) {
       const { line, column } = source.positionAt(unit.error.offset)
@@ -138,25 +164,26 @@ function analyzeLoaded(sql: string, options: AnalyzeOptions): MigrationAnalysis 
       })
       return
     }
-    const { statement } = unit
     const following = units.slice(index + 1).flatMap((later) => ('statement' in later ? [later.statement.node] : []))
-    const context: StatementContext = { node: statement.node, statement, file: state, schema, settings, following }
-    for (const rule of RULES) {
-      for (const finding of checkSafely(rule, context)) {
-        raw.push({
-          level: finding.level ?? rule.level,
-          rule: rule.name,
-          message: finding.message,
-          help: finding.help,
-          offset: finding.location === undefined ? statement.start : statement.base + finding.location,
-          unit: index,
-        })
-      }
+    lintStatement(unit.statement, index, following)
+    const contents = doBlockContents(unit.statement, source)
+    if (!contents) return
+    // The DO block's own statements run inside it, one after the other: each is linted like a statement of the file.
+    state.inFunctionBody = true
+    for (const inner of contents.statements) lintStatement(inner, index, following)
+    state.inFunctionBody = false
+    for (const { offset, what } of contents.unlinted) {
+      raw.push({
+        level: UNLINTED_CODE.level,
+        rule: UNLINTED_CODE.name,
+        message: `The linter cannot see the SQL of ${what}: whatever it runs (a lock, a rewrite, a dropped column) is not checked.`,
+        help:
+          'Write the statements as plain SQL in migration.sql (or as EXECUTE of a constant string) so they are linted, ' +
+          'or review them by hand and acknowledge: -- migrate-kit-ignore unlinted-code: <what it runs and why it is safe>',
+        offset,
+        unit: index,
+      })
     }
-    const line = source.lineAt(statement.start)
-    for (const effect of statementEffects(statement.node, { schema, migration })) effects.push({ ...effect, line })
-    advanceFileState(state, statement.node)
-    schema.apply(statement.node, migration)
   })
 
   const { findings, ignored } = settle(raw, readSuppressions(parsed.comments, units, source, KNOWN_RULES), source, file)
@@ -227,6 +254,7 @@ function advanceFileState(state: FileState, node: Node): void {
   if (transaction === 'TRANS_STMT_BEGIN' || transaction === 'TRANS_STMT_START') state.explicitTransaction = true
   if (transaction && ['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE'].includes(transaction)) {
     state.explicitTransaction = false
+    state.heldLocks.clear()
   }
   const timeout = lockTimeoutSetting(node)
   if (timeout !== undefined) state.lockTimeoutSet = timeout
@@ -234,6 +262,16 @@ function advanceFileState(state: FileState, node: Node): void {
   const type = refOfNames(names(alterEnum?.typeName))
   if (alterEnum?.newVal !== undefined && alterEnum.oldVal === undefined && type) {
     state.enumValuesAdded.set(alterEnum.newVal, showTable(type))
+  }
+}
+
+/** A transaction keeps every lock it took until it ends: the strongest per table is what later statements run under. */
+function holdLocks(state: FileState, locks: TableLock[]): void {
+  for (const lock of locks) {
+    if (!lock.table) continue
+    const key = tableKey(lock.table)
+    const held = state.heldLocks.get(key)
+    if (!held || LOCK_STRENGTH[lock.mode] > LOCK_STRENGTH[held]) state.heldLocks.set(key, lock.mode)
   }
 }
 

@@ -1,4 +1,4 @@
-import type { AlterTableType, Node } from 'libpg-query'
+import type { AlterTableCmd, AlterTableType, Node } from 'libpg-query'
 import {
   addedColumn,
   addedConstraint,
@@ -15,7 +15,8 @@ import type { SchemaHistory } from './schema'
 /** PostgreSQL's table lock modes that block someone (ROW EXCLUSIVE and weaker only block schema changes). */
 export type LockMode = 'ACCESS EXCLUSIVE' | 'EXCLUSIVE' | 'SHARE ROW EXCLUSIVE' | 'SHARE' | 'SHARE UPDATE EXCLUSIVE'
 
-const STRENGTH: Record<LockMode, number> = {
+/** Stronger modes conflict with more: a transaction holding one holds every weaker one's effect. */
+export const LOCK_STRENGTH: Record<LockMode, number> = {
   'SHARE UPDATE EXCLUSIVE': 1,
   SHARE: 2,
   'SHARE ROW EXCLUSIVE': 3,
@@ -61,6 +62,20 @@ const ALTER_TABLE_LOCKS: Partial<Record<AlterTableType, LockMode>> = {
   AT_DisableTrigAll: 'SHARE ROW EXCLUSIVE',
   AT_EnableTrigUser: 'SHARE ROW EXCLUSIVE',
   AT_DisableTrigUser: 'SHARE ROW EXCLUSIVE',
+  // Column options (n_distinct, n_distinct_inherited): planner statistics only.
+  AT_SetOptions: 'SHARE UPDATE EXCLUSIVE',
+  AT_ResetOptions: 'SHARE UPDATE EXCLUSIVE',
+}
+
+/** Storage parameters whose change takes ACCESS EXCLUSIVE; every other one (fillfactor, autovacuum_*, toast_tuple_target, parallel_workers…) takes SHARE UPDATE EXCLUSIVE (reloptions.c). */
+const ACCESS_EXCLUSIVE_STORAGE_PARAMETERS = new Set(['user_catalog_table'])
+
+function alterTableLock(cmd: AlterTableCmd): LockMode {
+  if (cmd.subtype === 'AT_SetRelOptions' || cmd.subtype === 'AT_ResetRelOptions') {
+    const parameters = (nodeAs(cmd.def, 'List')?.items ?? []).flatMap((item) => nodeAs(item, 'DefElem')?.defname ?? [])
+    return parameters.some((name) => ACCESS_EXCLUSIVE_STORAGE_PARAMETERS.has(name)) ? 'ACCESS EXCLUSIVE' : 'SHARE UPDATE EXCLUSIVE'
+  }
+  return ALTER_TABLE_LOCKS[cmd.subtype ?? 'AT_AddColumn'] ?? 'ACCESS EXCLUSIVE'
 }
 
 /** PostgreSQL's LOCKMODE numbers, as LOCK TABLE's parse tree carries them. */
@@ -81,7 +96,7 @@ function strongest(locks: TableLock[]): TableLock[] {
   const byTarget = new Map<string, TableLock>()
   for (const lock of locks) {
     const known = byTarget.get(lock.target)
-    if (!known || STRENGTH[lock.mode] > STRENGTH[known.mode]) byTarget.set(lock.target, lock)
+    if (!known || LOCK_STRENGTH[lock.mode] > LOCK_STRENGTH[known.mode]) byTarget.set(lock.target, lock)
   }
   return [...byTarget.values()]
 }
@@ -96,10 +111,7 @@ export function statementLocks(node: Node, schema: SchemaHistory): TableLock[] {
         const column = addedColumn(cmd)
         const foreignKey = constraint?.contype === 'CONSTR_FOREIGN' ? constraint : column && columnConstraint(column, 'CONSTR_FOREIGN')
         const referenced = tableOf(foreignKey?.pktable)
-        const own: LockMode =
-          constraint?.contype === 'CONSTR_FOREIGN'
-            ? 'SHARE ROW EXCLUSIVE'
-            : (ALTER_TABLE_LOCKS[cmd.subtype ?? 'AT_AddColumn'] ?? 'ACCESS EXCLUSIVE')
+        const own: LockMode = constraint?.contype === 'CONSTR_FOREIGN' ? 'SHARE ROW EXCLUSIVE' : alterTableLock(cmd)
         const detachConcurrently = cmd.subtype === 'AT_DetachPartition' && nodeAs(cmd.def, 'PartitionCmd')?.concurrent === true
         const locks = [lockOn(table, detachConcurrently ? 'SHARE UPDATE EXCLUSIVE' : own)]
         if (referenced) locks.push(lockOn(referenced, 'SHARE ROW EXCLUSIVE'))
@@ -146,5 +158,47 @@ export function statementLocks(node: Node, schema: SchemaHistory): TableLock[] {
   if (trigger) return [lockOn(trigger, 'SHARE ROW EXCLUSIVE')]
   const cluster = tableOf(nodeAs(node, 'ClusterStmt')?.relation)
   if (cluster) return [lockOn(cluster, 'ACCESS EXCLUSIVE')]
+  return [...maintenanceLocks(node, schema), ...viewLocks(node)]
+}
+
+/** REINDEX, VACUUM FULL: maintenance that blocks traffic unless run CONCURRENTLY (REINDEX) or not FULL (VACUUM). */
+function maintenanceLocks(node: Node, schema: SchemaHistory): TableLock[] {
+  const reindex = nodeAs(node, 'ReindexStmt')
+  if (reindex) {
+    const concurrently = (reindex.params ?? []).some((param) => nodeAs(param, 'DefElem')?.defname === 'concurrently')
+    if (concurrently) return []
+    const relation = tableOf(reindex.relation)
+    if (reindex.kind === 'REINDEX_OBJECT_TABLE' && relation) {
+      // The table is locked against writes; each index, while it is rebuilt, against every query that uses it.
+      return [lockOn(relation, 'SHARE'), { mode: 'ACCESS EXCLUSIVE', table: relation, target: `the indexes of ${showTable(relation)}` }]
+    }
+    if (reindex.kind === 'REINDEX_OBJECT_INDEX' && relation) {
+      const table = schema.index(relation)?.table
+      const index = { mode: 'ACCESS EXCLUSIVE' as const, target: `index ${showTable(relation)}`, ...(table ? { table } : {}) }
+      return table ? [lockOn(table, 'SHARE'), index] : [index]
+    }
+    const scope = reindex.kind === 'REINDEX_OBJECT_SCHEMA' ? `schema ${reindex.name ?? ''}` : 'the database'
+    return [{ mode: 'ACCESS EXCLUSIVE', target: `every index in ${scope}` }]
+  }
+  const vacuum = nodeAs(node, 'VacuumStmt')
+  const full = (vacuum?.options ?? []).some((option) => nodeAs(option, 'DefElem')?.defname === 'full')
+  if (vacuum?.is_vacuumcmd && full) {
+    const tables = (vacuum.rels ?? []).flatMap((item) => tableOf(nodeAs(item, 'VacuumRelation')?.relation) ?? [])
+    return tables.length > 0
+      ? tables.map((table) => lockOn(table, 'ACCESS EXCLUSIVE'))
+      : [{ mode: 'ACCESS EXCLUSIVE', target: 'every table of the database' }]
+  }
+  return []
+}
+
+/** REFRESH MATERIALIZED VIEW (CONCURRENTLY still blocks writers… of the view, which has none: EXCLUSIVE), DROP VIEW. */
+function viewLocks(node: Node): TableLock[] {
+  const refresh = nodeAs(node, 'RefreshMatViewStmt')
+  const view = tableOf(refresh?.relation)
+  if (refresh && view) return [lockOn(view, refresh.concurrent ? 'EXCLUSIVE' : 'ACCESS EXCLUSIVE')]
+  const drop = nodeAs(node, 'DropStmt')
+  if (drop?.removeType === 'OBJECT_VIEW' || drop?.removeType === 'OBJECT_MATVIEW') {
+    return droppedRefs(drop.objects).map((ref) => lockOn(ref, 'ACCESS EXCLUSIVE'))
+  }
   return []
 }

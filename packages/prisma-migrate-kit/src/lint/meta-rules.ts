@@ -19,6 +19,12 @@ export const INVALID_IGNORE: MetaRule = {
   summary: 'A migrate-kit-ignore comment without a reason, or naming a rule that does not exist: it is not applied.',
 }
 
+export const UNLINTED_CODE: MetaRule = {
+  name: 'unlinted-code',
+  level: 'warning',
+  summary: 'SQL inside a DO block that the linter cannot see (EXECUTE of a string built at run time, another language): review it by hand.',
+}
+
 export const OUTDATED_BASELINE: MetaRule = {
   name: 'outdated-baseline',
   level: 'warning',
@@ -26,4 +32,4 @@ export const OUTDATED_BASELINE: MetaRule = {
     'An entry of the lint baseline accepts more findings than the migration it names has (or names no migration): the file should be written again.',
 }
 
-export const META_RULES: readonly MetaRule[] = [SYNTAX_ERROR, INVALID_IGNORE, OUTDATED_BASELINE]
+export const META_RULES: readonly MetaRule[] = [SYNTAX_ERROR, INVALID_IGNORE, UNLINTED_CODE, OUTDATED_BASELINE]

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
+import { readSqlFile } from '../sql/read-sql-file'
 import path from 'node:path'
 import { InputError } from '../errors'
 import { findMigration, listMigrations, type MigrationOnDisk } from '../prisma/migrations'
@@ -75,14 +76,14 @@ export async function lintProject(
   const history: MigrationSource[] = targets.history.slice(0, lastWanted).map((migration) => ({
     name: migration.name,
     file: relativePath(project, migration.sqlFile),
-    sql: readFileSync(migration.sqlFile, 'utf8'),
+    sql: readSqlFile(migration.sqlFile, relativePath(project, migration.sqlFile)),
   }))
   const analysed = await analyzeMigrations(history, { settings })
   const analyses = analysed.filter((analysis) => targets.migrations.has(analysis.migration))
   const schema = analysed[analysed.length - 1]?.schema
   for (const file of targets.files) {
     const relative = relativePath(project, file)
-    const source = { name: relative, file: relative, sql: readFileSync(file, 'utf8') }
+    const source = { name: relative, file: relative, sql: readSqlFile(file, relative) }
     analyses.push(...(await analyzeMigrations([source], { settings, ...(schema ? { schema } : {}) })))
   }
   const baseline = options.useBaseline === false ? undefined : readLintBaseline(project)

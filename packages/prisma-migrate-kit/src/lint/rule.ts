@@ -2,6 +2,7 @@ import type { Node } from 'libpg-query'
 import type { ParsedStatement } from './parser'
 import type { SchemaHistory } from './schema'
 import type { TableRef } from './nodes'
+import type { LockMode } from './locks'
 
 export type Level = 'error' | 'warning'
 
@@ -20,6 +21,10 @@ export interface FileState {
   statementCount: number
   /** Inside an explicit BEGIN … COMMIT written in the file. */
   explicitTransaction: boolean
+  /** Inside a DO block's body: a function, which always runs inside a transaction. */
+  inFunctionBody: boolean
+  /** Table locks the transaction running this statement already holds (table key → mode): a COMMIT releases them. */
+  heldLocks: Map<string, LockMode>
   /** A `SET lock_timeout` with a non-zero value ran before this statement. */
   lockTimeoutSet: boolean
   /** Enum values added by earlier statements of this file: value → the type's name as written. */
@@ -43,7 +48,14 @@ export interface StatementContext {
  * which PostgreSQL runs as one implicit transaction) in a file of more than one statement.
  */
 export function inTransaction(context: StatementContext): boolean {
-  return context.file.explicitTransaction || context.file.statementCount > 1
+  return context.file.explicitTransaction || context.file.inFunctionBody || context.file.statementCount > 1
+}
+
+/** Where the statement's transaction comes from, for messages: `inside the BEGIN … COMMIT block of this file`. */
+export function transactionPlace(context: StatementContext): string {
+  if (context.file.inFunctionBody) return 'inside a DO block (a function body, which always runs in a transaction)'
+  if (context.file.explicitTransaction) return 'inside the BEGIN … COMMIT block of this file'
+  return `in a migration file of ${context.file.statementCount} statements, which Prisma runs as one transaction`
 }
 
 /** A table from an earlier migration or from before the history: it may be large, and running code uses it. */

@@ -127,6 +127,8 @@ export class SchemaHistory {
     }
     if (nodeAs(node, 'AlterTableStmt')) return this.alterTable(node, migration)
     const rename = nodeAs(node, 'RenameStmt')
+    const renamedType = refOfNames(names(nodeAs(rename?.object, 'List')?.items))
+    if (rename?.renameType === 'OBJECT_TYPE' && renamedType && rename.newname) return this.renameType(renamedType, rename.newname)
     if (rename) return this.rename(rename.renameType, tableOf(rename.relation), rename.subname, rename.newname)
     const drop = nodeAs(node, 'DropStmt')
     if (drop) {
@@ -300,6 +302,18 @@ export class SchemaHistory {
       table.primaryKey = table.primaryKey.map(follow)
     }
     if (kind === 'OBJECT_TABCONSTRAINT') rekey(table.constraints, from, to, (constraint) => (constraint.name = to))
+  }
+
+  /** ALTER TYPE … RENAME TO: the enum's values and every column of that type follow the new name. */
+  private renameType(ref: TableRef, to: string): void {
+    rekey(this.enums, tableKey(ref), tableKey(withName(ref, to)), () => undefined)
+    const isRenamed = (type: ColumnType | undefined) => type?.name === ref.name && (ref.schema === undefined || type.schema === ref.schema)
+    for (const table of [...this.tables.values()]) {
+      if (![...table.columns.values()].some((column) => isRenamed(column.type))) continue
+      for (const column of this.ensureTable(table.ref).columns.values()) {
+        if (column.type && isRenamed(column.type)) column.type = { ...column.type, name: to }
+      }
+    }
   }
 
   private dropTable(ref: TableRef): void {

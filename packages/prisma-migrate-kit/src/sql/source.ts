@@ -32,6 +32,11 @@ export class SourceText {
     return low + 1
   }
 
+  /** Byte offset at which a 1-based line starts (lines past the end start at the end). */
+  lineStart(line: number): number {
+    return this.lineStarts[line - 1] ?? this.bytes.length
+  }
+
   /** 1-based line and 1-based column counted in characters (code points), as editors show them. */
   positionAt(byteOffset: number): { line: number; column: number } {
     const line = this.lineAt(byteOffset)

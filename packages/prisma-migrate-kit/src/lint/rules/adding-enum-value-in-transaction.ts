@@ -1,5 +1,5 @@
 import { nodeAs } from '../nodes'
-import { defineRule, inTransaction } from '../rule'
+import { defineRule, inTransaction, transactionPlace } from '../rule'
 
 /** ALTER TYPE … ADD VALUE cannot run inside a transaction block before PostgreSQL 12. */
 export const addingEnumValueInTransaction = defineRule({
@@ -19,8 +19,7 @@ export const addingEnumValueInTransaction = defineRule({
       {
         message:
           `ALTER TYPE … ADD VALUE '${added.newVal}' cannot run inside a transaction block on PostgreSQL ` +
-          `${context.settings.postgresVersion}, and Prisma runs this ${context.file.statementCount}-statement file ` +
-          `as one transaction: the migration fails.`,
+          `${context.settings.postgresVersion}, and it runs ${transactionPlace(context)}: the migration fails.`,
         help:
           `Give each ADD VALUE a migration of its own, with nothing else in it (Prisma's own comment says so for ` +
           `PostgreSQL 11 and earlier), or upgrade to PostgreSQL 12+.`,

@@ -1,6 +1,6 @@
 import type { Node } from 'libpg-query'
 import { alterTableCommands, descendants, nodeAs } from '../nodes'
-import { defineRule, inTransaction } from '../rule'
+import { defineRule, inTransaction, transactionPlace } from '../rule'
 
 /** The statement's CONCURRENTLY clause, named for messages, if it has one. */
 export function concurrentOperation(node: Node): string | undefined {
@@ -29,6 +29,7 @@ export const banConcurrentlyInTransaction = defineRule({
       'SET lock_timeout = \'5s\';\nCREATE INDEX CONCURRENTLY "User_email_idx" ON "User"("email");',
       'BEGIN;\nDROP INDEX CONCURRENTLY "User_email_idx";\nCOMMIT;',
       'CREATE INDEX CONCURRENTLY "a_idx" ON "A"("x");\nCREATE INDEX CONCURRENTLY "b_idx" ON "B"("y");',
+      `DO $$ BEGIN EXECUTE 'CREATE INDEX CONCURRENTLY "User_email_idx" ON "User"("email")'; END $$;`,
     ],
     pass: [
       '-- CreateIndex\nCREATE INDEX CONCURRENTLY "User_email_idx" ON "User"("email");\n',
@@ -38,9 +39,7 @@ export const banConcurrentlyInTransaction = defineRule({
   check(context) {
     const operation = concurrentOperation(context.node)
     if (!operation || !inTransaction(context)) return []
-    const where = context.file.explicitTransaction
-      ? 'inside the BEGIN … COMMIT block of this file'
-      : `in a migration file of ${context.file.statementCount} statements, which Prisma runs as one transaction`
+    const where = transactionPlace(context)
     return [
       {
         message:

@@ -1,7 +1,7 @@
 import { showType, typeChange } from '../column-types'
 import { lockOn, lockPhrase } from '../locks'
 import { alterTableCommands, nodeAs, showColumn, showTable } from '../nodes'
-import { parallelColumnRecipe } from '../recipes'
+import { acknowledge, parallelColumnRecipe } from '../recipes'
 import { defineRule, isExisting } from '../rule'
 
 /**
@@ -30,10 +30,26 @@ export const changingColumnType = defineRule({
     return alterTableCommands(context.node).flatMap(({ table, cmd }) => {
       if (cmd.subtype !== 'AT_AlterColumnType' || cmd.name === undefined || !isExisting(context, table)) return []
       const definition = nodeAs(cmd.def, 'ColumnDef')
-      const { from, to, rewrite } = typeChange(definition, context.schema.column(table, cmd.name)?.type)
-      if (!rewrite) return []
+      const { from, to, rewrite, rebuildsIndexes } = typeChange(definition, context.schema.column(table, cmd.name)?.type)
       const target = showColumn(table, cmd.name)
       const change = `${from ? showType(from) : 'its current type'} → ${to ? showType(to) : 'the new type'}`
+      if (rebuildsIndexes) {
+        return [
+          {
+            level: 'warning' as const,
+            message:
+              `Changing ${target} (${change}) keeps the table's stored bytes (no rewrite), but the column now compares ` +
+              `${to?.name === 'citext' ? 'case-insensitively' : 'case-sensitively'}, so every index on it is rebuilt while the ALTER ` +
+              `${lockPhrase(lockOn(table, 'ACCESS EXCLUSIVE'))}. A unique index may now reject rows that differ only in case.`,
+            help:
+              `On a large table, build the new indexes first (CREATE INDEX CONCURRENTLY … with the new type's expression ` +
+              `or on a new column), or run it when the table is quiet with a lock_timeout set.\n` +
+              acknowledge('changing-column-type', 'the column has no index, or the table is small'),
+            location: definition?.location,
+          },
+        ]
+      }
+      if (!rewrite) return []
       return [
         {
           message:

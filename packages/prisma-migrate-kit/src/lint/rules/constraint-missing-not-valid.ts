@@ -1,5 +1,5 @@
-import { lockOn, lockPhrase } from '../locks'
-import { addedConstraint, alterTableCommands, quoteIdent, showTable } from '../nodes'
+import { LOCK_BLOCKS, lockOn, lockPhrase } from '../locks'
+import { addedConstraint, alterTableCommands, quoteIdent, showTable, tableKey } from '../nodes'
 import { notValidSteps, numbered } from '../recipes'
 import { defineRule, isExisting, type RuleFinding, type StatementContext } from '../rule'
 import type { AlterCommand } from '../nodes'
@@ -25,13 +25,15 @@ function validatedTooSoon(context: StatementContext, { table, cmd }: AlterComman
   if (cmd.subtype !== 'AT_ValidateConstraint' || cmd.name === undefined) return []
   const constraint = context.schema.constraint(table, cmd.name)
   if (!constraint || constraint.validated || constraint.createdIn !== context.file.migration) return []
-  const lock = constraint.kind === 'foreign_key' ? 'SHARE ROW EXCLUSIVE' : 'ACCESS EXCLUSIVE'
+  // After a COMMIT in the file the ADD's lock is gone: VALIDATE then takes only SHARE UPDATE EXCLUSIVE.
+  const lock = context.file.heldLocks.get(tableKey(table))
+  if (!lock || lock === 'SHARE UPDATE EXCLUSIVE') return []
   return [
     {
       message:
-        `${quoteIdent(cmd.name)} is validated in the same migration that added it NOT VALID: the migration is one ` +
-        `transaction, so the ${lock} lock taken by the ADD is still held while VALIDATE scans ${showTable(table)}, ` +
-        `which blocks ${lock === 'ACCESS EXCLUSIVE' ? 'every read and write' : 'every write'} as if NOT VALID had not been used.`,
+        `${quoteIdent(cmd.name)} is validated in the transaction that added it NOT VALID, so the ${lock} lock taken ` +
+        `by the ADD is still held while VALIDATE scans ${showTable(table)}, which blocks ${LOCK_BLOCKS[lock]} as if ` +
+        `NOT VALID had not been used.`,
       help: `Move the VALIDATE CONSTRAINT into a later migration (\`npx migrate-kit new validate_${cmd.name} --empty\`).`,
     },
   ]
@@ -58,6 +60,9 @@ export const constraintMissingNotValid = defineRule({
         'ALTER TABLE "User" VALIDATE CONSTRAINT "User_age_check";',
       ],
       'CREATE TABLE "Team" ("size" INTEGER);\nALTER TABLE "Team" ADD CONSTRAINT "Team_size_check" CHECK ("size" > 0);',
+      // The COMMIT ends the ADD's transaction: VALIDATE runs in the next one under SHARE UPDATE EXCLUSIVE.
+      'BEGIN;\nALTER TABLE "User" ADD CONSTRAINT "User_age_check" CHECK ("age" >= 0) NOT VALID;\nCOMMIT;\n' +
+        'ALTER TABLE "User" VALIDATE CONSTRAINT "User_age_check";',
     ],
   },
   check(context) {
