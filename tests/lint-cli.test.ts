@@ -158,3 +158,37 @@ test('--rules lists every rule with its level; --postgres-version changes the ve
   expect(JSON.parse(old.stdout).findings).toEqual([expect.objectContaining({ rule: 'adding-enum-value-in-transaction', line: 2 })])
   expect((await lint('--postgres-version', 'eleven')).code).toBe(2)
 })
+
+describe('timeout-too-long: the limit comes from the command line, then package.json, then 10 s', () => {
+  beforeEach(() => {
+    project.write(
+      'prisma/migrations/20260103000000_slow_lock/migration.sql',
+      `SET lock_timeout = '30s';\nALTER TABLE "User" ADD COLUMN "bio" TEXT;\n`,
+    )
+  })
+  const timeoutFindings = async (...args: string[]) => {
+    const result = await lint('slow_lock', '--json', ...args)
+    const report = JSON.parse(result.stdout) as { findings: Array<{ rule: string; line: number; message: string }> }
+    return report.findings.filter((finding) => finding.rule === 'timeout-too-long')
+  }
+
+  test('30 s is over the default 10 s; --max-lock-timeout 1min accepts it; a bad value is refused', async () => {
+    expect(await timeoutFindings()).toEqual([
+      expect.objectContaining({ line: 1, message: expect.stringContaining('longer than the limit of 10 s') }),
+    ])
+    expect(await timeoutFindings('--max-lock-timeout', '1min')).toEqual([])
+    const bad = await lint('--max-lock-timeout', 'soon')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--max-lock-timeout must be a duration')
+  })
+
+  test('package.json "migrateKit.maxLockTimeout" sets the limit; the flag still wins', async () => {
+    project.write('package.json', JSON.stringify({ name: 'app', migrateKit: { maxLockTimeout: '45s' } }))
+    expect(await timeoutFindings()).toEqual([])
+    expect(await timeoutFindings('--max-lock-timeout', '20s')).toHaveLength(1)
+    project.write('package.json', JSON.stringify({ name: 'app', migrateKit: { maxLockTimeout: 'later' } }))
+    const refused = await lint()
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('"migrateKit.maxLockTimeout"')
+  })
+})

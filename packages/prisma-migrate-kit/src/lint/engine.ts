@@ -4,7 +4,8 @@ import { phaseOf } from './phase'
 import { IGNORE_MARKER, readSuppressions, type Suppressions, type Unit } from './ignores'
 import { INVALID_IGNORE, META_RULES, SYNTAX_ERROR, UNLINTED_CODE } from './meta-rules'
 import { doBlockContents } from './do-blocks'
-import { descendants, names, nodeAs, refOfNames, showTable, stringConstant, tableKey } from './nodes'
+import { names, nodeAs, refOfNames, showTable, tableKey } from './nodes'
+import { timeoutSettings } from './timeout-settings'
 import { LOCK_STRENGTH, statementLocks, type TableLock } from './locks'
 import { loadSqlParser, parseSql, type ParsedStatement, type ParsedSyntaxError } from './parser'
 import { errorMessage } from '../errors'
@@ -277,25 +278,7 @@ function holdLocks(state: FileState, locks: TableLock[]): void {
 
 /** Whether the statement turns lock_timeout on (true) or off (false); undefined when it does not touch it. */
 function lockTimeoutSetting(node: Node): boolean | undefined {
-  const set = nodeAs(node, 'VariableSetStmt')
-  if (set?.kind === 'VAR_RESET_ALL') return false
-  if (set?.name === 'lock_timeout') {
-    if (set.kind !== 'VAR_SET_VALUE') return false
-    const value = set.args?.[0]
-    const constant = nodeAs(value, 'A_Const')
-    return isPositiveSetting(constant?.sval?.sval ?? String(constant?.ival?.ival ?? constant?.fval?.fval ?? 0))
-  }
-  // SELECT set_config('lock_timeout', '5s', false)
-  for (const item of descendants(nodeAs(node, 'SelectStmt')?.targetList)) {
-    const call = nodeAs(item, 'FuncCall')
-    if (names(call?.funcname).pop() !== 'set_config') continue
-    const [name, value] = call?.args ?? []
-    if (name && stringConstant(name) === 'lock_timeout') return isPositiveSetting((value && stringConstant(value)) ?? '0')
-  }
-  return undefined
-}
-
-/** `'5s'`, `5000`, `'1min'` are on; `0` and `'0'` turn the timeout off. */
-function isPositiveSetting(value: string): boolean {
-  return Number.parseFloat(value) > 0
+  const setting = timeoutSettings(node).find((candidate) => candidate.name === 'lock_timeout')
+  // A value PostgreSQL's units do not read is taken as on: the migration fails on it before taking any lock.
+  return setting === undefined ? undefined : setting.ms === undefined || setting.ms > 0
 }

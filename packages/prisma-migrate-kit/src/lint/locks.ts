@@ -5,7 +5,9 @@ import {
   alterTableCommands,
   columnConstraint,
   droppedRefs,
+  names,
   nodeAs,
+  refOfNames,
   showTable,
   tableOf,
   type TableRef,
@@ -156,6 +158,12 @@ export function statementLocks(node: Node, schema: SchemaHistory): TableLock[] {
   }
   const trigger = tableOf(nodeAs(node, 'CreateTrigStmt')?.relation)
   if (trigger) return [lockOn(trigger, 'SHARE ROW EXCLUSIVE')]
+  if (drop?.removeType === 'OBJECT_TRIGGER') {
+    return (drop.objects ?? []).flatMap((object) => {
+      const table = refOfNames(names(nodeAs(object, 'List')?.items).slice(0, -1))
+      return table ? [lockOn(table, 'ACCESS EXCLUSIVE')] : []
+    })
+  }
   const cluster = tableOf(nodeAs(node, 'ClusterStmt')?.relation)
   if (cluster) return [lockOn(cluster, 'ACCESS EXCLUSIVE')]
   return [...maintenanceLocks(node, schema), ...viewLocks(node)]

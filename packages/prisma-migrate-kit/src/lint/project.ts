@@ -78,13 +78,14 @@ export async function lintProject(
     file: relativePath(project, migration.sqlFile),
     sql: readSqlFile(migration.sqlFile, relativePath(project, migration.sqlFile)),
   }))
-  const analysed = await analyzeMigrations(history, { settings })
+  const merged = { ...projectLintSettings(project), ...settings }
+  const analysed = await analyzeMigrations(history, { settings: merged })
   const analyses = analysed.filter((analysis) => targets.migrations.has(analysis.migration))
   const schema = analysed[analysed.length - 1]?.schema
   for (const file of targets.files) {
     const relative = relativePath(project, file)
     const source = { name: relative, file: relative, sql: readSqlFile(file, relative) }
-    analyses.push(...(await analyzeMigrations([source], { settings, ...(schema ? { schema } : {}) })))
+    analyses.push(...(await analyzeMigrations([source], { settings: merged, ...(schema ? { schema } : {}) })))
   }
   const baseline = options.useBaseline === false ? undefined : readLintBaseline(project)
   const applied = baseline
@@ -101,6 +102,14 @@ export async function lintProject(
     phases: analyses.map(({ migration, phase, file, phaseReason }) => ({ migration, phase, file, reason: phaseReason })),
     analyses,
     ...(baseline && applied ? { baseline: { file: baseline.file, skipped: applied.skipped } } : {}),
+  }
+}
+
+/** The lint settings package.json's "migrateKit" gives; the command line's win over them. */
+function projectLintSettings(project: Project): Partial<LintSettings> {
+  return {
+    ...(project.maxLockTimeoutMs === undefined ? {} : { maxLockTimeoutMs: project.maxLockTimeoutMs }),
+    ...(project.maxStatementTimeoutMs === undefined ? {} : { maxStatementTimeoutMs: project.maxStatementTimeoutMs }),
   }
 }
 

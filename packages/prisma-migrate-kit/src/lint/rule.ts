@@ -7,11 +7,15 @@ import type { LockMode } from './locks'
 export type Level = 'error' | 'warning'
 
 export interface LintSettings {
-  /** Major version of the production PostgreSQL: decides the rules that changed with 11 and 12. */
+  /** Major version of the production PostgreSQL: decides the rules that changed with 11, 12 and 14. */
   postgresVersion: number
+  /** The longest lock_timeout a migration may set (timeout-too-long). */
+  maxLockTimeoutMs: number
+  /** The longest statement_timeout a migration may set; undefined: only 0 (off) is reported. */
+  maxStatementTimeoutMs?: number
 }
 
-export const DEFAULT_SETTINGS: LintSettings = { postgresVersion: 14 }
+export const DEFAULT_SETTINGS: LintSettings = { postgresVersion: 14, maxLockTimeoutMs: 10_000 }
 
 /** What the engine knows about the migration file while it walks its statements in order. */
 export interface FileState {
@@ -61,6 +65,14 @@ export function transactionPlace(context: StatementContext): string {
 /** A table from an earlier migration or from before the history: it may be large, and running code uses it. */
 export function isExisting(context: StatementContext, table: TableRef | undefined): boolean {
   return table === undefined || !context.schema.createdIn(table, context.file.migration)
+}
+
+/**
+ * Whether the table may hold rows when the statement runs: an existing table, or one this migration created and then
+ * filled (INSERT, COPY, CREATE TABLE … AS). What decides whether a NOT NULL column without a value fails.
+ */
+export function mayHaveRows(context: StatementContext, table: TableRef): boolean {
+  return isExisting(context, table) || context.schema.table(table)?.filledIn === context.file.migration
 }
 
 /** A column this migration added: running code has never read or written it. */

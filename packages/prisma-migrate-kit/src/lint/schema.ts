@@ -46,6 +46,8 @@ export interface TableState {
   ref: TableRef
   /** The migration whose SQL created the table; undefined when it predates the history. */
   createdIn?: string
+  /** The migration that wrote rows into it (INSERT, COPY, CREATE TABLE … AS): a new table then has rows too. */
+  filledIn?: string
   columns: Map<string, ColumnState>
   constraints: Map<string, ConstraintState>
   primaryKey: string[]
@@ -54,6 +56,8 @@ export interface TableState {
 export interface IndexState {
   name: string
   table: TableRef
+  /** Plain column keys, in order; expressions are left out. */
+  columns: string[]
   createdIn?: string
 }
 
@@ -67,6 +71,9 @@ export class SchemaHistory {
   private readonly tables = new Map<string, TableState>()
   private readonly indexes = new Map<string, IndexState>()
   private readonly enums = new Map<string, { values: string[]; createdIn?: string }>()
+  /** Domains and schemas the history created: name → migration. */
+  private readonly domains = new Map<string, string>()
+  private readonly schemas = new Map<string, string>()
   /**
    * Table states this history may change in place. A clone shares the others with the history it came from and
    * copies one only before changing it: a history of hundreds of migrations would otherwise copy every table for
@@ -79,6 +86,8 @@ export class SchemaHistory {
     for (const [key, table] of this.tables) copy.tables.set(key, table)
     for (const [key, index] of this.indexes) copy.indexes.set(key, { ...index })
     for (const [key, type] of this.enums) copy.enums.set(key, { ...type, values: [...type.values] })
+    for (const [name, migration] of this.domains) copy.domains.set(name, migration)
+    for (const [name, migration] of this.schemas) copy.schemas.set(name, migration)
     return copy
   }
 
@@ -93,6 +102,15 @@ export class SchemaHistory {
 
   index(ref: TableRef): IndexState | undefined {
     return this.indexes.get(tableKey(ref))
+  }
+
+  /** The migration that created the domain (`name` as written, schema-qualified or not); undefined when none did. */
+  domainCreatedIn(name: string): string | undefined {
+    return this.domains.get(name)
+  }
+
+  schemaCreatedIn(name: string): string | undefined {
+    return this.schemas.get(name)
   }
 
   enumValues(ref: TableRef): string[] | undefined {
@@ -121,8 +139,26 @@ export class SchemaHistory {
     if (create) return this.createTable(create, migration)
     const createAs = nodeAs(node, 'CreateTableAsStmt')
     const createdAs = tableOf(createAs?.into?.rel)
-    if (createAs?.objtype === 'OBJECT_TABLE' && createdAs && !(createAs.if_not_exists && this.table(createdAs))) {
-      this.own(tableKey(createdAs), emptyTable(createdAs, migration))
+    // A materialized view is a relation too: the rules that spare what this migration created spare it.
+    const relation = createAs?.objtype === 'OBJECT_TABLE' || createAs?.objtype === 'OBJECT_MATVIEW'
+    if (createAs && relation && createdAs && !(createAs.if_not_exists && this.table(createdAs))) {
+      const table = this.own(tableKey(createdAs), emptyTable(createdAs, migration))
+      if (!createAs.into?.skipData) table.filledIn = migration
+      return
+    }
+    const filled = tableOf(nodeAs(node, 'InsertStmt')?.relation ?? nodeAs(node, 'CopyStmt')?.relation)
+    if (filled && this.table(filled)?.createdIn === migration) {
+      this.ensureTable(filled).filledIn = migration
+      return
+    }
+    const domain = names(nodeAs(node, 'CreateDomainStmt')?.domainname).join('.')
+    if (domain) {
+      this.domains.set(domain, migration)
+      return
+    }
+    const schema = nodeAs(node, 'CreateSchemaStmt')?.schemaname
+    if (schema) {
+      this.schemas.set(schema, migration)
       return
     }
     if (nodeAs(node, 'AlterTableStmt')) return this.alterTable(node, migration)
@@ -145,7 +181,8 @@ export class SchemaHistory {
     const index = nodeAs(node, 'IndexStmt')
     const indexed = tableOf(index?.relation)
     if (index?.idxname && indexed) {
-      const state: IndexState = { name: index.idxname, table: indexed, createdIn: migration }
+      const columns = (index.indexParams ?? []).flatMap((item) => nodeAs(item, 'IndexElem')?.name ?? [])
+      const state: IndexState = { name: index.idxname, table: indexed, columns, createdIn: migration }
       this.indexes.set(tableKey(withName(indexed, index.idxname)), state)
       return
     }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import dotenv from 'dotenv'
 import { configFileIn } from './config-names'
-import { readProjectSettings } from './settings'
+import { projectSettingsFields, readProjectSettings } from './settings'
 
 /**
  * Where a project keeps the files the toolkit reads and writes (the README's "Where things live"). The CLI builds it
@@ -24,6 +24,9 @@ export interface Project {
   stateDir: string
   /** package.json "migrateKit.embeddedDatabase": with no URL, development commands may use the embedded PostgreSQL. */
   embeddedDatabase: boolean
+  /** package.json "migrateKit.maxLockTimeout" / "maxStatementTimeout", in ms: the limits of lint's timeout-too-long. */
+  maxLockTimeoutMs?: number
+  maxStatementTimeoutMs?: number
   /** The datasource URL the config resolved, and the variable it reads when that variable was not set. */
   datasource?: ProjectDatasource
 }
@@ -49,7 +52,7 @@ export function projectAt(root: string): Project {
     backfillsDir: path.join(absolute, 'backfills'),
     checksDir: path.join(absolute, 'prisma', 'checks'),
     stateDir: path.join(absolute, '.migrate-kit'),
-    embeddedDatabase: readProjectSettings(absolute).embeddedDatabase,
+    ...projectSettingsFields(readProjectSettings(absolute)),
   }
 }
 

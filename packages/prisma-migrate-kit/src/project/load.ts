@@ -3,7 +3,7 @@ import path from 'node:path'
 import { ProjectConfigError } from './errors'
 import { loadEnvFile, type Project } from './index'
 import { findConfigFile, readPrismaConfig, type PrismaConfigRead } from './prisma-config'
-import { readProjectSettings } from './settings'
+import { projectSettingsFields, readProjectSettings } from './settings'
 
 export interface LoadProjectOptions {
   /** Where the command runs; the project is found from here upwards. */
@@ -198,7 +198,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
     backfillsDir: settings.backfills ? path.resolve(root, settings.backfills) : path.join(root, 'backfills'),
     checksDir: settings.checks ? path.resolve(root, settings.checks) : path.join(path.dirname(migrationsDir), 'checks'),
     stateDir: path.join(root, '.migrate-kit'),
-    embeddedDatabase: settings.embeddedDatabase,
+    ...projectSettingsFields(settings),
     datasource: config ? { url: config.datasourceUrl, unsetVariable: config.unsetUrlVariable } : undefined,
   }
 }

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { errorMessage } from '../errors'
 import { ProjectConfigError } from './errors'
+import { settingMs } from '../lint/timeout-settings'
+import type { Project } from './index'
 
 /**
  * package.json's "migrateKit": the settings that are ours (Prisma's are in its config). Each one's parser, default
@@ -16,18 +18,29 @@ export interface ProjectSettings {
   checks?: string
   /** With no database URL, development commands may start the embedded PostgreSQL (never in CI). Default: false. */
   embeddedDatabase: boolean
+  /** The longest lock_timeout a migration may set, in ms ("10s", "500ms" or a number of ms). Default: 10 s (lint). */
+  maxLockTimeout?: number
+  /** The longest statement_timeout a migration may set, in ms. Default: none (only turning it off is reported). */
+  maxStatementTimeout?: number
 }
 
-type Parser = (value: unknown) => string | boolean | undefined
+type Parser = (value: unknown) => string | boolean | number | undefined
 
 const folder: Parser = (value) => (typeof value === 'string' && value.trim() !== '' ? value : undefined)
 const flag: Parser = (value) => (typeof value === 'boolean' ? value : undefined)
+/** PostgreSQL's way of writing a time setting: "10s", "500ms", "1min", or a number of milliseconds. */
+const duration: Parser = (value) => {
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? settingMs(value) : undefined
+  return ms !== undefined && Number.isFinite(ms) && ms > 0 ? ms : undefined
+}
 
 const SETTINGS: Record<keyof ProjectSettings, { parse: Parser; example: string }> = {
   rollbacks: { parse: folder, example: '"rollbacks": "db/rollbacks"' },
   backfills: { parse: folder, example: '"backfills": "db/backfills"' },
   checks: { parse: folder, example: '"checks": "db/checks"' },
   embeddedDatabase: { parse: flag, example: '"embeddedDatabase": true' },
+  maxLockTimeout: { parse: duration, example: '"maxLockTimeout": "10s"' },
+  maxStatementTimeout: { parse: duration, example: '"maxStatementTimeout": "30min"' },
 }
 
 /** Reads and checks the "migrateKit" key of `root`/package.json; anything it cannot take is refused (exit 2). */
@@ -76,4 +89,15 @@ export function readProjectSettings(root: string): ProjectSettings {
     Object.assign(settings, { [key]: parsed })
   }
   return settings
+}
+
+/** The Project fields package.json's "migrateKit" gives beyond the folders. */
+export function projectSettingsFields(
+  settings: ProjectSettings,
+): Pick<Project, 'embeddedDatabase' | 'maxLockTimeoutMs' | 'maxStatementTimeoutMs'> {
+  return {
+    embeddedDatabase: settings.embeddedDatabase,
+    ...(settings.maxLockTimeout === undefined ? {} : { maxLockTimeoutMs: settings.maxLockTimeout }),
+    ...(settings.maxStatementTimeout === undefined ? {} : { maxStatementTimeoutMs: settings.maxStatementTimeout }),
+  }
 }

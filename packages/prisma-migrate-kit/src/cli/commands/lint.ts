@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import type { Command } from 'commander'
 import { UsageError } from '../../errors'
-import { DEFAULT_SETTINGS, META_RULES, RULES, lintProject, reportJson, reportLines, resolveTargets } from '../../lint'
+import { DEFAULT_SETTINGS, META_RULES, RULES, lintProject, reportJson, reportLines, resolveTargets, type LintSettings } from '../../lint'
+import { settingMs } from '../../lint/timeout-settings'
 import { LINT_BASELINE_FILE, baselineEntries, lintBaselinePath, writeLintBaseline } from '../../lint/baseline'
 import { plural } from '../../text'
 import { relativePath } from '../../project'
@@ -13,7 +14,17 @@ interface LintOptions {
   baseline?: boolean
   ignoreBaseline?: boolean
   postgresVersion?: string
+  maxLockTimeout?: string
+  maxStatementTimeout?: string
   rules?: boolean
+}
+
+/** `--max-lock-timeout 10s`: PostgreSQL's units (ms, s, min, h) or a number of milliseconds. */
+function parseLimit(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const ms = settingMs(value)
+  if (ms === undefined || ms <= 0) throw new UsageError(`${flag} must be a duration such as 10s, 500ms or 2min, not "${value}"`)
+  return ms
 }
 
 function parsePostgresVersion(value: string | undefined): number | undefined {
@@ -35,6 +46,14 @@ export function registerLint(program: Command, host: CommandHost): void {
     .argument('[migrations...]', 'migration names (full folder name or the part after the timestamp) or .sql paths; default: all')
     .option('--json', 'print one JSON document on stdout')
     .option('--postgres-version <major>', `major version of the production PostgreSQL (default ${DEFAULT_SETTINGS.postgresVersion})`)
+    .option(
+      '--max-lock-timeout <duration>',
+      'the longest lock_timeout a migration may set (default 10s; package.json "migrateKit.maxLockTimeout")',
+    )
+    .option(
+      '--max-statement-timeout <duration>',
+      'the longest statement_timeout a migration may set (default: none, only 0 is reported; "migrateKit.maxStatementTimeout")',
+    )
     .option('--rules', 'list the rules (name, level, what each one catches) and exit')
     .option(
       '--baseline',
@@ -69,7 +88,13 @@ export function registerLint(program: Command, host: CommandHost): void {
           return 0
         }
         const postgresVersion = parsePostgresVersion(options.postgresVersion)
-        const settings = postgresVersion === undefined ? {} : { postgresVersion }
+        const maxLockTimeoutMs = parseLimit('--max-lock-timeout', options.maxLockTimeout)
+        const maxStatementTimeoutMs = parseLimit('--max-statement-timeout', options.maxStatementTimeout)
+        const settings = {
+          ...(postgresVersion === undefined ? {} : { postgresVersion }),
+          ...(maxLockTimeoutMs === undefined ? {} : { maxLockTimeoutMs }),
+          ...(maxStatementTimeoutMs === undefined ? {} : { maxStatementTimeoutMs }),
+        }
         if (options.baseline) return writeBaseline(host, references, settings, options)
         const targets = resolveTargets(context.project, references, context.workingDirectory)
         const report = await lintProject(context.project, targets, settings, { useBaseline: !options.ignoreBaseline })
@@ -86,7 +111,7 @@ export function registerLint(program: Command, host: CommandHost): void {
 async function writeBaseline(
   host: CommandHost,
   references: string[],
-  settings: { postgresVersion?: number },
+  settings: Partial<LintSettings>,
   options: LintOptions,
 ): Promise<number> {
   const { context } = host

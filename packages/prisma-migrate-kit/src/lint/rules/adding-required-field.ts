@@ -1,7 +1,7 @@
 import { requiredWithoutValue } from '../column-types'
 import { addedColumn, alterTableCommands, showColumn } from '../nodes'
 import { backfillStep, numbered, setNotNullCaveat, setNotNullSteps } from '../recipes'
-import { defineRule, isExisting } from '../rule'
+import { defineRule, mayHaveRows } from '../rule'
 
 /** ADD COLUMN … NOT NULL with nothing to fill the existing rows: fails on any table that has rows. */
 export const addingRequiredField = defineRule({
@@ -9,7 +9,11 @@ export const addingRequiredField = defineRule({
   level: 'error',
   summary: 'ADD COLUMN … NOT NULL without a DEFAULT on an existing table fails as soon as the table has a row.',
   examples: {
-    fail: ['ALTER TABLE "User" ADD COLUMN "nickname" TEXT NOT NULL;'],
+    fail: [
+      'ALTER TABLE "User" ADD COLUMN "nickname" TEXT NOT NULL;',
+      // A table created in this migration and filled in it has rows by the time the column comes.
+      'CREATE TABLE "Team" ("id" INTEGER);\nINSERT INTO "Team" VALUES (1);\nALTER TABLE "Team" ADD COLUMN "name" TEXT NOT NULL;',
+    ],
     pass: [
       'ALTER TABLE "User" ADD COLUMN "nickname" TEXT;',
       `ALTER TABLE "User" ADD COLUMN "nickname" TEXT NOT NULL DEFAULT '';`,
@@ -19,7 +23,7 @@ export const addingRequiredField = defineRule({
   check(context) {
     return alterTableCommands(context.node).flatMap(({ table, cmd }) => {
       const column = addedColumn(cmd)
-      if (!column?.colname || !isExisting(context, table)) return []
+      if (!column?.colname || !mayHaveRows(context, table)) return []
       if (!requiredWithoutValue(column)) return []
       const target = showColumn(table, column.colname)
       return [

@@ -1,5 +1,5 @@
 import { LOCK_BLOCKS, lockOn, lockPhrase } from '../locks'
-import { addedConstraint, alterTableCommands, quoteIdent, showTable, tableKey } from '../nodes'
+import { addedColumn, addedConstraint, alterTableCommands, columnConstraint, quoteIdent, showTable, tableKey } from '../nodes'
 import { notValidSteps, numbered } from '../recipes'
 import { defineRule, isExisting, type RuleFinding, type StatementContext } from '../rule'
 import type { AlterCommand } from '../nodes'
@@ -15,6 +15,27 @@ function checkWithoutNotValid({ table, cmd, stmt }: AlterCommand): RuleFinding[]
         `Adding this CHECK scans every row of ${showTable(table)} to validate it, and the scan ` +
         `${lockPhrase(lockOn(table, 'ACCESS EXCLUSIVE'))}.`,
       help: numbered(notValidSteps(stmt.relation, table, check, name)),
+      location: check.location,
+    },
+  ]
+}
+
+/** ADD COLUMN … CHECK (…): a column constraint cannot be NOT VALID, so every existing row is checked under the ALTER's lock. */
+function columnCheck({ table, cmd }: AlterCommand): RuleFinding[] {
+  const column = addedColumn(cmd)
+  const check = column && columnConstraint(column, 'CONSTR_CHECK')
+  if (!column?.colname || !check) return []
+  const name = check.conname ?? `${table.name}_${column.colname}_check`
+  return [
+    {
+      message:
+        `A CHECK on a new column is checked against every existing row of ${showTable(table)} (a column constraint ` +
+        `cannot be NOT VALID), and the scan ${lockPhrase(lockOn(table, 'ACCESS EXCLUSIVE'))}.`,
+      help: numbered([
+        `Add the column without the CHECK.`,
+        `Then: ALTER TABLE ${showTable(table)} ADD CONSTRAINT ${quoteIdent(name)} CHECK (…) NOT VALID; (a brief lock)`,
+        `In a later migration: ALTER TABLE ${showTable(table)} VALIDATE CONSTRAINT ${quoteIdent(name)};`,
+      ]),
       location: check.location,
     },
   ]
@@ -50,6 +71,7 @@ export const constraintMissingNotValid = defineRule({
   examples: {
     fail: [
       'ALTER TABLE "User" ADD CONSTRAINT "User_age_check" CHECK ("age" >= 0);',
+      'ALTER TABLE "User" ADD COLUMN "score" INTEGER CHECK ("score" >= 0);',
       'ALTER TABLE "User" ADD CONSTRAINT "User_age_check" CHECK ("age" >= 0) NOT VALID;\n' +
         'ALTER TABLE "User" VALIDATE CONSTRAINT "User_age_check";',
     ],
@@ -68,6 +90,6 @@ export const constraintMissingNotValid = defineRule({
   check(context) {
     return alterTableCommands(context.node)
       .filter((command) => isExisting(context, command.table))
-      .flatMap((command) => [...checkWithoutNotValid(command), ...validatedTooSoon(context, command)])
+      .flatMap((command) => [...checkWithoutNotValid(command), ...columnCheck(command), ...validatedTooSoon(context, command)])
   },
 })
