@@ -151,6 +151,17 @@ test('a lint error in a pending migration fails the check (exit 1) with its file
         ])
         // The pending migration is not drift: only the applied ones are compared with the database.
         expect(document.findings.map((finding) => finding.rule)).not.toContain('schema-drift')
+        // The same findings as GitHub annotations, one per line, for a workflow step.
+        const github = await cli('--format', 'github')
+        expect(github.code).toBe(1)
+        expect(github.stdout.trim().split('\n')).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^::error file=prisma/migrations/${name}/migration\\.sql,line=2,title=migrate-kit require-concurrent-index-creation::`,
+            ),
+          ),
+          expect.stringMatching(/^::error file=[^,]+,line=\d+,title=migrate-kit schema-without-migration::/),
+        ])
       })
     },
   )

@@ -52,11 +52,12 @@ describe('.gitignore', () => {
 })
 
 describe('the CI workflow', () => {
-  test("runs deploy, check and verify-rollbacks with the project's package manager, folder and URL variable", () => {
+  test("runs lint (as annotations), deploy, check and verify-rollbacks with the project's package manager, folder and URL variable", () => {
     const npm = ciWorkflow({ packageManager: 'npm', workingDirectory: '', urlVariable: 'DATABASE_URL' })
     expect(npm).toContain('      DATABASE_URL: postgresql://postgres:postgres@127.0.0.1:5432/postgres\n')
     expect(npm.match(/^ +(- )?run: .*$/gm)).toEqual([
       '      - run: npm ci',
+      '        run: npx migrate-kit lint --format github',
       '        run: npx migrate-kit deploy --run-backfills',
       '        run: npx migrate-kit check',
       '        run: npx migrate-kit verify-rollbacks',

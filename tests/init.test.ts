@@ -122,6 +122,7 @@ describe('migrate-kit init in an existing project (packed package)', () => {
     expect(project.read('rollbacks/20261202090000_add_name/rollback.sql')).toMatch(/ALTER TABLE "public"\."Customer" DROP COLUMN "name";/)
     const workflow = project.read('.github/workflows/migrate-kit.yml')
     expect(workflow).toContain('run: npx migrate-kit verify-rollbacks')
+    expect(workflow).toContain('run: npx migrate-kit lint --format github')
     expect(workflow).not.toContain('working-directory')
 
     const before = tree(project.root)

@@ -87,6 +87,8 @@ export function ciWorkflow(options: WorkflowOptions): string {
     '        with:',
     '          node-version: 22',
     `      - run: ${install}`,
+    '      - name: Lint the migrations (GitHub annotations on their lines in the pull request)',
+    `        run: ${exec} migrate-kit lint --format github`,
     '      - name: Deploy (Prisma Migrate, held at each contract migration until its backfills are done)',
     `        run: ${exec} migrate-kit deploy --run-backfills`,
     '      - name: Check (rollback pairs, lint, drift, edited migrations, integrity checks)',

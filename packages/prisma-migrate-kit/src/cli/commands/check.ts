@@ -3,6 +3,7 @@ import { runChecks } from '../../checks/check'
 import { checkJson, checkLines } from '../../checks/report'
 import { ExitCode } from '../../errors'
 import { action, examples, type CommandHost } from '../command'
+import { FORMAT_FLAG_HELP, chooseFormat, printCiFormat, type FormatFlags } from '../report-format'
 import { printJson } from '../io'
 
 export function registerCheck(program: Command, host: CommandHost): void {
@@ -14,19 +15,26 @@ export function registerCheck(program: Command, host: CommandHost): void {
         'edited since or failed, the integrity checks of prisma/checks/*.sql, and backfills a pending migration waits for.',
     )
     .option('--json', 'print one JSON document on stdout: the shape of `lint --json` ({ ok, findings, phases }), plus fields')
+    .option('--format <format>', FORMAT_FLAG_HELP)
     .addHelpText(
       'after',
-      examples(['migrate-kit check', 'migrate-kit check --json | jq \'.findings[] | select(.level == "error")\'']) +
+      examples([
+        'migrate-kit check',
+        'migrate-kit check --json | jq \'.findings[] | select(.level == "error")\'',
+        'migrate-kit check --format github',
+      ]) +
         '\nAn integrity check is prisma/checks/<name>.sql: one SELECT whose rows are violations, opening with a comment\n' +
         'that says what a violation is. Each runs in a READ ONLY transaction.\n' +
         '\nExit codes: 0 no error-level finding, 1 errors found, 2 bad input (e.g. an unreadable migration folder).\n',
     )
     .action(
-      action(host, async (options: { json?: boolean }) => {
+      action(host, async (options: FormatFlags) => {
         const { context } = host
+        const format = chooseFormat(options)
         const database = await context.database('read')
         const report = await runChecks(context.project, database.url)
-        if (options.json) printJson(context.io, checkJson(report))
+        if (format === 'json') printJson(context.io, checkJson(report))
+        else if (format !== 'text') printCiFormat(context.io, format, report.findings, context.project.root)
         else for (const line of checkLines(report)) context.io.out(line)
         return report.ok ? ExitCode.ok : ExitCode.failed
       }),

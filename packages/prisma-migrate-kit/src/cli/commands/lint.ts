@@ -7,10 +7,12 @@ import { LINT_BASELINE_FILE, baselineEntries, lintBaselinePath, writeLintBaselin
 import { plural } from '../../text'
 import { relativePath } from '../../project'
 import { action, examples, type CommandHost } from '../command'
+import { FORMAT_FLAG_HELP, chooseFormat, printCiFormat } from '../report-format'
 import { formatTable, printJson } from '../io'
 
 interface LintOptions {
   json?: boolean
+  format?: string
   baseline?: boolean
   ignoreBaseline?: boolean
   postgresVersion?: string
@@ -44,7 +46,8 @@ export function registerLint(program: Command, host: CommandHost): void {
         'expand/contract phase of each migration. No database needed.',
     )
     .argument('[migrations...]', 'migration names (full folder name or the part after the timestamp) or .sql paths; default: all')
-    .option('--json', 'print one JSON document on stdout')
+    .option('--json', 'print one JSON document on stdout (the same as --format json)')
+    .option('--format <format>', FORMAT_FLAG_HELP)
     .option('--postgres-version <major>', `major version of the production PostgreSQL (default ${DEFAULT_SETTINGS.postgresVersion})`)
     .option(
       '--max-lock-timeout <duration>',
@@ -68,6 +71,8 @@ export function registerLint(program: Command, host: CommandHost): void {
         'migrate-kit lint prisma/migrations/20260301120000_add_display_name/migration.sql --json',
         'migrate-kit lint --postgres-version 11',
         'migrate-kit lint --baseline',
+        'migrate-kit lint --format github     # annotations on the migration lines of a pull request',
+        'migrate-kit lint --format sarif > migrate-kit.sarif',
       ]) +
         '\nAcknowledge a finding in migration.sql, with a reason:\n' +
         '  -- migrate-kit-ignore <rule>[, <rule>]: <reason>    (the next statement)\n' +
@@ -97,8 +102,10 @@ export function registerLint(program: Command, host: CommandHost): void {
         }
         if (options.baseline) return writeBaseline(host, references, settings, options)
         const targets = resolveTargets(context.project, references, context.workingDirectory)
+        const format = chooseFormat(options)
         const report = await lintProject(context.project, targets, settings, { useBaseline: !options.ignoreBaseline })
-        if (options.json) printJson(context.io, reportJson(report))
+        if (format === 'json') printJson(context.io, reportJson(report))
+        else if (format !== 'text') printCiFormat(context.io, format, report.findings, context.project.root)
         else if (report.phases.length === 0)
           context.io.out(`No migrations in ${relativePath(context.project, context.project.migrationsDir)} yet: nothing to lint.`)
         else for (const line of reportLines(report)) context.io.out(line)
