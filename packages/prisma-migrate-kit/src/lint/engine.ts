@@ -1,7 +1,8 @@
 import type { Node } from 'libpg-query'
 import { statementEffects, type Effect, type Phase } from './effects'
 import { phaseOf } from './phase'
-import { IGNORE_MARKER, readSuppressions, type Suppressions, type Unit } from './ignores'
+import { acknowledgementOf, mayHoldIgnores, readSuppressions, unmatchedForeign, type Suppressions, type Unit } from './ignores'
+import type { ForeignIgnore } from './foreign-ignores'
 import { INVALID_IGNORE, META_RULES, SYNTAX_ERROR, UNLINTED_CODE } from './meta-rules'
 import { doBlockContents } from './do-blocks'
 import { names, nodeAs, refOfNames, showTable, tableKey } from './nodes'
@@ -111,7 +112,7 @@ function analyzeLoaded(sql: string, options: AnalyzeOptions): MigrationAnalysis 
   const settings: LintSettings = { ...DEFAULT_SETTINGS, ...options.settings }
   assertNoNul(sql, file)
   const source = new SourceText(sql)
-  const parsed = parseSql(source, sql.includes(IGNORE_MARKER))
+  const parsed = parseSql(source, mayHoldIgnores(sql))
   const units: FileUnit[] = [
     ...parsed.statements.map((statement) => ({ start: statement.start, end: statement.end, statement })),
     ...parsed.errors.map((error) => ({ start: error.statementStart, end: error.statementEnd, error })),
@@ -214,6 +215,10 @@ function checkSafely(rule: Rule, context: StatementContext): RuleFinding[] {
  * Turns raw findings into the report: acknowledged ones move to `ignored`, invalid ignore comments become warnings,
  * rules about the whole file keep their first finding, and everything is in line order.
  */
+const FOREIGN_HELP =
+  'migrate-kit reads squawk-ignore and pgfence-ignore comments and maps their rules to its own (README: "Coming from ' +
+  'another linter"); this one acknowledged nothing. `npx migrate-kit lint --rules` lists the rule names.'
+
 function settle(
   raw: RawFinding[],
   suppressions: Suppressions,
@@ -231,12 +236,27 @@ function settle(
   const findings: Finding[] = []
   const ignored: IgnoredFinding[] = []
   const reportedOnce = new Set<string>()
+  const usedForeign = new Set<ForeignIgnore>()
+  // Every other linter's comment acknowledges something, or it is reported (a typo'd rule, a rule we lack).
+  const unusedForeign = (): RawFinding[] =>
+    suppressions.foreign
+      .filter((foreign) => !usedForeign.has(foreign))
+      .map((foreign) => ({
+        level: INVALID_IGNORE.level,
+        rule: INVALID_IGNORE.name,
+        message: unmatchedForeign(foreign),
+        help: '',
+        offset: foreign.offset,
+        unit: -1,
+      }))
   // Array.prototype.sort is stable: findings of one statement keep the rules' order.
-  for (const finding of [...raw, ...invalid].sort((a, b) => a.offset - b.offset)) {
+  const ordered = (list: RawFinding[]) => list.sort((a, b) => a.offset - b.offset)
+  for (const finding of ordered([...raw, ...invalid])) {
     const line = source.lineAt(finding.offset)
-    const reason = suppressions.file.get(finding.rule) ?? suppressions.units.get(finding.unit)?.get(finding.rule)
-    if (reason !== undefined) {
-      ignored.push({ rule: finding.rule, line, reason })
+    const acknowledged = acknowledgementOf(suppressions, finding.rule, finding.unit)
+    if (acknowledged !== undefined) {
+      if (acknowledged.foreign) usedForeign.add(acknowledged.foreign)
+      ignored.push({ rule: finding.rule, line, reason: acknowledged.reason })
       continue
     }
     if (ONCE_PER_FILE.has(finding.rule)) {
@@ -246,6 +266,17 @@ function settle(
     const { offset: _offset, unit: _unit, ...rest } = finding
     findings.push({ ...rest, file, line })
   }
+  for (const finding of unusedForeign()) {
+    findings.push({
+      level: finding.level,
+      rule: finding.rule,
+      message: finding.message,
+      help: FOREIGN_HELP,
+      file,
+      line: source.lineAt(finding.offset),
+    })
+  }
+  findings.sort((a, b) => a.line - b.line)
   return { findings, ignored }
 }
 

@@ -1,8 +1,14 @@
+import { ALL_RULES, FOREIGN_MARKERS, parseForeignIgnore, type ForeignIgnore } from './foreign-ignores'
 import type { SqlComment } from './parser'
 import type { SourceText } from '../sql/source'
 
 /** Files without this text have no ignore comments, so the engine skips scanning them for comments. */
 export const IGNORE_MARKER = 'migrate-kit-ignore'
+
+/** Whether the file may hold an ignore comment of ours or of another linter (else comments are not scanned). */
+export function mayHoldIgnores(sql: string): boolean {
+  return sql.includes(IGNORE_MARKER) || FOREIGN_MARKERS.some((marker) => sql.includes(marker))
+}
 const FILE_MARKER = 'migrate-kit-ignore-file'
 
 /** `-- migrate-kit-ignore <rule>[, <rule>]: <reason>` or `-- migrate-kit-ignore-file <rule>: <reason>`. */
@@ -35,13 +41,27 @@ export interface Unit {
   end: number
 }
 
+/** Why a rule is acknowledged, and the other linter's comment it came from, if it did. */
+export interface Acknowledgement {
+  reason: string
+  foreign?: ForeignIgnore
+}
+
 export interface Suppressions {
-  /** Rules acknowledged for the whole file: rule → reason. */
-  file: Map<string, string>
-  /** Rules acknowledged per unit (index into the units): rule → reason. */
-  units: Map<number, Map<string, string>>
+  /** Rules acknowledged for the whole file: rule → why. */
+  file: Map<string, Acknowledgement>
+  /** Rules acknowledged per unit (index into the units): rule → why (ALL_RULES: every rule of the unit). */
+  units: Map<number, Map<string, Acknowledgement>>
   /** Ignore comments that are not applied, with why. */
   invalid: Array<{ offset: number; message: string }>
+  /** The other linters' comments that were applied: each must end up acknowledging a finding, or it is reported. */
+  foreign: ForeignIgnore[]
+}
+
+/** The acknowledgement covering a finding of `rule` in `unit`, if any: ours first, then the other linters'. */
+export function acknowledgementOf(suppressions: Suppressions, rule: string, unit: number): Acknowledgement | undefined {
+  const own = suppressions.units.get(unit)
+  return suppressions.file.get(rule) ?? own?.get(rule) ?? own?.get(ALL_RULES)
 }
 
 /**
@@ -49,7 +69,7 @@ export interface Suppressions {
  * the comment's line (`ALTER …; -- migrate-kit-ignore …`); else the next statement (the comment is on the lines
  * before it).
  */
-function unitOf(comment: IgnoreComment, units: Unit[], source: SourceText): number | undefined {
+function unitOf(comment: { offset: number }, units: Unit[], source: SourceText): number | undefined {
   const inside = units.findIndex((unit) => comment.offset >= unit.start && comment.offset < unit.end)
   if (inside !== -1) return inside
   const line = source.lineAt(comment.offset)
@@ -60,8 +80,13 @@ function unitOf(comment: IgnoreComment, units: Unit[], source: SourceText): numb
 }
 
 export function readSuppressions(comments: SqlComment[], units: Unit[], source: SourceText, knownRules: ReadonlySet<string>): Suppressions {
-  const suppressions: Suppressions = { file: new Map(), units: new Map(), invalid: [] }
+  const suppressions: Suppressions = { file: new Map(), units: new Map(), invalid: [], foreign: [] }
   for (const comment of comments) {
+    const foreign = parseForeignIgnore(comment)
+    if (foreign) {
+      applyForeign(suppressions, foreign, foreign.scope === 'file' ? undefined : unitOf(foreign, units, source))
+      continue
+    }
     const directive = parseIgnoreComment(comment)
     if (!directive) continue
     const marker = directive.scope === 'file' ? FILE_MARKER : IGNORE_MARKER
@@ -94,12 +119,39 @@ export function readSuppressions(comments: SqlComment[], units: Unit[], source: 
       continue
     }
     const target = unit === undefined ? suppressions.file : ensure(suppressions.units, unit)
-    for (const rule of directive.rules) target.set(rule, directive.reason)
+    for (const rule of directive.rules) target.set(rule, { reason: directive.reason })
   }
   return suppressions
 }
 
-function ensure(map: Map<number, Map<string, string>>, key: number): Map<string, string> {
+/**
+ * Another linter's comment acknowledges its mapped rules like ours would (a comment of ours for the same rule keeps
+ * its own reason). One that maps to nothing, or is followed by no statement, is reported at once; the engine reports
+ * the ones that end up acknowledging no finding.
+ */
+function applyForeign(suppressions: Suppressions, foreign: ForeignIgnore, unit: number | undefined): void {
+  if (foreign.rules.length === 0 || (foreign.scope === 'statement' && unit === undefined)) {
+    suppressions.invalid.push({ offset: foreign.offset, message: unmatchedForeign(foreign) })
+    return
+  }
+  const target = unit === undefined ? suppressions.file : ensure(suppressions.units, unit)
+  const reason = `acknowledged by -- ${foreign.text}`
+  for (const rule of foreign.rules) if (!target.has(rule)) target.set(rule, { reason, foreign })
+  suppressions.foreign.push(foreign)
+}
+
+/** What to say about another linter's comment that acknowledges nothing here. */
+export function unmatchedForeign(foreign: ForeignIgnore): string {
+  const unmapped =
+    foreign.unmapped.length > 0
+      ? ` (${foreign.unmapped.join(', ')}: no migrate-kit rule checks the same thing)`
+      : foreign.rules.length === 0
+        ? ' (it names no rule)'
+        : ''
+  return `-- ${foreign.text} acknowledges no finding of migrate-kit here${unmapped}: remove it, or name the migrate-kit rule with -- migrate-kit-ignore <rule>: <reason>.`
+}
+
+function ensure(map: Map<number, Map<string, Acknowledgement>>, key: number): Map<string, Acknowledgement> {
   let value = map.get(key)
   if (!value) {
     value = new Map()
