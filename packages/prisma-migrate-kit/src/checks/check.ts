@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { loadBackfills, type LoadedBackfill } from '../backfill/loader'
 import { withConnection } from '../db/connect'
 import { readDeployState } from '../deploy/state'
-import { lintProject, resolveTargets, type Finding, type LintReport } from '../lint'
+import { lintProject, resolveTargets, type Finding, type LintReport, type LintSettings } from '../lint'
+import type { TableSizeReader } from '../lint/measure'
 import { relativePath, type Project } from '../project'
 import { checkRollbackPairs } from '../rollback/check'
 import { loadCheckFiles } from './check-files'
@@ -48,9 +49,13 @@ export interface CheckReport {
  * migrations edited since, failed ones, the integrity checks of prisma/checks, and backfills a pending migration
  * waits for that are not done and verified.
  */
-export async function runChecks(project: Project, databaseUrl: string): Promise<CheckReport> {
+export async function runChecks(
+  project: Project,
+  databaseUrl: string,
+  options: { lintSettings?: Partial<LintSettings>; sizes?: TableSizeReader } = {},
+): Promise<CheckReport> {
   const rollbackFindings = await checkRollbackPairs(project)
-  const lint = await lintProject(project, resolveTargets(project, []))
+  const lint = await lintProject(project, resolveTargets(project, []), options.lintSettings, options.sizes ? { sizes: options.sizes } : {})
   const { backfills, problems } = await loadBackfills(project)
   const checkFiles = await loadCheckFiles(project)
   const { state, integrity } = await withConnection(

@@ -60,6 +60,13 @@ function refuseEmbedded(project: Project, variable: string, use: DatabaseUse, en
  * project that opted in (never for a change in CI).
  * Either way the connection is tried once, so a wrong URL fails here with a message naming host, port and database.
  */
+/** The URL the project's config (or DATABASE_URL) gives, without starting anything; undefined when none is set. */
+export function configuredDatabaseUrl(project: Project): string | undefined {
+  loadEnvFile(project)
+  const variable = project.datasource?.unsetVariable ?? 'DATABASE_URL'
+  return (project.datasource?.url ?? process.env[variable])?.trim() || undefined
+}
+
 export async function openDatabase(project: Project, options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
   loadEnvFile(project)
   const variable = project.datasource?.unsetVariable ?? 'DATABASE_URL'

@@ -5,7 +5,8 @@ import { acknowledgementOf, mayHoldIgnores, readSuppressions, unmatchedForeign, 
 import type { ForeignIgnore } from './foreign-ignores'
 import { INVALID_IGNORE, META_RULES, SYNTAX_ERROR, UNLINTED_CODE } from './meta-rules'
 import { doBlockContents } from './do-blocks'
-import { names, nodeAs, refOfNames, showTable, tableKey } from './nodes'
+import { names, nodeAs, refOfNames, showTable, tableKey, type TableRef } from './nodes'
+import type { TableSize, TableWork } from './table-size'
 import { timeoutSettings } from './timeout-settings'
 import { LOCK_STRENGTH, statementLocks, type TableLock } from './locks'
 import { loadSqlParser, parseSql, type ParsedStatement, type ParsedSyntaxError } from './parser'
@@ -30,6 +31,8 @@ export interface Finding {
   help: string
   /** 1-based, in characters; given where it is exact (syntax errors). */
   column?: number
+  /** The table whose size decides the cost, and (once measured, see table-size.ts) that size. */
+  sized?: { table: TableRef; work: TableWork; size?: TableSize }
 }
 
 /** A finding a migrate-kit-ignore comment acknowledged, kept so reviews can see what was waived and why. */
@@ -139,6 +142,7 @@ function analyzeLoaded(sql: string, options: AnalyzeOptions): MigrationAnalysis 
           rule: rule.name,
           message: finding.message,
           help: finding.help,
+          ...(finding.sized ? { sized: finding.sized } : {}),
           offset: finding.location === undefined ? statement.start : statement.base + finding.location,
           unit: index,
         })

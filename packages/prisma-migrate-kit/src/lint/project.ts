@@ -8,6 +8,7 @@ import type { Phase } from './effects'
 import { applyBaseline, readLintBaseline } from './baseline'
 import { analyzeMigrations, type Finding, type MigrationAnalysis, type MigrationSource } from './engine'
 import type { LintSettings } from './rule'
+import { measureFindings, sizedTables, type TableSizeReader } from './measure'
 
 /** What `lint` reports: the `lint --json` document plus the full analyses for library callers. */
 export interface LintReport {
@@ -70,7 +71,7 @@ export async function lintProject(
   project: Project,
   targets: LintTargets,
   settings: Partial<LintSettings> = {},
-  options: { useBaseline?: boolean } = {},
+  options: { useBaseline?: boolean; sizes?: TableSizeReader } = {},
 ): Promise<LintReport> {
   const lastWanted = targets.files.length > 0 ? targets.history.length : lastIndexWanted(targets)
   const history: MigrationSource[] = targets.history.slice(0, lastWanted).map((migration) => ({
@@ -95,7 +96,8 @@ export async function lintProject(
         targets.history.map((migration) => migration.name),
       )
     : undefined
-  const findings = applied ? applied.findings : analyses.flatMap((analysis) => analysis.findings)
+  const unsized = applied ? applied.findings : analyses.flatMap((analysis) => analysis.findings)
+  const findings = options.sizes ? measureFindings(unsized, await options.sizes(sizedTables(unsized))) : unsized
   return {
     ok: !findings.some((finding) => finding.level === 'error'),
     findings,

@@ -1,10 +1,11 @@
 import type { Finding } from './engine'
 import type { LintReport } from './project'
 import { plural } from '../text'
+import { plainTable } from './nodes'
 
 /** The findings of a `--json` document, shared by `lint --json` and `check --json` so the two never drift apart. */
 export function findingsJson(findings: Finding[]): object[] {
-  return findings.map(({ level, rule, file, line, message, help, column }) => ({
+  return findings.map(({ level, rule, file, line, message, help, column, sized }) => ({
     level,
     rule,
     file,
@@ -12,6 +13,8 @@ export function findingsJson(findings: Finding[]): object[] {
     message,
     help,
     ...(column === undefined ? {} : { column }),
+    // Measured sizes only: `table` with its estimated rows (null: never analyzed) and bytes.
+    ...(sized?.size ? { table: { name: plainTable(sized.table), rows: sized.size.rows ?? null, bytes: sized.size.bytes } } : {}),
   }))
 }
 

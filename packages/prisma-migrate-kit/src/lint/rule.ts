@@ -3,6 +3,7 @@ import type { ParsedStatement } from './parser'
 import type { SchemaHistory } from './schema'
 import type { TableRef } from './nodes'
 import type { LockMode } from './locks'
+import type { TableWork } from './table-size'
 
 export type Level = 'error' | 'warning'
 
@@ -89,6 +90,8 @@ export interface RuleFinding {
   location?: number
   /** Overrides the rule's level when this case is less (or more) certain than the rule's usual one. */
   level?: Level
+  /** The table whose every row the statement rewrites, reads, indexes or writes: its real size can set the level. */
+  sized?: { table: TableRef; work: TableWork }
 }
 
 /** One migration.sql, or a history of them in order (for rules that depend on what earlier migrations did). */

@@ -27,6 +27,8 @@ export interface Project {
   /** package.json "migrateKit.maxLockTimeout" / "maxStatementTimeout", in ms: the limits of lint's timeout-too-long. */
   maxLockTimeoutMs?: number
   maxStatementTimeoutMs?: number
+  /** package.json "migrateKit.sizesFrom": the variable holding the URL lint reads table sizes from. */
+  sizesFromVariable?: string
   /** The datasource URL the config resolved, and the variable it reads when that variable was not set. */
   datasource?: ProjectDatasource
 }

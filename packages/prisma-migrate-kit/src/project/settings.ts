@@ -22,12 +22,16 @@ export interface ProjectSettings {
   maxLockTimeout?: number
   /** The longest statement_timeout a migration may set, in ms. Default: none (only turning it off is reported). */
   maxStatementTimeout?: number
+  /** The environment variable holding the URL of the database whose table sizes set lint's levels (production or a replica). */
+  sizesFrom?: string
 }
 
 type Parser = (value: unknown) => string | boolean | number | undefined
 
 const folder: Parser = (value) => (typeof value === 'string' && value.trim() !== '' ? value : undefined)
 const flag: Parser = (value) => (typeof value === 'boolean' ? value : undefined)
+/** The NAME of an environment variable (never a URL: package.json is committed, a password must not be). */
+const variableName: Parser = (value) => (typeof value === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value) ? value : undefined)
 /** PostgreSQL's way of writing a time setting: "10s", "500ms", "1min", or a number of milliseconds. */
 const duration: Parser = (value) => {
   const ms = typeof value === 'number' ? value : typeof value === 'string' ? settingMs(value) : undefined
@@ -41,6 +45,7 @@ const SETTINGS: Record<keyof ProjectSettings, { parse: Parser; example: string }
   embeddedDatabase: { parse: flag, example: '"embeddedDatabase": true' },
   maxLockTimeout: { parse: duration, example: '"maxLockTimeout": "10s"' },
   maxStatementTimeout: { parse: duration, example: '"maxStatementTimeout": "30min"' },
+  sizesFrom: { parse: variableName, example: '"sizesFrom": "PRODUCTION_REPLICA_URL"' },
 }
 
 /** Reads and checks the "migrateKit" key of `root`/package.json; anything it cannot take is refused (exit 2). */
@@ -94,10 +99,11 @@ export function readProjectSettings(root: string): ProjectSettings {
 /** The Project fields package.json's "migrateKit" gives beyond the folders. */
 export function projectSettingsFields(
   settings: ProjectSettings,
-): Pick<Project, 'embeddedDatabase' | 'maxLockTimeoutMs' | 'maxStatementTimeoutMs'> {
+): Pick<Project, 'embeddedDatabase' | 'maxLockTimeoutMs' | 'maxStatementTimeoutMs' | 'sizesFromVariable'> {
   return {
     embeddedDatabase: settings.embeddedDatabase,
     ...(settings.maxLockTimeout === undefined ? {} : { maxLockTimeoutMs: settings.maxLockTimeout }),
     ...(settings.maxStatementTimeout === undefined ? {} : { maxStatementTimeoutMs: settings.maxStatementTimeout }),
+    ...(settings.sizesFrom === undefined ? {} : { sizesFromVariable: settings.sizesFrom }),
   }
 }

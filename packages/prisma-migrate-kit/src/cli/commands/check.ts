@@ -4,6 +4,7 @@ import { checkJson, checkLines } from '../../checks/report'
 import { ExitCode } from '../../errors'
 import { action, examples, type CommandHost } from '../command'
 import { FORMAT_FLAG_HELP, chooseFormat, printCiFormat, type FormatFlags } from '../report-format'
+import { openLintDatabase } from '../lint-database'
 import { printJson } from '../io'
 
 export function registerCheck(program: Command, host: CommandHost): void {
@@ -16,6 +17,7 @@ export function registerCheck(program: Command, host: CommandHost): void {
     )
     .option('--json', 'print one JSON document on stdout: the shape of `lint --json` ({ ok, findings, phases }), plus fields')
     .option('--format <format>', FORMAT_FLAG_HELP)
+    .option('--sizes-from <url>', 'read table sizes from this database (production or a replica) for the lint, as lint --sizes-from')
     .addHelpText(
       'after',
       examples([
@@ -28,11 +30,20 @@ export function registerCheck(program: Command, host: CommandHost): void {
         '\nExit codes: 0 no error-level finding, 1 errors found, 2 bad input (e.g. an unreadable migration folder).\n',
     )
     .action(
-      action(host, async (options: FormatFlags) => {
+      action(host, async (options: FormatFlags & { sizesFrom?: string }) => {
         const { context } = host
         const format = chooseFormat(options)
         const database = await context.database('read')
-        const report = await runChecks(context.project, database.url)
+        const lintDatabase = await openLintDatabase(context.project, {
+          ...(options.sizesFrom === undefined ? {} : { sizesFrom: options.sizesFrom }),
+          useProjectDatabase: true,
+        })
+        context.onDispose(() => lintDatabase.close())
+        for (const note of lintDatabase.notes) context.io.err(note)
+        const report = await runChecks(context.project, database.url, {
+          ...(lintDatabase.postgresVersion === undefined ? {} : { lintSettings: { postgresVersion: lintDatabase.postgresVersion } }),
+          ...(lintDatabase.sizes ? { sizes: lintDatabase.sizes } : {}),
+        })
         if (format === 'json') printJson(context.io, checkJson(report))
         else if (format !== 'text') printCiFormat(context.io, format, report.findings, context.project.root)
         else for (const line of checkLines(report)) context.io.out(line)

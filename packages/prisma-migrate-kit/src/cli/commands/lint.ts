@@ -8,6 +8,7 @@ import { plural } from '../../text'
 import { relativePath } from '../../project'
 import { action, examples, type CommandHost } from '../command'
 import { FORMAT_FLAG_HELP, chooseFormat, printCiFormat } from '../report-format'
+import { openLintDatabase } from '../lint-database'
 import { formatTable, printJson } from '../io'
 
 interface LintOptions {
@@ -18,6 +19,8 @@ interface LintOptions {
   postgresVersion?: string
   maxLockTimeout?: string
   maxStatementTimeout?: string
+  sizesFrom?: string
+  database?: boolean
   rules?: boolean
 }
 
@@ -57,6 +60,11 @@ export function registerLint(program: Command, host: CommandHost): void {
       '--max-statement-timeout <duration>',
       'the longest statement_timeout a migration may set (default: none, only 0 is reported; "migrateKit.maxStatementTimeout")',
     )
+    .option(
+      '--sizes-from <url>',
+      'read table sizes (pg_class) from this database, production or a replica: findings say them and their level follows them (package.json "migrateKit.sizesFrom" names a variable instead)',
+    )
+    .option('--no-database', "do not ask the project's database for its PostgreSQL version")
     .option('--rules', 'list the rules (name, level, what each one catches) and exit')
     .option(
       '--baseline',
@@ -73,6 +81,7 @@ export function registerLint(program: Command, host: CommandHost): void {
         'migrate-kit lint --baseline',
         'migrate-kit lint --format github     # annotations on the migration lines of a pull request',
         'migrate-kit lint --format sarif > migrate-kit.sarif',
+        'migrate-kit lint --sizes-from "$PRODUCTION_REPLICA_URL"   # levels follow the real tables\' sizes',
       ]) +
         '\nAcknowledge a finding in migration.sql, with a reason:\n' +
         '  -- migrate-kit-ignore <rule>[, <rule>]: <reason>    (the next statement)\n' +
@@ -103,7 +112,17 @@ export function registerLint(program: Command, host: CommandHost): void {
         if (options.baseline) return writeBaseline(host, references, settings, options)
         const targets = resolveTargets(context.project, references, context.workingDirectory)
         const format = chooseFormat(options)
-        const report = await lintProject(context.project, targets, settings, { useBaseline: !options.ignoreBaseline })
+        const database = await openLintDatabase(context.project, {
+          ...(options.sizesFrom === undefined ? {} : { sizesFrom: options.sizesFrom }),
+          useProjectDatabase: options.database !== false,
+        })
+        context.onDispose(() => database.close())
+        for (const note of database.notes) context.io.err(note)
+        const measured = { ...(database.postgresVersion === undefined ? {} : { postgresVersion: database.postgresVersion }), ...settings }
+        const report = await lintProject(context.project, targets, measured, {
+          useBaseline: !options.ignoreBaseline,
+          ...(database.sizes ? { sizes: database.sizes } : {}),
+        })
         if (format === 'json') printJson(context.io, reportJson(report))
         else if (format !== 'text') printCiFormat(context.io, format, report.findings, context.project.root)
         else if (report.phases.length === 0)

@@ -31,6 +31,7 @@ export const addingExclusionConstraint = defineRule({
             ]) +
             '\n' +
             acknowledge('adding-exclusion-constraint', 'the table is small'),
+          sized: { table, work: 'build' },
           ...(constraint.location === undefined ? {} : { location: constraint.location }),
         },
       ]

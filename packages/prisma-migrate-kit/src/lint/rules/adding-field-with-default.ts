@@ -71,6 +71,7 @@ export const addingFieldWithDefault = defineRule({
           ]),
           location: column.location,
           level: verdict.level,
+          sized: { table, work: 'rewrite' },
         },
       ]
     })

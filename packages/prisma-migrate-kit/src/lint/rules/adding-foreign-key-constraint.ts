@@ -46,6 +46,7 @@ export const addingForeignKeyConstraint = defineRule({
             ...notValidSteps(stmt.relation, table, constraint, name),
           ]),
           location: foreignKey.location,
+          sized: { table, work: 'scan' },
         },
       ]
     })

@@ -53,6 +53,7 @@ export const addingNotNullableField = defineRule({
           help:
             numbered([`Release code that always writes the column, and backfill the NULLs.`, ...setNotNullSteps(table, cmd.name)]) +
             setNotNullCaveat(version),
+          sized: { table, work: 'scan' },
         },
       ]
     })

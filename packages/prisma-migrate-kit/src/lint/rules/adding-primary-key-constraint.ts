@@ -50,6 +50,7 @@ function usingIndexOverNullable(context: StatementContext): RuleFinding[] {
           `CONCURRENTLY, but this step is not online.`,
         help: numbered(nullable.flatMap((column) => setNotNullSteps(table, column)).concat('Then add the PRIMARY KEY USING INDEX.')),
         location: constraint.location,
+        sized: { table, work: 'scan' },
       },
     ]
   })
@@ -66,5 +67,6 @@ function buildsIndex(context: StatementContext): RuleFinding[] {
       ...usingIndexSteps(found, 'PRIMARY KEY'),
     ]),
     location: found.constraint.location,
+    sized: { table: found.table, work: 'build' as const },
   }))
 }

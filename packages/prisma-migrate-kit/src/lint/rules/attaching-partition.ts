@@ -38,6 +38,7 @@ export const attachingPartition = defineRule({
             ]) +
             '\n' +
             acknowledge('attaching-partition', 'the attached table is empty or small'),
+          sized: { table: child, work: 'scan' },
         },
       ]
     })

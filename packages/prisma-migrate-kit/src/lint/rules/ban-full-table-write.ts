@@ -86,6 +86,7 @@ export const banFullTableWrite = defineRule({
           `holds every row lock until the migration commits, so concurrent writes to ${showTable(table)} wait for ` +
           `the whole migration.`,
         help: backfillRecipe({ ...sketch, ...where }, operation),
+        sized: { table, work: 'write' },
       },
     ]
   },

@@ -44,6 +44,7 @@ export const banVacuumFullAndCluster = defineRule({
           `Reclaim space without the lock: pg_repack (online, a trigger and a brief lock at the end), or let (auto)vacuum ` +
           `reuse the space. Table maintenance belongs in an operator's window, not in a deploy.\n` +
           acknowledge('ban-vacuum-full-and-cluster', 'the table is small or this runs in a maintenance window'),
+        ...(lock.table ? { sized: { table: lock.table, work: 'rewrite' as const } } : {}),
       }))
   },
 })

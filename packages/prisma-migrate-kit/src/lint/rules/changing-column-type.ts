@@ -2,7 +2,7 @@ import { showType, typeChange } from '../column-types'
 import { lockOn, lockPhrase } from '../locks'
 import { alterTableCommands, nodeAs, showColumn, showTable } from '../nodes'
 import { acknowledge, parallelColumnRecipe } from '../recipes'
-import { defineRule, isExisting } from '../rule'
+import { defineRule, isExisting, type RuleFinding } from '../rule'
 
 /**
  * ALTER COLUMN … TYPE that rewrites the table (and every index on it) under ACCESS EXCLUSIVE, and changes what
@@ -27,7 +27,7 @@ export const changingColumnType = defineRule({
     ],
   },
   check(context) {
-    return alterTableCommands(context.node).flatMap(({ table, cmd }) => {
+    return alterTableCommands(context.node).flatMap(({ table, cmd }): RuleFinding[] => {
       if (cmd.subtype !== 'AT_AlterColumnType' || cmd.name === undefined || !isExisting(context, table)) return []
       const definition = nodeAs(cmd.def, 'ColumnDef')
       const { from, to, rewrite, rebuildsIndexes } = typeChange(definition, context.schema.column(table, cmd.name)?.type)
@@ -36,7 +36,7 @@ export const changingColumnType = defineRule({
       if (rebuildsIndexes) {
         return [
           {
-            level: 'warning' as const,
+            level: 'warning',
             message:
               `Changing ${target} (${change}) keeps the table's stored bytes (no rewrite), but the column now compares ` +
               `${to?.name === 'citext' ? 'case-insensitively' : 'case-sensitively'}, so every index on it is rebuilt while the ALTER ` +
@@ -46,6 +46,7 @@ export const changingColumnType = defineRule({
               `or on a new column), or run it when the table is quiet with a lock_timeout set.\n` +
               acknowledge('changing-column-type', 'the column has no index, or the table is small'),
             location: definition?.location,
+            sized: { table, work: 'build' },
           },
         ]
       }
@@ -60,6 +61,7 @@ export const changingColumnType = defineRule({
             parallelColumnRecipe(table, cmd.name, `${cmd.name}_new`, 'with the new type') +
             `\nIn schema.prisma the field can keep its name: @map("${cmd.name}_new").`,
           location: definition?.location,
+          sized: { table, work: 'rewrite' },
         },
       ]
     })

@@ -31,6 +31,7 @@ export const changingTablePersistence = defineRule({
             `Create the new table with the persistence you want, fill it with a backfill, and switch to it in a later ` +
             `migration.\n` +
             acknowledge('changing-table-persistence', 'the table is small'),
+          sized: { table, work: 'rewrite' },
         },
       ]
     })

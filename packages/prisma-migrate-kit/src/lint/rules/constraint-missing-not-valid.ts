@@ -16,6 +16,7 @@ function checkWithoutNotValid({ table, cmd, stmt }: AlterCommand): RuleFinding[]
         `${lockPhrase(lockOn(table, 'ACCESS EXCLUSIVE'))}.`,
       help: numbered(notValidSteps(stmt.relation, table, check, name)),
       location: check.location,
+      sized: { table, work: 'scan' },
     },
   ]
 }
@@ -37,6 +38,7 @@ function columnCheck({ table, cmd }: AlterCommand): RuleFinding[] {
         `In a later migration: ALTER TABLE ${showTable(table)} VALIDATE CONSTRAINT ${quoteIdent(name)};`,
       ]),
       location: check.location,
+      sized: { table, work: 'scan' },
     },
   ]
 }
@@ -55,6 +57,7 @@ function validatedTooSoon(context: StatementContext, { table, cmd }: AlterComman
         `${quoteIdent(cmd.name)} is validated in the transaction that added it NOT VALID, so the ${lock} lock taken ` +
         `by the ADD is still held while VALIDATE scans ${showTable(table)}, which blocks ${LOCK_BLOCKS[lock]} as if ` +
         `NOT VALID had not been used.`,
+      sized: { table, work: 'scan' },
       help: `Move the VALIDATE CONSTRAINT into a later migration (\`npx migrate-kit new validate_${cmd.name} --empty\`).`,
     },
   ]

@@ -23,6 +23,7 @@ export const disallowedUniqueConstraint = defineRule({
         `build reads the whole table. Running code that inserts duplicates starts failing.`,
       help: numbered(usingIndexSteps(found, 'UNIQUE')),
       location: found.constraint.location,
+      sized: { table: found.table, work: 'build' as const },
     }))
   },
 })

@@ -26,6 +26,7 @@ export const requireConcurrentIndexCreation = defineRule({
         help:
           `Build it with CONCURRENTLY (reads and writes continue). ${ownMigration(concurrent)}\n` +
           `If a concurrent build fails it leaves an INVALID index: DROP INDEX CONCURRENTLY it and run the migration again.`,
+        sized: { table, work: 'build' },
       },
     ]
   },

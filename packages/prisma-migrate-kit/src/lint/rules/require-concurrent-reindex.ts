@@ -29,6 +29,7 @@ export const requireConcurrentReindex = defineRule({
     const concurrently = context.settings.postgresVersion >= 12
     return [
       {
+        ...(blocking.table ? { sized: { table: blocking.table, work: 'build' as const } } : {}),
         message:
           `REINDEX ${lockPhrase(blocking)}` +
           (writes ? `, and ${lockPhrase(writes).replace(/^takes/, 'holds')}` : '') +
