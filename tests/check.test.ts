@@ -151,6 +151,14 @@ test('a lint error in a pending migration fails the check (exit 1) with its file
         ])
         // The pending migration is not drift: only the applied ones are compared with the database.
         expect(document.findings.map((finding) => finding.rule)).not.toContain('schema-drift')
+        // Sized by a database named for it (here the same small one): "users" is small, so the finding is a warning
+        // that says its size, and nothing else is an error but the schema section's.
+        const sized = JSON.parse((await cli('--json', '--sizes-from', db.url)).stdout) as CheckJson
+        expect(sized.findings[0]).toMatchObject({
+          rule: 'require-concurrent-index-creation',
+          level: 'warning',
+          message: expect.stringContaining('small table'),
+        })
         // The same findings as GitHub annotations, one per line, for a workflow step.
         const github = await cli('--format', 'github')
         expect(github.code).toBe(1)

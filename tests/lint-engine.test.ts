@@ -443,6 +443,15 @@ describe('findings the peers showed to be false or missing', () => {
     expect(rules(sameType)).not.toContain('changing-column-type')
   })
 
+  test('phase reasons name statement kinds in words, never parser nodes (CREATE FUNCTION, CREATE TRIGGER)', async () => {
+    const analysis = await lintLast([
+      CREATE_USER,
+      `CREATE FUNCTION "audit"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;`,
+    ])
+    expect(analysis.phaseReason).toBe('only backward-compatible additions (creates a function audit)')
+    expect(analysis.phaseReason).not.toMatch(/Stmt/)
+  })
+
   test('VALIDATE after an explicit COMMIT runs under SHARE UPDATE EXCLUSIVE: not reported; before it, it is', async () => {
     const add = `ALTER TABLE "User" ADD CONSTRAINT "User_id_check" CHECK ("id" > 0) NOT VALID;`
     const validate = `ALTER TABLE "User" VALIDATE CONSTRAINT "User_id_check";`

@@ -12,3 +12,15 @@ export function valueText(value: NonNullable<unknown>): string {
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return value.toString()
   return JSON.stringify(value)
 }
+
+/** `12.4 MB`, `816 kB`, `0 B`: sizes in the units pg_size_pretty uses. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}

@@ -178,7 +178,10 @@ function maintenanceLocks(node: Node, schema: SchemaHistory): TableLock[] {
     const relation = tableOf(reindex.relation)
     if (reindex.kind === 'REINDEX_OBJECT_TABLE' && relation) {
       // The table is locked against writes; each index, while it is rebuilt, against every query that uses it.
-      return [lockOn(relation, 'SHARE'), { mode: 'ACCESS EXCLUSIVE', table: relation, target: `the indexes of ${showTable(relation)}` }]
+      return [
+        lockOn(relation, 'SHARE'),
+        { mode: 'ACCESS EXCLUSIVE', table: relation, target: `each index of ${showTable(relation)} while it is rebuilt` },
+      ]
     }
     if (reindex.kind === 'REINDEX_OBJECT_INDEX' && relation) {
       const table = schema.index(relation)?.table

@@ -1,4 +1,5 @@
 import type { Level } from './rule'
+import { formatBytes } from '../text'
 
 /** What the database says about a table: the planner's row estimate and its size on disk with indexes and TOAST. */
 export interface TableSize {
@@ -48,22 +49,11 @@ const WORK_WORDS: Record<TableWork, string> = {
 /** `The statement rewrites all of "users": about 12.3 million rows, 4.1 GB (pg_class, planner estimate).` */
 export function sizeSentence(table: string, work: TableWork, size: TableSize): string {
   const rows = size.rows === undefined ? 'rows not counted yet (never analyzed)' : `about ${countText(size.rows)}`
-  return ` Here it ${WORK_WORDS[work]} all of ${table}: ${rows}, ${bytesText(size.bytes)} (pg_class estimate, ${sizeClass(size)} table).`
+  return ` Here it ${WORK_WORDS[work]} all of ${table}: ${rows}, ${formatBytes(size.bytes)} (pg_class estimate, ${sizeClass(size)} table).`
 }
 
 function countText(rows: number): string {
   if (rows >= 1_000_000) return `${(rows / 1_000_000).toFixed(1)} million rows`
   if (rows >= 10_000) return `${Math.round(rows / 1000)} thousand rows`
   return `${Math.round(rows)} row${Math.round(rows) === 1 ? '' : 's'}`
-}
-
-export function bytesText(bytes: number): string {
-  const units = ['bytes', 'kB', 'MB', 'GB', 'TB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`
 }

@@ -10,6 +10,7 @@ import { readBackfillStatus, readBackfillStatuses, type BackfillStatus } from '.
 import { action, examples, type CommandHost } from '../command'
 import { formatTable, printJson, type CliIO } from '../io'
 import { loadForReading, withDatabase } from './backfill-common'
+import { formatBytes } from '../../text'
 
 export function registerBackfillList(backfill: Command, host: CommandHost): void {
   backfill
@@ -112,18 +113,6 @@ function progress(status: { rowsDone: number; rowsTotal: number | null }): strin
   if (status.rowsTotal === null) return status.rowsDone > 0 ? `${formatCount(status.rowsDone)} rows` : ''
   const percent = status.rowsTotal > 0 ? Math.min(100, Math.floor((status.rowsDone / status.rowsTotal) * 100)) : 100
   return `${formatCount(status.rowsDone)}/${formatCount(status.rowsTotal)} rows (${percent} %)`
-}
-
-/** `12.4 MB`, `816 kB`, `0 B`: sizes in the units pg_size_pretty uses. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
 }
 
 function noBackfillsYet(project: Project): string {
