@@ -7,6 +7,7 @@ import {
   droppedRefs,
   names,
   nodeAs,
+  optionIsOn,
   refOfNames,
   showTable,
   tableOf,
@@ -164,8 +165,10 @@ export function statementLocks(node: Node, schema: SchemaHistory): TableLock[] {
       return table ? [lockOn(table, 'ACCESS EXCLUSIVE')] : []
     })
   }
-  const cluster = tableOf(nodeAs(node, 'ClusterStmt')?.relation)
+  const clusterStmt = nodeAs(node, 'ClusterStmt')
+  const cluster = tableOf(clusterStmt?.relation)
   if (cluster) return [lockOn(cluster, 'ACCESS EXCLUSIVE')]
+  if (clusterStmt) return [{ mode: 'ACCESS EXCLUSIVE', target: 'every table clustered before (CLUSTER without a table)' }]
   return [...maintenanceLocks(node, schema), ...viewLocks(node)]
 }
 
@@ -173,8 +176,7 @@ export function statementLocks(node: Node, schema: SchemaHistory): TableLock[] {
 function maintenanceLocks(node: Node, schema: SchemaHistory): TableLock[] {
   const reindex = nodeAs(node, 'ReindexStmt')
   if (reindex) {
-    const concurrently = (reindex.params ?? []).some((param) => nodeAs(param, 'DefElem')?.defname === 'concurrently')
-    if (concurrently) return []
+    if (optionIsOn(reindex.params, 'concurrently')) return []
     const relation = tableOf(reindex.relation)
     if (reindex.kind === 'REINDEX_OBJECT_TABLE' && relation) {
       // The table is locked against writes; each index, while it is rebuilt, against every query that uses it.
@@ -192,7 +194,7 @@ function maintenanceLocks(node: Node, schema: SchemaHistory): TableLock[] {
     return [{ mode: 'ACCESS EXCLUSIVE', target: `every index in ${scope}` }]
   }
   const vacuum = nodeAs(node, 'VacuumStmt')
-  const full = (vacuum?.options ?? []).some((option) => nodeAs(option, 'DefElem')?.defname === 'full')
+  const full = optionIsOn(vacuum?.options, 'full')
   if (vacuum?.is_vacuumcmd && full) {
     const tables = (vacuum.rels ?? []).flatMap((item) => tableOf(nodeAs(item, 'VacuumRelation')?.relation) ?? [])
     return tables.length > 0

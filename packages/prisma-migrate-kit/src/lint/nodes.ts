@@ -164,6 +164,21 @@ export function notNullCheckColumn(constraint: Constraint): string | undefined {
   return undefined
 }
 
+/**
+ * Whether a statement's option list turns an option on: `(FULL)`, `(FULL TRUE)`, `(FULL 1)` yes; `(FULL FALSE)`,
+ * `(FULL off)`, `(FULL 0)` no (PostgreSQL's defGetBoolean). Absent: no.
+ */
+export function optionIsOn(options: Node[] | undefined, name: string): boolean {
+  const option = (options ?? []).map((item) => nodeAs(item, 'DefElem')).find((element) => element?.defname === name)
+  if (!option) return false
+  if (option.arg === undefined) return true
+  const text = nodeAs(option.arg, 'String')?.sval ?? nodeAs(option.arg, 'Boolean')?.boolval
+  if (typeof text === 'boolean') return text
+  if (text !== undefined) return !['false', 'off', 'no', 'f', 'n', '0'].includes(text.toLowerCase())
+  const integer = nodeAs(option.arg, 'Integer')
+  return integer === undefined || (integer.ival ?? 0) !== 0
+}
+
 /** A string constant's value (`'x'`, `'x'::type`), used to spot uses of a new enum value. */
 export function stringConstant(node: Node): string | undefined {
   return nodeAs(node, 'A_Const')?.sval?.sval

@@ -1,5 +1,5 @@
 import type { Node } from 'libpg-query'
-import { alterTableCommands, descendants, nodeAs } from '../nodes'
+import { alterTableCommands, nodeAs, optionIsOn } from '../nodes'
 import { defineRule, inTransaction, transactionPlace } from '../rule'
 
 /** The statement's CONCURRENTLY clause, named for messages, if it has one. */
@@ -8,8 +8,7 @@ export function concurrentOperation(node: Node): string | undefined {
   const drop = nodeAs(node, 'DropStmt')
   if (drop?.removeType === 'OBJECT_INDEX' && drop.concurrent) return 'DROP INDEX CONCURRENTLY'
   const reindex = nodeAs(node, 'ReindexStmt')
-  const concurrently = [...descendants(reindex?.params)].some((item) => nodeAs(item, 'DefElem')?.defname === 'concurrently')
-  if (concurrently) return 'REINDEX CONCURRENTLY'
+  if (reindex && optionIsOn(reindex.params, 'concurrently')) return 'REINDEX CONCURRENTLY'
   const detach = alterTableCommands(node).some(
     ({ cmd }) => cmd.subtype === 'AT_DetachPartition' && nodeAs(cmd.def, 'PartitionCmd')?.concurrent === true,
   )

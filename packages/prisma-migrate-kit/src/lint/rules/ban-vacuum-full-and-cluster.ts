@@ -14,22 +14,31 @@ export const banVacuumFullAndCluster = defineRule({
   examples: {
     fail: [
       'VACUUM FULL "Event";',
+      'CLUSTER;',
+      "SET lock_timeout = '5s';\nCLUSTER;",
       'CLUSTER "Event" USING "Event_createdAt_idx";',
       'VACUUM (FULL, ANALYZE) "Event";',
       'SET lock_timeout = \'5s\';\nVACUUM "Event";',
     ],
-    pass: ['VACUUM "Event";', 'VACUUM (ANALYZE) "Event";', 'CREATE TABLE "Import" ("id" INTEGER);\nCLUSTER "Import" USING "Import_pkey";'],
+    pass: [
+      'VACUUM (FULL FALSE) "Event";',
+      'VACUUM "Event";',
+      'VACUUM (ANALYZE) "Event";',
+      'CREATE TABLE "Import" ("id" INTEGER);\nCLUSTER "Import" USING "Import_pkey";',
+    ],
   },
   check(context) {
     const vacuum = nodeAs(context.node, 'VacuumStmt')
     const cluster = nodeAs(context.node, 'ClusterStmt')
     if (!vacuum && !cluster) return []
-    if (vacuum?.is_vacuumcmd && inTransaction(context)) {
+    // VACUUM, and CLUSTER without a table, refuse to run in a transaction block.
+    const command = vacuum?.is_vacuumcmd ? 'VACUUM' : cluster && !cluster.relation ? 'CLUSTER' : undefined
+    if (command && inTransaction(context)) {
       return [
         {
           message:
-            `VACUUM cannot run inside a transaction block, and this one runs ${transactionPlace(context)}: PostgreSQL ` +
-            `fails the migration ("VACUUM cannot run inside a transaction block").`,
+            `${command} cannot run inside a transaction block, and this one runs ${transactionPlace(context)}: PostgreSQL ` +
+            `fails the migration ("${command} cannot run inside a transaction block").`,
           help: ownMigration('VACUUM (ANALYZE) …;') + ' Or leave vacuuming to autovacuum and run it by hand after the deploy.',
         },
       ]

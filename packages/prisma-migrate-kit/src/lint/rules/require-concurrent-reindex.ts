@@ -12,7 +12,12 @@ export const requireConcurrentReindex = defineRule({
   level: 'error',
   summary: 'REINDEX without CONCURRENTLY blocks writes to the table and every query that uses the index while it rebuilds.',
   examples: {
-    fail: ['REINDEX TABLE "User";', 'REINDEX INDEX "User_email_key";', 'REINDEX SCHEMA public;'],
+    fail: [
+      'REINDEX TABLE "User";',
+      'REINDEX INDEX "User_email_key";',
+      'REINDEX SCHEMA public;',
+      'REINDEX (CONCURRENTLY FALSE) TABLE "User";',
+    ],
     pass: [
       'REINDEX TABLE CONCURRENTLY "User";',
       'REINDEX (CONCURRENTLY) INDEX "User_email_key";',
@@ -26,7 +31,8 @@ export const requireConcurrentReindex = defineRule({
     const blocking = locks.find((lock) => lock.mode === 'ACCESS EXCLUSIVE' && isExisting(context, lock.table))
     if (!blocking) return []
     const writes = locks.find((lock) => lock.mode === 'SHARE')
-    const concurrently = context.settings.postgresVersion >= 12
+    // REINDEX SYSTEM has no CONCURRENTLY form at all.
+    const concurrently = context.settings.postgresVersion >= 12 && reindex.kind !== 'REINDEX_OBJECT_SYSTEM'
     return [
       {
         ...(blocking.table ? { sized: { table: blocking.table, work: 'build' as const } } : {}),
@@ -37,9 +43,12 @@ export const requireConcurrentReindex = defineRule({
         help: concurrently
           ? ownMigration('REINDEX … CONCURRENTLY …; (it cannot run inside a transaction)') +
             ` A failed concurrent rebuild leaves an invalid "…_ccnew" index: drop it and run again.`
-          : `PostgreSQL ${context.settings.postgresVersion} has no REINDEX CONCURRENTLY: build a new index with CREATE INDEX ` +
-            `CONCURRENTLY, then drop the old one (DROP INDEX CONCURRENTLY) and rename the new one.\n` +
-            acknowledge('require-concurrent-reindex', 'the table is small or the rebuild runs in a maintenance window'),
+          : reindex.kind === 'REINDEX_OBJECT_SYSTEM'
+            ? `REINDEX SYSTEM cannot run concurrently: run it by hand in a maintenance window, not in a deploy.\n` +
+              acknowledge('require-concurrent-reindex', 'this runs in a maintenance window')
+            : `PostgreSQL ${context.settings.postgresVersion} has no REINDEX CONCURRENTLY: build a new index with CREATE INDEX ` +
+              `CONCURRENTLY, then drop the old one (DROP INDEX CONCURRENTLY) and rename the new one.\n` +
+              acknowledge('require-concurrent-reindex', 'the table is small or the rebuild runs in a maintenance window'),
       },
     ]
   },
