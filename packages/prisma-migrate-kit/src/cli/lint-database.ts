@@ -1,5 +1,4 @@
 import { connect } from '../db/connect'
-import { configuredDatabaseUrl } from '../db/database'
 import { serverMajorVersion, tableSizeLookup } from '../db/table-sizes'
 import { describeTarget, parseDatabaseUrl, prismaSchemaOf } from '../db/url'
 import { errorMessage } from '../errors'
@@ -18,8 +17,8 @@ export interface LintDatabase {
 export interface LintDatabaseOptions {
   /** `--sizes-from <url>`: the database whose table sizes set the findings' levels (production or a replica). */
   sizesFrom?: string
-  /** Whether the project's own database may be asked for its version (lint --no-database: no). */
-  useProjectDatabase: boolean
+  /** The project's own database, asked for its version when no sizes database is named (undefined: none). */
+  projectUrl?: string
 }
 
 const NONE: LintDatabase = { notes: [], close: () => Promise.resolve() }
@@ -49,7 +48,7 @@ export async function openLintDatabase(project: Project, options: LintDatabaseOp
       throw error
     }
   }
-  const url = options.useProjectDatabase ? configuredDatabaseUrl(project) : undefined
+  const url = options.projectUrl
   if (!url) return { ...NONE, notes }
   try {
     const client = await connect(url, { applicationName: 'migrate-kit lint' })

@@ -19,11 +19,16 @@ export function sizeKey(table: TableName, defaultSchema: string): string {
  * the one it will run against.
  */
 export async function readTableSizes(client: Client, tables: TableName[], defaultSchema: string): Promise<Map<string, TableSize>> {
-  const keys = [...new Set(tables.map((table) => sizeKey(table, defaultSchema)))]
+  // Each table once, kept as its parts (a schema name may itself hold a dot).
+  const wanted = [
+    ...new Map(
+      tables.map((table) => [sizeKey(table, defaultSchema), { schema: table.schema ?? defaultSchema, name: table.name }]),
+    ).values(),
+  ]
   const sizes = new Map<string, TableSize>()
-  if (keys.length === 0) return sizes
-  const schemas = keys.map((key) => key.slice(0, key.indexOf('.')))
-  const names = keys.map((key) => key.slice(key.indexOf('.') + 1))
+  if (wanted.length === 0) return sizes
+  const schemas = wanted.map((table) => table.schema)
+  const names = wanted.map((table) => table.name)
   const result = await client.query<{ schema: string; name: string; rows: number; bytes: string }>(
     `SELECT n.nspname AS schema, c.relname AS name,
             CASE WHEN c.relkind = 'p'

@@ -134,7 +134,9 @@ function analyzeLoaded(sql: string, options: AnalyzeOptions): MigrationAnalysis 
   const raw: RawFinding[] = []
   const effects: Effect[] = []
   const lintStatement = (statement: ParsedStatement, index: number, following: Node[]): void => {
-    const context: StatementContext = { node: statement.node, statement, file: state, schema, settings, following }
+    // The locks are computed once: rules read them, and the file's open transaction keeps them.
+    const locks = statementLocks(statement.node, schema)
+    const context: StatementContext = { node: statement.node, statement, file: state, schema, settings, following, locks }
     for (const rule of RULES) {
       for (const finding of checkSafely(rule, context)) {
         raw.push({
@@ -150,7 +152,7 @@ function analyzeLoaded(sql: string, options: AnalyzeOptions): MigrationAnalysis 
     }
     const line = source.lineAt(statement.start)
     for (const effect of statementEffects(statement.node, { schema, migration })) effects.push({ ...effect, line })
-    holdLocks(state, statementLocks(statement.node, schema))
+    holdLocks(state, locks)
     advanceFileState(state, statement.node)
     schema.apply(statement.node, migration)
   }
@@ -241,21 +243,8 @@ function settle(
   const ignored: IgnoredFinding[] = []
   const reportedOnce = new Set<string>()
   const usedForeign = new Set<ForeignIgnore>()
-  // Every other linter's comment acknowledges something, or it is reported (a typo'd rule, a rule we lack).
-  const unusedForeign = (): RawFinding[] =>
-    suppressions.foreign
-      .filter((foreign) => !usedForeign.has(foreign))
-      .map((foreign) => ({
-        level: INVALID_IGNORE.level,
-        rule: INVALID_IGNORE.name,
-        message: unmatchedForeign(foreign),
-        help: '',
-        offset: foreign.offset,
-        unit: -1,
-      }))
   // Array.prototype.sort is stable: findings of one statement keep the rules' order.
-  const ordered = (list: RawFinding[]) => list.sort((a, b) => a.offset - b.offset)
-  for (const finding of ordered([...raw, ...invalid])) {
+  for (const finding of [...raw, ...invalid].sort((a, b) => a.offset - b.offset)) {
     const line = source.lineAt(finding.offset)
     const acknowledged = acknowledgementOf(suppressions, finding.rule, finding.unit)
     if (acknowledged !== undefined) {
@@ -270,15 +259,10 @@ function settle(
     const { offset: _offset, unit: _unit, ...rest } = finding
     findings.push({ ...rest, file, line })
   }
-  for (const finding of unusedForeign()) {
-    findings.push({
-      level: finding.level,
-      rule: finding.rule,
-      message: finding.message,
-      help: FOREIGN_HELP,
-      file,
-      line: source.lineAt(finding.offset),
-    })
+  // Every other linter's comment acknowledges something, or it is reported (a typo'd rule, a rule we lack).
+  for (const foreign of suppressions.foreign.filter((candidate) => !usedForeign.has(candidate))) {
+    const { level, name: rule } = INVALID_IGNORE
+    findings.push({ level, rule, message: unmatchedForeign(foreign), help: FOREIGN_HELP, file, line: source.lineAt(foreign.offset) })
   }
   findings.sort((a, b) => a.line - b.line)
   return { findings, ignored }

@@ -1,4 +1,4 @@
-import type { SqlComment } from './parser'
+import { commentBody, type SqlComment } from './parser'
 
 /**
  * Acknowledgements written for other PostgreSQL migration linters, honoured like `migrate-kit-ignore` so a team that
@@ -96,7 +96,7 @@ export interface ForeignIgnore {
 
 /** Reads `-- squawk-ignore …` or `-- pgfence-ignore …`; undefined for any other comment. */
 export function parseForeignIgnore(comment: SqlComment): ForeignIgnore | undefined {
-  const body = (comment.text.startsWith('/*') ? comment.text.slice(2, -2) : comment.text.slice(2)).trim()
+  const body = commentBody(comment)
   const match = /^(squawk|pgfence)-ignore(-file)?(?=$|[\s:])\s*:?\s*(.*)$/s.exec(body)
   if (!match) return undefined
   const linter = match[1] as ForeignLinter

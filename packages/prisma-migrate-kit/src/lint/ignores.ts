@@ -1,5 +1,5 @@
 import { ALL_RULES, FOREIGN_MARKERS, parseForeignIgnore, type ForeignIgnore } from './foreign-ignores'
-import type { SqlComment } from './parser'
+import { commentBody, type SqlComment } from './parser'
 import type { SourceText } from '../sql/source'
 
 /** Files without this text have no ignore comments, so the engine skips scanning them for comments. */
@@ -22,7 +22,7 @@ export interface IgnoreComment {
 }
 
 export function parseIgnoreComment(comment: SqlComment): IgnoreComment | undefined {
-  const body = (comment.text.startsWith('/*') ? comment.text.slice(2, -2) : comment.text.slice(2)).trim()
+  const body = commentBody(comment)
   const scope = body.startsWith(FILE_MARKER) ? 'file' : body.startsWith(IGNORE_MARKER) ? 'statement' : undefined
   if (!scope) return undefined
   const rest = body.slice(scope === 'file' ? FILE_MARKER.length : IGNORE_MARKER.length)

@@ -146,15 +146,17 @@ export function constraintColumns(constraint: Constraint): string[] {
   return constraint.contype === 'CONSTR_FOREIGN' ? names(constraint.fk_attrs) : names(constraint.keys)
 }
 
+/** The AND-ed terms of a condition: `a AND (b AND c)` → a, b, c. */
+export function conjuncts(node: Node | undefined): Node[] {
+  const bool = nodeAs(node, 'BoolExpr')
+  if (bool?.boolop === 'AND_EXPR') return (bool.args ?? []).flatMap(conjuncts)
+  return node ? [node] : []
+}
+
 /** The column of a CHECK that proves `column IS NOT NULL` (alone or as one AND-ed term), as PostgreSQL 12+ uses it. */
 export function notNullCheckColumn(constraint: Constraint): string | undefined {
   if (constraint.contype !== 'CONSTR_CHECK') return undefined
-  const terms = (expression: Node | undefined): Node[] => {
-    const bool = nodeAs(expression, 'BoolExpr')
-    if (bool?.boolop === 'AND_EXPR') return (bool.args ?? []).flatMap(terms)
-    return expression ? [expression] : []
-  }
-  for (const term of terms(constraint.raw_expr)) {
+  for (const term of conjuncts(constraint.raw_expr)) {
     const test = nodeAs(term, 'NullTest')
     if (test?.nulltesttype !== 'IS_NOT_NULL') continue
     const fields = names(nodeAs(test.arg, 'ColumnRef')?.fields)

@@ -34,6 +34,11 @@ export interface SqlComment {
   text: string
 }
 
+/** A comment's text without its `--` or `/* … *\/` markers, trimmed. */
+export function commentBody(comment: SqlComment): string {
+  return (comment.text.startsWith('/*') ? comment.text.slice(2, -2) : comment.text.slice(2)).trim()
+}
+
 export interface ParsedSql {
   statements: ParsedStatement[]
   errors: ParsedSyntaxError[]

@@ -2,7 +2,7 @@ import type { Node } from 'libpg-query'
 import type { ParsedStatement } from './parser'
 import type { SchemaHistory } from './schema'
 import type { TableRef } from './nodes'
-import type { LockMode } from './locks'
+import type { LockMode, TableLock } from './locks'
 import type { TableWork } from './table-size'
 
 export type Level = 'error' | 'warning'
@@ -46,6 +46,8 @@ export interface StatementContext {
   settings: LintSettings
   /** The statements after this one in the file (parsed ones), for rules about how the file ends. */
   following: readonly Node[]
+  /** The table locks the statement takes (statementLocks), computed once for every rule. */
+  locks: readonly TableLock[]
 }
 
 /**

@@ -62,13 +62,6 @@ function evaluate(node: Node | undefined): boolean | undefined {
   return undefined
 }
 
-/** The AND-ed terms of a condition: `a AND (b AND c)` → a, b, c. */
-export function conjuncts(node: Node | undefined): Node[] {
-  const bool = nodeAs(node, 'BoolExpr')
-  if (bool?.boolop === 'AND_EXPR') return (bool.args ?? []).flatMap(conjuncts)
-  return node ? [node] : []
-}
-
 /**
  * The names a condition's column references are qualified with (`u.id` → `u`), outside subqueries; `''` for an
  * unqualified column. What tells a filter on the target (`u.active`) from a join condition (`u.orgId = o.id`).

@@ -36,7 +36,7 @@ export function registerCheck(program: Command, host: CommandHost): void {
         const database = await context.database('read')
         const lintDatabase = await openLintDatabase(context.project, {
           ...(options.sizesFrom === undefined ? {} : { sizesFrom: options.sizesFrom }),
-          useProjectDatabase: true,
+          projectUrl: database.url,
         })
         context.onDispose(() => lintDatabase.close())
         for (const note of lintDatabase.notes) context.io.err(note)

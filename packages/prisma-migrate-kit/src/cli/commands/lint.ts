@@ -9,6 +9,7 @@ import { relativePath } from '../../project'
 import { action, examples, type CommandHost } from '../command'
 import { FORMAT_FLAG_HELP, chooseFormat, printCiFormat } from '../report-format'
 import { openLintDatabase } from '../lint-database'
+import { configuredDatabaseUrl } from '../../db/database'
 import { formatTable, printJson } from '../io'
 
 interface LintOptions {
@@ -114,7 +115,7 @@ export function registerLint(program: Command, host: CommandHost): void {
         const format = chooseFormat(options)
         const database = await openLintDatabase(context.project, {
           ...(options.sizesFrom === undefined ? {} : { sizesFrom: options.sizesFrom }),
-          useProjectDatabase: options.database !== false,
+          ...(options.database === false ? {} : { projectUrl: configuredDatabaseUrl(context.project) }),
         })
         context.onDispose(() => database.close())
         for (const note of database.notes) context.io.err(note)

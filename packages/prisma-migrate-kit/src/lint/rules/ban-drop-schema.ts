@@ -1,4 +1,4 @@
-import { lockPhrase, statementLocks } from '../locks'
+import { lockPhrase } from '../locks'
 import { names, nodeAs, quoteIdent } from '../nodes'
 import { acknowledge } from '../recipes'
 import { defineRule } from '../rule'
@@ -19,7 +19,7 @@ export const banDropSchema = defineRule({
       const schema = names([object])[0]
       if (schema === undefined || context.schema.schemaCreatedIn(schema) === context.file.migration) return []
       const cascade = drop.behavior === 'DROP_CASCADE'
-      const locks = statementLocks(context.node, context.schema)
+      const locks = context.locks
       return [
         {
           message: cascade

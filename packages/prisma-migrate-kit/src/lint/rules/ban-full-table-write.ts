@@ -1,8 +1,8 @@
 import type { Node } from 'libpg-query'
-import { nodeAs, quoteIdent, showTable, tableOf } from '../nodes'
+import { conjuncts, nodeAs, quoteIdent, showTable, tableOf } from '../nodes'
 import { backfillRecipe, sqlText } from '../recipes'
 import { defineRule, isExisting } from '../rule'
-import { conjuncts, isAlwaysTrue, qualifiers } from '../where-clause'
+import { isAlwaysTrue, qualifiers } from '../where-clause'
 
 /**
  * Whether a WHERE clause still means "(nearly) every row": none at all, a constant, or only NULL tests (the usual

@@ -1,4 +1,4 @@
-import { lockPhrase, statementLocks } from '../locks'
+import { lockPhrase } from '../locks'
 import { nodeAs } from '../nodes'
 import { acknowledge } from '../recipes'
 import { defineRule, isExisting } from '../rule'
@@ -16,7 +16,7 @@ export const banTruncate = defineRule({
     const truncate = nodeAs(context.node, 'TruncateStmt')
     if (!truncate) return []
     const cascade = truncate.behavior === 'DROP_CASCADE' ? ' and of every table whose foreign keys reference it (CASCADE)' : ''
-    return statementLocks(context.node, context.schema)
+    return context.locks
       .filter((lock) => isExisting(context, lock.table))
       .map((lock) => ({
         message:

@@ -1,4 +1,4 @@
-import { lockPhrase, statementLocks } from '../locks'
+import { lockPhrase } from '../locks'
 import { nodeAs } from '../nodes'
 import { acknowledge, ownMigration } from '../recipes'
 import { defineRule, inTransaction, isExisting, transactionPlace } from '../rule'
@@ -43,7 +43,7 @@ export const banVacuumFullAndCluster = defineRule({
         },
       ]
     }
-    return statementLocks(context.node, context.schema)
+    return context.locks
       .filter((lock) => lock.mode === 'ACCESS EXCLUSIVE' && isExisting(context, lock.table))
       .map((lock) => ({
         message:

@@ -1,4 +1,4 @@
-import { lockPhrase, statementLocks } from '../locks'
+import { lockPhrase } from '../locks'
 import { nodeAs } from '../nodes'
 import { ownMigration, statementText } from '../recipes'
 import { defineRule, isExisting } from '../rule'
@@ -19,7 +19,7 @@ export const requireConcurrentIndexDeletion = defineRule({
     const drop = nodeAs(context.node, 'DropStmt')
     if (drop?.removeType !== 'OBJECT_INDEX' || drop.concurrent) return []
     const concurrent = statementText({ DropStmt: { ...drop, concurrent: true } }, 'DROP INDEX CONCURRENTLY …')
-    return statementLocks(context.node, context.schema)
+    return context.locks
       .filter((lock) => isExisting(context, lock.table))
       .map((lock) => ({
         message:

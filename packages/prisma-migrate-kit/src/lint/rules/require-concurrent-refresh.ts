@@ -1,4 +1,4 @@
-import { lockPhrase, statementLocks } from '../locks'
+import { lockPhrase } from '../locks'
 import { nodeAs, showTable, tableOf } from '../nodes'
 import { acknowledge } from '../recipes'
 import { defineRule, isExisting } from '../rule'
@@ -19,7 +19,7 @@ export const requireConcurrentRefresh = defineRule({
     const refresh = nodeAs(context.node, 'RefreshMatViewStmt')
     const view = tableOf(refresh?.relation)
     if (!refresh || refresh.concurrent || !view || !isExisting(context, view)) return []
-    const [lock] = statementLocks(context.node, context.schema)
+    const [lock] = context.locks
     return [
       {
         message: `REFRESH MATERIALIZED VIEW ${lock ? lockPhrase(lock) : ''}: the running release's reads of ${showTable(view)} wait for the whole query behind it.`,

@@ -1,4 +1,4 @@
-import { lockPhrase, statementLocks } from '../locks'
+import { lockPhrase } from '../locks'
 import { nodeAs } from '../nodes'
 import { acknowledge, ownMigration } from '../recipes'
 import { defineRule, isExisting } from '../rule'
@@ -27,7 +27,7 @@ export const requireConcurrentReindex = defineRule({
   check(context) {
     const reindex = nodeAs(context.node, 'ReindexStmt')
     if (!reindex) return []
-    const locks = statementLocks(context.node, context.schema)
+    const locks = context.locks
     const blocking = locks.find((lock) => lock.mode === 'ACCESS EXCLUSIVE' && isExisting(context, lock.table))
     if (!blocking) return []
     const writes = locks.find((lock) => lock.mode === 'SHARE')

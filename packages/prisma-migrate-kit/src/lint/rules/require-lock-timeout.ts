@@ -1,4 +1,4 @@
-import { lockPhrase, statementLocks } from '../locks'
+import { lockPhrase } from '../locks'
 import { defineRule, isExisting } from '../rule'
 
 /**
@@ -22,9 +22,7 @@ export const requireLockTimeout = defineRule({
   },
   check(context) {
     if (context.file.lockTimeoutSet) return []
-    const lock = statementLocks(context.node, context.schema).find(
-      (candidate) => candidate.mode === 'ACCESS EXCLUSIVE' && isExisting(context, candidate.table),
-    )
+    const lock = context.locks.find((candidate) => candidate.mode === 'ACCESS EXCLUSIVE' && isExisting(context, candidate.table))
     if (!lock) return []
     return [
       {
