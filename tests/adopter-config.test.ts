@@ -294,6 +294,26 @@ describe('every command on a project that starts with no migrations, a multi-fil
     expect(applied.map((row) => row.migration_name)).toEqual(migrations())
   })
 
+  test('the installed package lints a file for CI (SARIF) with the table sizes of the database named for them', async () => {
+    project.write('src/index_order.sql', `SET lock_timeout = '5s';\nCREATE INDEX "Order_total_idx" ON "Order"("total");\n`)
+    const sarif = await run(['lint', 'index_order.sql', '--format', 'sarif', '--sizes-from', db.url])
+    expect(sarif.code).toBe(0)
+    expect(sarif.stderr).toMatch(/Table sizes and PostgreSQL \d+ from /)
+    const log = JSON.parse(sarif.stdout) as {
+      version: string
+      runs: Array<{ results: Array<{ ruleId: string; level: string; message: { text: string } }> }>
+    }
+    expect(log.version).toBe('2.1.0')
+    // "Order" is empty here: a small table, so the index build is a warning that says so (exit 0).
+    expect(log.runs[0].results).toEqual([
+      expect.objectContaining({
+        ruleId: 'require-concurrent-index-creation',
+        level: 'warning',
+        message: { text: expect.stringContaining('small table') },
+      }),
+    ])
+  })
+
   test('a backfill in db/backfills runs against the project', async () => {
     await db.query(`INSERT INTO "Order" ("customerId", "total") SELECT n, n FROM generate_series(1, 250) AS n`)
     project.write(
