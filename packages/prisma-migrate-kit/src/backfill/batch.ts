@@ -6,7 +6,7 @@ import { claimRange, completeRange, type LedgerRange } from './ledger'
 import { invalidationFor, placeholderColumns, type CachePattern } from './patterns'
 import type { PrismaBinding } from './prisma'
 import { renderStatement } from './sql'
-import { selectForProcess, snapshotKeys, updateStatement } from './statements'
+import { selectForProcess, updateStatement } from './statements'
 import type { ResolvedBackfill } from './validate'
 import { isStalledConnection } from '../db/connect'
 
@@ -98,11 +98,6 @@ async function changeRows(
   const select = selectForProcess(resolved, range).build()
   const { rows } = await client.query<Row>(select.text, select.values)
   if (rows.length === 0) return { rowsChanged: 0, changedRows: [] }
-  if (resolved.snapshotColumns.length > 0) {
-    const keys = rows.map((row) => String(row[resolved.key.name]))
-    const snapshot = snapshotKeys(resolved, keys).build()
-    await client.query(snapshot.text, snapshot.values)
-  }
   const tx: BatchTransaction = {
     client,
     range: { after: range.after, upTo: range.upTo },

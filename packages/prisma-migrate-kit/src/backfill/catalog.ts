@@ -19,8 +19,8 @@ export interface TableInfo {
   /** "schema"."name", quoted for statements. */
   quoted: string
   columns: Map<string, ColumnInfo>
-  /** Columns with a single-column, non-partial primary key or unique index (the ones a key can be). */
-  uniqueColumns: Array<{ column: string; primary: boolean }>
+  /** The columns of each valid, non-partial primary key or unique index on plain columns, in index order: the keys a backfill can walk. */
+  uniqueKeys: UniqueKey[]
 }
 
 /** A table named without its schema that more than one of the app's schemas holds: which one is meant is not ours to guess. */
@@ -34,6 +34,12 @@ export class AmbiguousTableError extends UsageError {
       hint: `Write the schema with it: ${schemas.map((schema) => `table: '${schema}.${name}'`).join(' or ')}`,
     })
   }
+}
+
+export interface UniqueKey {
+  columns: string[]
+  primary: boolean
+  index: string
 }
 
 interface TableRow {
@@ -87,12 +93,18 @@ export async function findTable(client: ClientBase, reference: string): Promise<
       ORDER BY a.attnum`,
     [table.oid],
   )
-  const unique = await client.query<{ column: string; primary: boolean }>(
-    `SELECT a.attname AS column, i.indisprimary AS primary
-       FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-      WHERE i.indrelid = $1 AND (i.indisprimary OR i.indisunique) AND i.indnkeyatts = 1
+  // Key columns only (an index's INCLUDE columns come after indnkeyatts); indexes on expressions never qualify.
+  const unique = await client.query<UniqueKey>(
+    `SELECT ic.relname AS index, i.indisprimary AS primary,
+            array_agg(a.attname::text ORDER BY k.position) AS columns
+       FROM pg_index i
+       JOIN pg_class ic ON ic.oid = i.indexrelid
+       CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k (attnum, position)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1 AND (i.indisprimary OR i.indisunique) AND k.position <= i.indnkeyatts
         AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indisvalid
-      ORDER BY i.indisprimary DESC, a.attname`,
+      GROUP BY ic.relname, i.indisprimary
+      ORDER BY i.indisprimary DESC, count(*), ic.relname`,
     [table.oid],
   )
   return {
@@ -106,7 +118,7 @@ export async function findTable(client: ClientBase, reference: string): Promise<
         { name: column.name, type: column.type, notNull: column.not_null, category: column.category },
       ]),
     ),
-    uniqueColumns: unique.rows,
+    uniqueKeys: unique.rows,
   }
 }
 
@@ -117,20 +129,43 @@ function splitQualified(reference: string): string[] {
   return [unquote(reference.trim())]
 }
 
-/** Why a column cannot be the key, or undefined when it can. */
-export function keyProblem(table: TableInfo, column: string): string | undefined {
-  const info = table.columns.get(column)
-  if (!info) return `column "${column}" does not exist in ${table.schema}.${table.name}`
-  if (!table.uniqueColumns.some((unique) => unique.column === column)) {
-    return `"${column}" cannot be the key: it is not a single-column primary key or unique index of ${table.schema}.${table.name}, so key ranges could not be walked by an index, nor a row be named by it`
+/** `id` or `['order_id', 'line_no']`: a key as a definition writes it, for hints. */
+export const keyAsWritten = (columns: readonly string[]): string =>
+  columns.length === 1 ? `'${columns[0]}'` : `[${columns.map((column) => `'${column}'`).join(', ')}]`
+
+/**
+ * Why these columns cannot be the key, or undefined when they can: they must be, in order, the columns of a primary
+ * key or unique index (so ranges are walked by that index and each key names one row), and none may allow NULL (a
+ * unique index takes any number of rows with a NULL, and a NULL compares neither greater nor smaller: such rows would
+ * never be in a range).
+ */
+export function keyProblem(table: TableInfo, columns: readonly string[]): string | undefined {
+  const where = `${table.schema}.${table.name}`
+  const missing = columns.filter((column) => !table.columns.has(column))
+  if (missing.length > 0) return missing.map((column) => `column "${column}" does not exist in ${where}`).join('; ')
+  if (new Set(columns).size !== columns.length) return `the key names a column twice: ${keyAsWritten(columns)}`
+  const shown = columns.length === 1 ? `"${columns[0]}"` : `(${columns.join(', ')})`
+  const same = (unique: UniqueKey) => unique.columns.length === columns.length && unique.columns.every((column, i) => column === columns[i])
+  if (!table.uniqueKeys.some(same)) {
+    const reordered = table.uniqueKeys.find(
+      (unique) => unique.columns.length === columns.length && columns.every((column) => unique.columns.includes(column)),
+    )
+    if (reordered) {
+      return `${shown} is unique, but only in the order of index ${reordered.index}: write key: ${keyAsWritten(reordered.columns)} so that key ranges are walked by that index`
+    }
+    const candidates = table.uniqueKeys.map((unique) => keyAsWritten(unique.columns))
+    return `${shown} cannot be the key: it is not the column list of a primary key or unique index of ${where}, so a key might name several rows and ranges could not be walked by an index${candidates.length > 0 ? ` (candidates: ${candidates.join(', ')})` : ''}`
   }
-  if (!info.notNull) return `"${column}" cannot be the key: it allows NULL, and rows with a NULL key would never be in a range`
+  const nullable = columns.filter((column) => !table.columns.get(column)?.notNull)
+  if (nullable.length > 0) {
+    return `${shown} cannot be the key: ${nullable.map((column) => `"${column}"`).join(', ')} allow${nullable.length === 1 ? 's' : ''} NULL, and a unique index takes any number of rows with a NULL in it, which compare neither greater nor smaller than a key: those rows would never be in a range (make the column NOT NULL, or name another key)`
+  }
   return undefined
 }
 
-/** The key to use: the given one, or the table's single-column primary key. */
-export function defaultKey(table: TableInfo): string | undefined {
-  return table.uniqueColumns.find((unique) => unique.primary)?.column
+/** The key to use when a definition names none: the table's primary key, of one column or several. */
+export function defaultKey(table: TableInfo): string[] | undefined {
+  return table.uniqueKeys.find((unique) => unique.primary)?.columns
 }
 
 /** Rows in a table: exact below a million rows, else the planner's estimate (a count would take minutes). */

@@ -22,7 +22,10 @@ export interface BatchTransaction {
   prisma<Client>(PrismaClient: PrismaClientClass<Client>): Promise<Client>
   /** The pg connection that holds the transaction, for other drivers. Never COMMIT or ROLLBACK on it. */
   readonly client: PoolClient
-  /** The range this batch covers: keys greater than `after` (null: from the first key) up to and including `upTo`. */
+  /**
+   * The range this batch covers: keys greater than `after` (null: from the first key) up to and including `upTo`, as
+   * text; for a composite key, a JSON array of each column's text (`["17", "3"]`).
+   */
   readonly range: { after: string | null; upTo: string }
 }
 
@@ -31,8 +34,11 @@ interface BackfillCommon {
   name: string
   /** The table to walk: `users` or `schema.users`. */
   table: string
-  /** A single-column primary key or unique NOT NULL column to cut key ranges on. Default: the primary key. */
-  key?: string
+  /**
+   * The primary key or unique index to cut key ranges on, its NOT NULL columns in the index's order: `'id'`, or
+   * `['order_id', 'line_no']` for a composite key. Default: the table's primary key, of one column or several.
+   */
+  key?: string | readonly string[]
   /** Which rows still need work; rows outside it are never touched. */
   where?: SqlFragment
   /** A query whose returned rows are rows not done: run after the last range, and by the deploy gate. */
@@ -94,6 +100,14 @@ export function isProcessBackfill(definition: BackfillDefinition): definition is
   return typeof definition.process === 'function'
 }
 
+const isKeyShape = (key: unknown): boolean =>
+  (typeof key === 'string' && key !== '') ||
+  (Array.isArray(key) && key.length > 0 && key.every((column) => typeof column === 'string' && column !== ''))
+
+/** The key's columns as a definition names them (a single name is a list of one). */
+export const keyColumnsOf = (definition: BackfillDefinition): string[] | undefined =>
+  definition.key === undefined ? undefined : typeof definition.key === 'string' ? [definition.key] : [...definition.key]
+
 /** The checks TypeScript makes at compile time, repeated for JavaScript files and casts. */
 function shapeProblems(definition: Record<string, unknown>): string[] {
   const problems: string[] = []
@@ -102,7 +116,7 @@ function shapeProblems(definition: Record<string, unknown>): string[] {
     problems.push('name must be 1–63 letters, digits, _ . or - (starting with a letter, digit or _)')
   }
   if (typeof table !== 'string' || table.trim() === '') problems.push('table must be a table name')
-  if (key !== undefined && (typeof key !== 'string' || key === '')) problems.push('key must be a column name')
+  if (key !== undefined && !isKeyShape(key)) problems.push("key must be a column name, or a list of them (['order_id', 'line_no'])")
   const hasUpdate = update !== undefined
   const hasProcess = process !== undefined
   if (hasUpdate === hasProcess) problems.push('give exactly one of update (sql`…`) or process(rows, tx)')

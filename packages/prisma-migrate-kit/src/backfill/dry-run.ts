@@ -6,7 +6,8 @@ import type { LoadedBackfill } from './loader'
 import { DEFAULT_BATCH_SIZE } from './pacing'
 import { StatementBuilder } from './sql'
 import { backfillStateExists, readBackfillRecord, type BackfillStatusValue } from './state'
-import { keyRef, selectForProcess, updateStatement } from './statements'
+import { displayKey, encodeKey, keyAsText, keyName, keyOrder } from './key'
+import { selectForProcess, updateStatement } from './statements'
 import { resolveBackfill, type ResolvedBackfill } from './validate'
 
 export interface DryRunSample {
@@ -54,7 +55,7 @@ export async function dryRunBackfill(
   const resolved = await resolveBackfill(client, loaded)
   const state = (await backfillStateExists(client)) ? await readBackfillRecord(client, loaded.name) : undefined
   const done = state ? await ledgerTotals(client, loaded.name) : undefined
-  const cursor = state ? await lowWaterCursor(client, loaded.name, state.keyType) : null
+  const cursor = state ? await lowWaterCursor(client, loaded.name, state.key) : null
   const batchSize = options.batchSize ?? state?.batchSize ?? DEFAULT_BATCH_SIZE
   await client.query('BEGIN READ ONLY')
   try {
@@ -64,17 +65,21 @@ export async function dryRunBackfill(
     const preview = previewQueries(resolved)
     const counted = await client.query<{ matching: string; changing: string | null }>(preview.count.text, preview.count.values)
     const sampled = await client.query<Row>(preview.sample.text, preview.sample.values)
-    const range = { after: cursor, upTo: '<upper key of the batch>' }
+    const upTo = encodeKey(
+      resolved.key,
+      resolved.key.columns.map((column) => `<upper ${column.name} of the batch>`),
+    )
+    const range = { after: cursor, upTo }
     const statement = isProcessBackfill(resolved.definition) ? selectForProcess(resolved, range) : updateStatement(resolved, range, [])
     return {
       name: loaded.name,
       table: `${resolved.table.schema}.${resolved.table.name}`,
-      key: resolved.key.name,
+      key: keyName(resolved.key),
       mode: isProcessBackfill(resolved.definition) ? 'process' : 'update',
       rows,
       rowsMatching: Number(counted.rows[0]?.matching ?? 0),
       rowsChanging: counted.rows[0]?.changing == null ? null : Number(counted.rows[0].changing),
-      sample: sampled.rows.map((row) => toSample(row, preview.columns, preview.previewable)),
+      sample: sampled.rows.map((row) => toSample(row, preview.columns, preview.previewable, (text) => displayKey(resolved.key, text))),
       batchSize,
       estimatedBatches: Math.ceil(Math.max(0, rows - (done?.rowsDone ?? 0)) / batchSize),
       status: state?.status ?? 'pending',
@@ -96,7 +101,8 @@ interface Preview {
 
 function previewQueries(resolved: ResolvedBackfill): Preview {
   const { definition, table, setList } = resolved
-  const key = keyRef(resolved)
+  const keyText = `${keyAsText(resolved.key)} AS mk_key`
+  const order = keyOrder(resolved.key)
   const assignments = setList?.assignments
   const where = (builder: StatementBuilder, extra?: string) => {
     const conditions: Array<() => void> = []
@@ -122,29 +128,29 @@ function previewQueries(resolved: ResolvedBackfill): Preview {
         .text(`SELECT count(*) AS matching, count(*) FILTER (WHERE ${differs}) AS changing FROM ${table.quoted}`),
     )
     const selectList = [
-      `${key}::text AS mk_key`,
+      keyText,
       ...before.map((column, index) => `${column} AS ${quoteIdent(`before:${assignments[index].column}`)}`),
       ...after.map((expression, index) => `${expression} AS ${quoteIdent(`after:${assignments[index].column}`)}`),
     ]
     const sample = where(new StatementBuilder().reserve(updateValues).text(`SELECT ${selectList.join(', ')} FROM ${table.quoted}`), differs)
-    sample.text(` ORDER BY ${key} LIMIT ${SAMPLE_ROWS}`)
+    sample.text(` ORDER BY ${order} LIMIT ${SAMPLE_ROWS}`)
     return { count: count.build(), sample: sample.build(), columns: assignments.map((a) => a.column), previewable: true }
   }
   const columns = isProcessBackfill(definition) ? [...table.columns.keys()] : (setList?.columns ?? [...table.columns.keys()])
   const known = columns.filter((column) => table.columns.has(column))
   const count = where(new StatementBuilder().text(`SELECT count(*) AS matching, NULL AS changing FROM ${table.quoted}`))
-  const selectList = [`${key}::text AS mk_key`, ...known.map((column) => `${quoteIdent(column)} AS ${quoteIdent(`before:${column}`)}`)]
+  const selectList = [keyText, ...known.map((column) => `${quoteIdent(column)} AS ${quoteIdent(`before:${column}`)}`)]
   const sample = where(new StatementBuilder().text(`SELECT ${selectList.join(', ')} FROM ${table.quoted}`))
-  sample.text(` ORDER BY ${key} LIMIT ${SAMPLE_ROWS}`)
+  sample.text(` ORDER BY ${order} LIMIT ${SAMPLE_ROWS}`)
   return { count: count.build(), sample: sample.build(), columns: known, previewable: false }
 }
 
-function toSample(row: Row, columns: string[], previewable: boolean): DryRunSample {
+function toSample(row: Row, columns: string[], previewable: boolean, display: (keyText: string) => string): DryRunSample {
   const before: Row = {}
   const after: Row = {}
   for (const column of columns) {
     before[column] = row[`before:${column}`]
     if (previewable) after[column] = row[`after:${column}`]
   }
-  return { key: String(row.mk_key), before, ...(previewable ? { after } : {}) }
+  return { key: display(String(row.mk_key)), before, ...(previewable ? { after } : {}) }
 }

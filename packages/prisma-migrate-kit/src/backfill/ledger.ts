@@ -1,6 +1,8 @@
 import type { ClientBase } from 'pg'
+import { quoteIdent } from '../db/quote'
 import { StatementBuilder } from './sql'
-import { keyRef, rangeCondition } from './statements'
+import { compareKey, displayKey, keyAliases, keyAsText, keyFromText, keyOrder, type BackfillKey } from './key'
+import { rangeCondition } from './statements'
 import { T, inTransaction } from './state'
 import { appendFrontierMove, extendBound, recordFailure, recordReset } from './store'
 import type { ResolvedBackfill } from './validate'
@@ -18,9 +20,10 @@ export interface KeyRange {
   upTo: string
 }
 
-/** `up to 100` or `(100, 200]`: a range as messages show it. */
-export function describeRange(range: KeyRange): string {
-  return range.after === null ? `up to ${range.upTo}` : `(${range.after}, ${range.upTo}]`
+/** `up to 100` or `(100, 200]`, or `((7, 'a'), (9, 'c')]` on a composite key: a range as messages show it. */
+export function describeRange(key: BackfillKey, range: KeyRange): string {
+  const upTo = displayKey(key, range.upTo)
+  return range.after === null ? `up to ${upTo}` : `(${displayKey(key, range.after)}, ${upTo}]`
 }
 
 export interface LedgerRange extends KeyRange {
@@ -72,8 +75,23 @@ export async function completeRange(
   )
 }
 
-/** The greatest of the keys k a subquery walked, for any key type (there is no max(uuid)). */
-const LAST_KEY = '(array_agg(k ORDER BY k DESC))[1]::text'
+/**
+ * A subquery walking up to $size keys of a range in index order (`keys`, its columns mk_k1…), and the ledger text of
+ * the greatest of them: array_agg with ORDER BY works for every key type and width (there is no max(uuid)).
+ */
+function walkKeys(builder: StatementBuilder, resolved: ResolvedBackfill, range: KeyRange, size: number): StatementBuilder {
+  const { key } = resolved
+  const aliases = keyAliases(key)
+  const selected = key.columns.map((column, index) => `${quoteIdent(column.name)} AS ${aliases[index]}`).join(', ')
+  builder.text(
+    `SELECT count(*)::int AS rows, (array_agg(${keyAsText(key, aliases)} ORDER BY ${keyOrder(key, ' DESC', aliases)}))[1] AS upper`,
+  )
+  builder.text(` FROM (SELECT ${selected} FROM ${resolved.table.quoted} WHERE `)
+  return rangeCondition(builder, resolved, range)
+    .text(` ORDER BY ${keyOrder(key)} LIMIT `)
+    .param(size)
+    .text(') keys')
+}
 
 export type CarveResult =
   | { kind: 'carved'; range: KeyRange; rows: number }
@@ -95,8 +113,7 @@ export async function carveRange(
   size: number,
   maxCatchUpPasses: number,
 ): Promise<CarveResult> {
-  const key = keyRef(resolved)
-  const type = resolved.key.type
+  const { key } = resolved
   const table = resolved.table.quoted
   return inTransaction(
     client,
@@ -109,11 +126,8 @@ export async function carveRange(
       if (!state) throw new Error(`backfill "${resolved.name}" has no state row`)
       if (state.upper_bound !== null) {
         // One statement walks the keys, records the range and moves the frontier: every batch pays for a cut.
-        const query = new StatementBuilder().text(
-          `WITH mk_cut AS (SELECT count(*)::int AS rows, ${LAST_KEY} AS upper FROM (SELECT ${key} AS k FROM ${table} WHERE `,
-        )
-        rangeCondition(query, resolved, { after: state.frontier, upTo: state.upper_bound })
-        query.text(` ORDER BY ${key} LIMIT `).param(size).text(') keys), ')
+        const query = new StatementBuilder().text('WITH mk_cut AS (')
+        walkKeys(query, resolved, { after: state.frontier, upTo: state.upper_bound }, size).text('), ')
         query.text(`mk_range AS (INSERT INTO ${T.ranges} (backfill, lower, upper, rows) SELECT `).param(resolved.name)
         query.text(', ').param(state.frontier).text('::text, upper, rows FROM mk_cut WHERE rows > 0 RETURNING upper, rows), ')
         const { text, values } = appendFrontierMove(query, resolved.name).text(') SELECT upper, rows FROM mk_range').build()
@@ -123,13 +137,12 @@ export async function carveRange(
       }
       const catchUp = state.upper_bound !== null
       if (catchUp && state.catch_up_passes >= maxCatchUpPasses) return { kind: 'exhausted' }
-      const beyond = state.upper_bound === null ? '' : ` WHERE ${key} > $1::${type}`
       // ORDER BY … DESC LIMIT 1 rather than max(): one step of a backward index scan, and it works for every key type
-      // (PostgreSQL has no max(uuid)).
-      const max = await client.query<{ max: string | null }>(
-        `SELECT ${key}::text AS max FROM ${table}${beyond} ORDER BY ${key} DESC LIMIT 1`,
-        state.upper_bound === null ? [] : [state.upper_bound],
-      )
+      // (PostgreSQL has no max(uuid)) and width.
+      const last = new StatementBuilder().text(`SELECT ${keyAsText(key)} AS max FROM ${table}`)
+      if (state.upper_bound !== null) compareKey(last.text(' WHERE '), key, '>', state.upper_bound)
+      const lastQuery = last.text(` ORDER BY ${keyOrder(key, ' DESC')} LIMIT 1`).build()
+      const max = await client.query<{ max: string | null }>(lastQuery.text, lastQuery.values)
       const newBound = max.rows[0]?.max ?? null
       if (newBound === null) return { kind: 'exhausted' }
       await extendBound(client, resolved.name, newBound, catchUp)
@@ -160,7 +173,6 @@ export type SplitResult = 'split' | 'single-row' | 'busy'
  * one transaction. A range of one row cannot be halved: the caller records it as failed.
  */
 export async function splitRange(client: ClientBase, resolved: ResolvedBackfill, id: string): Promise<SplitResult> {
-  const key = keyRef(resolved)
   const table = resolved.table.quoted
   return inTransaction(client, async () => {
     const { rows } = await client.query<RangeRow>(
@@ -179,9 +191,7 @@ export async function splitRange(client: ClientBase, resolved: ResolvedBackfill,
     const total = count.rows[0]?.rows ?? 0
     if (total <= 1) return 'single-row'
     const half = Math.floor(total / 2)
-    const halving = new StatementBuilder().text(`SELECT ${LAST_KEY} AS upper FROM (SELECT ${key} AS k FROM ${table} WHERE `)
-    rangeCondition(halving, resolved, range).text(` ORDER BY ${key} LIMIT `).param(half).text(') keys')
-    const { text, values } = halving.build()
+    const { text, values } = walkKeys(new StatementBuilder(), resolved, range, half).build()
     const middle = await client.query<{ upper: string | null }>(text, values)
     const mid = middle.rows[0]?.upper
     if (mid === undefined || mid === null) return 'single-row'
@@ -244,9 +254,10 @@ export async function ledgerTotals(client: ClientBase, backfill: string): Promis
  * The cursor: every key up to it is done. The lower bound of the first range not done, or the frontier when every
  * range cut so far is done. Null while the first range is not done.
  */
-export async function lowWaterCursor(client: ClientBase, backfill: string, keyType: string): Promise<string | null> {
+export async function lowWaterCursor(client: ClientBase, backfill: string, key: BackfillKey): Promise<string | null> {
+  // A null lower bound (the first range) comes first; the rest in the key's own order.
   const open = await client.query<{ lower: string | null }>(
-    `SELECT lower FROM ${T.ranges} WHERE backfill = $1 AND status <> 'done' ORDER BY lower::${keyType} NULLS FIRST LIMIT 1`,
+    `SELECT lower FROM ${T.ranges} WHERE backfill = $1 AND status <> 'done' ORDER BY lower IS NOT NULL, ${keyFromText(key, 'lower')} LIMIT 1`,
     [backfill],
   )
   if (open.rows.length > 0) return open.rows[0].lower

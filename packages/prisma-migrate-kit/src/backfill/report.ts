@@ -2,6 +2,7 @@ import type { ClientBase } from 'pg'
 import { quoteIdent, quoteLiteral } from '../db/quote'
 import { UsageError } from '../errors'
 import { findTable } from './catalog'
+import { keyForJson, keyFromText, keyName, keyTuple } from './key'
 import { T, backfillStateExists, readBackfillRecord } from './state'
 
 /**
@@ -24,7 +25,8 @@ export interface ColumnChange {
 }
 
 export interface ReportRow {
-  key: string
+  /** The row's key: its text, or each column's text for a composite key. */
+  key: string | string[]
   /** The row was deleted since its snapshot. */
   missing?: true
   flagged: boolean
@@ -44,6 +46,7 @@ export interface ReportSummary {
 export interface ReportHeader {
   name: string
   table: string
+  /** `id`, or `(order_id, line_no)`. */
   key: string
   generatedAt: string
   /** Relative change above which a numeric change is flagged (0.1 = 10 %). */
@@ -101,7 +104,7 @@ export async function writeBackfillReport(
   const header: ReportHeader = {
     name,
     table: `${table.schema}.${table.name}`,
-    key: record.keyColumn,
+    key: keyName(record.key),
     generatedAt: new Date().toISOString(),
     threshold,
     columns,
@@ -122,10 +125,14 @@ export async function writeBackfillReport(
   try {
     await client.query(
       `DECLARE mk_report NO SCROLL CURSOR FOR
-         SELECT s.key, s.old, CASE WHEN t.${quoteIdent(record.keyColumn)} IS NULL THEN NULL ELSE ${current} END AS new
-           FROM ${T.snapshots} s LEFT JOIN ${table.quoted} t ON t.${quoteIdent(record.keyColumn)} = s.key::${record.keyType}
+         SELECT s.key, s.old, CASE WHEN t.${quoteIdent(record.key.columns[0].name)} IS NULL THEN NULL ELSE ${current} END AS new
+           FROM ${T.snapshots} s LEFT JOIN ${table.quoted} t
+             ON ${keyTuple(
+               record.key,
+               record.key.columns.map((column) => `t.${quoteIdent(column.name)}`),
+             )} = ${keyFromText(record.key, 's.key')}
           WHERE s.backfill = $1
-          ORDER BY s.key::${record.keyType}`,
+          ORDER BY ${keyFromText(record.key, 's.key')}`,
       [name],
     )
     for (;;) {
@@ -135,7 +142,7 @@ export async function writeBackfillReport(
       if (rows.length === 0) break
       for (const row of rows) {
         summary.rows++
-        const reportRow = compareRow(row, columns, threshold, summary)
+        const reportRow = compareRow({ ...row, key: keyForJson(record.key, row.key) }, columns, threshold, summary)
         if (!reportRow) continue
         await options.write(`${first ? '' : ','}\n    ${JSON.stringify(reportRow)}`)
         first = false
@@ -149,7 +156,7 @@ export async function writeBackfillReport(
 }
 
 function compareRow(
-  row: { key: string; old: Record<string, unknown>; new: Record<string, unknown> | null },
+  row: { key: string | string[]; old: Record<string, unknown>; new: Record<string, unknown> | null },
   columns: Array<{ name: string; kind: ColumnKind }>,
   threshold: number,
   summary: ReportSummary,

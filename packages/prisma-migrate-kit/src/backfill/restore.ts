@@ -4,6 +4,7 @@ import { quoteIdent } from '../db/quote'
 import { UsageError } from '../errors'
 import { findTable, type TableInfo } from './catalog'
 import { InvalidationFlusher, enqueueInvalidation, pendingInvalidations, pendingInvalidationsNotice } from './invalidation'
+import { keyFromText, keyTuple } from './key'
 import { forgetRanges } from './ledger'
 import type { LoadedBackfill } from './loader'
 import { liveRunners, lockHeldError, releaseBackfillLock, tryBackfillLock } from './lock'
@@ -149,9 +150,11 @@ async function restoreBatch(
   options: RestoreOptions,
   patterns: CachePattern[],
 ): Promise<{ taken: number; restored: number }> {
-  const key = quoteIdent(record.keyColumn)
+  const key = record.key
   const assignments = columns.map((column) => `${quoteIdent(column)} = mk_old.${quoteIdent(column)}`).join(', ')
-  const returning = [record.keyColumn, ...placeholderColumns(patterns)].map((column) => `t.${quoteIdent(column)}`).join(', ')
+  const returning = [...key.columns.map((column) => column.name), ...placeholderColumns(patterns)]
+    .map((column) => `t.${quoteIdent(column)}`)
+    .join(', ')
   return inTransaction(client, async () => {
     await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${setting(options, 'lockTimeoutMs')}ms`])
     const { rows } = await client.query<{ taken: number; restored: number; rows: Array<Record<string, unknown>> }>(
@@ -161,7 +164,10 @@ async function restoreBatch(
        ), u AS (
          UPDATE ${table.quoted} AS t SET ${assignments}
            FROM s, LATERAL jsonb_populate_record(NULL::${table.quoted}, s.old) AS mk_old
-          WHERE t.${key} = s.key::${record.keyType}
+          WHERE ${keyTuple(
+            key,
+            key.columns.map((column) => `t.${quoteIdent(column.name)}`),
+          )} = ${keyFromText(key, 's.key')}
          RETURNING ${returning}
        ), m AS (
          UPDATE ${T.snapshots} SET restored_at = now() WHERE backfill = $1 AND key IN (SELECT key FROM s) RETURNING 1

@@ -63,6 +63,8 @@ export interface RunResult {
   splits: number
   lastError: string | null
   failedRange: KeyRange | null
+  /** That range as messages show it. */
+  failedKeys: string | null
   verify: VerifyResult | null
   /** Set when the backfill was already done: nothing ran. */
   alreadyDone: boolean

@@ -21,7 +21,7 @@ import type { MigrationRecord } from '../prisma/migrations'
 import { assertAfterMigrationApplied } from './after-migration'
 import type { BatchSettings } from './batch'
 import { InvalidationFlusher, describeRedis, pendingInvalidations, pendingInvalidationsNotice } from './invalidation'
-import { ledgerTotals, lowWaterCursor, type KeyRange, type LedgerRange } from './ledger'
+import { describeRange, ledgerTotals, lowWaterCursor, type KeyRange, type LedgerRange } from './ledger'
 import type { LoadedBackfill } from './loader'
 import {
   endOwnStalledSession,
@@ -550,7 +550,7 @@ class BackfillRun {
 
   /** Copies progress from the ledger onto the state row, for `status` readers and the record; adds runner time. */
   private async saveProgress(control: Client): Promise<void> {
-    const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key.type)
+    const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key)
     const now = performance.now()
     await saveProgress(control, this.loaded.name, {
       rowsDone: this.ledgerRowsDone,
@@ -630,7 +630,7 @@ class BackfillRun {
       )) ?? null
     const failed = verify !== null && verify.failures > 0
     const totals = await ledgerTotals(control, this.loaded.name)
-    const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key.type)
+    const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key)
     try {
       await recordConclusion(control, this.loaded.name, {
         failure: failed ? describeVerify(verify) : null,
@@ -678,9 +678,11 @@ class BackfillRun {
     const record = await readBackfillRecord(control, this.loaded.name)
     const totals = await ledgerTotals(control, this.loaded.name)
     await this.saveProgressIfRunning(control, status)
-    const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key.type)
+    const cursor = await lowWaterCursor(control, this.loaded.name, this.resolved.key)
     const pending = await pendingInvalidations(control, this.loaded.name)
     if (this.flusher && pending > 0) this.notice(pendingInvalidationsNotice(this.loaded.name, pending, flush?.error))
+    const failedRange: KeyRange | null =
+      this.failure?.range ?? (record?.failedUpTo ? { after: record.failedAfter, upTo: record.failedUpTo } : null)
     return {
       name: this.loaded.name,
       status,
@@ -698,7 +700,8 @@ class BackfillRun {
       retries: this.retries,
       splits: this.splits,
       lastError: this.failure?.message ?? (status === 'failed' ? (record?.lastError ?? null) : null),
-      failedRange: this.failure?.range ?? (record?.failedUpTo ? { after: record.failedAfter, upTo: record.failedUpTo } : null),
+      failedRange,
+      failedKeys: failedRange && describeRange(this.resolved.key, failedRange),
       verify: verify ?? null,
       alreadyDone,
       invalidation: { enabled: this.flusher !== undefined, keysRemoved: this.flusher?.totalKeysRemoved ?? 0, pending },

@@ -1,4 +1,5 @@
 import type { ClientBase } from 'pg'
+import type { BackfillKey } from './key'
 import { ensureState, stateExists, STATE_SCHEMA, type StateComponent } from '../state/schema'
 
 /**
@@ -111,6 +112,9 @@ export const BACKFILL_STATE: StateComponent = {
     `ALTER TABLE backfill_invalidations ADD COLUMN claimed_until timestamptz`,
     // Why a runner holds the batches by itself (the database's health: replica lag), for \`status\`; null otherwise.
     `ALTER TABLE backfills ADD COLUMN throttled text`,
+    // The key's columns and their types, in index order (a composite key has several). key_column and key_type keep
+    // the key's name and type as text for people reading the table; these two are what the code reads.
+    `ALTER TABLE backfills ADD COLUMN key_columns text[], ADD COLUMN key_types text[]`,
   ],
 }
 
@@ -142,8 +146,8 @@ export interface BackfillRecord {
   afterMigrationId: string | null
   /** Why a runner holds the batches by itself right now (replica lag), or null. */
   throttled: string | null
-  keyColumn: string
-  keyType: string
+  /** The key it walks (its columns and their types, in index order). */
+  key: BackfillKey
   status: BackfillStatusValue
   requested: 'pause' | 'cancel' | null
   requestedBy: string | null
@@ -186,6 +190,8 @@ interface BackfillRow {
   throttled?: string | null
   key_column: string
   key_type: string
+  key_columns?: string[] | null
+  key_types?: string[] | null
   status: BackfillStatusValue
   requested: 'pause' | 'cancel' | null
   requested_by: string | null
@@ -217,6 +223,13 @@ interface BackfillRow {
   owner_since: Date | null
 }
 
+/** The key as recorded: the column lists, or (a row written before they existed) the single key column. */
+function recordedKey(row: BackfillRow): BackfillKey {
+  const names = row.key_columns ?? [row.key_column]
+  const types = row.key_types ?? [row.key_type]
+  return { columns: names.map((name, index) => ({ name, type: types[index] ?? row.key_type })) }
+}
+
 function toRecord(row: BackfillRow): BackfillRecord {
   return {
     name: row.name,
@@ -226,8 +239,7 @@ function toRecord(row: BackfillRow): BackfillRecord {
     tableOid: row.table_oid === null ? null : Number(row.table_oid),
     afterMigrationId: row.after_migration_id ?? null,
     throttled: row.throttled ?? null,
-    keyColumn: row.key_column,
-    keyType: row.key_type,
+    key: recordedKey(row),
     status: row.status,
     requested: row.requested,
     requestedBy: row.requested_by,

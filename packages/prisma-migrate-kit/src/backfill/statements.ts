@@ -1,25 +1,21 @@
 import { quoteIdent, quoteLiteral } from '../db/quote'
 import { isProcessBackfill } from './definition'
+import { compareKey, keyAliases, keyAsText, keyOrder, keyTuple } from './key'
 import type { KeyRange } from './ledger'
 import { StatementBuilder } from './sql'
 import { T } from './state'
 import type { ResolvedBackfill } from './validate'
 
 /**
- * The statements one batch runs, built from a checked definition. Identifiers are quoted; the key's type comes from
- * the catalog (format_type), so range bounds, kept as text in the ledger, are cast back to the key's own ordering.
+ * The statements one batch runs, built from a checked definition. Identifiers are quoted; the key columns' types come
+ * from the catalog (format_type), so range bounds, kept as text in the ledger, are cast back to the key's own ordering
+ * (key.ts).
  */
 
-export function keyRef(resolved: ResolvedBackfill): string {
-  return quoteIdent(resolved.key.name)
-}
-
-/** `key > $a::type AND key <= $b::type`: the keyset condition of a range (never OFFSET). */
+/** `key > after AND key <= upTo`, each bound cast to the key columns' types: the keyset condition of a range (never OFFSET). */
 export function rangeCondition(builder: StatementBuilder, resolved: ResolvedBackfill, range: KeyRange): StatementBuilder {
-  const key = keyRef(resolved)
-  const type = resolved.key.type
-  if (range.after !== null) builder.text(`${key} > `).param(range.after).text(`::${type} AND `)
-  return builder.text(`${key} <= `).param(range.upTo).text(`::${type}`)
+  if (range.after !== null) compareKey(builder, resolved.key, '>', range.after).text(' AND ')
+  return compareKey(builder, resolved.key, '<=', range.upTo)
 }
 
 function whereClause(builder: StatementBuilder, resolved: ResolvedBackfill, range: KeyRange): StatementBuilder {
@@ -45,36 +41,37 @@ const SNAPSHOT_CONFLICT = `ON CONFLICT (backfill, key) DO UPDATE
  * exactly those rows, so no row can change between the copy and the update.
  */
 export function updateStatement(resolved: ResolvedBackfill, range: KeyRange, returning: string[]): StatementBuilder {
-  const { definition, table } = resolved
+  const { definition, table, key } = resolved
   if (isProcessBackfill(definition)) throw new Error('updateStatement: a process() backfill has no update')
-  const key = keyRef(resolved)
   const builder = new StatementBuilder()
   const returnList = returning.length > 0 ? ` RETURNING ${[...new Set(returning)].map(quoteIdent).join(', ')}` : ''
   if (resolved.snapshotColumns.length === 0) {
     builder.text(`UPDATE ${table.quoted} SET `).fragment(definition.update, 'update')
     return whereClause(builder, resolved, range).text(returnList)
   }
-  builder.text(`WITH mk_locked AS (SELECT ${key} AS mk_key, ${snapshotObject(resolved)} AS mk_old FROM ${table.quoted}`)
-  whereClause(builder, resolved, range).text(` ORDER BY ${key} FOR NO KEY UPDATE), `)
+  const aliases = keyAliases(key)
+  const selected = key.columns.map((column, index) => `${quoteIdent(column.name)} AS ${aliases[index]}`).join(', ')
+  builder.text(`WITH mk_locked AS (SELECT ${selected}, ${snapshotObject(resolved)} AS mk_old FROM ${table.quoted}`)
+  whereClause(builder, resolved, range).text(` ORDER BY ${keyOrder(key)} FOR NO KEY UPDATE), `)
   builder.text(`mk_snapshot AS (INSERT INTO ${T.snapshots} AS s (backfill, key, old) SELECT `).param(resolved.name)
-  builder.text(`, mk_key::text, mk_old FROM mk_locked ${SNAPSHOT_CONFLICT}) `)
+  builder.text(`, ${keyAsText(key, aliases)}, mk_old FROM mk_locked ${SNAPSHOT_CONFLICT}) `)
   builder.text(`UPDATE ${table.quoted} SET `).fragment(definition.update, 'update')
-  return builder.text(` WHERE ${key} IN (SELECT mk_key FROM mk_locked)`).text(returnList)
+  return builder.text(` WHERE ${keyTuple(key)} IN (SELECT ${aliases.join(', ')} FROM mk_locked)`).text(returnList)
 }
 
-/** The rows process() gets: locked for the batch (FOR NO KEY UPDATE still lets the app insert rows referencing them). */
+/**
+ * The rows process() gets, locked for the batch (FOR NO KEY UPDATE still lets the app insert rows referencing them),
+ * in key order. With a snapshot, the same statement copies the old values of exactly those rows.
+ */
 export function selectForProcess(resolved: ResolvedBackfill, range: KeyRange): StatementBuilder {
-  const builder = new StatementBuilder().text(`SELECT * FROM ${resolved.table.quoted}`)
-  return whereClause(builder, resolved, range).text(` ORDER BY ${keyRef(resolved)} FOR NO KEY UPDATE`)
-}
-
-/** Old values of rows process() is about to get (already locked by selectForProcess). */
-export function snapshotKeys(resolved: ResolvedBackfill, keys: string[]): StatementBuilder {
-  const key = keyRef(resolved)
-  return new StatementBuilder()
-    .text(`INSERT INTO ${T.snapshots} AS s (backfill, key, old) SELECT `)
-    .param(resolved.name)
-    .text(`, ${key}::text, ${snapshotObject(resolved)} FROM ${resolved.table.quoted} WHERE ${key} = ANY(`)
-    .param(keys)
-    .text(`::${resolved.key.type}[]) ${SNAPSHOT_CONFLICT}`)
+  const { key, table } = resolved
+  if (resolved.snapshotColumns.length === 0) {
+    const builder = new StatementBuilder().text(`SELECT * FROM ${table.quoted}`)
+    return whereClause(builder, resolved, range).text(` ORDER BY ${keyOrder(key)} FOR NO KEY UPDATE`)
+  }
+  const builder = new StatementBuilder().text(`WITH mk_locked AS (SELECT * FROM ${table.quoted}`)
+  whereClause(builder, resolved, range).text(` ORDER BY ${keyOrder(key)} FOR NO KEY UPDATE), `)
+  builder.text(`mk_snapshot AS (INSERT INTO ${T.snapshots} AS s (backfill, key, old) SELECT `).param(resolved.name)
+  builder.text(`, ${keyAsText(key)}, ${snapshotObject(resolved)} FROM mk_locked ${SNAPSHOT_CONFLICT}) `)
+  return builder.text(`SELECT * FROM mk_locked ORDER BY ${keyOrder(key)}`)
 }

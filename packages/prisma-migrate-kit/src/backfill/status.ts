@@ -1,6 +1,8 @@
 import type { ClientBase } from 'pg'
 import { pendingInvalidations } from './invalidation'
-import { ledgerTotals, lowWaterCursor } from './ledger'
+import { keyColumnsOf } from './definition'
+import { keyName } from './key'
+import { describeRange, ledgerTotals, lowWaterCursor } from './ledger'
 import { liveRunners, type RunnerInfo } from './lock'
 import { resetSince } from './reset'
 import { readMigrationRecords, type MigrationRecord } from '../prisma/migrations'
@@ -18,13 +20,18 @@ export interface BackfillStatus {
   /** Every key up to the cursor is done (text form of the key). */
   cursor: string | null
   lastError: string | null
-  /** The key range of the row that failed, when a row failed. */
+  /** The key range of the row that failed, when a row failed (ledger text: a composite key is a JSON array). */
   failedRange: { after: string | null; upTo: string } | null
+  /** That range as messages show it: `(41, 42]`, `((7, 'a'), (7, 'b')]`. */
+  failedKeys: string | null
   rowsChanged: number
   /** backfills/<file>, or null for a backfill known only to the database (its file was removed). */
   file: string | null
   table: string | null
+  /** The key as messages name it: `id`, `(order_id, line_no)`. */
   key: string | null
+  /** Its columns in index order (null: not known yet, the definition names none and it never ran). */
+  keyColumns: string[] | null
   /** The state row says running but no runner is connected: it was killed or lost its connection. */
   interrupted: boolean
   runners: RunnerInfo[]
@@ -47,6 +54,12 @@ export interface BackfillStatus {
   reset: string | null
 }
 
+/** The key a definition names, before any run resolved it. */
+function definedKey(loaded: LoadedBackfill): { key: string | null; keyColumns: string[] | null } {
+  const columns = keyColumnsOf(loaded.definition) ?? null
+  return { key: columns && (columns.length === 1 ? columns[0] : `(${columns.join(', ')})`), keyColumns: columns }
+}
+
 function neverRun(loaded: LoadedBackfill): BackfillStatus {
   return {
     name: loaded.name,
@@ -57,10 +70,11 @@ function neverRun(loaded: LoadedBackfill): BackfillStatus {
     cursor: null,
     lastError: null,
     failedRange: null,
+    failedKeys: null,
     rowsChanged: 0,
     file: loaded.relativeFile,
     table: loaded.definition.table,
-    key: loaded.definition.key ?? null,
+    ...definedKey(loaded),
     interrupted: false,
     runners: [],
     staleRunners: 0,
@@ -90,7 +104,8 @@ async function statusOf(
 ): Promise<BackfillStatus> {
   const runners = await liveRunners(client, record.name)
   const totals = await ledgerTotals(client, record.name)
-  const cursor = await lowWaterCursor(client, record.name, record.keyType)
+  const cursor = await lowWaterCursor(client, record.name, record.key)
+  const failedRange = record.failedUpTo === null ? null : { after: record.failedAfter, upTo: record.failedUpTo }
   const interrupted = record.status === 'running' && runners.length === 0
   const snapshot = await snapshotSize(client, record.name)
   // A runner at work has its table; a reset is looked for only when none is.
@@ -103,11 +118,13 @@ async function statusOf(
     batchSize: record.batchSize,
     cursor,
     lastError: record.lastError,
-    failedRange: record.failedUpTo === null ? null : { after: record.failedAfter, upTo: record.failedUpTo },
+    failedRange,
+    failedKeys: failedRange && describeRange(record.key, failedRange),
     rowsChanged: totals.rowsChanged,
     file: loaded?.relativeFile ?? record.file,
     table: record.tableName,
-    key: record.keyColumn,
+    key: keyName(record.key),
+    keyColumns: record.key.columns.map((column) => column.name),
     interrupted,
     runners,
     staleRunners: runners.filter((runner) => runner.stale).length,

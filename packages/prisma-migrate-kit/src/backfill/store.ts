@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg'
 import { MigrateKitError, ExitCode } from '../errors'
+import { keyName, type BackfillKey } from './key'
 import type { StatementBuilder } from './sql'
 import { T, type BackfillStatusValue } from './state'
 
@@ -87,8 +88,7 @@ export interface RunStart {
   checksum: string
   tableName: string
   tableOid: number
-  keyColumn: string
-  keyType: string
+  key: BackfillKey
   batchSize: number
   snapshotColumns: string[]
   afterMigrationId: string | null
@@ -101,12 +101,13 @@ export async function startRun(client: ClientBase, name: string, start: RunStart
   const primary = start.owner !== null
   await client.query(
     `INSERT INTO ${T.backfills} AS b (name, file, checksum, table_name, key_column, key_type, status, batch_size,
-            snapshot_columns, started_at, owner_host, owner_pid, owner_since, table_oid, after_migration_id)
-     VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, now(), $9, $10, CASE WHEN $11 THEN now() END, $12, $13)
+            snapshot_columns, started_at, owner_host, owner_pid, owner_since, table_oid, after_migration_id, key_columns, key_types)
+     VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, now(), $9, $10, CASE WHEN $11 THEN now() END, $12, $13, $14, $15)
      ON CONFLICT (name) DO UPDATE SET
        file = EXCLUDED.file, checksum = EXCLUDED.checksum, table_name = EXCLUDED.table_name, table_oid = EXCLUDED.table_oid,
        after_migration_id = EXCLUDED.after_migration_id,
-       key_column = EXCLUDED.key_column, key_type = EXCLUDED.key_type, batch_size = EXCLUDED.batch_size,
+       key_column = EXCLUDED.key_column, key_type = EXCLUDED.key_type,
+       key_columns = EXCLUDED.key_columns, key_types = EXCLUDED.key_types, batch_size = EXCLUDED.batch_size,
        snapshot_columns = (SELECT coalesce(array_agg(DISTINCT c), '{}') FROM unnest(b.snapshot_columns || EXCLUDED.snapshot_columns) c),
        -- A joined runner does not lift a pause someone asked for; a plain run (the lock holder) does.
        status = CASE WHEN $11 OR b.status <> 'paused' THEN 'running' ELSE b.status END,
@@ -122,8 +123,8 @@ export async function startRun(client: ClientBase, name: string, start: RunStart
       start.file,
       start.checksum,
       start.tableName,
-      start.keyColumn,
-      start.keyType,
+      keyName(start.key),
+      start.key.columns.map((column) => column.type).join(', '),
       start.batchSize,
       start.snapshotColumns,
       start.owner?.host ?? null,
@@ -131,6 +132,8 @@ export async function startRun(client: ClientBase, name: string, start: RunStart
       primary,
       start.tableOid,
       start.afterMigrationId,
+      start.key.columns.map((column) => column.name),
+      start.key.columns.map((column) => column.type),
     ],
   )
 }

@@ -1,6 +1,7 @@
 import type { ClientBase } from 'pg'
 import { UsageError } from '../errors'
 import { estimateRowCount } from './catalog'
+import { keyName, sameKey } from './key'
 import { describeRange, forgetRanges, retryFailedRanges } from './ledger'
 import type { LoadedBackfill } from './loader'
 import { pruneDeadRunners, type RunnerIdentity } from './lock'
@@ -42,9 +43,9 @@ export async function takeOverBackfill(client: ClientBase, input: TakeoverInput)
   const tableName = `${resolved.table.schema}.${resolved.table.name}`
   return inTransaction(client, async () => {
     const existing = await readBackfillRecord(client, name, { forUpdate: true })
-    if (existing && !restart && (existing.tableName !== tableName || existing.keyColumn !== resolved.key.name)) {
+    if (existing && !restart && (existing.tableName !== tableName || !sameKey(existing.key, resolved.key))) {
       throw new UsageError(
-        `backfill "${name}" was started on ${existing.tableName} by key ${existing.keyColumn}, but ${loaded.relativeFile} now says ${tableName} by ${resolved.key.name}: its ranges would not mean the same rows`,
+        `backfill "${name}" was started on ${existing.tableName} by key ${keyName(existing.key)}, but ${loaded.relativeFile} now says ${tableName} by ${keyName(resolved.key)}: its ranges would not mean the same rows`,
         { hint: `Finish or restore it as it was, or start it over with \`migrate-kit backfill run ${name} --restart\`.` },
       )
     }
@@ -75,7 +76,9 @@ export async function takeOverBackfill(client: ClientBase, input: TakeoverInput)
       if (existing.status === 'failed') {
         const retried = await retryFailedRanges(client, name)
         const where =
-          existing.failedUpTo !== null ? ` (keys ${describeRange({ after: existing.failedAfter, upTo: existing.failedUpTo })})` : ''
+          existing.failedUpTo !== null
+            ? ` (keys ${describeRange(existing.key, { after: existing.failedAfter, upTo: existing.failedUpTo })})`
+            : ''
         notice(
           `${name} failed last time${where}: ${existing.lastError ?? 'unknown error'}. Retrying ${retried > 0 ? 'from there' : 'where it stopped'}.`,
         )
@@ -89,8 +92,7 @@ export async function takeOverBackfill(client: ClientBase, input: TakeoverInput)
       checksum: loaded.checksum,
       tableName,
       tableOid: resolved.table.oid,
-      keyColumn: resolved.key.name,
-      keyType: resolved.key.type,
+      key: resolved.key,
       batchSize,
       snapshotColumns: resolved.snapshotColumns.map((column) => column.name),
       owner: primary ? { host: identity.host, pid: identity.pid } : null,

@@ -1,9 +1,9 @@
 import type { ClientBase } from 'pg'
 import { errorMessage } from '../errors'
-import { quoteIdent } from '../db/quote'
-import { isProcessBackfill, type Backfill } from './definition'
+import { isProcessBackfill, keyColumnsOf, type Backfill } from './definition'
 import { BackfillDefinitionError, type DefinitionProblem } from './errors'
-import { AmbiguousTableError, defaultKey, findTable, keyProblem, type ColumnInfo, type TableInfo } from './catalog'
+import { AmbiguousTableError, defaultKey, findTable, keyAsWritten, keyProblem, type ColumnInfo, type TableInfo } from './catalog'
+import { compareKey, type BackfillKey } from './key'
 import { parsePatterns, type CachePattern } from './patterns'
 import type { LoadedBackfill } from './loader'
 import { parseSetList, type SetList } from './set-list'
@@ -15,7 +15,8 @@ export interface ResolvedBackfill {
   name: string
   definition: Backfill
   table: TableInfo
-  key: ColumnInfo
+  /** The key's columns, in the order of the index that walks them. */
+  key: BackfillKey
   /** The columns the SET list writes (sql updates only), and its assignments when a dry run can preview them. */
   setList?: SetList
   snapshotColumns: ColumnInfo[]
@@ -48,16 +49,18 @@ export async function resolveBackfill(client: ClientBase, loaded: LoadedBackfill
     )
     throw new BackfillDefinitionError(problems)
   }
-  const keyName = definition.key ?? defaultKey(table)
-  if (keyName === undefined) {
-    const candidates = table.uniqueColumns.map((unique) => unique.column)
+  const keyColumns = keyColumnsOf(definition) ?? defaultKey(table)
+  let key: BackfillKey | undefined
+  if (keyColumns === undefined) {
+    const candidates = table.uniqueKeys.filter((unique) => unique.columns.every((column) => table.columns.get(column)?.notNull))
     problem(
       'key',
-      `${table.schema}.${table.name} has no single-column primary key to cut key ranges on: name a unique NOT NULL column as key${candidates.length > 0 ? ` (candidates: ${candidates.join(', ')})` : ' (it has none: add one)'}`,
+      `${table.schema}.${table.name} has no primary key to cut key ranges on: name the columns of a unique index as key${candidates.length > 0 ? ` (candidates: ${candidates.map((unique) => keyAsWritten(unique.columns)).join(', ')})` : ' (it has none: add one)'}`,
     )
   } else {
-    const reason = keyProblem(table, keyName)
+    const reason = keyProblem(table, keyColumns)
     if (reason) problem('key', reason)
+    else key = { columns: keyColumns.map((column) => ({ name: column, type: table.columns.get(column)!.type })) }
   }
   const snapshotColumns: ColumnInfo[] = []
   for (const column of definition.snapshot ?? []) {
@@ -78,13 +81,11 @@ export async function resolveBackfill(client: ClientBase, loaded: LoadedBackfill
   } catch (error) {
     problem('invalidate', errorMessage(error))
   }
-  const key = keyName === undefined ? undefined : table.columns.get(keyName)
-
   let setList: SetList | undefined
   if (!isProcessBackfill(definition)) {
     setList = await parseSetList(new StatementBuilder().fragment(definition.update).build().text)
-    if (setList && keyName !== undefined && setList.columns.includes(keyName)) {
-      problem('update', `the update writes the key column "${keyName}": key ranges would move under the backfill`)
+    for (const column of setList?.columns.filter((written) => keyColumns?.includes(written)) ?? []) {
+      problem('update', `the update writes the key column "${column}": key ranges would move under the backfill`)
     }
     for (const column of setList?.columns ?? []) {
       if (!table.columns.has(column)) problem('update', `column "${column}" does not exist in ${table.schema}.${table.name}`)
@@ -115,13 +116,10 @@ function whereCheck(table: TableInfo, where: SqlFragment): StatementBuilder {
   return new StatementBuilder().text(`EXPLAIN SELECT 1 FROM ${table.quoted} WHERE (`).fragment(where, 'where').text(')')
 }
 
-function updateCheck(table: TableInfo, key: ColumnInfo, update: SqlFragment, where: SqlFragment | undefined): StatementBuilder {
-  const builder = new StatementBuilder().text(`EXPLAIN UPDATE ${table.quoted} SET `).fragment(update, 'update')
-  builder
-    .text(` WHERE ${quoteIdent(key.name)} > `)
-    .param(null)
-    .text(`::${key.type} AND ${quoteIdent(key.name)} <= `)
-  builder.param(null).text(`::${key.type}`)
+function updateCheck(table: TableInfo, key: BackfillKey, update: SqlFragment, where: SqlFragment | undefined): StatementBuilder {
+  const builder = new StatementBuilder().text(`EXPLAIN UPDATE ${table.quoted} SET `).fragment(update, 'update').text(' WHERE ')
+  compareKey(builder, key, '>', null).text(' AND ')
+  compareKey(builder, key, '<=', null)
   if (where) builder.text(' AND (').fragment(where, 'where').text(')')
   return builder
 }

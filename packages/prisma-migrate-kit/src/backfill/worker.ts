@@ -241,7 +241,7 @@ export class Workers {
       if (!this.conflictNoticed) {
         this.conflictNoticed = true
         this.run.notice(
-          `Batch of keys ${describeRange(range)} met the app (${describeFailure(error, { short: true, detail })}${heldBy}); it is retried with backoff while the rest goes on.`,
+          `Batch of keys ${describeRange(this.run.resolved.key, range)} met the app (${describeFailure(error, { short: true, detail })}${heldBy}); it is retried with backoff while the rest goes on.`,
         )
       }
       return
@@ -253,8 +253,8 @@ export class Workers {
         // A conflict is the app's lock, not a fault of the rows: a smaller batch just holds fewer rows for less time.
         this.run.notice(
           kind === 'conflict'
-            ? `Batch of keys ${describeRange(range)} met the app again (${describeFailure(error, { short: true, detail })}${heldBy}); split in two, so each half locks fewer rows for less time.`
-            : `Batch of keys ${describeRange(range)} failed (${describeFailure(error, { short: true, detail })}); split in two to find the rows at fault.`,
+            ? `Batch of keys ${describeRange(this.run.resolved.key, range)} met the app again (${describeFailure(error, { short: true, detail })}${heldBy}); split in two, so each half locks fewer rows for less time.`
+            : `Batch of keys ${describeRange(this.run.resolved.key, range)} failed (${describeFailure(error, { short: true, detail })}); split in two to find the rows at fault.`,
         )
         return
       }

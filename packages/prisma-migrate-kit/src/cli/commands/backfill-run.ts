@@ -5,7 +5,6 @@ import { dryRunBackfill, type DryRunResult } from '../../backfill/dry-run'
 import { appliedBeforeMigration } from '../../backfill/after-migration'
 import { findBackfill, loadAllBackfills } from '../../backfill/loader'
 import { barReporter, formatCount, formatDuration, lineReporter } from '../../backfill/progress'
-import { describeRange } from '../../backfill/ledger'
 import { runBackfill, runnerApplicationName, type RunResult } from '../../backfill/runner'
 import { action, examples, type CommandHost } from '../command'
 import type { CliIO } from '../io'
@@ -146,7 +145,7 @@ function printNextStep(io: CliIO, result: RunResult): void {
   if (result.status === 'paused') io.err(`Paused. Resume with: migrate-kit backfill run ${name}`)
   if (result.status === 'cancelled') io.err(`Cancelled. Its done ranges stay done; resume with: migrate-kit backfill run ${name}`)
   if (result.status === 'failed') {
-    const where = result.failedRange ? ` at keys ${describeRange(result.failedRange)}` : ''
+    const where = result.failedKeys ? ` at keys ${result.failedKeys}` : ''
     io.err(`error: backfill ${name} failed${where}: ${result.lastError ?? 'unknown error'}`)
     if (result.verify && result.verify.failures > 0) {
       // Every range is done: running again would change nothing. The definition missed these rows.

@@ -5,7 +5,6 @@ import { UnknownBackfillError } from '../../backfill/errors'
 import { isProcessBackfill } from '../../backfill/definition'
 import { STALE_HEARTBEAT_MS } from '../../backfill/lock'
 import { formatCount, formatDuration } from '../../backfill/progress'
-import { describeRange } from '../../backfill/ledger'
 import { readBackfillStatus, readBackfillStatuses, type BackfillStatus } from '../../backfill/status'
 import { action, examples, type CommandHost } from '../command'
 import { formatTable, printJson, type CliIO } from '../io'
@@ -28,7 +27,7 @@ export function registerBackfillList(backfill: Command, host: CommandHost): void
           name: loaded.name,
           file: loaded.relativeFile,
           table: loaded.definition.table,
-          key: loaded.definition.key ?? null,
+          key: byName.get(loaded.name)?.key ?? null,
           kind: isProcessBackfill(loaded.definition) ? 'process' : 'update',
           after: loaded.after ?? null,
           before: loaded.before ?? null,
@@ -170,7 +169,7 @@ function printStatus(io: CliIO, status: BackfillStatus): void {
   if (status.startedAt) out(`  started     ${status.startedAt}`)
   if (status.finishedAt) out(`  finished    ${status.finishedAt}${status.verifiedAt ? ', verified' : ''}`)
   if (status.lastError) out(`  last error  ${status.lastError}`)
-  if (status.failedRange) out(`  failed keys ${describeRange(status.failedRange)}`)
+  if (status.failedKeys) out(`  failed keys ${status.failedKeys}`)
   if (status.pendingInvalidations > 0) out(`  cache       ${status.pendingInvalidations} invalidation(s) waiting for Redis`)
   if (status.snapshotRows > 0) {
     out(
