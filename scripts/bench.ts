@@ -4,6 +4,7 @@
  *   (a) one plain `UPDATE users SET display_name = username` (the speed limit, which locks every row),
  *   (b) `migrate-kit backfill run` with default settings (the real binary), while a writer updates random users,
  *   (c) the Prisma Client loop guides show (findMany, then update per row), on a sample,
+ *   (d) on a join table keyed by (user_id, puzzle_id), one plain UPDATE and the runner with the same options,
  * plus the runner's peak RSS, its longest batch, and the writer's p50 / p99 against its idle p99.
  *
  * Everything happens in a scratch database (migrate_kit_bench_<random>) on the server of DATABASE_URL, or on the
@@ -23,6 +24,14 @@ import { naiveLoop } from './bench/naive-loop'
 import { summariseLatencies } from './bench/latency'
 import { buildReport, formatReport } from './bench/report'
 import { createBenchDatabase } from './bench/scratch-database'
+import {
+  COMPOSITE_BACKFILL,
+  COMPOSITE_TABLE,
+  countCompositeNotBackfilled,
+  createCompositeTable,
+  resetComposite,
+  singleCompositeUpdate,
+} from './bench/composite'
 import { singleUpdate } from './bench/single-update'
 import { countNotBackfilled, resetDisplayName, settleTable } from './bench/table-state'
 import { ConcurrentWriter, createSideTable } from './bench/writer'
@@ -34,6 +43,7 @@ const SIDE_ROWS = 100_000
 
 interface BenchOptions {
   users: number
+  compositeRows?: number
   json?: boolean
   sample: number
   writerRate: number
@@ -57,6 +67,7 @@ function parseOptions(argv: string[]): BenchOptions {
     new Command('bench')
       .description('Benchmark the backfill runner against one plain UPDATE and a Prisma Client loop, on a scratch database.')
       .option('--users <n>', 'users in the table', positiveInteger, 1_000_000)
+      .option('--composite-rows <n>', `rows of the composite-key table ${COMPOSITE_TABLE} (default: as many as users)`, positiveInteger)
       .option('--json', 'print one JSON document on stdout (fields of DESIGN.md, then details)')
       .option('--sample <n>', 'rows the Prisma Client loop (c) updates', positiveInteger, 2_000)
       .option('--writer-rate <n>', 'updates per second of the concurrent writer', positiveNumber, 200)
@@ -157,12 +168,26 @@ async function measure(options: BenchOptions, cleanups: Cleanups, log: (line: st
   if (missing !== 0) throw new Error(`after the backfill, ${missing} users still have display_name ≠ username`)
   await writer.close()
 
+  const compositeRows = options.compositeRows ?? options.users
+  log(`(d) ${compositeRows.toLocaleString('en-US')} rows of ${COMPOSITE_TABLE}, primary key (user_id, puzzle_id)…`)
+  await createCompositeTable(client, compositeRows)
+  await settleTable(client, COMPOSITE_TABLE)
+  const compositeSingle = await singleCompositeUpdate(client)
+  log(`(d) One plain UPDATE: ${compositeSingle.rows.toLocaleString('en-US')} rows in ${(compositeSingle.ms / 1000).toFixed(1)} s.`)
+  await resetComposite(client)
+  await settleTable(client, COMPOSITE_TABLE)
+  log('(d) migrate-kit backfill run over the composite key…')
+  const composite = await runBackfillChild(bench, scratch.url, client, cleanups, log, options.runnerOptions, COMPOSITE_BACKFILL)
+  const compositeMissing = await countCompositeNotBackfilled(client)
+  if (compositeMissing !== 0) throw new Error(`after the composite-key backfill, ${compositeMissing} rows still have best ≠ score`)
+
   const report = buildReport({
     rows: options.users,
     singleUpdate: single,
     backfill,
     backfillOptions: options.runnerOptions,
     naive,
+    composite: { singleUpdate: compositeSingle, backfill: composite },
     writer: { ...writerOptions, idle, during, idleAfter, sideIdle, sideDuringPlainUpdate: sideDuring },
     machine,
     seedSeconds: seeded.seconds,

@@ -33,6 +33,17 @@ const ORDER_MODEL = `model Order {
 }
 `
 
+// A join-table model keyed by two columns (Prisma's @@id): backfills walk it by that composite key.
+const ORDER_LINE_MODEL = `model OrderLine {
+  orderId  Int
+  lineNo   Int
+  quantity Int
+  cents    Int?
+
+  @@id([orderId, lineNo])
+}
+`
+
 const INIT_SQL = `-- CreateTable
 CREATE TABLE "Customer" (
     "id" SERIAL NOT NULL,
@@ -268,7 +279,7 @@ describe('every command on a project that starts with no migrations, a multi-fil
   })
 
   test('a model added in a second schema file: new, lint, plan and deploy all see it', async () => {
-    project.write('db/schema/order.prisma', ORDER_MODEL)
+    project.write('db/schema/order.prisma', `${ORDER_MODEL}\n${ORDER_LINE_MODEL}`)
     const created = await run(['new', 'add_order'])
     expect(created.code).toBe(0)
     const added = migrations()[1]
@@ -336,6 +347,45 @@ export default defineBackfill({
     const backfill = await run(['backfill', 'run', 'order_totals_in_cents', '--batch-size', '100'])
     expect(backfill.code).toBe(0)
     expect(await db.query(`SELECT count(*)::int AS n FROM "Order" WHERE "total" = "customerId" * 100`)).toEqual([{ n: 250 }])
+  })
+
+  test('a backfill over a Prisma @@id model walks its composite key, found from the primary key', async () => {
+    await db.query(
+      `INSERT INTO "OrderLine" ("orderId", "lineNo", "quantity") SELECT o, l, o + l FROM generate_series(1, 60) o, generate_series(1, 10) l`,
+    )
+    project.write(
+      'db/backfills/line_cents.ts',
+      `import { defineBackfill, sql } from 'prisma-migrate-kit'
+
+export default defineBackfill({
+  name: 'line_cents',
+  table: 'OrderLine',
+  update: sql\`"cents" = "quantity" * 250\`,
+  where: sql\`"cents" IS NULL\`,
+  snapshot: ['cents'],
+})
+`,
+    )
+    try {
+      const backfill = await run(['backfill', 'run', 'line_cents', '--batch-size', '100', '--json'])
+      expect(backfill.code).toBe(0)
+      expect(JSON.parse(backfill.stdout)).toMatchObject({ status: 'done', rowsDone: 600, rowsChanged: 600 })
+      expect(await db.query(`SELECT count(*)::int AS wrong FROM "OrderLine" WHERE "cents" IS DISTINCT FROM "quantity" * 250`)).toEqual([
+        { wrong: 0 },
+      ])
+      const status = await run(['backfill', 'status', 'line_cents', '--json'])
+      expect(JSON.parse(status.stdout)).toMatchObject({
+        key: '(orderId, lineNo)',
+        keyColumns: ['orderId', 'lineNo'],
+        cursor: '["60", "10"]',
+      })
+      const restored = await run(['backfill', 'restore', 'line_cents'])
+      expect(restored.code).toBe(0)
+      expect(await db.query(`SELECT count(*)::int AS left FROM "OrderLine" WHERE "cents" IS NOT NULL`)).toEqual([{ left: 0 }])
+    } finally {
+      rmSync(project.path('db/backfills/line_cents.ts'))
+      await run(['backfill', 'forget', 'line_cents', '--force'])
+    }
   })
 
   test("from the packed package: a process() that throws stops at once with its own message; deploy's backfill settings need --run-backfills", async () => {

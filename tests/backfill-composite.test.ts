@@ -183,6 +183,9 @@ test('the key is found from a composite primary key; kill -9 after some batches,
   )
   expect(split).toEqual({ below: 0, above: expect.any(Number) })
   expect(parsed.rowsDone).toBe((await countsByN('after_batches'))['1'])
+  const text = await app.cli(['backfill', 'status', 'after_batches'])
+  expect(text.stdout).toContain(`cursor      (${cursorOrder}, ${cursorLine})`)
+  expect(text.stdout).toContain('public.after_batches by (order_id, line_no)')
   await resumeToDone('after_batches', 'after_batches')
 })
 

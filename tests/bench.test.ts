@@ -34,6 +34,10 @@ const DESIGN_FIELDS = [
 ] as const
 
 type Report = Record<(typeof DESIGN_FIELDS)[number], number> & {
+  compositeRows: number
+  compositeSingleUpdateRowsPerSec: number
+  compositeRowsPerSec: number
+  compositeRatioVsSingleUpdate: number
   targets: Record<string, { target: string; met: boolean }>
   details: { backfillOptions: string[]; backfillRunMs: number; backfillBatches: number }
   machine: { cpu: string; cores: number; postgres: string; node: string }
@@ -57,6 +61,11 @@ test('measures (a), (b) and (c) on one table and prints the DESIGN.md document, 
   expect(report.ratioVsSingleUpdate).toBeCloseTo(report.backfillRowsPerSec / report.singleUpdateRowsPerSec, 3)
   expect(Math.abs(report.ratioVsNaive - report.backfillRowsPerSec / report.naiveRowsPerSec)).toBeLessThanOrEqual(0.05)
   expect(report.writerP99Ms).toBeGreaterThanOrEqual(report.writerP50Ms)
+  // (d): the composite-key table, as many rows as users unless --composite-rows says otherwise.
+  expect(report.compositeRows).toBe(5000)
+  expect(report.compositeRowsPerSec).toBeGreaterThan(0)
+  expect(report.compositeRatioVsSingleUpdate).toBeCloseTo(report.compositeRowsPerSec / report.compositeSingleUpdateRowsPerSec, 3)
+  expect(report.targets.compositeRatioVsSingleUpdate.met).toBe(report.compositeRatioVsSingleUpdate >= 0.8)
   // Each target is judged from the figures themselves.
   expect(report.targets.ratioVsSingleUpdate.met).toBe(report.ratioVsSingleUpdate >= 0.8)
   expect(report.targets.ratioVsNaive.met).toBe(report.ratioVsNaive >= 100)

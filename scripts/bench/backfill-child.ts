@@ -38,12 +38,13 @@ export async function runBackfillChild(
   log: (line: string) => void,
   /** Options after `backfill run <name>`; none measures the defaults. */
   runnerOptions: string[] = [],
+  name: string = BENCH_BACKFILL,
 ): Promise<BackfillFigures> {
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl }
   // No cache to clear in the bench definition; without REDIS_URL the runner does not even connect to Redis.
   delete env.REDIS_URL
   const started = performance.now()
-  const child = spawn(process.execPath, [BIN, 'backfill', 'run', BENCH_BACKFILL, ...runnerOptions, '--json'], {
+  const child = spawn(process.execPath, [BIN, 'backfill', 'run', name, ...runnerOptions, '--json'], {
     cwd: bench.project.root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -81,16 +82,16 @@ export async function runBackfillChild(
     peakRssMb,
     lastBatchSize: result.batchSize,
     maxBatchMs: result.maxBatchMs,
-    p50BatchMs: await ledgerMedianBatchMs(client),
+    p50BatchMs: await ledgerMedianBatchMs(client, name),
   }
 }
 
 /** From the runner's range ledger: the median of what each batch took, as the runner recorded it. */
-async function ledgerMedianBatchMs(client: ClientBase): Promise<number> {
+async function ledgerMedianBatchMs(client: ClientBase, name: string): Promise<number> {
   const { rows } = await client.query<{ p50: number | null }>(
     `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY batch_ms)::float8 AS p50
        FROM migrate_kit.backfill_ranges WHERE backfill = $1 AND status = 'done'`,
-    [BENCH_BACKFILL],
+    [name],
   )
   const p50 = rows[0]?.p50
   if (p50 === undefined || p50 === null) throw new Error('the runner recorded no batch in its ledger')

@@ -24,6 +24,8 @@ export interface Measurements {
   /** What (b) was run with after `backfill run <name>`: [] for the defaults. */
   backfillOptions: string[]
   naive: { rows: number; ms: number }
+  /** (d): the composite-key table, one plain UPDATE and the runner. */
+  composite: { singleUpdate: { rows: number; ms: number }; backfill: BackfillFigures }
   writer: WriterLatencies
   machine: Machine
   seedSeconds: number
@@ -37,6 +39,7 @@ export const TARGETS = {
   peakRssMb: { text: '< 200 MB (at 10M rows)', met: (r: BenchReport) => r.peakRssMb !== null && r.peakRssMb < 200 },
   maxBatchMs: { text: '≤ 500 ms', met: (r: BenchReport) => r.maxBatchMs <= 500 },
   writerP99Ms: { text: '≤ 2 × idle p99', met: (r: BenchReport) => r.writerP99Ms <= 2 * r.writerIdleP99Ms },
+  compositeRatioVsSingleUpdate: { text: '≥ 0.8', met: (r: BenchReport) => r.compositeRatioVsSingleUpdate >= 0.8 },
 } as const
 
 export type TargetName = keyof typeof TARGETS
@@ -54,6 +57,10 @@ export interface BenchReport {
   writerIdleP99Ms: number
   writerP50Ms: number
   writerP99Ms: number
+  compositeRows: number
+  compositeSingleUpdateRowsPerSec: number
+  compositeRowsPerSec: number
+  compositeRatioVsSingleUpdate: number
   targets: Record<TargetName, { target: string; met: boolean }>
   details: {
     singleUpdateMs: number
@@ -66,6 +73,11 @@ export interface BenchReport {
     backfillOptions: string[]
     naiveSampleRows: number
     naiveMs: number
+    compositeSingleUpdateMs: number
+    compositeRunMs: number
+    compositeBatches: number
+    compositeMaxBatchMs: number
+    compositePeakRssMb: number | null
     writer: WriterLatencies
     seedSeconds: number
     wallSeconds: number
@@ -81,6 +93,8 @@ export function buildReport(m: Measurements): BenchReport {
   const singleUpdateRowsPerSec = perSecond(m.singleUpdate.rows, m.singleUpdate.ms)
   const backfillRowsPerSec = perSecond(m.backfill.rows, m.backfill.runMs)
   const naiveRowsPerSec = perSecond(m.naive.rows, m.naive.ms)
+  const compositeSingleUpdateRowsPerSec = perSecond(m.composite.singleUpdate.rows, m.composite.singleUpdate.ms)
+  const compositeRowsPerSec = perSecond(m.composite.backfill.rows, m.composite.backfill.runMs)
   const latency = (summary: LatencySummary): LatencySummary => ({
     samples: summary.samples,
     p50Ms: round(summary.p50Ms, 2),
@@ -100,6 +114,10 @@ export function buildReport(m: Measurements): BenchReport {
     writerIdleP99Ms: round(m.writer.idle.p99Ms, 2),
     writerP50Ms: round(m.writer.during.p50Ms, 2),
     writerP99Ms: round(m.writer.during.p99Ms, 2),
+    compositeRows: m.composite.singleUpdate.rows,
+    compositeSingleUpdateRowsPerSec,
+    compositeRowsPerSec,
+    compositeRatioVsSingleUpdate: round(compositeRowsPerSec / compositeSingleUpdateRowsPerSec, 3),
   }
   const partial = { ...figures, targets: {} as BenchReport['targets'] } as BenchReport
   for (const name of Object.keys(TARGETS) as TargetName[]) {
@@ -117,6 +135,11 @@ export function buildReport(m: Measurements): BenchReport {
       backfillOptions: m.backfillOptions,
       naiveSampleRows: m.naive.rows,
       naiveMs: round(m.naive.ms),
+      compositeSingleUpdateMs: round(m.composite.singleUpdate.ms),
+      compositeRunMs: round(m.composite.backfill.runMs),
+      compositeBatches: m.composite.backfill.batches,
+      compositeMaxBatchMs: round(m.composite.backfill.maxBatchMs),
+      compositePeakRssMb: m.composite.backfill.peakRssMb === null ? null : round(m.composite.backfill.peakRssMb, 1),
       writer: {
         rate: m.writer.rate,
         connections: m.writer.connections,
@@ -157,7 +180,18 @@ export function formatReport(report: BenchReport): string[] {
       `${count(report.naiveRowsPerSec)} rows/s`,
       `sample of ${count(d.naiveSampleRows)} rows in ${ms(d.naiveMs)}`,
     ],
+    [
+      '(d) composite key (user_id, puzzle_id): single UPDATE',
+      `${count(report.compositeSingleUpdateRowsPerSec)} rows/s`,
+      `${count(report.compositeRows)} rows in ${ms(d.compositeSingleUpdateMs)}`,
+    ],
+    [
+      '(d) composite key: migrate-kit backfill run',
+      `${count(report.compositeRowsPerSec)} rows/s`,
+      `${count(d.compositeBatches)} batches in ${ms(d.compositeRunMs)}, longest ${ms(d.compositeMaxBatchMs)}, no writer`,
+    ],
     ['b / a', report.ratioVsSingleUpdate.toFixed(3), verdict('ratioVsSingleUpdate', report)],
+    ['(d) backfill / single UPDATE', report.compositeRatioVsSingleUpdate.toFixed(3), verdict('compositeRatioVsSingleUpdate', report)],
     ['b / c', report.ratioVsNaive.toFixed(1), verdict('ratioVsNaive', report)],
     ['peak RSS of the runner', report.peakRssMb === null ? 'n/a' : `${report.peakRssMb} MB`, verdict('peakRssMb', report)],
     [

@@ -14,13 +14,13 @@ import type { ClientBase } from 'pg'
  *
  * The table was just rewritten, so it starts warm in the OS cache for every run alike.
  */
-export async function settleTable(client: ClientBase): Promise<void> {
+export async function settleTable(client: ClientBase, table = 'users'): Promise<void> {
   // Only the rebuild of the indexes uses it (sorting ten million usernames in 64 MB spills to disk); reset before
   // anything is measured on this session.
   await client.query(`SET maintenance_work_mem = '1GB'`)
   try {
-    await client.query('VACUUM FULL users')
-    await client.query('VACUUM (FREEZE, ANALYZE) users')
+    await client.query(`VACUUM FULL ${table}`)
+    await client.query(`VACUUM (FREEZE, ANALYZE) ${table}`)
   } finally {
     await client.query('RESET maintenance_work_mem')
   }

@@ -36,6 +36,8 @@ export interface DryRunResult {
   status: BackfillStatusValue
   rowsAlreadyDone: number
   cursor: string | null
+  /** The cursor as messages show it. */
+  cursorShown: string | null
   /** The statement each batch runs, with its range parameters. */
   statement: string
 }
@@ -85,6 +87,7 @@ export async function dryRunBackfill(
       status: state?.status ?? 'pending',
       rowsAlreadyDone: done?.rowsDone ?? 0,
       cursor,
+      cursorShown: cursor && displayKey(resolved.key, cursor),
       statement: statement.build().text,
     }
   } finally {

@@ -76,6 +76,25 @@ export async function completeRange(
 }
 
 /**
+ * The end of a full range: the key `size` steps after the range's start in index order, found by one index walk that
+ * builds nothing on the way (OFFSET inside the keyset: the walk starts at the frontier, not at the table's first key).
+ * No row when fewer than `size` keys are left in the range.
+ */
+function fullRangeEnd(builder: StatementBuilder, resolved: ResolvedBackfill, range: KeyRange, size: number): StatementBuilder {
+  const { key } = resolved
+  const aliases = keyAliases(key)
+  const selected = key.columns.map((column, index) => `${quoteIdent(column.name)} AS ${aliases[index]}`).join(', ')
+  builder
+    .text(`SELECT `)
+    .param(size)
+    .text(`::int AS rows, ${keyAsText(key, aliases)} AS upper FROM (SELECT ${selected} FROM ${resolved.table.quoted} WHERE `)
+  return rangeCondition(builder, resolved, range)
+    .text(` ORDER BY ${keyOrder(key)} OFFSET `)
+    .param(size - 1)
+    .text(' LIMIT 1) keys')
+}
+
+/**
  * A subquery walking up to $size keys of a range in index order (`keys`, its columns mk_k1…), and the ledger text of
  * the greatest of them: array_agg with ORDER BY works for every key type and width (there is no max(uuid)).
  */
@@ -102,7 +121,7 @@ export type CarveResult =
 /**
  * Cuts the next range of up to `size` keys after the frontier, in its own short transaction. The backfill's row
  * lock serialises cutting between workers and runners; batches never wait on it. The boundary is found by walking
- * the key's index for `size` entries after the frontier: keyset, no OFFSET.
+ * the key's index for `size` entries from the frontier (keyset: never from the table's first key).
  *
  * When the frontier reaches the bound, the bound moves to the key's current max (the catch-up pass that covers rows
  * inserted while the backfill ran), at most maxCatchUpPasses times, so an insert-heavy table cannot keep it running.
@@ -125,14 +144,11 @@ export async function carveRange(
       const state = rows[0]
       if (!state) throw new Error(`backfill "${resolved.name}" has no state row`)
       if (state.upper_bound !== null) {
-        // One statement walks the keys, records the range and moves the frontier: every batch pays for a cut.
-        const query = new StatementBuilder().text('WITH mk_cut AS (')
-        walkKeys(query, resolved, { after: state.frontier, upTo: state.upper_bound }, size).text('), ')
-        query.text(`mk_range AS (INSERT INTO ${T.ranges} (backfill, lower, upper, rows) SELECT `).param(resolved.name)
-        query.text(', ').param(state.frontier).text('::text, upper, rows FROM mk_cut WHERE rows > 0 RETURNING upper, rows), ')
-        const { text, values } = appendFrontierMove(query, resolved.name).text(') SELECT upper, rows FROM mk_range').build()
-        const cut = await client.query<{ rows: number; upper: string }>(text, values)
-        const found = cut.rows[0]
+        const range = { after: state.frontier, upTo: state.upper_bound }
+        // A full range (nearly every cut), else the fewer keys left before the bound, counted (once per pass).
+        const found =
+          (await cut(client, resolved, state.frontier, (query) => fullRangeEnd(query, resolved, range, size))) ??
+          (await cut(client, resolved, state.frontier, (query) => walkKeys(query, resolved, range, size)))
         if (found) return { kind: 'carved', range: { after: state.frontier, upTo: found.upper }, rows: found.rows }
       }
       const catchUp = state.upper_bound !== null
@@ -153,6 +169,24 @@ export async function carveRange(
     // does not wait for its own disk flush.
     'BEGIN; SET LOCAL synchronous_commit = off',
   )
+}
+
+/**
+ * One statement finds the range's end (`ends` gives its rows and upper key), records the range and moves the frontier:
+ * every batch pays for a cut, so it is one round trip. Undefined when `ends` found no key.
+ */
+async function cut(
+  client: ClientBase,
+  resolved: ResolvedBackfill,
+  frontier: string | null,
+  ends: (query: StatementBuilder) => StatementBuilder,
+): Promise<{ rows: number; upper: string } | undefined> {
+  const query = ends(new StatementBuilder().text('WITH mk_cut AS (')).text('), ')
+  query.text(`mk_range AS (INSERT INTO ${T.ranges} (backfill, lower, upper, rows) SELECT `).param(resolved.name)
+  query.text(', ').param(frontier).text('::text, upper, rows FROM mk_cut WHERE rows > 0 RETURNING upper, rows), ')
+  const { text, values } = appendFrontierMove(query, resolved.name).text(') SELECT upper, rows FROM mk_range').build()
+  const result = await client.query<{ rows: number; upper: string }>(text, values)
+  return result.rows[0]
 }
 
 /** Counts a conflict against a range nobody holds; undefined when another worker has it now. */

@@ -56,6 +56,8 @@ export interface RunResult {
   maxBatchMs: number
   batchSize: number
   cursor: string | null
+  /** The cursor as messages show it: `42`, or `(37, 4)` for a composite key. */
+  cursorShown: string | null
   durationMs: number
   /** Of durationMs, the time the run was held by a pause request: not counted in its rows per second. */
   heldMs: number

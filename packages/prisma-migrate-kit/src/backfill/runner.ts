@@ -21,6 +21,7 @@ import type { MigrationRecord } from '../prisma/migrations'
 import { assertAfterMigrationApplied } from './after-migration'
 import type { BatchSettings } from './batch'
 import { InvalidationFlusher, describeRedis, pendingInvalidations, pendingInvalidationsNotice } from './invalidation'
+import { displayKey } from './key'
 import { describeRange, ledgerTotals, lowWaterCursor, type KeyRange, type LedgerRange } from './ledger'
 import type { LoadedBackfill } from './loader'
 import {
@@ -695,6 +696,7 @@ class BackfillRun {
       maxBatchMs: Math.round(this.maxBatchMs),
       batchSize: this.batchSize,
       cursor,
+      cursorShown: cursor && displayKey(this.resolved.key, cursor),
       durationMs: Math.round(performance.now() - this.startedAt),
       heldMs: Math.round(this.lifecycle.heldMs()),
       retries: this.retries,

@@ -1,7 +1,7 @@
 import type { ClientBase } from 'pg'
 import { pendingInvalidations } from './invalidation'
 import { keyColumnsOf } from './definition'
-import { keyName } from './key'
+import { displayKey, keyName } from './key'
 import { describeRange, ledgerTotals, lowWaterCursor } from './ledger'
 import { liveRunners, type RunnerInfo } from './lock'
 import { resetSince } from './reset'
@@ -20,6 +20,8 @@ export interface BackfillStatus {
   /** Every key up to the cursor is done (text form of the key). */
   cursor: string | null
   lastError: string | null
+  /** The cursor as messages show it: `42`, or `(37, 4)` for a composite key. */
+  cursorShown: string | null
   /** The key range of the row that failed, when a row failed (ledger text: a composite key is a JSON array). */
   failedRange: { after: string | null; upTo: string } | null
   /** That range as messages show it: `(41, 42]`, `((7, 'a'), (7, 'b')]`. */
@@ -69,6 +71,7 @@ function neverRun(loaded: LoadedBackfill): BackfillStatus {
     batchSize: null,
     cursor: null,
     lastError: null,
+    cursorShown: null,
     failedRange: null,
     failedKeys: null,
     rowsChanged: 0,
@@ -118,6 +121,7 @@ async function statusOf(
     batchSize: record.batchSize,
     cursor,
     lastError: record.lastError,
+    cursorShown: cursor && displayKey(record.key, cursor),
     failedRange,
     failedKeys: failedRange && describeRange(record.key, failedRange),
     rowsChanged: totals.rowsChanged,

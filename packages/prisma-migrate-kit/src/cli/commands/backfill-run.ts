@@ -125,7 +125,9 @@ function printRunResult(io: CliIO, result: RunResult): void {
       )
       break
     case 'paused':
-      io.out(`${result.name} paused at ${result.cursor ?? 'its first range'}: ${progressText(result)} done. This run: ${thisRun}${tail}.`)
+      io.out(
+        `${result.name} paused at ${result.cursorShown ?? 'its first range'}: ${progressText(result)} done. This run: ${thisRun}${tail}.`,
+      )
       break
     case 'running':
       io.out(`This runner stopped; other runners carry on with ${result.name} (${progressText(result)} done). This run: ${thisRun}${tail}.`)
@@ -165,7 +167,7 @@ function printDryRun(io: CliIO, result: DryRunResult): void {
   )
   if (result.rowsAlreadyDone > 0 || result.status !== 'pending') {
     io.out(
-      `  Status ${result.status}: ${formatCount(result.rowsAlreadyDone)} rows already done; a run resumes after key ${result.cursor ?? '(none yet)'}.`,
+      `  Status ${result.status}: ${formatCount(result.rowsAlreadyDone)} rows already done; a run resumes after key ${result.cursorShown ?? '(none yet)'}.`,
     )
   }
   io.out(

@@ -151,7 +151,7 @@ function printStatus(io: CliIO, status: BackfillStatus): void {
   out(`  progress    ${progress(status) || 'not started'}${status.rowsChanged > 0 ? `, ${formatCount(status.rowsChanged)} changed` : ''}`)
   if (status.table) out(`  table       ${status.table} by ${status.key}`)
   if (status.file) out(`  file        ${status.file}${status.orphaned ? ' (gone)' : ''}`)
-  out(`  cursor      ${status.cursor ?? '(no range done yet)'}`)
+  out(`  cursor      ${status.cursorShown ?? '(no range done yet)'}`)
   if (status.batchSize !== null) out(`  batch size  ${formatCount(status.batchSize)}`)
   for (const runner of status.runners) {
     const stale = runner.stale
