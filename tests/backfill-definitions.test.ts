@@ -131,7 +131,10 @@ test('update and process together (from JavaScript, where types do not help) are
   only({
     'both.js': `const { defineBackfill, sql } = require('prisma-migrate-kit')\nmodule.exports = defineBackfill({ name: 'both', table: 'items', update: sql\`n = 1\`, process: async () => {} })\n`,
   })
-  await expectRefused('both', /backfills\/both\.js: bad definition: give exactly one of update \(sql`…`\) or process\(rows, tx\)/)
+  await expectRefused(
+    'both',
+    /backfills\/both\.js: bad definition: give exactly one of update \(sql`…`\), compute\(row\) or process\(rows, tx\)/,
+  )
 })
 
 test('an unknown backfill name lists the known ones', async () => {

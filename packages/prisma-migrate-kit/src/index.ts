@@ -5,7 +5,10 @@ export { defineBackfill, sql, isBackfill, BackfillShapeError } from './backfill/
 export type {
   Backfill,
   BackfillDefinition,
+  BackfillKind,
   BatchTransaction,
+  ColumnValues,
+  ComputeBackfill,
   ProcessBackfill,
   PrismaClientClass,
   Row,

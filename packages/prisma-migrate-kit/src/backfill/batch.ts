@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { PoolClient } from 'pg'
-import { isProcessBackfill, type BatchTransaction, type Row } from './definition'
+import { computeChanges, writeChanges } from './compute'
+import { isComputeBackfill, isSqlUpdateBackfill, type BatchTransaction, type Row } from './definition'
 import { enqueueInvalidation } from './invalidation'
 import { claimRange, completeRange, type LedgerRange } from './ledger'
 import { invalidationFor, placeholderColumns, type CachePattern } from './patterns'
@@ -89,8 +90,8 @@ async function changeRows(
 ): Promise<{ rowsChanged: number; changedRows: Row[] }> {
   const { resolved } = settings
   const { definition } = resolved
-  if (!isProcessBackfill(definition)) {
-    const returning = settings.invalidate ? placeholderColumns(settings.invalidate) : []
+  const returning = settings.invalidate ? placeholderColumns(settings.invalidate) : []
+  if (isSqlUpdateBackfill(definition)) {
     const { text, values } = updateStatement(resolved, range, returning).build()
     const result = await client.query<Row>(text, values)
     return { rowsChanged: result.rowCount ?? 0, changedRows: result.rows }
@@ -98,6 +99,11 @@ async function changeRows(
   const select = selectForProcess(resolved, range).build()
   const { rows } = await client.query<Row>(select.text, select.values)
   if (rows.length === 0) return { rowsChanged: 0, changedRows: [] }
+  if (isComputeBackfill(definition)) {
+    const changes = await computeChanges(resolved, rows)
+    const changedRows = await writeChanges(client, resolved, changes, returning)
+    return { rowsChanged: changes.length, changedRows }
+  }
   const tx: BatchTransaction = {
     client,
     range: { after: range.after, upTo: range.upTo },

@@ -7,6 +7,8 @@ export interface ColumnInfo {
   name: string
   /** format_type(): `integer`, `character varying(40)`, `"MyEnum"`: safe to splice as a cast target. */
   type: string
+  /** The type without its modifiers (`character varying`, `numeric`): what a parameter is cast to before assignment. */
+  baseType: string
   notNull: boolean
   /** pg_type.typcategory: N numeric, S string, B boolean, D date/time, … */
   category: string
@@ -85,8 +87,9 @@ export async function findTable(client: ClientBase, reference: string): Promise<
     table = rows[0]
   }
   if (!table || !['r', 'p'].includes(table.relkind)) return undefined
-  const columns = await client.query<{ name: string; type: string; not_null: boolean; category: string }>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+  const columns = await client.query<{ name: string; type: string; base_type: string; not_null: boolean; category: string }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, format_type(a.atttypid, NULL) AS base_type,
+            a.attnotnull AS not_null,
             t.typcategory::text AS category
        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
       WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
@@ -115,7 +118,7 @@ export async function findTable(client: ClientBase, reference: string): Promise<
     columns: new Map(
       columns.rows.map((column) => [
         column.name,
-        { name: column.name, type: column.type, notNull: column.not_null, category: column.category },
+        { name: column.name, type: column.type, baseType: column.base_type, notNull: column.not_null, category: column.category },
       ]),
     ),
     uniqueKeys: unique.rows,

@@ -61,6 +61,7 @@ export interface SqlUpdateBackfill extends BackfillCommon {
   /** The SET list: `display_name = username`. */
   update: SqlFragment
   process?: never
+  compute?: never
 }
 
 /** Row-wise: the range's rows (locked, in key order) handed to your code inside the batch transaction. */
@@ -68,9 +69,27 @@ export interface ProcessBackfill<R extends Row = Row> extends BackfillCommon {
   /** Returns how many rows it changed, if it knows (shown in progress); otherwise every row counts as changed. */
   process(rows: R[], tx: BatchTransaction): Promise<number | void> | number | void
   update?: never
+  compute?: never
 }
 
-export type BackfillDefinition<R extends Row = Row> = SqlUpdateBackfill | ProcessBackfill<R>
+/** New values of some columns of one row, by column name; a value left undefined leaves that column as it is. */
+export type ColumnValues = Record<string, unknown>
+
+/**
+ * Row-wise, written in bulk: compute(row) gives the row's new values, computed in JavaScript (parse, slugify, split…);
+ * the runner writes a whole batch of them in one UPDATE, in the batch's transaction.
+ */
+export interface ComputeBackfill<R extends Row = Row> extends BackfillCommon {
+  /** The row's new values (`{ slug: slugify(row.title) }`), or undefined / null to leave it as it is. May be async. */
+  compute(row: R): ColumnValues | undefined | null | void | Promise<ColumnValues | undefined | null | void>
+  update?: never
+  process?: never
+}
+
+export type BackfillDefinition<R extends Row = Row> = SqlUpdateBackfill | ProcessBackfill<R> | ComputeBackfill<R>
+
+/** How a backfill changes rows: one SQL update per range, compute(row) written in bulk, or process(rows, tx). */
+export type BackfillKind = 'update' | 'compute' | 'process'
 
 /** What defineBackfill returns: the definition, checked and frozen, with a brand the loader recognises. */
 export type Backfill<R extends Row = Row> = Readonly<BackfillDefinition<R>> & { readonly [BACKFILL]: true }
@@ -100,6 +119,18 @@ export function isProcessBackfill(definition: BackfillDefinition): definition is
   return typeof definition.process === 'function'
 }
 
+export function isComputeBackfill(definition: BackfillDefinition): definition is ComputeBackfill {
+  return typeof definition.compute === 'function'
+}
+
+export function isSqlUpdateBackfill(definition: BackfillDefinition): definition is SqlUpdateBackfill {
+  return definition.update !== undefined
+}
+
+export function backfillKind(definition: BackfillDefinition): BackfillKind {
+  return isProcessBackfill(definition) ? 'process' : isComputeBackfill(definition) ? 'compute' : 'update'
+}
+
 const isKeyShape = (key: unknown): boolean =>
   (typeof key === 'string' && key !== '') ||
   (Array.isArray(key) && key.length > 0 && key.every((column) => typeof column === 'string' && column !== ''))
@@ -111,17 +142,17 @@ export const keyColumnsOf = (definition: BackfillDefinition): string[] | undefin
 /** The checks TypeScript makes at compile time, repeated for JavaScript files and casts. */
 function shapeProblems(definition: Record<string, unknown>): string[] {
   const problems: string[] = []
-  const { name, table, key, update, process, where, verify, after, before, snapshot, invalidate } = definition
+  const { name, table, key, update, process, compute, where, verify, after, before, snapshot, invalidate } = definition
   if (typeof name !== 'string' || !BACKFILL_NAME.test(name)) {
     problems.push('name must be 1–63 letters, digits, _ . or - (starting with a letter, digit or _)')
   }
   if (typeof table !== 'string' || table.trim() === '') problems.push('table must be a table name')
   if (key !== undefined && !isKeyShape(key)) problems.push("key must be a column name, or a list of them (['order_id', 'line_no'])")
-  const hasUpdate = update !== undefined
-  const hasProcess = process !== undefined
-  if (hasUpdate === hasProcess) problems.push('give exactly one of update (sql`…`) or process(rows, tx)')
-  if (hasUpdate && !isSqlFragment(update)) problems.push('update must be written with the sql`…` tag')
-  if (hasProcess && typeof process !== 'function') problems.push('process must be a function (rows, tx) => …')
+  const given = [update, process, compute].filter((value) => value !== undefined).length
+  if (given !== 1) problems.push('give exactly one of update (sql`…`), compute(row) or process(rows, tx)')
+  if (update !== undefined && !isSqlFragment(update)) problems.push('update must be written with the sql`…` tag')
+  if (process !== undefined && typeof process !== 'function') problems.push('process must be a function (rows, tx) => …')
+  if (compute !== undefined && typeof compute !== 'function') problems.push('compute must be a function (row) => ({ column: value })')
   for (const [field, value] of [
     ['where', where],
     ['verify', verify],

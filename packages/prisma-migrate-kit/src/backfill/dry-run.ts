@@ -1,6 +1,7 @@
 import type { ClientBase } from 'pg'
 import { quoteIdent } from '../db/quote'
-import { isProcessBackfill, type Row } from './definition'
+import { computeChanges, keyTextsSelect } from './compute'
+import { backfillKind, isComputeBackfill, isSqlUpdateBackfill, type BackfillKind, type Row } from './definition'
 import { ledgerTotals, lowWaterCursor } from './ledger'
 import type { LoadedBackfill } from './loader'
 import { DEFAULT_BATCH_SIZE } from './pacing'
@@ -22,7 +23,7 @@ export interface DryRunResult {
   name: string
   table: string
   key: string
-  mode: 'update' | 'process'
+  mode: BackfillKind
   /** Rows in the table (the key space the ranges cover). */
   rows: number
   /** Rows matching `where` (all rows without one): what the batches would touch. */
@@ -66,22 +67,26 @@ export async function dryRunBackfill(
     const rows = Number(total.rows[0]?.count ?? 0)
     const preview = previewQueries(resolved)
     const counted = await client.query<{ matching: string; changing: string | null }>(preview.count.text, preview.count.values)
-    const sampled = await client.query<Row>(preview.sample.text, preview.sample.values)
+    const sample = isComputeBackfill(resolved.definition)
+      ? await computedSample(client, resolved)
+      : (await client.query<Row>(preview.sample.text, preview.sample.values)).rows.map((row) =>
+          toSample(row, preview.columns, preview.previewable, (text) => displayKey(resolved.key, text)),
+        )
     const upTo = encodeKey(
       resolved.key,
       resolved.key.columns.map((column) => `<upper ${column.name} of the batch>`),
     )
     const range = { after: cursor, upTo }
-    const statement = isProcessBackfill(resolved.definition) ? selectForProcess(resolved, range) : updateStatement(resolved, range, [])
+    const statement = isSqlUpdateBackfill(resolved.definition) ? updateStatement(resolved, range, []) : selectForProcess(resolved, range)
     return {
       name: loaded.name,
       table: `${resolved.table.schema}.${resolved.table.name}`,
       key: keyName(resolved.key),
-      mode: isProcessBackfill(resolved.definition) ? 'process' : 'update',
+      mode: backfillKind(resolved.definition),
       rows,
       rowsMatching: Number(counted.rows[0]?.matching ?? 0),
       rowsChanging: counted.rows[0]?.changing == null ? null : Number(counted.rows[0].changing),
-      sample: sampled.rows.map((row) => toSample(row, preview.columns, preview.previewable, (text) => displayKey(resolved.key, text))),
+      sample,
       batchSize,
       estimatedBatches: Math.ceil(Math.max(0, rows - (done?.rowsDone ?? 0)) / batchSize),
       status: state?.status ?? 'pending',
@@ -118,7 +123,7 @@ function previewQueries(resolved: ResolvedBackfill): Preview {
     })
     return builder
   }
-  if (!isProcessBackfill(definition) && assignments && assignments.length > 0) {
+  if (isSqlUpdateBackfill(definition) && assignments && assignments.length > 0) {
     // The deparsed expressions use the update's own $1…$n: bind those first, then number the rest after them.
     const updateValues = new StatementBuilder().fragment(definition.update).build().values
     const columnInfo = assignments.map((assignment) => resolved.table.columns.get(assignment.column)!)
@@ -139,13 +144,31 @@ function previewQueries(resolved: ResolvedBackfill): Preview {
     sample.text(` ORDER BY ${order} LIMIT ${SAMPLE_ROWS}`)
     return { count: count.build(), sample: sample.build(), columns: assignments.map((a) => a.column), previewable: true }
   }
-  const columns = isProcessBackfill(definition) ? [...table.columns.keys()] : (setList?.columns ?? [...table.columns.keys()])
+  const columns = isSqlUpdateBackfill(definition) ? (setList?.columns ?? [...table.columns.keys()]) : [...table.columns.keys()]
   const known = columns.filter((column) => table.columns.has(column))
   const count = where(new StatementBuilder().text(`SELECT count(*) AS matching, NULL AS changing FROM ${table.quoted}`))
   const selectList = [keyText, ...known.map((column) => `${quoteIdent(column)} AS ${quoteIdent(`before:${column}`)}`)]
   const sample = where(new StatementBuilder().text(`SELECT ${selectList.join(', ')} FROM ${table.quoted}`))
   sample.text(` ORDER BY ${order} LIMIT ${SAMPLE_ROWS}`)
   return { count: count.build(), sample: sample.build(), columns: known, previewable: false }
+}
+
+/**
+ * compute()'s sample: the first rows matching where, given to compute() as a batch would give them, and what it
+ * returns for them (rows it leaves alone are not shown). compute() runs here: it must not write anywhere itself.
+ */
+async function computedSample(client: ClientBase, resolved: ResolvedBackfill): Promise<DryRunSample[]> {
+  const { definition, table, key } = resolved
+  const builder = new StatementBuilder().text(`SELECT *, ${keyTextsSelect(resolved)} FROM ${table.quoted}`)
+  if (definition.where) builder.text(' WHERE (').fragment(definition.where, 'where').text(')')
+  const { text, values } = builder.text(` ORDER BY ${keyOrder(key)} LIMIT ${SAMPLE_ROWS * 4}`).build()
+  const { rows } = await client.query<Row>(text, values)
+  const changes = await computeChanges(resolved, rows)
+  return changes.slice(0, SAMPLE_ROWS).map((change) => ({
+    key: displayKey(key, encodeKey(key, change.keyTexts)),
+    before: Object.fromEntries(Object.keys(change.returned).map((column) => [column, change.row[column]])),
+    after: change.returned,
+  }))
 }
 
 function toSample(row: Row, columns: string[], previewable: boolean, display: (keyText: string) => string): DryRunSample {

@@ -1,5 +1,6 @@
 import { quoteIdent, quoteLiteral } from '../db/quote'
-import { isProcessBackfill } from './definition'
+import { keyTextsSelect } from './compute'
+import { isComputeBackfill, isSqlUpdateBackfill } from './definition'
 import { compareKey, keyAliases, keyAsText, keyOrder, keyTuple } from './key'
 import type { KeyRange } from './ledger'
 import { StatementBuilder } from './sql'
@@ -42,7 +43,7 @@ const SNAPSHOT_CONFLICT = `ON CONFLICT (backfill, key) DO UPDATE
  */
 export function updateStatement(resolved: ResolvedBackfill, range: KeyRange, returning: string[]): StatementBuilder {
   const { definition, table, key } = resolved
-  if (isProcessBackfill(definition)) throw new Error('updateStatement: a process() backfill has no update')
+  if (!isSqlUpdateBackfill(definition)) throw new Error('updateStatement: only an update backfill has a SET list')
   const builder = new StatementBuilder()
   const returnList = returning.length > 0 ? ` RETURNING ${[...new Set(returning)].map(quoteIdent).join(', ')}` : ''
   if (resolved.snapshotColumns.length === 0) {
@@ -60,18 +61,20 @@ export function updateStatement(resolved: ResolvedBackfill, range: KeyRange, ret
 }
 
 /**
- * The rows process() gets, locked for the batch (FOR NO KEY UPDATE still lets the app insert rows referencing them),
- * in key order. With a snapshot, the same statement copies the old values of exactly those rows.
+ * The rows process() or compute() gets, locked for the batch (FOR NO KEY UPDATE still lets the app insert rows
+ * referencing them), in key order. With a snapshot, the same statement copies the old values of exactly those rows.
+ * For compute(), each row also carries its key's exact text (compute.ts), for the write.
  */
 export function selectForProcess(resolved: ResolvedBackfill, range: KeyRange): StatementBuilder {
   const { key, table } = resolved
+  const selected = isComputeBackfill(resolved.definition) ? `*, ${keyTextsSelect(resolved)}` : '*'
   if (resolved.snapshotColumns.length === 0) {
-    const builder = new StatementBuilder().text(`SELECT * FROM ${table.quoted}`)
+    const builder = new StatementBuilder().text(`SELECT ${selected} FROM ${table.quoted}`)
     return whereClause(builder, resolved, range).text(` ORDER BY ${keyOrder(key)} FOR NO KEY UPDATE`)
   }
   const builder = new StatementBuilder().text(`WITH mk_locked AS (SELECT * FROM ${table.quoted}`)
   whereClause(builder, resolved, range).text(` ORDER BY ${keyOrder(key)} FOR NO KEY UPDATE), `)
   builder.text(`mk_snapshot AS (INSERT INTO ${T.snapshots} AS s (backfill, key, old) SELECT `).param(resolved.name)
   builder.text(`, ${keyAsText(key)}, ${snapshotObject(resolved)} FROM mk_locked ${SNAPSHOT_CONFLICT}) `)
-  return builder.text(`SELECT * FROM mk_locked ORDER BY ${keyOrder(key)}`)
+  return builder.text(`SELECT ${selected} FROM mk_locked ORDER BY ${keyOrder(key)}`)
 }

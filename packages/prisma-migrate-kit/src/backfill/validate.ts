@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg'
 import { errorMessage } from '../errors'
-import { isProcessBackfill, keyColumnsOf, type Backfill } from './definition'
+import { isSqlUpdateBackfill, keyColumnsOf, type Backfill } from './definition'
 import { BackfillDefinitionError, type DefinitionProblem } from './errors'
 import { AmbiguousTableError, defaultKey, findTable, keyAsWritten, keyProblem, type ColumnInfo, type TableInfo } from './catalog'
 import { compareKey, type BackfillKey } from './key'
@@ -82,7 +82,7 @@ export async function resolveBackfill(client: ClientBase, loaded: LoadedBackfill
     problem('invalidate', errorMessage(error))
   }
   let setList: SetList | undefined
-  if (!isProcessBackfill(definition)) {
+  if (isSqlUpdateBackfill(definition)) {
     setList = await parseSetList(new StatementBuilder().fragment(definition.update).build().text)
     for (const column of setList?.columns.filter((written) => keyColumns?.includes(written)) ?? []) {
       problem('update', `the update writes the key column "${column}": key ranges would move under the backfill`)
@@ -98,7 +98,7 @@ export async function resolveBackfill(client: ClientBase, loaded: LoadedBackfill
     try {
       await client.query(`SET LOCAL lock_timeout = '${VALIDATION_LOCK_TIMEOUT}'`)
       const whereOk = definition.where ? await explain(client, whereCheck(table, definition.where), 'where', problem) : true
-      if (whereOk && !isProcessBackfill(definition)) {
+      if (whereOk && isSqlUpdateBackfill(definition)) {
         await explain(client, updateCheck(table, key, definition.update, definition.where), 'update', problem)
       }
       if (definition.verify) {

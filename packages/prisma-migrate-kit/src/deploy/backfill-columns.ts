@@ -1,5 +1,5 @@
 import type { Node, RangeVar } from 'libpg-query'
-import { isProcessBackfill, type Backfill } from '../backfill/definition'
+import { isSqlUpdateBackfill, type Backfill } from '../backfill/definition'
 import { fragmentText } from '../backfill/sql'
 import { parseSync } from 'pgsql-parser'
 import { descendants, names, nodeAs, plainTable, tableOf } from '../lint/nodes'
@@ -25,9 +25,9 @@ type SelectNode = NonNullable<Extract<Node, { SelectStmt: unknown }>['SelectStmt
 export async function backfillColumns(definition: Backfill): Promise<BackfillColumns> {
   await loadSqlParser()
   const where = definition.where ? ` WHERE ${fragmentText(definition.where)}` : ''
-  const text = isProcessBackfill(definition)
-    ? `SELECT 1 FROM ${definition.table}${where}`
-    : `UPDATE ${definition.table} SET ${fragmentText(definition.update)}${where}`
+  const text = isSqlUpdateBackfill(definition)
+    ? `UPDATE ${definition.table} SET ${fragmentText(definition.update)}${where}`
+    : `SELECT 1 FROM ${definition.table}${where}`
   const statement = parseOne(text)
   const update = statement ? nodeAs(statement, 'UpdateStmt') : undefined
   const select = statement ? nodeAs(statement, 'SelectStmt') : undefined

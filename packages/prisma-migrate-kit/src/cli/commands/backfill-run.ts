@@ -160,7 +160,7 @@ function printNextStep(io: CliIO, result: RunResult): void {
 
 function printDryRun(io: CliIO, result: DryRunResult): void {
   io.out(
-    `Dry run of ${result.name} (nothing was changed): ${result.mode === 'update' ? 'UPDATE' : 'process()'} on ${result.table} by ${result.key}.`,
+    `Dry run of ${result.name} (nothing was changed): ${{ update: 'UPDATE', compute: 'compute()', process: 'process()' }[result.mode]} on ${result.table} by ${result.key}.`,
   )
   io.out(
     `  ${formatCount(result.rows)} rows in the table; ${formatCount(result.rowsMatching)} match its where${result.rowsChanging === null ? '' : `; ${formatCount(result.rowsChanging)} would change`}.`,
@@ -178,7 +178,7 @@ function printDryRun(io: CliIO, result: DryRunResult): void {
     io.out('  No row would change.')
     return
   }
-  io.out(`  Sample (${result.sample.length} rows${result.mode === 'update' && result.sample[0]?.after ? ', before → after' : ''}):`)
+  io.out(`  Sample (${result.sample.length} rows${result.sample[0]?.after ? ', before → after' : ''}):`)
   for (const row of result.sample) {
     const columns = Object.keys(row.before)
       .map((column) =>

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { ExitCode } from '../../errors'
 import { relativePath, type Project } from '../../project'
 import { UnknownBackfillError } from '../../backfill/errors'
-import { isProcessBackfill } from '../../backfill/definition'
+import { backfillKind, type Backfill, type BackfillKind } from '../../backfill/definition'
 import { STALE_HEARTBEAT_MS } from '../../backfill/lock'
 import { formatCount, formatDuration } from '../../backfill/progress'
 import { readBackfillStatus, readBackfillStatuses, type BackfillStatus } from '../../backfill/status'
@@ -10,6 +10,9 @@ import { action, examples, type CommandHost } from '../command'
 import { formatTable, printJson, type CliIO } from '../io'
 import { loadForReading, withDatabase } from './backfill-common'
 import { formatBytes } from '../../text'
+
+/** A file's kind; a backfill only the database knows has none it can tell. */
+const listedKind = (definition: Backfill): BackfillKind | 'unknown' => backfillKind(definition)
 
 export function registerBackfillList(backfill: Command, host: CommandHost): void {
   backfill
@@ -28,7 +31,7 @@ export function registerBackfillList(backfill: Command, host: CommandHost): void
           file: loaded.relativeFile,
           table: loaded.definition.table,
           key: byName.get(loaded.name)?.key ?? null,
-          kind: isProcessBackfill(loaded.definition) ? 'process' : 'update',
+          kind: listedKind(loaded.definition),
           after: loaded.after ?? null,
           before: loaded.before ?? null,
           status: byName.get(loaded.name)?.status ?? 'pending',
