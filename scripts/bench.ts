@@ -4,6 +4,7 @@
  *   (a) one plain `UPDATE users SET display_name = username` (the speed limit, which locks every row),
  *   (b) `migrate-kit backfill run` with default settings (the real binary), while a writer updates random users,
  *   (c) the Prisma Client loop guides show (findMany, then update per row), on a sample,
+ *   (e) the same change as (b) computed in JavaScript (compute(row)), written in bulk by the runner, with no writer,
  *   (d) on a join table keyed by (user_id, puzzle_id), one plain UPDATE and the runner with the same options,
  * plus the runner's peak RSS, its longest batch, and the writer's p50 / p99 against its idle p99.
  *
@@ -24,6 +25,7 @@ import { naiveLoop } from './bench/naive-loop'
 import { summariseLatencies } from './bench/latency'
 import { buildReport, formatReport } from './bench/report'
 import { createBenchDatabase } from './bench/scratch-database'
+import { ROWWISE_BACKFILL, countRowwiseWrong } from './bench/rowwise'
 import {
   COMPOSITE_BACKFILL,
   COMPOSITE_TABLE,
@@ -136,37 +138,54 @@ async function measure(options: BenchOptions, cleanups: Cleanups, log: (line: st
 
   // (a) and (b) each start from the same settled table (see settleTable): neither inherits the other's bloat,
   // dirty pages or statistics, and the order does not favour either.
-  log('(a) One plain UPDATE of every row…')
-  const single = await singleUpdate(client)
+  // The app's writer on users runs during (a) too: what one statement over every row does to it (its updates wait for
+  // that statement's commit) is what batching buys.
+  const writerOptions = { rate: options.writerRate, connections: options.writerConnections }
+  const writer = new ConcurrentWriter(scratch.url, { ...writerOptions, maxId: options.users })
+  cleanups.add('close the writer', () => writer.close())
+  await writer.open()
+  log('(a) One plain UPDATE of every row, with the writer running…')
+  const { result: single, latencies: singleLatencies } = await writer.during(() => singleUpdate(client))
+  const duringSingleUpdate = summariseLatencies(singleLatencies)
   log(`(a) ${single.rows.toLocaleString('en-US')} rows in ${(single.ms / 1000).toFixed(1)} s.`)
 
   // Not a target: the reset is itself one plain UPDATE of every row, like (a). A writer on a side table meanwhile
   // shows what a full-speed bulk write costs an app by its load alone, with no row lock in the way.
-  const writerOptions = { rate: options.writerRate, connections: options.writerConnections }
   const side = new ConcurrentWriter(scratch.url, { ...writerOptions, table: 'side', maxId: Math.min(options.users, SIDE_ROWS) })
   cleanups.add('close the side writer', () => side.close())
   await side.open()
   log(`Writer on a side table alone for ${options.idleSeconds} s, then during the reset UPDATE…`)
   const sideIdle = summariseLatencies(await side.alone(options.idleSeconds * 1000))
   const sideDuring = summariseLatencies((await side.during(() => resetDisplayName(client))).latencies)
-  await side.close()
   await settleTable(client)
 
-  const writer = new ConcurrentWriter(scratch.url, { ...writerOptions, maxId: options.users })
-  cleanups.add('close the writer', () => writer.close())
-  await writer.open()
   log(`Writer alone for ${options.idleSeconds} s (idle latency)…`)
   const idle = summariseLatencies(await writer.alone(options.idleSeconds * 1000))
-  log(`(b) migrate-kit backfill run${options.runnerOptions.length ? ` ${options.runnerOptions.join(' ')}` : ''}, with the writer running…`)
-  const { result: backfill, latencies } = await writer.during(() =>
-    runBackfillChild(bench, scratch.url, client, cleanups, log, options.runnerOptions),
+  log(
+    `(b) migrate-kit backfill run${options.runnerOptions.length ? ` ${options.runnerOptions.join(' ')}` : ''}, with the writer and the side-table writer running…`,
   )
+  // The side-table writer in the same window is the CPU control: its rows are never locked, so what the users writer
+  // sees beyond it is row-lock delay, not the two cores being busy.
+  const {
+    result: { result: backfill, latencies },
+    latencies: sideLatencies,
+  } = await side.during(() => writer.during(() => runBackfillChild(bench, scratch.url, client, cleanups, log, options.runnerOptions)))
   const during = summariseLatencies(latencies)
+  const sideDuringBackfill = summariseLatencies(sideLatencies)
+  await side.close()
   // Not a target: the same idle measurement after (b), to show how much the machine's own noise moves an idle p99.
   const idleAfter = summariseLatencies(await writer.alone(options.idleSeconds * 1000))
   const missing = await countNotBackfilled(client)
   if (missing !== 0) throw new Error(`after the backfill, ${missing} users still have display_name ≠ username`)
   await writer.close()
+
+  log('(e) compute(row) in JavaScript, written in bulk: display_name reset, then migrate-kit backfill run…')
+  await resetDisplayName(client)
+  await settleTable(client)
+  const rowwise = await runBackfillChild(bench, scratch.url, client, cleanups, log, options.runnerOptions, ROWWISE_BACKFILL)
+  const rowwiseWrong = await countRowwiseWrong(client)
+  if (rowwiseWrong !== 0)
+    throw new Error(`after the compute() backfill, ${rowwiseWrong} users have a display_name compute() would not make`)
 
   const compositeRows = options.compositeRows ?? options.users
   log(`(d) ${compositeRows.toLocaleString('en-US')} rows of ${COMPOSITE_TABLE}, primary key (user_id, puzzle_id)…`)
@@ -188,7 +207,17 @@ async function measure(options: BenchOptions, cleanups: Cleanups, log: (line: st
     backfillOptions: options.runnerOptions,
     naive,
     composite: { singleUpdate: compositeSingle, backfill: composite },
-    writer: { ...writerOptions, idle, during, idleAfter, sideIdle, sideDuringPlainUpdate: sideDuring },
+    rowwise,
+    writer: {
+      ...writerOptions,
+      idle,
+      during,
+      idleAfter,
+      sideIdle,
+      sideDuringPlainUpdate: sideDuring,
+      sideDuringBackfill,
+      duringSingleUpdate,
+    },
     machine,
     seedSeconds: seeded.seconds,
     wallSeconds: (performance.now() - started) / 1000,

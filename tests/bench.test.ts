@@ -34,6 +34,11 @@ const DESIGN_FIELDS = [
 ] as const
 
 type Report = Record<(typeof DESIGN_FIELDS)[number], number> & {
+  writerSideP99Ms: number
+  writerDuringSingleUpdateP99Ms: number
+  rowwiseRowsPerSec: number
+  ratioRowwiseVsNaive: number
+  ratioRowwiseVsBackfill: number
   compositeRows: number
   compositeSingleUpdateRowsPerSec: number
   compositeRowsPerSec: number
@@ -48,7 +53,7 @@ test('measures (a), (b) and (c) on one table and prints the DESIGN.md document, 
   // --runner-options reaches the runner: 300 ms between batches makes a run of a few batches take ≥ 300 ms per gap.
   const args = ['--users', '5000', '--json', '--sample', '200', '--idle-seconds', '1', '--runner-options', '--pause-ms 300']
   const result = await collect(startBench(args), 60_000)
-  expect(result.stderr).toContain('(b) migrate-kit backfill run --pause-ms 300, with the writer running')
+  expect(result.stderr).toContain('(b) migrate-kit backfill run --pause-ms 300, with the writer and the side-table writer running')
   expect(result.code).toBe(0)
 
   const report = JSON.parse(result.stdout) as Report // stdout is the JSON document and nothing else
@@ -61,6 +66,16 @@ test('measures (a), (b) and (c) on one table and prints the DESIGN.md document, 
   expect(report.ratioVsSingleUpdate).toBeCloseTo(report.backfillRowsPerSec / report.singleUpdateRowsPerSec, 3)
   expect(Math.abs(report.ratioVsNaive - report.backfillRowsPerSec / report.naiveRowsPerSec)).toBeLessThanOrEqual(0.05)
   expect(report.writerP99Ms).toBeGreaterThanOrEqual(report.writerP50Ms)
+  // The CPU control and what batching buys: the side writer during (b), the users writer during (a).
+  expect(report.writerSideP99Ms).toBeGreaterThan(0)
+  expect(report.writerDuringSingleUpdateP99Ms).toBeGreaterThan(0)
+  expect(report.targets.writerP99VsSide.met).toBe(report.writerP99Ms <= 1.5 * report.writerSideP99Ms)
+  // (e): compute(row), side by side with (b) and (c).
+  expect(report.rowwiseRowsPerSec).toBeGreaterThan(0)
+  expect(Math.abs(report.ratioRowwiseVsNaive - report.rowwiseRowsPerSec / report.naiveRowsPerSec)).toBeLessThanOrEqual(0.05)
+  expect(report.ratioRowwiseVsBackfill).toBeCloseTo(report.rowwiseRowsPerSec / report.backfillRowsPerSec, 3)
+  expect(report.targets.ratioRowwiseVsNaive.met).toBe(report.ratioRowwiseVsNaive >= 25)
+  expect(report.targets.ratioRowwiseVsBackfill.met).toBe(report.ratioRowwiseVsBackfill >= 0.5)
   // (d): the composite-key table, as many rows as users unless --composite-rows says otherwise.
   expect(report.compositeRows).toBe(5000)
   expect(report.compositeRowsPerSec).toBeGreaterThan(0)

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { projectAt, type Project } from 'prisma-migrate-kit'
 // Internal (not part of the package API): the one place that runs the real Prisma CLI with our engine wiring.
 import { COMPOSITE_BACKFILL, COMPOSITE_BACKFILL_SOURCE } from './composite'
+import { ROWWISE_BACKFILL, rowwiseBackfillSource } from './rowwise'
 import { runPrisma } from '../../packages/prisma-migrate-kit/src/prisma/cli'
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..')
@@ -93,6 +94,7 @@ export function createBenchProject(): BenchProject {
   mkdirSync(path.join(root, 'backfills'))
   writeFileSync(path.join(root, 'backfills', `${BENCH_BACKFILL}.ts`), BENCH_BACKFILL_SOURCE)
   writeFileSync(path.join(root, 'backfills', `${COMPOSITE_BACKFILL}.ts`), COMPOSITE_BACKFILL_SOURCE)
+  writeFileSync(path.join(root, 'backfills', `${ROWWISE_BACKFILL}.ts`), rowwiseBackfillSource(LAST_MIGRATION))
   return { project: projectAt(root), configFile, schemaFile, remove: () => rmSync(root, { recursive: true, force: true }) }
 }
 

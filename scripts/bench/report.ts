@@ -14,6 +14,10 @@ export interface WriterLatencies {
   /** Updates of a side table no bulk write touches, alone, then during one plain UPDATE of every user. */
   sideIdle: LatencySummary
   sideDuringPlainUpdate: LatencySummary
+  /** The side-table writer during (b), beside the users writer: the CPU control of the same window. */
+  sideDuringBackfill: LatencySummary
+  /** The users writer during (a): its updates wait for the one statement's commit. */
+  duringSingleUpdate: LatencySummary
 }
 
 /** What was measured, before any arithmetic. */
@@ -24,6 +28,8 @@ export interface Measurements {
   /** What (b) was run with after `backfill run <name>`: [] for the defaults. */
   backfillOptions: string[]
   naive: { rows: number; ms: number }
+  /** (e): the same change computed in JavaScript, compute(row), written in bulk. */
+  rowwise: BackfillFigures
   /** (d): the composite-key table, one plain UPDATE and the runner. */
   composite: { singleUpdate: { rows: number; ms: number }; backfill: BackfillFigures }
   writer: WriterLatencies
@@ -39,7 +45,10 @@ export const TARGETS = {
   peakRssMb: { text: '< 200 MB (at 10M rows)', met: (r: BenchReport) => r.peakRssMb !== null && r.peakRssMb < 200 },
   maxBatchMs: { text: '≤ 500 ms', met: (r: BenchReport) => r.maxBatchMs <= 500 },
   writerP99Ms: { text: '≤ 2 × idle p99', met: (r: BenchReport) => r.writerP99Ms <= 2 * r.writerIdleP99Ms },
+  writerP99VsSide: { text: '≤ 1.5 × side-table p99, same window', met: (r: BenchReport) => r.writerP99Ms <= 1.5 * r.writerSideP99Ms },
   compositeRatioVsSingleUpdate: { text: '≥ 0.8', met: (r: BenchReport) => r.compositeRatioVsSingleUpdate >= 0.8 },
+  ratioRowwiseVsNaive: { text: '≥ 25', met: (r: BenchReport) => r.ratioRowwiseVsNaive >= 25 },
+  ratioRowwiseVsBackfill: { text: '≥ 0.5', met: (r: BenchReport) => r.ratioRowwiseVsBackfill >= 0.5 },
 } as const
 
 export type TargetName = keyof typeof TARGETS
@@ -57,6 +66,14 @@ export interface BenchReport {
   writerIdleP99Ms: number
   writerP50Ms: number
   writerP99Ms: number
+  /** The side-table writer's p99 during (b): what the load alone does, no row lock. */
+  writerSideP99Ms: number
+  /** The users writer's p99 during (a), the one UPDATE of every row. */
+  writerDuringSingleUpdateP99Ms: number
+  rowwiseRowsPerSec: number
+  ratioRowwiseVsNaive: number
+  /** (e) against (b): the JavaScript-computed backfill against the set-based one, on the same table in the same run. */
+  ratioRowwiseVsBackfill: number
   compositeRows: number
   compositeSingleUpdateRowsPerSec: number
   compositeRowsPerSec: number
@@ -73,6 +90,10 @@ export interface BenchReport {
     backfillOptions: string[]
     naiveSampleRows: number
     naiveMs: number
+    rowwiseRunMs: number
+    rowwiseBatches: number
+    rowwiseMaxBatchMs: number
+    rowwisePeakRssMb: number | null
     compositeSingleUpdateMs: number
     compositeRunMs: number
     compositeBatches: number
@@ -93,6 +114,7 @@ export function buildReport(m: Measurements): BenchReport {
   const singleUpdateRowsPerSec = perSecond(m.singleUpdate.rows, m.singleUpdate.ms)
   const backfillRowsPerSec = perSecond(m.backfill.rows, m.backfill.runMs)
   const naiveRowsPerSec = perSecond(m.naive.rows, m.naive.ms)
+  const rowwiseRowsPerSec = perSecond(m.rowwise.rows, m.rowwise.runMs)
   const compositeSingleUpdateRowsPerSec = perSecond(m.composite.singleUpdate.rows, m.composite.singleUpdate.ms)
   const compositeRowsPerSec = perSecond(m.composite.backfill.rows, m.composite.backfill.runMs)
   const latency = (summary: LatencySummary): LatencySummary => ({
@@ -114,6 +136,11 @@ export function buildReport(m: Measurements): BenchReport {
     writerIdleP99Ms: round(m.writer.idle.p99Ms, 2),
     writerP50Ms: round(m.writer.during.p50Ms, 2),
     writerP99Ms: round(m.writer.during.p99Ms, 2),
+    writerSideP99Ms: round(m.writer.sideDuringBackfill.p99Ms, 2),
+    writerDuringSingleUpdateP99Ms: round(m.writer.duringSingleUpdate.p99Ms, 2),
+    rowwiseRowsPerSec,
+    ratioRowwiseVsNaive: round(rowwiseRowsPerSec / naiveRowsPerSec, 1),
+    ratioRowwiseVsBackfill: round(rowwiseRowsPerSec / backfillRowsPerSec, 3),
     compositeRows: m.composite.singleUpdate.rows,
     compositeSingleUpdateRowsPerSec,
     compositeRowsPerSec,
@@ -135,6 +162,10 @@ export function buildReport(m: Measurements): BenchReport {
       backfillOptions: m.backfillOptions,
       naiveSampleRows: m.naive.rows,
       naiveMs: round(m.naive.ms),
+      rowwiseRunMs: round(m.rowwise.runMs),
+      rowwiseBatches: m.rowwise.batches,
+      rowwiseMaxBatchMs: round(m.rowwise.maxBatchMs),
+      rowwisePeakRssMb: m.rowwise.peakRssMb === null ? null : round(m.rowwise.peakRssMb, 1),
       compositeSingleUpdateMs: round(m.composite.singleUpdate.ms),
       compositeRunMs: round(m.composite.backfill.runMs),
       compositeBatches: m.composite.backfill.batches,
@@ -148,6 +179,8 @@ export function buildReport(m: Measurements): BenchReport {
         idleAfter: latency(m.writer.idleAfter),
         sideIdle: latency(m.writer.sideIdle),
         sideDuringPlainUpdate: latency(m.writer.sideDuringPlainUpdate),
+        sideDuringBackfill: latency(m.writer.sideDuringBackfill),
+        duringSingleUpdate: latency(m.writer.duringSingleUpdate),
       },
       seedSeconds: round(m.seedSeconds, 1),
       wallSeconds: round(m.wallSeconds, 1),
@@ -181,6 +214,11 @@ export function formatReport(report: BenchReport): string[] {
       `sample of ${count(d.naiveSampleRows)} rows in ${ms(d.naiveMs)}`,
     ],
     [
+      '(e) compute(row) in JavaScript, written in bulk',
+      `${count(report.rowwiseRowsPerSec)} rows/s`,
+      `${count(d.rowwiseBatches)} batches in ${ms(d.rowwiseRunMs)}, longest ${ms(d.rowwiseMaxBatchMs)}, no writer`,
+    ],
+    [
       '(d) composite key (user_id, puzzle_id): single UPDATE',
       `${count(report.compositeSingleUpdateRowsPerSec)} rows/s`,
       `${count(report.compositeRows)} rows in ${ms(d.compositeSingleUpdateMs)}`,
@@ -193,6 +231,8 @@ export function formatReport(report: BenchReport): string[] {
     ['b / a', report.ratioVsSingleUpdate.toFixed(3), verdict('ratioVsSingleUpdate', report)],
     ['(d) backfill / single UPDATE', report.compositeRatioVsSingleUpdate.toFixed(3), verdict('compositeRatioVsSingleUpdate', report)],
     ['b / c', report.ratioVsNaive.toFixed(1), verdict('ratioVsNaive', report)],
+    ['e / c', report.ratioRowwiseVsNaive.toFixed(1), verdict('ratioRowwiseVsNaive', report)],
+    ['e / b', report.ratioRowwiseVsBackfill.toFixed(3), verdict('ratioRowwiseVsBackfill', report)],
     ['peak RSS of the runner', report.peakRssMb === null ? 'n/a' : `${report.peakRssMb} MB`, verdict('peakRssMb', report)],
     [
       'longest batch',
@@ -208,6 +248,16 @@ export function formatReport(report: BenchReport): string[] {
       'writer p50 / p99, during (b)',
       `${ms(report.writerP50Ms)} / ${ms(report.writerP99Ms)}`,
       `${verdict('writerP99Ms', report)}; ${count(d.writer.during.samples)} updates, max ${ms(d.writer.during.maxMs)}`,
+    ],
+    [
+      'side-table writer p50 / p99, during (b)',
+      `${ms(d.writer.sideDuringBackfill.p50Ms)} / ${ms(report.writerSideP99Ms)}`,
+      `users writer p99 ${verdict('writerP99VsSide', report)}: the same window's CPU load, no row lock`,
+    ],
+    [
+      'writer p50 / p99, during (a)',
+      `${ms(d.writer.duringSingleUpdate.p50Ms)} / ${ms(report.writerDuringSingleUpdateP99Ms)}`,
+      `not a target: its updates wait for the one UPDATE's commit (${count(d.writer.duringSingleUpdate.samples)} updates, max ${ms(d.writer.duringSingleUpdate.maxMs)})`,
     ],
     [
       'writer p50 / p99, idle again after (b)',
