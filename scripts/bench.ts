@@ -5,7 +5,8 @@
  *   (b) `migrate-kit backfill run` with default settings (the real binary), while a writer updates random users,
  *   (c) the Prisma Client loop guides show (findMany, then update per row), on a sample,
  *   (e) the same change as (b) computed in JavaScript (compute(row)), written in bulk by the runner, with no writer,
- *   (d) on a join table keyed by (user_id, puzzle_id), one plain UPDATE and the runner with the same options,
+ *   (d) on a join table keyed by (user_id, puzzle_id) and on a table keyed by random uuids, one plain UPDATE and the
+ *       runner with the same options,
  * plus the runner's peak RSS, its longest batch, and the writer's p50 / p99 against its idle p99.
  *
  * Everything happens in a scratch database (migrate_kit_bench_<random>) on the server of DATABASE_URL, or on the
@@ -23,17 +24,18 @@ import { Cleanups } from './bench/cleanup'
 import { describeMachine } from './bench/machine'
 import { naiveLoop } from './bench/naive-loop'
 import { summariseLatencies } from './bench/latency'
-import { buildReport, formatReport } from './bench/report'
+import { buildReport, formatReport, type KeyedFigures } from './bench/report'
 import { createBenchDatabase } from './bench/scratch-database'
 import { ROWWISE_BACKFILL, countRowwiseWrong } from './bench/rowwise'
 import {
-  COMPOSITE_BACKFILL,
-  COMPOSITE_TABLE,
-  countCompositeNotBackfilled,
-  createCompositeTable,
-  resetComposite,
-  singleCompositeUpdate,
-} from './bench/composite'
+  COMPOSITE,
+  KEYED_TABLES,
+  UUID,
+  countKeyedNotBackfilled,
+  resetKeyed,
+  singleKeyedUpdate,
+  type KeyedTable,
+} from './bench/keyed-tables'
 import { singleUpdate } from './bench/single-update'
 import { countNotBackfilled, resetDisplayName, settleTable } from './bench/table-state'
 import { ConcurrentWriter, createSideTable } from './bench/writer'
@@ -45,7 +47,7 @@ const SIDE_ROWS = 100_000
 
 interface BenchOptions {
   users: number
-  compositeRows?: number
+  keyedRows?: number
   json?: boolean
   sample: number
   writerRate: number
@@ -69,7 +71,7 @@ function parseOptions(argv: string[]): BenchOptions {
     new Command('bench')
       .description('Benchmark the backfill runner against one plain UPDATE and a Prisma Client loop, on a scratch database.')
       .option('--users <n>', 'users in the table', positiveInteger, 1_000_000)
-      .option('--composite-rows <n>', `rows of the composite-key table ${COMPOSITE_TABLE} (default: as many as users)`, positiveInteger)
+      .option('--keyed-rows <n>', `rows of each of ${COMPOSITE.table} and ${UUID.table} (default: as many as users)`, positiveInteger)
       .option('--json', 'print one JSON document on stdout (fields of DESIGN.md, then details)')
       .option('--sample <n>', 'rows the Prisma Client loop (c) updates', positiveInteger, 2_000)
       .option('--writer-rate <n>', 'updates per second of the concurrent writer', positiveNumber, 200)
@@ -187,18 +189,10 @@ async function measure(options: BenchOptions, cleanups: Cleanups, log: (line: st
   if (rowwiseWrong !== 0)
     throw new Error(`after the compute() backfill, ${rowwiseWrong} users have a display_name compute() would not make`)
 
-  const compositeRows = options.compositeRows ?? options.users
-  log(`(d) ${compositeRows.toLocaleString('en-US')} rows of ${COMPOSITE_TABLE}, primary key (user_id, puzzle_id)…`)
-  await createCompositeTable(client, compositeRows)
-  await settleTable(client, COMPOSITE_TABLE)
-  const compositeSingle = await singleCompositeUpdate(client)
-  log(`(d) One plain UPDATE: ${compositeSingle.rows.toLocaleString('en-US')} rows in ${(compositeSingle.ms / 1000).toFixed(1)} s.`)
-  await resetComposite(client)
-  await settleTable(client, COMPOSITE_TABLE)
-  log('(d) migrate-kit backfill run over the composite key…')
-  const composite = await runBackfillChild(bench, scratch.url, client, cleanups, log, options.runnerOptions, COMPOSITE_BACKFILL)
-  const compositeMissing = await countCompositeNotBackfilled(client)
-  if (compositeMissing !== 0) throw new Error(`after the composite-key backfill, ${compositeMissing} rows still have best ≠ score`)
+  const keyedRows = options.keyedRows ?? options.users
+  const keyed: Record<string, KeyedFigures> = {}
+  for (const table of KEYED_TABLES)
+    keyed[table.label] = await measureKeyed(table, keyedRows, { bench, url: scratch.url, client, cleanups, log, options })
 
   const report = buildReport({
     rows: options.users,
@@ -206,7 +200,8 @@ async function measure(options: BenchOptions, cleanups: Cleanups, log: (line: st
     backfill,
     backfillOptions: options.runnerOptions,
     naive,
-    composite: { singleUpdate: compositeSingle, backfill: composite },
+    composite: keyed[COMPOSITE.label],
+    uuid: keyed[UUID.label],
     rowwise,
     writer: {
       ...writerOptions,
@@ -226,6 +221,41 @@ async function measure(options: BenchOptions, cleanups: Cleanups, log: (line: st
   log('Done: the scratch database is dropped.')
   if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else process.stdout.write(`${formatReport(report).join('\n')}\n`)
+}
+
+interface KeyedContext {
+  bench: ReturnType<typeof createBenchProject>
+  url: string
+  client: Client
+  cleanups: Cleanups
+  log: (line: string) => void
+  options: BenchOptions
+}
+
+/** (d) on one keyed table: made, settled, one plain UPDATE, reset and settled again, then the runner. */
+async function measureKeyed(keyed: KeyedTable, rows: number, context: KeyedContext): Promise<KeyedFigures> {
+  const { client, log } = context
+  log(`(d) ${rows.toLocaleString('en-US')} rows of ${keyed.table}, primary key ${keyed.key}…`)
+  await keyed.create(client, rows)
+  await settleTable(client, keyed.table)
+  const singleUpdate = await singleKeyedUpdate(client, keyed)
+  log(`(d) One plain UPDATE: ${singleUpdate.rows.toLocaleString('en-US')} rows in ${(singleUpdate.ms / 1000).toFixed(1)} s.`)
+  await resetKeyed(client, keyed)
+  await settleTable(client, keyed.table)
+  log(`(d) migrate-kit backfill run over ${keyed.key}…`)
+  const backfill = await runBackfillChild(
+    context.bench,
+    context.url,
+    client,
+    context.cleanups,
+    log,
+    context.options.runnerOptions,
+    keyed.backfill,
+  )
+  const missing = await countKeyedNotBackfilled(client, keyed)
+  if (missing !== 0) throw new Error(`after the backfill of ${keyed.table}, ${missing} rows still have best ≠ score`)
+  await client.query(`DROP TABLE ${keyed.table}`)
+  return { singleUpdate, backfill }
 }
 
 runScript('bench', main)

@@ -43,6 +43,10 @@ type Report = Record<(typeof DESIGN_FIELDS)[number], number> & {
   compositeSingleUpdateRowsPerSec: number
   compositeRowsPerSec: number
   compositeRatioVsSingleUpdate: number
+  uuidRows: number
+  uuidSingleUpdateRowsPerSec: number
+  uuidRowsPerSec: number
+  uuidRatioVsSingleUpdate: number
   targets: Record<string, { target: string; met: boolean }>
   details: { backfillOptions: string[]; backfillRunMs: number; backfillBatches: number }
   machine: { cpu: string; cores: number; postgres: string; node: string }
@@ -76,10 +80,13 @@ test('measures (a), (b) and (c) on one table and prints the DESIGN.md document, 
   expect(report.ratioRowwiseVsBackfill).toBeCloseTo(report.rowwiseRowsPerSec / report.backfillRowsPerSec, 3)
   expect(report.targets.ratioRowwiseVsNaive.met).toBe(report.ratioRowwiseVsNaive >= 25)
   expect(report.targets.ratioRowwiseVsBackfill.met).toBe(report.ratioRowwiseVsBackfill >= 0.5)
-  // (d): the composite-key table, as many rows as users unless --composite-rows says otherwise.
+  // (d): the composite-key and uuid-key tables, as many rows as users unless --keyed-rows says otherwise.
   expect(report.compositeRows).toBe(5000)
   expect(report.compositeRowsPerSec).toBeGreaterThan(0)
   expect(report.compositeRatioVsSingleUpdate).toBeCloseTo(report.compositeRowsPerSec / report.compositeSingleUpdateRowsPerSec, 3)
+  expect(report.uuidRows).toBe(5000)
+  expect(report.uuidRatioVsSingleUpdate).toBeCloseTo(report.uuidRowsPerSec / report.uuidSingleUpdateRowsPerSec, 3)
+  expect(report.targets.uuidRatioVsSingleUpdate.met).toBe(report.uuidRatioVsSingleUpdate >= 0.8)
   expect(report.targets.compositeRatioVsSingleUpdate.met).toBe(report.compositeRatioVsSingleUpdate >= 0.8)
   // Each target is judged from the figures themselves.
   expect(report.targets.ratioVsSingleUpdate.met).toBe(report.ratioVsSingleUpdate >= 0.8)

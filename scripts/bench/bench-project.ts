@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { projectAt, type Project } from 'prisma-migrate-kit'
 // Internal (not part of the package API): the one place that runs the real Prisma CLI with our engine wiring.
-import { COMPOSITE_BACKFILL, COMPOSITE_BACKFILL_SOURCE } from './composite'
+import { KEYED_TABLES } from './keyed-tables'
 import { ROWWISE_BACKFILL, rowwiseBackfillSource } from './rowwise'
 import { runPrisma } from '../../packages/prisma-migrate-kit/src/prisma/cli'
 
@@ -93,7 +93,7 @@ export function createBenchProject(): BenchProject {
   copyMigrationsUpTo(path.join(REPO_ROOT, 'prisma', 'migrations'), path.join(root, 'prisma', 'migrations'), LAST_MIGRATION)
   mkdirSync(path.join(root, 'backfills'))
   writeFileSync(path.join(root, 'backfills', `${BENCH_BACKFILL}.ts`), BENCH_BACKFILL_SOURCE)
-  writeFileSync(path.join(root, 'backfills', `${COMPOSITE_BACKFILL}.ts`), COMPOSITE_BACKFILL_SOURCE)
+  for (const keyed of KEYED_TABLES) writeFileSync(path.join(root, 'backfills', `${keyed.backfill}.ts`), keyed.source)
   writeFileSync(path.join(root, 'backfills', `${ROWWISE_BACKFILL}.ts`), rowwiseBackfillSource(LAST_MIGRATION))
   return { project: projectAt(root), configFile, schemaFile, remove: () => rmSync(root, { recursive: true, force: true }) }
 }

@@ -20,6 +20,12 @@ export interface WriterLatencies {
   duringSingleUpdate: LatencySummary
 }
 
+/** One plain UPDATE of a keyed table's every row, and the runner over its key. */
+export interface KeyedFigures {
+  singleUpdate: { rows: number; ms: number }
+  backfill: BackfillFigures
+}
+
 /** What was measured, before any arithmetic. */
 export interface Measurements {
   rows: number
@@ -30,8 +36,9 @@ export interface Measurements {
   naive: { rows: number; ms: number }
   /** (e): the same change computed in JavaScript, compute(row), written in bulk. */
   rowwise: BackfillFigures
-  /** (d): the composite-key table, one plain UPDATE and the runner. */
-  composite: { singleUpdate: { rows: number; ms: number }; backfill: BackfillFigures }
+  /** (d): the composite-key table and the uuid-key table, each one plain UPDATE and the runner. */
+  composite: KeyedFigures
+  uuid: KeyedFigures
   writer: WriterLatencies
   machine: Machine
   seedSeconds: number
@@ -47,6 +54,7 @@ export const TARGETS = {
   writerP99Ms: { text: '≤ 2 × idle p99', met: (r: BenchReport) => r.writerP99Ms <= 2 * r.writerIdleP99Ms },
   writerP99VsSide: { text: '≤ 1.5 × side-table p99, same window', met: (r: BenchReport) => r.writerP99Ms <= 1.5 * r.writerSideP99Ms },
   compositeRatioVsSingleUpdate: { text: '≥ 0.8', met: (r: BenchReport) => r.compositeRatioVsSingleUpdate >= 0.8 },
+  uuidRatioVsSingleUpdate: { text: '≥ 0.8', met: (r: BenchReport) => r.uuidRatioVsSingleUpdate >= 0.8 },
   ratioRowwiseVsNaive: { text: '≥ 25', met: (r: BenchReport) => r.ratioRowwiseVsNaive >= 25 },
   ratioRowwiseVsBackfill: { text: '≥ 0.5', met: (r: BenchReport) => r.ratioRowwiseVsBackfill >= 0.5 },
 } as const
@@ -78,6 +86,10 @@ export interface BenchReport {
   compositeSingleUpdateRowsPerSec: number
   compositeRowsPerSec: number
   compositeRatioVsSingleUpdate: number
+  uuidRows: number
+  uuidSingleUpdateRowsPerSec: number
+  uuidRowsPerSec: number
+  uuidRatioVsSingleUpdate: number
   targets: Record<TargetName, { target: string; met: boolean }>
   details: {
     singleUpdateMs: number
@@ -99,6 +111,10 @@ export interface BenchReport {
     compositeBatches: number
     compositeMaxBatchMs: number
     compositePeakRssMb: number | null
+    uuidSingleUpdateMs: number
+    uuidRunMs: number
+    uuidBatches: number
+    uuidMaxBatchMs: number
     writer: WriterLatencies
     seedSeconds: number
     wallSeconds: number
@@ -110,13 +126,20 @@ const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 
 
 const perSecond = (rows: number, ms: number) => round((rows * 1000) / ms)
 
+/** A keyed table's rows per second both ways, and their ratio from the rounded figures (checkable from the document). */
+function keyedRates(figures: KeyedFigures): { rows: number; singleUpdateRowsPerSec: number; rowsPerSec: number; ratio: number } {
+  const singleUpdateRowsPerSec = perSecond(figures.singleUpdate.rows, figures.singleUpdate.ms)
+  const rowsPerSec = perSecond(figures.backfill.rows, figures.backfill.runMs)
+  return { rows: figures.singleUpdate.rows, singleUpdateRowsPerSec, rowsPerSec, ratio: round(rowsPerSec / singleUpdateRowsPerSec, 3) }
+}
+
 export function buildReport(m: Measurements): BenchReport {
   const singleUpdateRowsPerSec = perSecond(m.singleUpdate.rows, m.singleUpdate.ms)
   const backfillRowsPerSec = perSecond(m.backfill.rows, m.backfill.runMs)
   const naiveRowsPerSec = perSecond(m.naive.rows, m.naive.ms)
   const rowwiseRowsPerSec = perSecond(m.rowwise.rows, m.rowwise.runMs)
-  const compositeSingleUpdateRowsPerSec = perSecond(m.composite.singleUpdate.rows, m.composite.singleUpdate.ms)
-  const compositeRowsPerSec = perSecond(m.composite.backfill.rows, m.composite.backfill.runMs)
+  const composite = keyedRates(m.composite)
+  const uuid = keyedRates(m.uuid)
   const latency = (summary: LatencySummary): LatencySummary => ({
     samples: summary.samples,
     p50Ms: round(summary.p50Ms, 2),
@@ -141,10 +164,14 @@ export function buildReport(m: Measurements): BenchReport {
     rowwiseRowsPerSec,
     ratioRowwiseVsNaive: round(rowwiseRowsPerSec / naiveRowsPerSec, 1),
     ratioRowwiseVsBackfill: round(rowwiseRowsPerSec / backfillRowsPerSec, 3),
-    compositeRows: m.composite.singleUpdate.rows,
-    compositeSingleUpdateRowsPerSec,
-    compositeRowsPerSec,
-    compositeRatioVsSingleUpdate: round(compositeRowsPerSec / compositeSingleUpdateRowsPerSec, 3),
+    compositeRows: composite.rows,
+    compositeSingleUpdateRowsPerSec: composite.singleUpdateRowsPerSec,
+    compositeRowsPerSec: composite.rowsPerSec,
+    compositeRatioVsSingleUpdate: composite.ratio,
+    uuidRows: uuid.rows,
+    uuidSingleUpdateRowsPerSec: uuid.singleUpdateRowsPerSec,
+    uuidRowsPerSec: uuid.rowsPerSec,
+    uuidRatioVsSingleUpdate: uuid.ratio,
   }
   const partial = { ...figures, targets: {} as BenchReport['targets'] } as BenchReport
   for (const name of Object.keys(TARGETS) as TargetName[]) {
@@ -171,6 +198,10 @@ export function buildReport(m: Measurements): BenchReport {
       compositeBatches: m.composite.backfill.batches,
       compositeMaxBatchMs: round(m.composite.backfill.maxBatchMs),
       compositePeakRssMb: m.composite.backfill.peakRssMb === null ? null : round(m.composite.backfill.peakRssMb, 1),
+      uuidSingleUpdateMs: round(m.uuid.singleUpdate.ms),
+      uuidRunMs: round(m.uuid.backfill.runMs),
+      uuidBatches: m.uuid.backfill.batches,
+      uuidMaxBatchMs: round(m.uuid.backfill.maxBatchMs),
       writer: {
         rate: m.writer.rate,
         connections: m.writer.connections,
@@ -228,8 +259,23 @@ export function formatReport(report: BenchReport): string[] {
       `${count(report.compositeRowsPerSec)} rows/s`,
       `${count(d.compositeBatches)} batches in ${ms(d.compositeRunMs)}, longest ${ms(d.compositeMaxBatchMs)}, no writer`,
     ],
+    [
+      '(d) uuid key (random): single UPDATE',
+      `${count(report.uuidSingleUpdateRowsPerSec)} rows/s`,
+      `${count(report.uuidRows)} rows in ${ms(d.uuidSingleUpdateMs)}`,
+    ],
+    [
+      '(d) uuid key: migrate-kit backfill run',
+      `${count(report.uuidRowsPerSec)} rows/s`,
+      `${count(d.uuidBatches)} batches in ${ms(d.uuidRunMs)}, longest ${ms(d.uuidMaxBatchMs)}, no writer`,
+    ],
     ['b / a', report.ratioVsSingleUpdate.toFixed(3), verdict('ratioVsSingleUpdate', report)],
-    ['(d) backfill / single UPDATE', report.compositeRatioVsSingleUpdate.toFixed(3), verdict('compositeRatioVsSingleUpdate', report)],
+    [
+      '(d) composite: backfill / single UPDATE',
+      report.compositeRatioVsSingleUpdate.toFixed(3),
+      verdict('compositeRatioVsSingleUpdate', report),
+    ],
+    ['(d) uuid: backfill / single UPDATE', report.uuidRatioVsSingleUpdate.toFixed(3), verdict('uuidRatioVsSingleUpdate', report)],
     ['b / c', report.ratioVsNaive.toFixed(1), verdict('ratioVsNaive', report)],
     ['e / c', report.ratioRowwiseVsNaive.toFixed(1), verdict('ratioRowwiseVsNaive', report)],
     ['e / b', report.ratioRowwiseVsBackfill.toFixed(3), verdict('ratioRowwiseVsBackfill', report)],
