@@ -388,6 +388,31 @@ export default defineBackfill({
     }
   })
 
+  test('from the packed package: compute(row) writes the values it computes in JavaScript to every row', async () => {
+    project.write(
+      'db/backfills/line_labels.ts',
+      `import { defineBackfill } from 'prisma-migrate-kit'
+
+export default defineBackfill({
+  name: 'line_labels',
+  table: 'OrderLine',
+  compute: (row) => ({ cents: Number(row.quantity) * 100 + Number(row.lineNo) }),
+})
+`,
+    )
+    try {
+      const result = await run(['backfill', 'run', 'line_labels', '--batch-size', '200', '--json'])
+      expect(result.code).toBe(0)
+      expect(JSON.parse(result.stdout)).toMatchObject({ status: 'done', rowsDone: 600, rowsChanged: 600 })
+      expect(
+        await db.query(`SELECT count(*)::int AS wrong FROM "OrderLine" WHERE "cents" IS DISTINCT FROM "quantity" * 100 + "lineNo"`),
+      ).toEqual([{ wrong: 0 }])
+    } finally {
+      rmSync(project.path('db/backfills/line_labels.ts'))
+      await run(['backfill', 'forget', 'line_labels', '--force'])
+    }
+  })
+
   test("from the packed package: a process() that throws stops at once with its own message; deploy's backfill settings need --run-backfills", async () => {
     const file = 'db/backfills/order_codes.ts'
     project.write(
