@@ -19,7 +19,7 @@ import type { Client } from 'pg'
 import { connect, openDatabase, projectAt } from 'prisma-migrate-kit'
 import { runBackfillChild } from './bench/backfill-child'
 import { generateBenchClient } from './bench/bench-client'
-import { REPO_ROOT, applyMigrations, createBenchProject } from './bench/bench-project'
+import { REPO_ROOT, applyMigrations, createBenchProject, type BenchProject } from './bench/bench-project'
 import { Cleanups } from './bench/cleanup'
 import { describeMachine } from './bench/machine'
 import { naiveLoop } from './bench/naive-loop'
@@ -224,7 +224,7 @@ async function measure(options: BenchOptions, cleanups: Cleanups, log: (line: st
 }
 
 interface KeyedContext {
-  bench: ReturnType<typeof createBenchProject>
+  bench: BenchProject
   url: string
   client: Client
   cleanups: Cleanups

@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg'
 import { quoteQualified } from '../db/quote'
+import { keyNameOf } from './key'
 import { UsageError } from '../errors'
 import { STATE_SCHEMA } from '../state/schema'
 
@@ -147,7 +148,7 @@ export function keyProblem(table: TableInfo, columns: readonly string[]): string
   const missing = columns.filter((column) => !table.columns.has(column))
   if (missing.length > 0) return missing.map((column) => `column "${column}" does not exist in ${where}`).join('; ')
   if (new Set(columns).size !== columns.length) return `the key names a column twice: ${keyAsWritten(columns)}`
-  const shown = columns.length === 1 ? `"${columns[0]}"` : `(${columns.join(', ')})`
+  const shown = columns.length === 1 ? `"${columns[0]}"` : keyNameOf(columns)
   const same = (unique: UniqueKey) => unique.columns.length === columns.length && unique.columns.every((column, i) => column === columns[i])
   if (!table.uniqueKeys.some(same)) {
     const reordered = table.uniqueKeys.find(

@@ -22,11 +22,11 @@ export interface BackfillKey {
 
 export const isCompositeKey = (key: BackfillKey): boolean => key.columns.length > 1
 
-/** `id`, or `(order_id, line_no)`: the key as messages name it. */
-export function keyName(key: BackfillKey): string {
-  const names = key.columns.map((column) => column.name)
-  return names.length === 1 ? names[0] : `(${names.join(', ')})`
-}
+/** `id`, or `(order_id, line_no)`: a key's columns as messages name them. */
+export const keyNameOf = (names: readonly string[]): string => (names.length === 1 ? names[0] : `(${names.join(', ')})`)
+
+/** The key as messages name it. */
+export const keyName = (key: BackfillKey): string => keyNameOf(key.columns.map((column) => column.name))
 
 /** Whether two keys are the same columns in the same order (their ranges mean the same rows). */
 export const sameKey = (a: BackfillKey, b: BackfillKey): boolean =>
@@ -48,8 +48,11 @@ export function keyOrder(key: BackfillKey, direction: '' | ' DESC' = '', refs: r
   return refs.map((ref) => `${ref}${direction}`).join(', ')
 }
 
-/** `"a", "b"` qualified by a table alias (`t.`): the key columns as a select list or a RETURNING list. */
-export const keySelect = (key: BackfillKey, qualifier = ''): string => columnRefs(key, qualifier).join(', ')
+/** `"a" AS mk_k1, "b" AS mk_k2`: the key columns selected under their aliases, for a subquery or CTE that carries keys. */
+export const keySelectAs = (key: BackfillKey): string =>
+  columnRefs(key)
+    .map((ref, index) => `${ref} AS mk_k${index + 1}`)
+    .join(', ')
 
 /** SQL giving the key's ledger text from the key columns (or their aliases). */
 export function keyAsText(key: BackfillKey, refs: readonly string[] = columnRefs(key)): string {

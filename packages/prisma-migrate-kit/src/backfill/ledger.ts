@@ -1,7 +1,6 @@
 import type { ClientBase } from 'pg'
-import { quoteIdent } from '../db/quote'
 import { StatementBuilder } from './sql'
-import { compareKey, displayKey, keyAliases, keyAsText, keyFromText, keyOrder, type BackfillKey } from './key'
+import { compareKey, displayKey, keyAliases, keyAsText, keyFromText, keyOrder, keySelectAs, type BackfillKey } from './key'
 import { rangeCondition } from './statements'
 import { T, inTransaction } from './state'
 import { appendFrontierMove, extendBound, recordFailure, recordReset } from './store'
@@ -83,11 +82,10 @@ export async function completeRange(
 function fullRangeEnd(builder: StatementBuilder, resolved: ResolvedBackfill, range: KeyRange, size: number): StatementBuilder {
   const { key } = resolved
   const aliases = keyAliases(key)
-  const selected = key.columns.map((column, index) => `${quoteIdent(column.name)} AS ${aliases[index]}`).join(', ')
   builder
     .text(`SELECT `)
     .param(size)
-    .text(`::int AS rows, ${keyAsText(key, aliases)} AS upper FROM (SELECT ${selected} FROM ${resolved.table.quoted} WHERE `)
+    .text(`::int AS rows, ${keyAsText(key, aliases)} AS upper FROM (SELECT ${keySelectAs(key)} FROM ${resolved.table.quoted} WHERE `)
   return rangeCondition(builder, resolved, range)
     .text(` ORDER BY ${keyOrder(key)} OFFSET `)
     .param(size - 1)
@@ -101,11 +99,10 @@ function fullRangeEnd(builder: StatementBuilder, resolved: ResolvedBackfill, ran
 function walkKeys(builder: StatementBuilder, resolved: ResolvedBackfill, range: KeyRange, size: number): StatementBuilder {
   const { key } = resolved
   const aliases = keyAliases(key)
-  const selected = key.columns.map((column, index) => `${quoteIdent(column.name)} AS ${aliases[index]}`).join(', ')
   builder.text(
     `SELECT count(*)::int AS rows, (array_agg(${keyAsText(key, aliases)} ORDER BY ${keyOrder(key, ' DESC', aliases)}))[1] AS upper`,
   )
-  builder.text(` FROM (SELECT ${selected} FROM ${resolved.table.quoted} WHERE `)
+  builder.text(` FROM (SELECT ${keySelectAs(key)} FROM ${resolved.table.quoted} WHERE `)
   return rangeCondition(builder, resolved, range)
     .text(` ORDER BY ${keyOrder(key)} LIMIT `)
     .param(size)

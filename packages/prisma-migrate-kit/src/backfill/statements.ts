@@ -1,7 +1,7 @@
 import { quoteIdent, quoteLiteral } from '../db/quote'
 import { keyTextsSelect } from './compute'
 import { isComputeBackfill, isSqlUpdateBackfill } from './definition'
-import { compareKey, keyAliases, keyAsText, keyOrder, keyTuple } from './key'
+import { compareKey, keyAliases, keyAsText, keyOrder, keySelectAs, keyTuple } from './key'
 import type { KeyRange } from './ledger'
 import { StatementBuilder } from './sql'
 import { T } from './state'
@@ -51,8 +51,7 @@ export function updateStatement(resolved: ResolvedBackfill, range: KeyRange, ret
     return whereClause(builder, resolved, range).text(returnList)
   }
   const aliases = keyAliases(key)
-  const selected = key.columns.map((column, index) => `${quoteIdent(column.name)} AS ${aliases[index]}`).join(', ')
-  builder.text(`WITH mk_locked AS (SELECT ${selected}, ${snapshotObject(resolved)} AS mk_old FROM ${table.quoted}`)
+  builder.text(`WITH mk_locked AS (SELECT ${keySelectAs(key)}, ${snapshotObject(resolved)} AS mk_old FROM ${table.quoted}`)
   whereClause(builder, resolved, range).text(` ORDER BY ${keyOrder(key)} FOR NO KEY UPDATE), `)
   builder.text(`mk_snapshot AS (INSERT INTO ${T.snapshots} AS s (backfill, key, old) SELECT `).param(resolved.name)
   builder.text(`, ${keyAsText(key, aliases)}, mk_old FROM mk_locked ${SNAPSHOT_CONFLICT}) `)

@@ -1,7 +1,7 @@
 import type { ClientBase } from 'pg'
 import { pendingInvalidations } from './invalidation'
 import { keyColumnsOf } from './definition'
-import { displayKey, keyName } from './key'
+import { displayKey, keyName, keyNameOf } from './key'
 import { describeRange, ledgerTotals, lowWaterCursor } from './ledger'
 import { liveRunners, type RunnerInfo } from './lock'
 import { resetSince } from './reset'
@@ -59,7 +59,7 @@ export interface BackfillStatus {
 /** The key a definition names, before any run resolved it. */
 function definedKey(loaded: LoadedBackfill): { key: string | null; keyColumns: string[] | null } {
   const columns = keyColumnsOf(loaded.definition) ?? null
-  return { key: columns && (columns.length === 1 ? columns[0] : `(${columns.join(', ')})`), keyColumns: columns }
+  return { key: columns && keyNameOf(columns), keyColumns: columns }
 }
 
 function neverRun(loaded: LoadedBackfill): BackfillStatus {
