@@ -31,6 +31,8 @@ export interface Project {
   sizesFromVariable?: string
   /** The datasource URL the config resolved, and the variable it reads when that variable was not set. */
   datasource?: ProjectDatasource
+  /** The config's `tables.external` / `enums.external`, handed to Prisma's engine when migrate-kit calls it itself. */
+  schemaFilter?: { externalTables: string[]; externalEnums: string[] }
 }
 
 export interface ProjectDatasource {

@@ -35,6 +35,11 @@ function nearestPackageRoot(cwd: string): string | undefined {
   }
 }
 
+/** The schema's files as Prisma reads them: the one file, or every .prisma file under the folder. */
+export function schemaFilesOf(schemaPath: string): string[] {
+  return isDirectory(schemaPath) ? prismaFilesUnder(schemaPath).sort() : [schemaPath]
+}
+
 function prismaFilesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name)
@@ -200,5 +205,6 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
     stateDir: path.join(root, '.migrate-kit'),
     ...projectSettingsFields(settings),
     datasource: config ? { url: config.datasourceUrl, unsetVariable: config.unsetUrlVariable } : undefined,
+    ...(config ? { schemaFilter: { externalTables: config.externalTables, externalEnums: config.externalEnums } } : {}),
   }
 }

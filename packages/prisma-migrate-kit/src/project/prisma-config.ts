@@ -18,6 +18,9 @@ export interface PrismaConfigRead {
   datasourceUrl?: string
   /** The variable `env()` read for the datasource URL when it was not set (the URL is then unknown). */
   unsetUrlVariable?: string
+  /** `tables.external` and `enums.external`: what Prisma's engine is told to leave alone. */
+  externalTables: string[]
+  externalEnums: string[]
 }
 
 type LoadError = { _tag: 'ConfigFileNotFound' } | { _tag: 'ConfigLoadError' | 'ConfigFileSyntaxError' | 'UnknownError'; error: Error }
@@ -26,6 +29,8 @@ interface LoadedConfig {
   schema?: string
   migrations?: { path?: string }
   datasource?: { url?: string }
+  tables?: { external?: string[] }
+  enums?: { external?: string[] }
 }
 
 /** The part of @prisma/config we call; every Prisma 7 release exports loadConfigFromFile, later ones also the finder. */
@@ -118,6 +123,8 @@ export async function readPrismaConfig(file: string, projectRoot: string): Promi
         migrationsPath: config.migrations?.path,
         datasourceUrl: unsetUrlVariable ? undefined : url,
         unsetUrlVariable,
+        externalTables: config.tables?.external ?? [],
+        externalEnums: config.enums?.external ?? [],
       }
     }
   } finally {

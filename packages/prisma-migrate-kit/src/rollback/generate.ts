@@ -1,18 +1,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { UsageError } from '../errors'
-import { analyzeMigrations, type Effect, type MigrationSource } from '../lint'
+import { analyzeMigrations, type Effect, type MigrationAnalysis, type MigrationSource } from '../lint'
 import { findMigration, listMigrations, type MigrationOnDisk } from '../prisma/migrations'
 import type { Project } from '../project'
 import { packageVersion } from '../version'
 import { dataLossWarnings, type DataLossWarning } from './data-loss'
-import { DEPLOY_URL_VARIABLE, writeDeployConfig } from './deploy-config'
 import { RollbackGenerationError } from './errors'
 import { relativePath, rollbackFile } from './files'
 import { rollbackHeader, type ReviewNote } from './header'
-import { EMPTY_DIFF, prismaDiff } from './prisma-diff'
+import { EMPTY_DIFF, SchemaEngineCallError } from '../prisma/engine/in-process'
 import { repairDiffScript, type ScriptRepair } from './repair'
-import { stageMigrations } from './staging'
 import { RollbackTrial, type TrialFailure, type TrialOutcome } from './trial'
 
 export interface GeneratedRollback {
@@ -43,25 +41,47 @@ export interface GenerateOptions {
    * of every migration). Default: a trial of its own, on a scratch database on the server of databaseUrl.
    */
   trial?: RollbackTrial
+  /** The lint analysis of the history so far, shared the same way (each migration is analysed once). */
+  analyses?: HistoryAnalyses
+  /** The project's migrations, read once for a whole run (listMigrations reads and hashes every file). */
+  history?: MigrationOnDisk[]
+}
+
+/** What lint's analysis makes of each migration, walked forward once: the schema model the warnings are read against. */
+export class HistoryAnalyses {
+  private readonly done: MigrationAnalysis[] = []
+
+  constructor(private readonly project: Project) {}
+
+  /** The analysis of history[index], analysing only the migrations not analysed yet. */
+  async through(history: MigrationOnDisk[], index: number): Promise<MigrationAnalysis> {
+    if (this.done.length <= index) {
+      const sources: MigrationSource[] = history.slice(this.done.length, index + 1).map((entry) => ({
+        name: entry.name,
+        file: relativePath(this.project, entry.sqlFile),
+        sql: readFileSync(entry.sqlFile, 'utf8'),
+      }))
+      this.done.push(...(await analyzeMigrations(sources, { schema: this.done.at(-1)?.schema })))
+    }
+    return this.done[index]
+  }
 }
 
 /**
- * Writes nothing: returns the rollback of one migration, made by Prisma from the history itself. The trial database is
- * brought to just before the migration (each migration.sql run as Prisma runs it); Prisma replays the migrations up to
- * and including it in a shadow database and prints the script from that schema to the trial database's. Diffing
- * migrations (not schema.prisma) is what makes it the inverse of the SQL that really runs, hand edits to
- * migration.sql included. The "before" side is a database Prisma describes through the project's config, so the
- * schemas the project's Prisma schema lists (`schemas = [...]`) are all compared: a diff of two migration folders
- * would compare only the connection's default schema.
+ * Writes nothing: returns the rollback of one migration, made by Prisma from the history itself. Two scratch databases
+ * follow the history (each migration.sql run as Prisma runs it), one just before the migration and one just after;
+ * Prisma's schema engine prints the script from the second's schema to the first's. Diffing what the migrations build
+ * (not schema.prisma) is what makes it the inverse of the SQL that really runs, hand edits to migration.sql included.
+ * The engine reads the project's Prisma schema, so the schemas it lists (`schemas = [...]`) are all compared.
  */
 export async function generateRollback(project: Project, migrationName: string, options: GenerateOptions): Promise<GeneratedRollback> {
-  const history = listMigrations(project)
+  const history = options.history ?? listMigrations(project)
   const migration = findMigration(history, migrationName)
   const index = history.findIndex((candidate) => candidate.name === migration.name)
-  const trial = options.trial ?? (await RollbackTrial.open(options.databaseUrl))
+  const trial = options.trial ?? (await RollbackTrial.open(project, options.databaseUrl))
+  const analyses = options.analyses ?? new HistoryAnalyses(project)
   try {
-    await trial.applyThrough(history, index - 1)
-    const diff = await repairDiffScript(await inverseDiff(project, history, index, options.databaseUrl, trial.url))
+    const diff = await repairDiffScript(await inverseDiff(project, trial, history, index))
     await trial.applyThrough(history, index)
     const schemaDrops = (await trial.schemasCreatedByLast()).map((schema) => ({
       sql: `DROP SCHEMA IF EXISTS ${schema};`,
@@ -81,12 +101,7 @@ export async function generateRollback(project: Project, migrationName: string, 
         : `${prismaBody.trim() === EMPTY_DIFF ? '' : `${prismaBody}\n`}-- DropSchema\n${schemaDrops.map((drop) => drop.sql).join('\n')}\n`
     const repairs = [...diff.repairs, ...schemaDrops.map((drop) => drop.repair)]
 
-    const sources: MigrationSource[] = history.slice(0, index + 1).map((entry) => ({
-      name: entry.name,
-      file: relativePath(project, entry.sqlFile),
-      sql: readFileSync(entry.sqlFile, 'utf8'),
-    }))
-    const analysis = (await analyzeMigrations(sources)).at(-1)!
+    const analysis = await analyses.through(history, index)
     const bodyWarnings = await dataLossWarnings(body, analysis.schema)
     const compose = (review: ReviewNote[], unrestored = 0) => {
       const header = rollbackHeader({
@@ -160,52 +175,21 @@ function trialNotes(outcome: TrialOutcome): ReviewNote[] {
 }
 
 /**
- * `prisma migrate diff --from-migrations <the history up to and including the migration> --to-config-datasource`, the
- * datasource being the trial database (just before the migration) through a config that is the project's own with the
- * URL replaced: Prisma reads the project's schema files for the schemas to compare, as `migrate dev` does.
+ * Prisma's diff from the schema with the migration applied to the schema just before it (see RollbackTrial), by
+ * Prisma's own schema engine, over the schemas the project's Prisma schema names.
  */
-async function inverseDiff(
-  project: Project,
-  history: MigrationOnDisk[],
-  index: number,
-  databaseUrl: string,
-  beforeUrl: string,
-): Promise<string> {
+async function inverseDiff(project: Project, trial: RollbackTrial, history: MigrationOnDisk[], index: number): Promise<string> {
   const migration = history[index]
   const shown = relativePath(project, rollbackFile(project, migration.name))
-  const withIt = stageMigrations(project, history.slice(0, index + 1), 'with')
   try {
-    const config = writeDeployConfig(project, withIt.dir, withIt.root)
-    const outcome = await prismaDiff(
-      project,
-      ['--from-migrations', withIt.dir, '--to-config-datasource', '--config', config],
-      databaseUrl,
-      {
-        [DEPLOY_URL_VARIABLE]: beforeUrl,
-      },
+    return await trial.inverseDiff(history, index)
+  } catch (error) {
+    if (!(error instanceof SchemaEngineCallError)) throw error
+    throw new RollbackGenerationError(
+      migration.name,
+      `Prisma's diff for ${migration.name} failed${error.panic ? ' (its WebAssembly schema engine panicked, as it does on some SQL)' : ''}: ${error.message}`,
+      { cause: error, hint: `Write ${shown} by hand, then prove it: npx migrate-kit verify-rollbacks` },
     )
-    if (outcome.kind === 'failed') {
-      throw new RollbackGenerationError(
-        migration.name,
-        `Prisma's diff for ${migration.name} failed (exit ${outcome.code}):\n${outcome.output}`,
-        {
-          hint:
-            'Prisma replays the migrations in a temporary shadow database: each must apply to an empty database. Fix ' +
-            `the one that fails, or write ${shown} by hand.`,
-        },
-      )
-    }
-    if (outcome.kind === 'silent') {
-      throw new RollbackGenerationError(
-        migration.name,
-        `Prisma's diff for ${migration.name} printed nothing, not even "${EMPTY_DIFF}": its schema engine stopped ` +
-          'before answering (the WebAssembly engine crashes on some SQL, CHECK constraints among it)',
-        { hint: `Write ${shown} by hand, then prove it: npx migrate-kit verify-rollbacks` },
-      )
-    }
-    return outcome.script
-  } finally {
-    withIt.remove()
   }
 }
 
@@ -253,10 +237,11 @@ export async function generateRollbacks(
   options: GenerateOptions & { trial: RollbackTrial; force?: boolean; onResult?: (result: RollbackWriteResult) => void },
 ): Promise<RollbackWriteResult[]> {
   const results: RollbackWriteResult[] = []
+  const shared = { analyses: new HistoryAnalyses(project), history: listMigrations(project) }
   for (const migration of migrations) {
     let result: RollbackWriteResult
     try {
-      const generated = await generateRollback(project, migration, options)
+      const generated = await generateRollback(project, migration, { ...options, ...shared })
       writeRollback(project, generated, { force: options.force })
       result = { migration, status: 'written', file: generated.file, generated }
     } catch (error) {

@@ -3,17 +3,15 @@ import type { Client, ClientBase } from 'pg'
 import { connect } from '../db/connect'
 import { createScratchDatabase, type ScratchDatabase } from '../db/scratch'
 import { errorMessage, UsageError } from '../errors'
-import { runPrisma } from '../prisma/cli'
+import { InProcessSchemaEngine, SchemaEngineCallError } from '../prisma/engine/in-process'
 import { findMigration, listMigrations, type MigrationOnDisk } from '../prisma/migrations'
 import type { Project } from '../project'
 import type { AcceptedFailures } from './accepted'
-import { DEPLOY_URL_VARIABLE, writeDeployConfig } from './deploy-config'
 import { MissingRollbacksError, RollbackSqlError } from './errors'
 import { hasRollback, relativePath, rollbackFile } from './files'
 import { rollbackMigrations } from './rollback'
 import { diffSchemas, type SchemaDifference } from './schema-diff'
 import { captureSchema } from './snapshot'
-import { stageMigrations, type StagedMigrations } from './staging'
 
 /** Where a round trip went wrong: Prisma applying it, the rollback, or Prisma applying it again. */
 export type RoundTripStage = 'apply' | 'rollback' | 'reapply'
@@ -167,11 +165,12 @@ function judgeAccepted(results: RoundTripResult[], accepted: AcceptedFailures | 
 }
 
 /**
- * The scratch database and the staged copy of the history Prisma deploys from: the first `applied` migrations of
- * the history are in both. A rebuild replaces the database with a fresh one.
+ * The scratch database, the part of the history deployed to it (the first `staged` migrations), and Prisma's schema
+ * engine working on it. A rebuild replaces the database with a fresh one.
  */
 class ScratchHistory {
-  private applied = 0
+  /** The migrations Prisma is given on each deploy: the history up to the one under test. */
+  private readonly staged: MigrationOnDisk[] = []
   /** Every scratch database made, for the report. */
   readonly made: string[] = []
 
@@ -180,27 +179,26 @@ class ScratchHistory {
     private readonly serverUrl: string,
     private scratch: ScratchDatabase,
     private connection: Client,
-    private staged: StagedMigrations,
-    private config: string,
+    private engine: InProcessSchemaEngine,
   ) {
     this.made.push(scratch.name)
   }
 
   static async open(project: Project, serverUrl: string): Promise<ScratchHistory> {
     const parts = await ScratchHistory.fresh(project, serverUrl)
-    return new ScratchHistory(project, serverUrl, parts.scratch, parts.connection, parts.staged, parts.config)
+    return new ScratchHistory(project, serverUrl, parts.scratch, parts.connection, parts.engine)
   }
 
-  /** An empty scratch database, its connection, and an empty staged copy of the history with its deploy config. */
+  /** An empty scratch database, its connection, and Prisma's engine on it. */
   private static async fresh(project: Project, serverUrl: string) {
     const scratch = await createScratchDatabase(serverUrl)
-    const staged = stageMigrations(project, [], 'verify')
+    let connection: Client | undefined
     try {
-      const config = writeDeployConfig(project, staged.dir, staged.root)
-      const connection = await connect(scratch.url, { applicationName: 'migrate-kit verify-rollbacks' })
-      return { scratch, staged, config, connection }
+      connection = await connect(scratch.url, { applicationName: 'migrate-kit verify-rollbacks' })
+      const engine = await InProcessSchemaEngine.open(project, { databaseUrl: scratch.url })
+      return { scratch, connection, engine }
     } catch (error) {
-      staged.remove()
+      await connection?.end().catch(() => undefined)
       await scratch.drop()
       throw error
     }
@@ -216,14 +214,13 @@ class ScratchHistory {
 
   /** Stages one more migration (the next deploy applies it). */
   stage(migration: MigrationOnDisk): void {
-    this.staged.add(migration)
-    this.applied++
+    this.staged.push(migration)
   }
 
   /** Brings the database to just before history[index]; the error text, or undefined. */
   async applyBefore(history: MigrationOnDisk[], index: number): Promise<string | undefined> {
-    if (this.applied >= index) return undefined
-    for (const migration of history.slice(this.applied, index)) this.stage(migration)
+    if (this.staged.length >= index) return undefined
+    for (const migration of history.slice(this.staged.length, index)) this.stage(migration)
     return this.deploy()
   }
 
@@ -231,27 +228,30 @@ class ScratchHistory {
   async rebuild(history: MigrationOnDisk[], index: number): Promise<string | undefined> {
     await this.dispose()
     const parts = await ScratchHistory.fresh(this.project, this.serverUrl)
-    ;({ scratch: this.scratch, staged: this.staged, config: this.config, connection: this.connection } = parts)
+    ;({ scratch: this.scratch, connection: this.connection, engine: this.engine } = parts)
     this.made.push(this.scratch.name)
-    this.applied = 0
+    this.staged.length = 0
     return this.applyBefore(history, index + 1)
   }
 
-  /** `prisma migrate deploy` of the staged folder; the error text, or undefined when Prisma succeeded. */
+  /**
+   * What `prisma migrate deploy` of the staged migrations does: Prisma's engine compares them with _prisma_migrations
+   * and applies the ones not recorded as applied. The error text, or undefined when Prisma succeeded.
+   */
   async deploy(): Promise<string | undefined> {
-    const result = await runPrisma(this.project, ['migrate', 'deploy', '--config', this.config], {
-      databaseUrl: this.scratch.url,
-      env: { [DEPLOY_URL_VARIABLE]: this.scratch.url },
-    })
-    if (result.code === 0) return undefined
-    const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-15).join('\n')
-    return `prisma migrate deploy failed (exit ${result.code}):\n${output}`
+    try {
+      await this.engine.applyMigrations(this.staged)
+      return undefined
+    } catch (error) {
+      if (!(error instanceof SchemaEngineCallError)) throw error
+      return `Prisma's migrate deploy failed${error.code ? ` (${error.code})` : ''}:\n${error.message.split('\n').slice(0, 15).join('\n')}`
+    }
   }
 
-  /** Closes the connection, removes the staged copy and drops the database in use; safe to call again. */
+  /** Closes the connections and drops the database in use; safe to call again. */
   async dispose(): Promise<void> {
+    await this.engine.close().catch(() => undefined)
     await this.connection.end().catch(() => undefined)
-    this.staged.remove()
     await this.scratch.drop()
   }
 }

@@ -202,7 +202,7 @@ async function generateHistoryRollbacks(
     step.notDone = `${errorMessage(error)}${error.hint ? ` (${error.hint})` : ''}; the other steps are done: run npx migrate-kit init again once it is set`
     return false
   }
-  const trial = await RollbackTrial.open(databaseUrl)
+  const trial = await RollbackTrial.open(project, databaseUrl)
   context.onDispose(() => trial.close())
   await generateRollbacks(project, step.missing, {
     databaseUrl,

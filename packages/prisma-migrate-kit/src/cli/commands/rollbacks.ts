@@ -98,7 +98,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
         }
         const database = await context.database('read')
         // One scratch database walks the history in order: each migration is applied once for all the tries.
-        const trial = await RollbackTrial.open(database.url)
+        const trial = await RollbackTrial.open(project, database.url)
         context.onDispose(() => trial.close())
         const written = await generateRollbacks(
           project,

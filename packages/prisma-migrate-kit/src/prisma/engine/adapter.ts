@@ -119,12 +119,21 @@ async function openAdapter(url: string, hooks: AdapterHooks): Promise<SqlDriverA
   }
 }
 
+export interface EngineDatabaseOptions {
+  /**
+   * A database handed to the engine as its shadow database AS IT IS: never emptied, never dropped. A diff whose
+   * `from` is an empty migration list then describes this database (the engine applies nothing to it): how
+   * migrate-kit diffs two live databases in-process, which the engine's `url` targets no longer allow.
+   */
+  shadowAsIs?: string
+}
+
 /**
  * The adapter factory for the datasource the CLI passed. The main database and the shadow database each get their
  * own single-connection pool; the shadow database is a real separate database (the stock adapter's
  * connectToShadowDb lets the connection string win over the database it sets, so its "shadow" is the main one).
  */
-export function createEngineDatabase(datasource: DatasourceArg): EngineDatabase {
+export function createEngineDatabase(datasource: DatasourceArg, options: EngineDatabaseOptions = {}): EngineDatabase {
   const url = datasource.url
   const adapters = new Set<SqlDriverAdapter>()
   const shadows = new ShadowDatabases(url ?? '')
@@ -160,6 +169,7 @@ export function createEngineDatabase(datasource: DatasourceArg): EngineDatabase 
     connect: async () => track(await openAdapter(requireUrl(), { onScriptFailure })),
     connectToShadowDb: async () => {
       const mainUrl = requireUrl()
+      if (options.shadowAsIs) return track(await openAdapter(options.shadowAsIs, { onScriptFailure }))
       if (datasource.shadowDatabaseUrl) {
         assertDistinctShadow(mainUrl, datasource.shadowDatabaseUrl)
         await emptyDatabase(datasource.shadowDatabaseUrl)

@@ -65,15 +65,32 @@ function describeCharColumnsAsText(pool: Pool, client: PoolClient): void {
 /**
  * pg-pool uses connectionTimeoutMillis both for opening a connection and for waiting for a free one; with a single
  * connection a long migration would make the next queued query time out. The client alone gets the timeout, so an
- * unreachable server still fails fast while queued work waits as long as it must.
+ * unreachable server still fails fast while queued work waits as long as it must. `prepare` runs on the new session
+ * before the pool hands it out (a query queued from the pool's 'connect' event would run beside the engine's first).
  */
-function clientWithConnectTimeout(pg: PgModule): typeof pg.Client {
+function clientWithConnectTimeout(pg: PgModule, prepare: (client: InstanceType<PgModule['Client']>) => Promise<void>): typeof pg.Client {
   return class extends pg.Client {
     constructor(config?: string | ClientConfig) {
       super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: CONNECT_TIMEOUT_MS })
     }
+
+    override connect(): Promise<InstanceType<PgModule['Client']>>
+    override connect(callback: ConnectCallback): void
+    override connect(callback?: ConnectCallback): Promise<InstanceType<PgModule['Client']>> | void {
+      const connected = super.connect().then(async () => {
+        await prepare(this)
+        return this
+      })
+      if (!callback) return connected
+      connected.then(
+        (client) => (callback as (error: null, client: InstanceType<PgModule['Client']>) => void)(null, client),
+        (error: Error) => (callback as (error: Error) => void)(error),
+      )
+    }
   }
 }
+
+type ConnectCallback = ((error: Error) => void) | ((error: null, client: InstanceType<PgModule['Client']>) => void)
 
 /** How often the server checks that the engine is still there while a statement runs (ms). */
 const CLIENT_CHECK_INTERVAL_MS = 2_000
@@ -89,30 +106,33 @@ export function createEnginePool(url: string, extra: PoolConfig = {}): Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: 1,
-    Client: clientWithConnectTimeout(pg),
+    Client: clientWithConnectTimeout(pg, prepareSession),
     idleTimeoutMillis: 1_000,
     allowExitOnIdle: true,
     application_name: ENGINE_APPLICATION_NAME,
     ...extra,
   })
-  pool.on('connect', (client: PoolClient) => {
-    describeCharColumnsAsText(pool, client)
-    // Queued before the engine's first statement. A migration whose engine died (its migrate-kit killed) must not go
-    // on, or commit, on the server with nobody to record it: PostgreSQL 14+ then checks the client every 2 s even
-    // while a statement runs or waits for a lock, and ends the session (its transaction rolls back). Older servers
-    // do not know the setting: the condition keeps set_config from being called there.
-    client
-      .query(
-        `SELECT set_config('client_connection_check_interval', '${CLIENT_CHECK_INTERVAL_MS}', false) WHERE current_setting('server_version_num')::int >= 140000`,
-      )
-      .catch(() => undefined)
-    // `deploy --lock-timeout`: a migration that would queue every reader of a table behind its lock gives up instead.
-    const lockTimeoutMs = Number(process.env[LOCK_TIMEOUT_VARIABLE])
-    if (Number.isInteger(lockTimeoutMs) && lockTimeoutMs > 0) {
-      client.query(`SELECT set_config('lock_timeout', '${lockTimeoutMs}ms', false)`).catch(() => undefined)
-    }
-  })
+  pool.on('connect', (client: PoolClient) => describeCharColumnsAsText(pool, client))
   // An idle connection whose server goes away emits 'error'; without a listener that would crash the engine.
   pool.on('error', () => undefined)
   return pool
+}
+
+/**
+ * Settings of every engine session, made before its first statement. A migration whose engine died (its migrate-kit
+ * killed) must not go on, or commit, on the server with nobody to record it: PostgreSQL 14+ then checks the client
+ * every 2 s even while a statement runs or waits for a lock, and ends the session (its transaction rolls back). Older
+ * servers do not know the setting: the condition keeps set_config from being called there.
+ */
+async function prepareSession(client: InstanceType<PgModule['Client']>): Promise<void> {
+  await client
+    .query(
+      `SELECT set_config('client_connection_check_interval', '${CLIENT_CHECK_INTERVAL_MS}', false) WHERE current_setting('server_version_num')::int >= 140000`,
+    )
+    .catch(() => undefined)
+  // `deploy --lock-timeout`: a migration that would queue every reader of a table behind its lock gives up instead.
+  const lockTimeoutMs = Number(process.env[LOCK_TIMEOUT_VARIABLE])
+  if (Number.isInteger(lockTimeoutMs) && lockTimeoutMs > 0) {
+    await client.query(`SELECT set_config('lock_timeout', '${lockTimeoutMs}ms', false)`).catch(() => undefined)
+  }
 }

@@ -137,12 +137,16 @@ function misfit(module: WasmModule, glue: object, glueSource: string): string | 
   return undefined
 }
 
+/** Counts loads, so that each one imports its own copy of the glue (see loadWasmEngine). */
+let loads = 0
+
 /**
  * Loads a glue (an ES module: a dynamic import, kept as such by the node16 module setting) and instantiates the first
- * candidate .wasm that fits it. A glue module holds the instance in module state, so each attempt imports a fresh
- * copy (the query string makes it a distinct module).
+ * candidate .wasm that fits it. A glue module holds the instance in module state, so each attempt of each load
+ * imports a fresh copy (the query string makes it a distinct module): after a panic, a new load is a working engine.
  */
 export async function loadWasmEngine(searchFrom: string[] = [process.cwd()]): Promise<LoadedWasm> {
+  const load = loads++
   installPanicRegistry()
   const prisma = installedPrisma(searchFrom)
   const failures: string[] = []
@@ -155,7 +159,7 @@ export async function loadWasmEngine(searchFrom: string[] = [process.cwd()]): Pr
       failures.push(`${candidate.file}: not a valid WebAssembly module (${String(error)})`)
       continue
     }
-    const glue = (await import(`${pathToFileURL(glueFile).href}?attempt=${attempt}`)) as SchemaEngineGlue
+    const glue = (await import(`${pathToFileURL(glueFile).href}?load=${load}&attempt=${attempt}`)) as SchemaEngineGlue
     const why = misfit(module, glue, readFileSync(glueFile, 'utf8'))
     if (why) {
       failures.push(`${candidate.file} with ${candidate.glue.packageName}: ${why}`)
