@@ -110,6 +110,8 @@ test('a rollback that leaves a column and a changed index behind fails with a re
   expect(result.stdout).toMatch(/^ok {7}20990102000000_add_age/m)
   expect(result.stdout).toMatch(/^20990101000000_add_motto +FAILED \(schema differs\)/m)
   expect(result.stdout).toMatch(/^20990102000000_add_age +ok +[\d.]+ s/m)
+  // No terminal and a short history: no progress lines (tests/history-scale.test.ts has a long one).
+  expect(result.stderr).not.toMatch(/ migrations \(\d+ %\)/)
   expect(result.stdout).toContain('4 rollbacks verified: 2 ok, 2 failed (scratch databases dropped).')
   expect(result.stdout).toContain(
     'Fix rollbacks/20990101000000_add_motto/rollback.sql, rollbacks/20990103000000_add_city/rollback.sql, then run: npx migrate-kit verify-rollbacks',

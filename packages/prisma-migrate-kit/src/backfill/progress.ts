@@ -91,6 +91,8 @@ export function barReporter(stream: NodeJS.WritableStream = process.stderr): Pro
       bar.update(progress.rowsDone, payload)
     },
     stop() {
+      // Notices queued by log() are drawn on the next redraw, which stop() alone never makes.
+      bars.update()
       bars.stop()
     },
   }

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { UsageError } from '../errors'
 import { analyzeMigrations, type Effect, type MigrationAnalysis, type MigrationSource } from '../lint'
 import { findMigration, listMigrations, type MigrationOnDisk } from '../prisma/migrations'
@@ -223,8 +224,8 @@ export function writeRollback(project: Project, generated: GeneratedRollback, op
 
 /** One migration's outcome in generateRollbacks: written (with its file), or the error that stopped it. */
 export type RollbackWriteResult =
-  | { migration: string; status: 'written'; file: string; generated: GeneratedRollback }
-  | { migration: string; status: 'error'; error: unknown }
+  | { migration: string; status: 'written'; file: string; generated: GeneratedRollback; seconds: number }
+  | { migration: string; status: 'error'; error: unknown; seconds: number }
 
 /**
  * Generates and writes the rollbacks of `migrations` (history order) on one trial, so that each migration of the
@@ -234,18 +235,26 @@ export type RollbackWriteResult =
 export async function generateRollbacks(
   project: Project,
   migrations: string[],
-  options: GenerateOptions & { trial: RollbackTrial; force?: boolean; onResult?: (result: RollbackWriteResult) => void },
+  options: GenerateOptions & {
+    trial: RollbackTrial
+    force?: boolean
+    onStarting?: (migration: string) => void
+    onResult?: (result: RollbackWriteResult) => void
+  },
 ): Promise<RollbackWriteResult[]> {
   const results: RollbackWriteResult[] = []
   const shared = { analyses: new HistoryAnalyses(project), history: listMigrations(project) }
   for (const migration of migrations) {
     let result: RollbackWriteResult
+    options.onStarting?.(migration)
+    const started = performance.now()
+    const seconds = () => (performance.now() - started) / 1000
     try {
       const generated = await generateRollback(project, migration, { ...options, ...shared })
       writeRollback(project, generated, { force: options.force })
-      result = { migration, status: 'written', file: generated.file, generated }
+      result = { migration, status: 'written', file: generated.file, generated, seconds: seconds() }
     } catch (error) {
-      result = { migration, status: 'error', error }
+      result = { migration, status: 'error', error, seconds: seconds() }
     }
     results.push(result)
     options.onResult?.(result)

@@ -12,6 +12,7 @@ import { hasRollback, rollbackFile } from '../../rollback/files'
 import { generateRollbacks } from '../../rollback/generate'
 import { RollbackTrial } from '../../rollback/trial'
 import { action, examples, type CommandHost } from '../command'
+import { historyProgress } from '../history-progress'
 import { printJson } from '../io'
 import { printGenerationError, printWarnings } from './rollbacks'
 
@@ -203,23 +204,32 @@ async function generateHistoryRollbacks(
     return false
   }
   const trial = await RollbackTrial.open(project, databaseUrl)
-  context.onDispose(() => trial.close())
+  const progress = historyProgress(context.io, { label: 'init: rollbacks', total: step.missing.length, json })
+  context.onDispose(async () => {
+    progress.stop()
+    await trial.close()
+  })
+  // What init says goes through the progress's io: above the bar on a terminal.
+  const io = progress.io
   await generateRollbacks(project, step.missing, {
     databaseUrl,
     trial,
+    onStarting: (migration) => progress.starting(migration),
     onResult: (result) => {
+      progress.done()
       if (result.status === 'written') {
         step.written.push(result.migration)
         const file = relativePath(project, result.file)
-        say(`  ${'created'.padEnd(12)} ${file}`)
-        if (!json) printWarnings(context.io, file, result.generated)
+        if (!json) io.out(`  ${'created'.padEnd(12)} ${file}`)
+        if (!json) printWarnings(io, file, result.generated)
         return
       }
       step.failed.push({ migration: result.migration, error: errorMessage(result.error) })
-      say(`  ${'not written'.padEnd(12)} ${relativePath(project, rollbackFile(project, result.migration))} (why: on stderr)`)
-      if (!json) printGenerationError(context.io, result.migration, result.error)
+      if (!json) io.out(`  ${'not written'.padEnd(12)} ${relativePath(project, rollbackFile(project, result.migration))} (why: on stderr)`)
+      if (!json) printGenerationError(io, result.migration, result.error)
     },
   })
+  progress.stop()
   say(`  rollbacks:   ${step.written.length} written, ${step.failed.length} could not be generated`)
   return true
 }

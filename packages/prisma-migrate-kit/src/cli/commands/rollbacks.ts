@@ -8,6 +8,7 @@ import type { ReviewNote } from '../../rollback/header'
 import type { ScriptRepair } from '../../rollback/repair'
 import { RollbackTrial } from '../../rollback/trial'
 import { action, examples, type CommandHost } from '../command'
+import { historyProgress } from '../history-progress'
 import { printJson, type CliIO } from '../io'
 
 /** What a generated rollback's header says, one line each: what was mended, what destroys data, what to add by hand. */
@@ -99,7 +100,11 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
         const database = await context.database('read')
         // One scratch database walks the history in order: each migration is applied once for all the tries.
         const trial = await RollbackTrial.open(project, database.url)
-        context.onDispose(() => trial.close())
+        const progress = historyProgress(io, { label: 'rollbacks generate', total: targets.length, json: options.json })
+        context.onDispose(async () => {
+          progress.stop()
+          await trial.close()
+        })
         const written = await generateRollbacks(
           project,
           targets.map((migration) => migration.name),
@@ -107,18 +112,21 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
             databaseUrl: database.url,
             trial,
             force: options.force,
+            onStarting: (migration) => progress.starting(migration),
             onResult: (result) => {
+              progress.done()
               if (options.json) return
               if (result.status === 'written') {
                 const file = relativePath(project, result.file)
-                io.out(`Wrote ${file}${writtenNote(result.generated)}`)
-                printWarnings(io, file, result.generated)
+                progress.io.out(`Wrote ${file}${writtenNote(result.generated)}`)
+                printWarnings(progress.io, file, result.generated)
                 return
               }
-              printGenerationError(io, result.migration, result.error)
+              printGenerationError(progress.io, result.migration, result.error)
             },
           },
         )
+        progress.stop()
         const failed = written.some((result) => result.status === 'error')
         const results = written.map((result) =>
           result.status === 'written'
@@ -127,8 +135,14 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
                 status: result.status,
                 file: relativePath(project, result.file),
                 warnings: result.generated.warnings.length,
+                seconds: Number(result.seconds.toFixed(3)),
               }
-            : { name: result.migration, status: result.status, error: errorMessage(result.error) },
+            : {
+                name: result.migration,
+                status: result.status,
+                error: errorMessage(result.error),
+                seconds: Number(result.seconds.toFixed(3)),
+              },
         )
         if (options.json) printJson(io, { ok: !failed, migrations: results })
         else io.out(`Review each file before committing it; prove them all with: npx migrate-kit verify-rollbacks`)

@@ -5,6 +5,7 @@ import { findMigration, listMigrations } from '../../prisma/migrations'
 import { ACCEPTED_FAILURES_FILE, readAcceptedFailures, type AcceptedFailures } from '../../rollback/accepted'
 import { verifyRollbacks, type VerifyRollbacksReport, type RoundTripResult } from '../../rollback/verify'
 import { action, examples, type CommandHost } from '../command'
+import { historyProgress, type HistoryProgress } from '../history-progress'
 import { formatTable, printJson, type CliIO } from '../io'
 
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }
@@ -63,8 +64,10 @@ export function registerVerifyRollbacks(program: Command, host: CommandHost): vo
           giveBack()
         })
         let drop: (() => Promise<void>) | undefined
+        let progress: HistoryProgress | undefined
         context.onDispose(async () => {
           giveBack()
+          progress?.stop()
           await drop?.().catch(() => undefined)
         })
         const report = await verifyRollbacks(context.project, {
@@ -76,11 +79,16 @@ export function registerVerifyRollbacks(program: Command, host: CommandHost): vo
           onStart: (scratch, count) => {
             drop = scratch.drop
             if (!options.json) context.io.err(`Verifying ${count} rollbacks on scratch database ${scratch.name}…`)
+            progress = historyProgress(context.io, { label: 'verify-rollbacks', total: count, json: options.json })
           },
+          onStarting: (migration) => progress?.starting(migration),
           onResult: (result) => {
-            if (!options.json) printResult(context.io, result)
+            if (!options.json) printResult(progress?.io ?? context.io, result)
+            progress?.done()
           },
         })
+        progress?.stop()
+        progress = undefined
         drop = undefined
         if (options.json) printJson(context.io, verifyJson(report, accepted))
         else printSummary(context.io, report, accepted)

@@ -49,6 +49,8 @@ const NO_FILTER: SchemaFilter = { externalTables: [], externalEnums: [] }
  * the native engine does for the life of its process, and `rollback` must be able to take it between two deploys.
  */
 export class InProcessSchemaEngine {
+  private readonly scripts = new Map<string, string>()
+
   private constructor(
     private readonly project: Project,
     private readonly targets: InProcessEngineTargets,
@@ -106,7 +108,7 @@ export class InProcessSchemaEngine {
             path: migration.name,
             migrationFile: {
               path: path.basename(migration.sqlFile),
-              content: { tag: 'ok', value: readFileSync(migration.sqlFile, 'utf8') },
+              content: { tag: 'ok', value: this.scriptOf(migration) },
             },
           })),
         },
@@ -114,6 +116,19 @@ export class InProcessSchemaEngine {
       }),
     )
     return result.appliedMigrationNames
+  }
+
+  /**
+   * A migration's SQL, read once per engine: a deploy hands Prisma every migration of the history so far, so reading
+   * the files each time would make each step cost more the longer the history.
+   */
+  private scriptOf(migration: MigrationOnDisk): string {
+    let script = this.scripts.get(migration.sqlFile)
+    if (script === undefined) {
+      script = readFileSync(migration.sqlFile, 'utf8')
+      this.scripts.set(migration.sqlFile, script)
+    }
+    return script
   }
 
   /** The history's migration_lock.toml; Prisma needs one to know the connector, so a missing one reads as PostgreSQL. */

@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { collect, childEnv, runCli } from './helpers/cli'
+import { TEST_SERVER_URL, createTestDatabase, databasesLike } from './helpers/database'
+import { REPO_ROOT, createTempProject } from './helpers/project'
+import { migrationFolderName, syntheticHistory, writeSyntheticHistory } from '../scripts/lib/synthetic-history'
+
+/**
+ * Long histories: `npm run bench:history` at 100 migrations, end to end (the real binary, real Prisma engine, scratch
+ * databases that are gone afterwards). Seconds say nothing here, as other test files share the machine; the shape of
+ * the cost does: a migration at the end of the history must not take more than twice one at its start (before, every
+ * rollback replayed the whole history, so the end cost 10 × the start at 800 migrations).
+ */
+const JITI = path.join(REPO_ROOT, 'node_modules', 'jiti', 'lib', 'jiti-cli.mjs')
+
+interface Phase {
+  seconds: number
+  failed: number
+  startMsPerMigration: number
+  endMsPerMigration: number
+  shape: number
+}
+
+interface Report {
+  migrations: number
+  kinds: Record<string, number>
+  database: string
+  generate: Phase
+  verify: Phase
+  totalSeconds: number
+  shapeMet: boolean
+}
+
+function startHistoryBench(args: string[]) {
+  return spawn(process.execPath, [JITI, path.join(REPO_ROOT, 'scripts', 'bench-history.ts'), ...args], {
+    cwd: REPO_ROOT,
+    env: childEnv({ DATABASE_URL: TEST_SERVER_URL }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+test('the synthetic history has every kind of change, and the same count gives the same files', () => {
+  const history = syntheticHistory(100)
+  expect(new Set(history.map((migration) => migration.kind))).toEqual(
+    new Set([
+      'createTable',
+      'addColumn',
+      'createIndex',
+      'createEnum',
+      'addForeignKey',
+      'renameColumn',
+      'addEnumValue',
+      'retypeColumn',
+      'renameIndex',
+      'dropColumn',
+      'addUnique',
+    ]),
+  )
+  expect(syntheticHistory(100)).toEqual(history)
+  expect(new Set(history.map((migration) => migration.name)).size).toBe(100)
+})
+
+test('100 migrations: every rollback generated and verified, the cost per migration flat along the history', async () => {
+  const result = await collect(startHistoryBench(['--migrations', '100', '--json']), 240_000)
+  expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' })
+  const report = JSON.parse(result.stdout) as Report
+  expect(report.migrations).toBe(100)
+  expect(report.generate.failed).toBe(0)
+  expect(report.verify.failed).toBe(0)
+  for (const phase of [report.generate, report.verify]) {
+    expect(phase.startMsPerMigration).toBeGreaterThan(0)
+    expect(phase.shape).toBeCloseTo(phase.endMsPerMigration / phase.startMsPerMigration, 1)
+    expect(phase.shape).toBeLessThanOrEqual(2)
+  }
+  expect(report.shapeMet).toBe(true)
+  // No scratch database is left: the bench's own, and the ones the two commands made for it.
+  expect(await databasesLike('migrate_kit_', report.database)).toEqual([])
+  expect(await databasesLike(report.database)).toEqual([])
+}, 300_000)
+
+test('off a terminal, a long history gets plain progress lines on stderr; stdout keeps its lines, --json its document', async () => {
+  const project = createTempProject({ exampleApp: false })
+  const db = await createTestDatabase('history_progress')
+  try {
+    project.write('prisma/schema.prisma', 'datasource db {\n  provider = "postgresql"\n}\n')
+    writeSyntheticHistory(project.path('prisma', 'migrations'), 60)
+    const run = (args: string[]) => runCli(args, { cwd: project.root, env: { DATABASE_URL: db.url }, timeoutMs: 180_000 })
+    const tenths = (stderr: string, label: string) =>
+      [...stderr.matchAll(new RegExp(`^${label}: (\\d+) / 60 migrations \\(\\d+ %\\), [^\\n]+ elapsed, ETA [^\\n]+$`, 'gm'))].map((match) =>
+        Number(match[1]),
+      )
+
+    const generate = await run(['rollbacks', 'generate'])
+    expect(generate.code).toBe(0)
+    expect(generate.stdout.match(/^Wrote rollbacks\//gm)).toHaveLength(60)
+    expect(tenths(generate.stderr, 'rollbacks generate')).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 54, 60])
+
+    const verify = await run(['verify-rollbacks'])
+    expect(verify.code).toBe(0)
+    expect(verify.stdout.match(/^ok {7}/gm)).toHaveLength(60)
+    expect(verify.stdout).toContain('60 rollbacks verified: 60 ok, 0 failed')
+    expect(tenths(verify.stderr, 'verify-rollbacks')).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 54, 60])
+
+    // --json as it always was: the document on stdout and nothing on stderr, however long the history.
+    const json = await run(['rollbacks', 'generate', '--force', '--json'])
+    expect({ code: json.code, stderr: json.stderr }).toEqual({ code: 0, stderr: '' })
+    const written = JSON.parse(json.stdout) as { ok: boolean; migrations: Array<{ name: string; seconds: number }> }
+    expect(written.ok).toBe(true)
+    expect(written.migrations.map((migration) => migration.name)).toEqual(
+      syntheticHistory(60).map((migration, index) => migrationFolderName(index, migration.name)),
+    )
+    for (const migration of written.migrations) expect(migration.seconds).toBeGreaterThan(0)
+  } finally {
+    project.remove()
+    await db.drop()
+  }
+}, 300_000)
