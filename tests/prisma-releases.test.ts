@@ -70,8 +70,9 @@ describe.each(RELEASES)('a project on prisma $prisma (packed package, offline en
   afterAll(() => project?.remove())
 
   // One command per engine request the CLI makes: applyMigrations (deploy), devDiagnostic + createMigration + diff
-  // against a shadow database (new), diagnoseMigrationHistory (status). The rest of the suite runs them all on 7.10.1.
-  test('its own engine build runs with the glue of the same commit: init, plain prisma, deploy, new (shadow database), status', async () => {
+  // against a shadow database (new), diagnoseMigrationHistory (status); and the engine called in-process by init and
+  // new (diff of two databases) and verify-rollbacks (applyMigrations). The rest of the suite runs them all on 7.10.1.
+  test('its own engine build runs with the glue of the same commit: init, plain prisma, deploy, new (shadow database), status, verify-rollbacks', async () => {
     const db = await createTestDatabase(`release_${prisma}`)
     try {
       const env = { DATABASE_URL: db.url }
@@ -100,6 +101,10 @@ describe.each(RELEASES)('a project on prisma $prisma (packed package, offline en
       expect(
         (JSON.parse(status.stdout) as { migrations: Array<{ state: string }> }).migrations.map((migration) => migration.state),
       ).toEqual(['applied', 'pending'])
+      // verify-rollbacks calls this release's engine in-process (applyMigrations, as deploy does) for each round trip.
+      const verify = await run(['verify-rollbacks', '--json'])
+      expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' })
+      expect((JSON.parse(verify.stdout) as { migrations: Array<{ status: string }> }).migrations.map((m) => m.status)).toEqual(['ok', 'ok'])
     } finally {
       await db.drop()
     }
