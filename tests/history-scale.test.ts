@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { collect, childEnv, runCli } from './helpers/cli'
 import { TEST_SERVER_URL, createTestDatabase, databasesLike } from './helpers/database'
@@ -115,3 +116,60 @@ test('off a terminal, a long history gets plain progress lines on stderr; stdout
     await db.drop()
   }
 }, 300_000)
+
+test('a migration that does not apply: generate writes the rollbacks before it and names it for every later one; verify stops at it', async () => {
+  const project = createTempProject({ exampleApp: false })
+  const db = await createTestDatabase('history_broken')
+  try {
+    project.write('prisma/schema.prisma', 'datasource db {\n  provider = "postgresql"\n}\n')
+    const folders = writeSyntheticHistory(project.path('prisma', 'migrations'), 5).map((migration) => migration.folder)
+    const run = (args: string[]) => runCli(args, { cwd: project.root, env: { DATABASE_URL: db.url }, timeoutMs: 120_000 })
+    expect((await run(['rollbacks', 'generate'])).code).toBe(0)
+    const broken = folders[2]
+    const sqlFile = project.path('prisma', 'migrations', broken, 'migration.sql')
+    project.write(
+      `prisma/migrations/${broken}/migration.sql`,
+      `${readFileSync(sqlFile, 'utf8')}ALTER TABLE "no_such_table" ADD COLUMN "x" INTEGER;\n`,
+    )
+
+    const verify = await run(['verify-rollbacks', '--json'])
+    expect(verify.code).toBe(1)
+    const report = JSON.parse(verify.stdout) as {
+      migrations: Array<{ status: string; stage?: string; error?: { message: string }; note?: string }>
+    }
+    expect(report.migrations.map((migration) => migration.stage ?? migration.status)).toEqual([
+      'ok',
+      'ok',
+      'apply',
+      'not_executed',
+      'not_executed',
+    ])
+    // Prisma's own report of the failed migration (P3018, PostgreSQL's code and message), as `prisma migrate deploy` gives it.
+    expect(report.migrations[2].error?.message).toMatch(
+      /P3018[\s\S]*Migration name: .*index_table_1[\s\S]*42P01[\s\S]*relation "no_such_table" does not exist/,
+    )
+    expect(report.migrations[3].note).toBe(`${broken} does not apply, so nothing after it can be built`)
+    const text = await run(['verify-rollbacks'])
+    expect(text.stdout).toContain(`${broken} does not apply to a database built from the migrations before it: fix its migration.sql`)
+    expect(text.stdout).not.toContain(`Fix rollbacks/${broken}`)
+
+    const rollbackOf = (name: string) => readFileSync(project.path('rollbacks', name, 'rollback.sql'), 'utf8')
+    const kept = folders.slice(2).map(rollbackOf)
+    const generate = await run(['rollbacks', 'generate', '--force'])
+    expect(generate.code).toBe(1)
+    expect(generate.stdout.match(/^Wrote rollbacks\/(\S+)\/rollback\.sql/gm)).toEqual(
+      folders.slice(0, 2).map((name) => `Wrote rollbacks/${name}/rollback.sql`),
+    )
+    for (const later of folders.slice(2)) {
+      expect(generate.stderr).toContain(
+        `error: ${later}: cannot try the rollback: ${broken}/migration.sql does not apply to a database built from the migrations before it: relation "no_such_table" does not exist`,
+      )
+    }
+    // Their files from before are left as they were, and no scratch database is left on the server.
+    expect(folders.slice(2).map(rollbackOf)).toEqual(kept)
+    expect(await databasesLike('migrate_kit_', db.name)).toEqual([])
+  } finally {
+    project.remove()
+    await db.drop()
+  }
+}, 240_000)

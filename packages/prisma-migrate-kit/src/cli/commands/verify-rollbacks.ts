@@ -173,8 +173,19 @@ function printSummary(io: CliIO, report: VerifyRollbacksReport, accepted: Accept
   for (const name of report.acceptedNowPassing) {
     io.out(`${name} is listed in ${accepted.file} but now passes: remove it from the file, so that the file stays true.`)
   }
+  // A migration that does not apply is fixed in its migration.sql; the others in their rollback.sql.
+  const notApplying = failed.filter((result) => result.stage === 'apply')
+  const rollbacksToFix = failed.filter((result) => result.stage !== 'apply')
+  if (notApplying.length > 0) {
+    io.out(
+      `${notApplying.map((result) => result.migration).join(', ')} does not apply to a database built from the migrations before it: ` +
+        "fix its migration.sql (every migration must apply in order to an empty database, as Prisma's shadow database needs), then run: npx migrate-kit verify-rollbacks",
+    )
+  }
+  if (rollbacksToFix.length > 0) {
+    io.out(`Fix ${rollbacksToFix.map((result) => result.rollbackFile).join(', ')}, then run: npx migrate-kit verify-rollbacks`)
+  }
   if (failed.length > 0) {
-    io.out(`Fix ${failed.map((result) => result.rollbackFile).join(', ')}, then run: npx migrate-kit verify-rollbacks`)
     io.out(`A failure that cannot be fixed (history nobody may change) can be accepted in ${accepted.file}, with the reason.`)
   } else if (report.ok) {
     io.out(
