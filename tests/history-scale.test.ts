@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { collect, childEnv, runCli } from './helpers/cli'
+import { collect, childEnv, runCli, startCli } from './helpers/cli'
 import { TEST_SERVER_URL, createTestDatabase, databasesLike } from './helpers/database'
 import { REPO_ROOT, createTempProject } from './helpers/project'
 import { migrationFolderName, syntheticHistory, writeSyntheticHistory } from '../scripts/lib/synthetic-history'
@@ -173,3 +173,34 @@ test('a migration that does not apply: generate writes the rollbacks before it a
     await db.drop()
   }
 }, 240_000)
+
+test('Ctrl-C during rollbacks generate stops after the rollback under way: files kept, scratch databases dropped, exit 130', async () => {
+  const project = createTempProject({ exampleApp: false })
+  const db = await createTestDatabase('history_interrupt')
+  try {
+    project.write('prisma/schema.prisma', 'datasource db {\n  provider = "postgresql"\n}\n')
+    writeSyntheticHistory(project.path('prisma', 'migrations'), 60)
+    const child = startCli(['rollbacks', 'generate'], { cwd: project.root, env: { DATABASE_URL: db.url } })
+    const done = collect(child, 120_000)
+    await new Promise<void>((resolve) => {
+      let seen = ''
+      child.stdout?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString()
+        if ((seen.match(/^Wrote /gm) ?? []).length >= 3) resolve()
+      })
+    })
+    child.kill('SIGINT')
+    const result = await done
+    expect(result.code).toBe(130)
+    expect(result.stderr).toContain('SIGINT: stopping after the rollback under way, then dropping the scratch databases…')
+    const written = (result.stdout.match(/^Wrote rollbacks\/(\S+)\/rollback\.sql/gm) ?? []).length
+    expect(written).toBeGreaterThanOrEqual(3)
+    expect(written).toBeLessThan(60)
+    expect(result.stdout).toContain(`Interrupted after ${written} of 60 migrations: the ${written} rollback.sql files written are kept`)
+    expect(readdirSync(project.path('rollbacks'))).toHaveLength(written)
+    expect(await databasesLike('migrate_kit_', db.name)).toEqual([])
+  } finally {
+    project.remove()
+    await db.drop()
+  }
+}, 180_000)

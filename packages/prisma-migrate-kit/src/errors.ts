@@ -11,6 +11,11 @@ export const ExitCode = {
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
+/** The exit code of a command stopped by a signal, as shells report it: 128 + the signal's number. */
+export function signalExitCode(signal: NodeJS.Signals | undefined): number {
+  return signal === 'SIGTERM' ? 143 : signal === 'SIGINT' || signal === undefined ? 130 : ExitCode.failed
+}
+
 export interface ErrorDetails {
   /** The next thing a person should do, printed on its own line. */
   hint?: string

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander'
-import { ExitCode, errorMessage, isMigrateKitError } from '../errors'
+import { ExitCode, errorMessage, isMigrateKitError, signalExitCode } from '../errors'
 import { registerCommands } from './commands'
 import { CliContext } from './context'
 import { processIO, type CliIO } from './io'
@@ -12,8 +12,6 @@ export interface RunOptions {
   handleSignals?: boolean
 }
 
-const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }
-
 function listenForSignals(context: CliContext): () => void {
   let forced = false
   const listener = (signal: NodeJS.Signals) => {
@@ -22,7 +20,7 @@ function listenForSignals(context: CliContext): () => void {
       return
     }
     context.io.err(`Interrupted (${signal}): cleaning up.`)
-    void context.dispose().finally(() => process.exit(SIGNAL_EXIT_CODES[signal] ?? 1))
+    void context.dispose().finally(() => process.exit(signalExitCode(signal)))
   }
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
   for (const signal of signals) process.on(signal, listener)

@@ -240,11 +240,14 @@ export async function generateRollbacks(
     force?: boolean
     onStarting?: (migration: string) => void
     onResult?: (result: RollbackWriteResult) => void
+    /** Stops before the next migration (Ctrl-C): the results so far are returned, their files kept. */
+    signal?: AbortSignal
   },
 ): Promise<RollbackWriteResult[]> {
   const results: RollbackWriteResult[] = []
   const shared = { analyses: new HistoryAnalyses(project), history: listMigrations(project) }
   for (const migration of migrations) {
+    if (options.signal?.aborted) break
     let result: RollbackWriteResult
     options.onStarting?.(migration)
     const started = performance.now()

@@ -4,7 +4,7 @@ import { DEPLOY_OPTIONS } from '../../deploy/options'
 import { barReporter, lineReporter, type ProgressReporter } from '../../backfill/progress'
 import { deploy, planDeploy, type DeployRun } from '../../deploy/deploy'
 import { notExecutedLine, planJson, planLines, resultLines, runJson } from '../../deploy/plan-text'
-import { ExitCode, UsageError } from '../../errors'
+import { ExitCode, UsageError, signalExitCode } from '../../errors'
 import { action, examples, type CommandHost } from '../command'
 import { printJson, type CliIO } from '../io'
 import { redisUrl } from './backfill-common'
@@ -21,8 +21,6 @@ interface DeployCliOptions {
 
 /** deploy's flags for the backfills it runs (--backfill-batch-size …): prefixed, so they never read as the deploy's own. */
 const BACKFILL_PREFIX = 'backfill-'
-
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }
 
 export function registerDeploy(program: Command, host: CommandHost): void {
   const command = program
@@ -132,7 +130,7 @@ export function registerDeploy(program: Command, host: CommandHost): void {
         })
         if (options.json) printJson(context.io, runJson(run))
         printOutcome(context.io, run, say)
-        if (run.outcome === 'interrupted') return SIGNAL_EXIT[signalled ?? 'SIGINT'] ?? ExitCode.failed
+        if (run.outcome === 'interrupted') return signalExitCode(signalled)
         return { done: ExitCode.ok, blocked: ExitCode.blocked, failed: ExitCode.failed }[run.outcome]
       }),
     )

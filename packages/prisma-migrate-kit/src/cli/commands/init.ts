@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs'
 import type { Command } from 'commander'
-import { ExitCode, MigrateKitError, errorMessage } from '../../errors'
+import { ExitCode, MigrateKitError, errorMessage, signalExitCode } from '../../errors'
 import { planInitFiles, applyInitFiles, type InitFileChange } from '../../init/plan'
 import { lintProject, resolveTargets, type LintReport } from '../../lint'
 import { applyBaseline, baselineEntries, lintBaselinePath, readLintBaseline, writeLintBaseline } from '../../lint/baseline'
@@ -28,8 +28,10 @@ interface RollbacksStep {
   missing: string[]
   written: string[]
   failed: Array<{ migration: string; error: string }>
-  /** Why none was generated (dry run, --no-rollbacks, no database). */
+  /** Why none was generated (dry run, --no-rollbacks, no database), or why not all (interrupted). */
   notDone?: string
+  /** Ctrl-C / SIGTERM stopped the step after the rollback under way. */
+  interrupted?: NodeJS.Signals
 }
 
 /** The variable the workflow must set: the one the config reads (its value is the config's URL), else DATABASE_URL. */
@@ -100,7 +102,7 @@ export function registerInit(program: Command, host: CommandHost): void {
         const lint = lintStep(project, history, await lintProject(project, resolveTargets(project, []), {}, { useBaseline: false }), dryRun)
         say(`  lint:        ${lint.text}`)
 
-        const failed = rollbacks.failed.length > 0 || noDatabase
+        const failed = rollbacks.failed.length > 0 || noDatabase || rollbacks.interrupted !== undefined
         const changed =
           changes.some((change) => change.action !== 'keep') || rollbacks.written.length > 0 || lint.baseline.action === 'create'
         if (options.json) {
@@ -125,6 +127,7 @@ export function registerInit(program: Command, host: CommandHost): void {
           say('Day to day: npx migrate-kit new <name> (a migration with its rollback.sql, linted), npx migrate-kit status, and in CI or')
           say('production npx migrate-kit deploy instead of prisma migrate deploy.')
         }
+        if (rollbacks.interrupted) return signalExitCode(rollbacks.interrupted)
         return failed ? ExitCode.failed : ExitCode.ok
       }),
     )
@@ -205,7 +208,16 @@ async function generateHistoryRollbacks(
   }
   const trial = await RollbackTrial.open(project, databaseUrl)
   const progress = historyProgress(context.io, { label: 'init: rollbacks', total: step.missing.length, json })
+  // The first Ctrl-C stops after the rollback under way: the files written are kept, the scratch databases dropped.
+  const controller = new AbortController()
+  const giveBack = context.onInterrupt((signal) => {
+    step.interrupted = signal
+    progress.io.err(`${signal}: stopping after the rollback under way, then dropping the scratch databases…`)
+    controller.abort()
+    giveBack()
+  })
   context.onDispose(async () => {
+    giveBack()
     progress.stop()
     await trial.close()
   })
@@ -214,6 +226,7 @@ async function generateHistoryRollbacks(
   await generateRollbacks(project, step.missing, {
     databaseUrl,
     trial,
+    signal: controller.signal,
     onStarting: (migration) => progress.starting(migration),
     onResult: (result) => {
       progress.done()
@@ -230,6 +243,10 @@ async function generateHistoryRollbacks(
     },
   })
   progress.stop()
+  if (step.interrupted) {
+    const left = step.missing.length - step.written.length - step.failed.length
+    step.notDone = `interrupted (${step.interrupted}) with ${left} still to generate; run npx migrate-kit init again for them`
+  }
   say(`  rollbacks:   ${step.written.length} written, ${step.failed.length} could not be generated`)
   return true
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { ExitCode, MigrateKitError, UsageError, errorMessage } from '../../errors'
+import { ExitCode, MigrateKitError, UsageError, errorMessage, signalExitCode } from '../../errors'
 import { listMigrations, findMigration } from '../../prisma/migrations'
 import type { DataLossWarning } from '../../rollback/data-loss'
 import { hasRollback, relativePath } from '../../rollback/files'
@@ -101,7 +101,18 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
         // One scratch database walks the history in order: each migration is applied once for all the tries.
         const trial = await RollbackTrial.open(project, database.url)
         const progress = historyProgress(io, { label: 'rollbacks generate', total: targets.length, json: options.json })
+        // The first Ctrl-C stops after the rollback under way (the files written are kept, the scratch databases
+        // dropped); a second one goes back to the CLI, whose cleanup below drops them too.
+        const controller = new AbortController()
+        let signalled: NodeJS.Signals | undefined
+        const giveBack = context.onInterrupt((signal) => {
+          signalled = signal
+          progress.io.err(`${signal}: stopping after the rollback under way, then dropping the scratch databases…`)
+          controller.abort()
+          giveBack()
+        })
         context.onDispose(async () => {
+          giveBack()
           progress.stop()
           await trial.close()
         })
@@ -112,6 +123,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
             databaseUrl: database.url,
             trial,
             force: options.force,
+            signal: controller.signal,
             onStarting: (migration) => progress.starting(migration),
             onResult: (result) => {
               progress.done()
@@ -144,6 +156,16 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
                 seconds: Number(result.seconds.toFixed(3)),
               },
         )
+        if (signalled) {
+          if (options.json) printJson(io, { ok: false, interrupted: true, migrations: results })
+          else {
+            io.out(
+              `Interrupted after ${written.length} of ${targets.length} migrations: the ${written.filter((result) => result.status === 'written').length} ` +
+                'rollback.sql files written are kept; run npx migrate-kit rollbacks generate again for the rest.',
+            )
+          }
+          return signalExitCode(signalled)
+        }
         if (options.json) printJson(io, { ok: !failed, migrations: results })
         else io.out(`Review each file before committing it; prove them all with: npx migrate-kit verify-rollbacks`)
         return failed ? ExitCode.failed : ExitCode.ok

@@ -1,14 +1,12 @@
 import type { Command } from 'commander'
 import { parseDatabaseUrl } from '../../db/url'
-import { ExitCode, UsageError } from '../../errors'
+import { ExitCode, UsageError, signalExitCode } from '../../errors'
 import { findMigration, listMigrations } from '../../prisma/migrations'
 import { ACCEPTED_FAILURES_FILE, readAcceptedFailures, type AcceptedFailures } from '../../rollback/accepted'
 import { verifyRollbacks, type VerifyRollbacksReport, type RoundTripResult } from '../../rollback/verify'
 import { action, examples, type CommandHost } from '../command'
 import { historyProgress, type HistoryProgress } from '../history-progress'
 import { formatTable, printJson, type CliIO } from '../io'
-
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 }
 
 interface VerifyCliOptions {
   json?: boolean
@@ -92,7 +90,7 @@ export function registerVerifyRollbacks(program: Command, host: CommandHost): vo
         drop = undefined
         if (options.json) printJson(context.io, verifyJson(report, accepted))
         else printSummary(context.io, report, accepted)
-        if (report.interrupted) return SIGNAL_EXIT[signalled ?? 'SIGINT'] ?? ExitCode.failed
+        if (report.interrupted) return signalExitCode(signalled)
         return report.ok ? ExitCode.ok : ExitCode.failed
       }),
     )
