@@ -4,7 +4,7 @@ import path from 'node:path'
 import { collect, childEnv, runCli, startCli } from './helpers/cli'
 import { TEST_SERVER_URL, createTestDatabase, databasesLike } from './helpers/database'
 import { REPO_ROOT, createTempProject } from './helpers/project'
-import { migrationFolderName, syntheticHistory, writeSyntheticHistory } from '../scripts/lib/synthetic-history'
+import { SYNTHETIC_KINDS, migrationFolderName, syntheticHistory, writeSyntheticHistory } from '../scripts/lib/synthetic-history'
 
 /**
  * Long histories: `npm run bench:history` at 100 migrations, end to end (the real binary, real Prisma engine, scratch
@@ -42,21 +42,8 @@ function startHistoryBench(args: string[]) {
 
 test('the synthetic history has every kind of change, and the same count gives the same files', () => {
   const history = syntheticHistory(100)
-  expect(new Set(history.map((migration) => migration.kind))).toEqual(
-    new Set([
-      'createTable',
-      'addColumn',
-      'createIndex',
-      'createEnum',
-      'addForeignKey',
-      'renameColumn',
-      'addEnumValue',
-      'retypeColumn',
-      'renameIndex',
-      'dropColumn',
-      'addUnique',
-    ]),
-  )
+  expect(new Set(history.map((migration) => migration.kind))).toEqual(new Set(SYNTHETIC_KINDS))
+  expect(SYNTHETIC_KINDS).toHaveLength(11)
   expect(syntheticHistory(100)).toEqual(history)
   expect(new Set(history.map((migration) => migration.name)).size).toBe(100)
 })

@@ -53,6 +53,13 @@ type Step = (typeof STEPS)[number]
 /** What a migration does (a step with nothing to act on yet adds a column instead). */
 export type SyntheticKind = Exclude<Step, 'dropColumnOrUnique'> | 'dropColumn' | 'addUnique'
 
+/** Every kind a history of 100 migrations or more holds. */
+export const SYNTHETIC_KINDS: readonly SyntheticKind[] = [
+  ...STEPS.filter((kind): kind is Exclude<Step, 'dropColumnOrUnique'> => kind !== 'dropColumnOrUnique'),
+  'dropColumn',
+  'addUnique',
+]
+
 const q = (name: string) => `"${name}"`
 
 class HistoryShape {

@@ -12,6 +12,7 @@ import { hasRollback, rollbackFile } from '../../rollback/files'
 import { generateRollbacks } from '../../rollback/generate'
 import { RollbackTrial } from '../../rollback/trial'
 import { action, examples, type CommandHost } from '../command'
+import { stopAfterStep } from '../graceful-stop'
 import { historyProgress } from '../history-progress'
 import { printJson } from '../io'
 import { printGenerationError, printWarnings } from './rollbacks'
@@ -208,16 +209,10 @@ async function generateHistoryRollbacks(
   }
   const trial = await RollbackTrial.open(project, databaseUrl)
   const progress = historyProgress(context.io, { label: 'init: rollbacks', total: step.missing.length, json })
-  // The first Ctrl-C stops after the rollback under way: the files written are kept, the scratch databases dropped.
-  const controller = new AbortController()
-  const giveBack = context.onInterrupt((signal) => {
-    step.interrupted = signal
-    progress.io.err(`${signal}: stopping after the rollback under way, then dropping the scratch databases…`)
-    controller.abort()
-    giveBack()
-  })
+  // The files written are kept; a second Ctrl-C goes back to the CLI, whose cleanup below drops the databases too.
+  const stop = stopAfterStep(context, progress.io.err, 'the rollback under way, then dropping the scratch databases')
   context.onDispose(async () => {
-    giveBack()
+    stop.release()
     progress.stop()
     await trial.close()
   })
@@ -226,7 +221,7 @@ async function generateHistoryRollbacks(
   await generateRollbacks(project, step.missing, {
     databaseUrl,
     trial,
-    signal: controller.signal,
+    signal: stop.signal,
     onStarting: (migration) => progress.starting(migration),
     onResult: (result) => {
       progress.done()
@@ -243,6 +238,7 @@ async function generateHistoryRollbacks(
     },
   })
   progress.stop()
+  step.interrupted = stop.signalled
   if (step.interrupted) {
     const left = step.missing.length - step.written.length - step.failed.length
     step.notDone = `interrupted (${step.interrupted}) with ${left} still to generate; run npx migrate-kit init again for them`

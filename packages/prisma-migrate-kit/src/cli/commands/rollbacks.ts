@@ -8,6 +8,7 @@ import type { ReviewNote } from '../../rollback/header'
 import type { ScriptRepair } from '../../rollback/repair'
 import { RollbackTrial } from '../../rollback/trial'
 import { action, examples, type CommandHost } from '../command'
+import { stopAfterStep } from '../graceful-stop'
 import { historyProgress } from '../history-progress'
 import { printJson, type CliIO } from '../io'
 
@@ -101,18 +102,10 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
         // One scratch database walks the history in order: each migration is applied once for all the tries.
         const trial = await RollbackTrial.open(project, database.url)
         const progress = historyProgress(io, { label: 'rollbacks generate', total: targets.length, json: options.json })
-        // The first Ctrl-C stops after the rollback under way (the files written are kept, the scratch databases
-        // dropped); a second one goes back to the CLI, whose cleanup below drops them too.
-        const controller = new AbortController()
-        let signalled: NodeJS.Signals | undefined
-        const giveBack = context.onInterrupt((signal) => {
-          signalled = signal
-          progress.io.err(`${signal}: stopping after the rollback under way, then dropping the scratch databases…`)
-          controller.abort()
-          giveBack()
-        })
+        // The files written are kept; a second Ctrl-C goes back to the CLI, whose cleanup below drops the databases too.
+        const stop = stopAfterStep(context, progress.io.err, 'the rollback under way, then dropping the scratch databases')
         context.onDispose(async () => {
-          giveBack()
+          stop.release()
           progress.stop()
           await trial.close()
         })
@@ -123,7 +116,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
             databaseUrl: database.url,
             trial,
             force: options.force,
-            signal: controller.signal,
+            signal: stop.signal,
             onStarting: (migration) => progress.starting(migration),
             onResult: (result) => {
               progress.done()
@@ -156,7 +149,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
                 seconds: Number(result.seconds.toFixed(3)),
               },
         )
-        if (signalled) {
+        if (stop.signalled) {
           if (options.json) printJson(io, { ok: false, interrupted: true, migrations: results })
           else {
             io.out(
@@ -164,7 +157,7 @@ export function registerRollbacks(program: Command, host: CommandHost): void {
                 'rollback.sql files written are kept; run npx migrate-kit rollbacks generate again for the rest.',
             )
           }
-          return signalExitCode(signalled)
+          return signalExitCode(stop.signalled)
         }
         if (options.json) printJson(io, { ok: !failed, migrations: results })
         else io.out(`Review each file before committing it; prove them all with: npx migrate-kit verify-rollbacks`)

@@ -5,6 +5,7 @@ import { findMigration, listMigrations } from '../../prisma/migrations'
 import { ACCEPTED_FAILURES_FILE, readAcceptedFailures, type AcceptedFailures } from '../../rollback/accepted'
 import { verifyRollbacks, type VerifyRollbacksReport, type RoundTripResult } from '../../rollback/verify'
 import { action, examples, type CommandHost } from '../command'
+import { stopAfterStep } from '../graceful-stop'
 import { historyProgress, type HistoryProgress } from '../history-progress'
 import { formatTable, printJson, type CliIO } from '../io'
 
@@ -51,20 +52,16 @@ export function registerVerifyRollbacks(program: Command, host: CommandHost): vo
         if (options.from !== undefined) findMigration(history, options.from)
         for (const reference of options.only ?? []) findMigration(history, reference)
         const serverUrl = options.scratchUrl === undefined ? (await context.database('change')).url : scratchServer(options.scratchUrl)
-        const controller = new AbortController()
-        let signalled: NodeJS.Signals | undefined
-        // The first Ctrl-C stops after the step under way and drops the scratch database; a second one goes back to
-        // the CLI, whose cleanup (onDispose below) drops it too.
-        const giveBack = context.onInterrupt((signal) => {
-          signalled = signal
-          context.io.err(`${signal}: stopping after the step under way, then dropping the scratch database…`)
-          controller.abort()
-          giveBack()
-        })
+        // A second Ctrl-C goes back to the CLI, whose cleanup (onDispose below) drops the scratch database too.
+        const stop = stopAfterStep(
+          context,
+          (line) => (progress?.io ?? context.io).err(line),
+          'the step under way, then dropping the scratch database',
+        )
         let drop: (() => Promise<void>) | undefined
         let progress: HistoryProgress | undefined
         context.onDispose(async () => {
-          giveBack()
+          stop.release()
           progress?.stop()
           await drop?.().catch(() => undefined)
         })
@@ -73,7 +70,7 @@ export function registerVerifyRollbacks(program: Command, host: CommandHost): vo
           accepted,
           ...(options.from !== undefined ? { from: options.from } : {}),
           ...(options.only !== undefined ? { only: options.only } : {}),
-          signal: controller.signal,
+          signal: stop.signal,
           onStart: (scratch, count) => {
             drop = scratch.drop
             if (!options.json) context.io.err(`Verifying ${count} rollbacks on scratch database ${scratch.name}…`)
@@ -90,7 +87,7 @@ export function registerVerifyRollbacks(program: Command, host: CommandHost): vo
         drop = undefined
         if (options.json) printJson(context.io, verifyJson(report, accepted))
         else printSummary(context.io, report, accepted)
-        if (report.interrupted) return signalExitCode(signalled)
+        if (report.interrupted) return signalExitCode(stop.signalled)
         return report.ok ? ExitCode.ok : ExitCode.failed
       }),
     )
