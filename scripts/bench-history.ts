@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks'
 import { Command } from 'commander'
 import { connect, openDatabase, projectAt } from 'prisma-migrate-kit'
 import { REPO_ROOT } from './bench/bench-project'
-import { Cleanups } from './bench/cleanup'
+import { Cleanups, withCleanups } from './bench/cleanup'
 import { describeMachine, type Machine } from './bench/machine'
 import { createBenchDatabase } from './bench/scratch-database'
 import { positiveInteger, runScript } from './lib/script'
@@ -167,22 +167,10 @@ function round(value: number, digits: number): number {
 
 async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv)
-  const started = performance.now()
-  const log = (line: string) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`)
-  const cleanups = new Cleanups(log)
-  const stopListening = cleanups.onSignals()
-  try {
-    const report = await measure(options, cleanups, log)
-    if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-    else process.stdout.write(`${formatHistoryReport(report).join('\n')}\n`)
-    if (report.generate.failed + report.verify.failed > 0) process.exitCode = 1
-  } catch (error) {
-    if (cleanups.interrupted) await new Promise(() => undefined)
-    throw error
-  } finally {
-    await cleanups.runAll()
-    stopListening()
-  }
+  const report = await withCleanups((cleanups, log) => measure(options, cleanups, log))
+  if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+  else process.stdout.write(`${formatHistoryReport(report).join('\n')}\n`)
+  if (report.generate.failed + report.verify.failed > 0) process.exitCode = 1
 }
 
 async function measure(options: HistoryBenchOptions, cleanups: Cleanups, log: (line: string) => void): Promise<HistoryBenchReport> {

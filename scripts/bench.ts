@@ -20,7 +20,7 @@ import { connect, openDatabase, projectAt } from 'prisma-migrate-kit'
 import { runBackfillChild } from './bench/backfill-child'
 import { generateBenchClient } from './bench/bench-client'
 import { REPO_ROOT, applyMigrations, createBenchProject, type BenchProject } from './bench/bench-project'
-import { Cleanups } from './bench/cleanup'
+import { Cleanups, withCleanups } from './bench/cleanup'
 import { describeMachine } from './bench/machine'
 import { naiveLoop } from './bench/naive-loop'
 import { summariseLatencies } from './bench/latency'
@@ -93,20 +93,7 @@ function parseOptions(argv: string[]): BenchOptions {
 
 async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv)
-  const started = performance.now()
-  const log = (line: string) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`)
-  const cleanups = new Cleanups(log)
-  const stopListening = cleanups.onSignals()
-  try {
-    await measure(options, cleanups, log, started)
-  } catch (error) {
-    // After Ctrl-C the work fails because its connections are being closed: the signal handler exits once cleaned up.
-    if (cleanups.interrupted) await new Promise(() => undefined)
-    throw error
-  } finally {
-    await cleanups.runAll()
-    stopListening()
-  }
+  await withCleanups((cleanups, log, started) => measure(options, cleanups, log, started))
 }
 
 async function measure(options: BenchOptions, cleanups: Cleanups, log: (line: string) => void, started: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 /**
  * What the benchmark must undo however it ends: the scratch database, the temp project, a runner still running.
  * Cleanups run once, newest first, on a normal end, on an error, and on Ctrl-C / SIGTERM.
@@ -61,5 +62,26 @@ export class Cleanups {
       process.off('SIGINT', listener)
       process.off('SIGTERM', listener)
     }
+  }
+}
+
+/**
+ * A benchmark's run: its stderr log (seconds since the start on each line), its cleanups run however it ends (an
+ * error, Ctrl-C), and after Ctrl-C the failing work waits for the signal handler, which exits once cleaned up.
+ */
+export async function withCleanups<T>(work: (cleanups: Cleanups, log: (line: string) => void, started: number) => Promise<T>): Promise<T> {
+  const started = performance.now()
+  const log = (line: string) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`)
+  const cleanups = new Cleanups(log)
+  const stopListening = cleanups.onSignals()
+  try {
+    return await work(cleanups, log, started)
+  } catch (error) {
+    // After Ctrl-C the work fails because its connections are being closed: the signal handler exits once cleaned up.
+    if (cleanups.interrupted) await new Promise(() => undefined)
+    throw error
+  } finally {
+    await cleanups.runAll()
+    stopListening()
   }
 }

@@ -42,7 +42,7 @@ const LINE_EVERY_MS = 30_000
  * progress lines come for a history of at least this many migrations, or once a walk has taken longer than
  * QUIET_FOR_MS.
  */
-export const PROGRESS_LINES_FROM = 50
+const PROGRESS_LINES_FROM = 50
 const QUIET_FOR_MS = 10_000
 
 /** `rollbacks generate: 164 / 820 migrations (20 %), 24 s elapsed, ETA 1 min 36 s`. */
@@ -68,7 +68,7 @@ export function historyProgress(io: CliIO, options: HistoryProgressOptions): His
  * Off a terminal: the command's lines, and (for a long walk, see PROGRESS_LINES_FROM) a progress line at each tenth of
  * the way or after 30 s without one.
  */
-export function lineProgress(io: CliIO, options: HistoryProgressOptions): HistoryProgress {
+function lineProgress(io: CliIO, options: HistoryProgressOptions): HistoryProgress {
   const now = options.now ?? (() => performance.now())
   const startedAt = now()
   let done = 0

@@ -121,16 +121,6 @@ export class RollbackTrial {
     }
   }
 
-  /** The trial database's URL (the server's, with the scratch database's name). */
-  get url(): string {
-    return this.trial.scratch.url
-  }
-
-  /** Whether the trial can still give the rollback of history[index] (it never goes back). */
-  reaches(index: number): boolean {
-    return index + 1 >= this.trial.applied
-  }
-
   /**
    * Prisma's diff from the schema with history[index] applied to the schema just before it: the rollback's SQL,
    * exactly as `prisma migrate diff` prints it. Leaves the trial database just before history[index].
@@ -209,7 +199,6 @@ export class RollbackTrial {
   }
 
   async close(): Promise<void> {
-    await this.engine.close()
     await this.trial.close()
     await this.ahead.close()
   }

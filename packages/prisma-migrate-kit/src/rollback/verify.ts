@@ -238,8 +238,9 @@ class ScratchHistory {
   /** Brings the database to just before history[index]; the error text, or undefined. */
   async applyBefore(history: MigrationOnDisk[], index: number): Promise<string | undefined> {
     if (this.staged.length >= index) return undefined
-    for (const migration of history.slice(this.staged.length, index)) this.stage(migration)
-    return this.deploy()
+    const pending = history.slice(this.staged.length, index)
+    for (const migration of pending) this.stage(migration)
+    return this.deploy(pending.map((migration) => migration.name))
   }
 
   /** A fresh scratch database with history[0..index] applied; the error text, or undefined. */
@@ -254,12 +255,14 @@ class ScratchHistory {
 
   /**
    * What `prisma migrate deploy` of the staged migrations does: Prisma's engine compares them with _prisma_migrations
-   * and applies the ones not recorded as applied. The error text, or undefined when Prisma succeeded.
+   * and applies the ones not recorded as applied, which must be `expected` exactly (a deploy that applies nothing
+   * while it should would make every later check compare a schema with itself). The error text, or undefined.
    */
-  async deploy(): Promise<string | undefined> {
+  async deploy(expected: string[]): Promise<string | undefined> {
     try {
-      await this.engine.applyMigrations(this.staged)
-      return undefined
+      const applied = await this.engine.applyMigrations(this.staged)
+      if (applied.join('\n') === expected.join('\n')) return undefined
+      return `Prisma's migrate deploy applied ${applied.join(', ') || 'nothing'} where ${expected.join(', ')} was pending`
     } catch (error) {
       if (!(error instanceof SchemaEngineCallError)) throw error
       return `Prisma's migrate deploy failed${error.code ? ` (${error.code})` : ''}:\n${error.message.split('\n').slice(0, 15).join('\n')}`
@@ -268,7 +271,6 @@ class ScratchHistory {
 
   /** Closes the connections and drops the database in use; safe to call again. */
   async dispose(): Promise<void> {
-    await this.engine.close().catch(() => undefined)
     await this.connection.end().catch(() => undefined)
     await this.scratch.drop()
   }
@@ -281,7 +283,7 @@ async function roundTrip(trip: ScratchHistory, migration: MigrationOnDisk, histo
   const before = trip.currentSnapshot() ?? (await captureSchema(trip.client))
   trip.stage(migration)
 
-  const applyError = await trip.deploy()
+  const applyError = await trip.deploy([migration.name])
   if (applyError) return fail('apply', { message: applyError })
   const applied = await captureSchema(trip.client)
 
@@ -301,7 +303,7 @@ async function roundTrip(trip: ScratchHistory, migration: MigrationOnDisk, histo
   const undone = diffSchemas(rolledBack, before, { actual: 'after rollback', expected: 'before' })
   if (undone.length > 0) return { ...base, status: 'differs', stage: 'rollback', differences: undone }
 
-  const reapplyError = await trip.deploy()
+  const reapplyError = await trip.deploy([migration.name])
   if (reapplyError) return fail('reapply', { message: reapplyError })
   const reapplied = await captureSchema(trip.client)
   const redone = diffSchemas(reapplied, applied, { actual: 'after re-applying', expected: 'after the first apply' })

@@ -50,6 +50,8 @@ const NO_FILTER: SchemaFilter = { externalTables: [], externalEnums: [] }
  */
 export class InProcessSchemaEngine {
   private readonly scripts = new Map<string, string>()
+  /** Read once, like the scripts. */
+  private lock: { path: string; content: string } | undefined
 
   private constructor(
     private readonly project: Project,
@@ -89,7 +91,11 @@ export class InProcessSchemaEngine {
         filters: this.filters,
       }),
     )
-    return result.stdout ?? ''
+    // Prisma prints at least EMPTY_DIFF: nothing at all means the engine stopped before answering, and taking it for
+    // "no difference" would write a rollback that reverts nothing.
+    if (!result.stdout?.trim())
+      throw new SchemaEngineCallError('the schema engine returned no script, not even an empty one', undefined, false)
+    return result.stdout
   }
 
   /**
@@ -134,11 +140,9 @@ export class InProcessSchemaEngine {
   /** The history's migration_lock.toml; Prisma needs one to know the connector, so a missing one reads as PostgreSQL. */
   private lockfile(): { path: string; content: string } {
     const file = path.join(this.project.migrationsDir, 'migration_lock.toml')
-    return { path: file, content: existsSync(file) ? readFileSync(file, 'utf8') : 'provider = "postgresql"\n' }
+    this.lock ??= { path: file, content: existsSync(file) ? readFileSync(file, 'utf8') : 'provider = "postgresql"\n' }
+    return this.lock
   }
-
-  /** Nothing stays open between calls; kept so that owners can end it like any other resource. */
-  async close(): Promise<void> {}
 
   /** One call in a fresh session; after a panic the module itself is loaded again, as the instance is unusable. */
   private async call<T>(request: (engine: WasmSchemaEngine) => Promise<T>): Promise<T> {
