@@ -67,6 +67,6 @@ describe('installed into a fresh project', () => {
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version)
 
     const status = await project.bin('migrate-kit', ['status', '--json'], { env: { DATABASE_URL: db.url } })
-    expect(JSON.parse(status.stdout)).toEqual({ migrations: [], backfills: [] })
+    expect(JSON.parse(status.stdout)).toEqual({ migrations: [], backfills: [], splitChanges: [] })
   })
 })

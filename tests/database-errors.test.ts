@@ -101,7 +101,7 @@ describe('DATABASE_URL from the project .env file', () => {
     project.write('.env', `DATABASE_URL=postgresql://postgres:${serverPassword}@127.0.0.1:${server.port}/app\n`)
     const result = await status({})
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' })
-    expect(JSON.parse(result.stdout)).toEqual({ migrations: [], backfills: [] })
+    expect(JSON.parse(result.stdout)).toEqual({ migrations: [], backfills: [], splitChanges: [] })
   })
 
   it('is reported like one from the environment when it does not work', async () => {

@@ -51,7 +51,7 @@ async function query<T extends Record<string, unknown>>(url: string, sql: string
 function expectStatusJson(result: CliResult, code: 0 | 1 = 0): void {
   expect({ code: result.code, stderr: result.stderr }).toEqual({ code, stderr: expect.any(String) })
   expect(result.stdout.trimStart().startsWith('{')).toBe(true)
-  expect(JSON.parse(result.stdout)).toEqual({ migrations: expect.any(Array), backfills: expect.any(Array) })
+  expect(JSON.parse(result.stdout)).toEqual({ migrations: expect.any(Array), backfills: expect.any(Array), splitChanges: [] })
 }
 
 /** Nothing of the server left: no postmaster for the data folder, nothing on its port, no registration. */
@@ -109,7 +109,7 @@ describe('the embedded PostgreSQL (no DATABASE_URL), through the migrate-kit bin
     const result = await runCli(['status', '--json'], { cwd: project.root })
 
     expectStatusJson(result)
-    expect(JSON.parse(result.stdout)).toEqual({ migrations: [], backfills: [] })
+    expect(JSON.parse(result.stdout)).toEqual({ migrations: [], backfills: [], splitChanges: [] })
     const lines = result.stderr.split('\n').filter(Boolean)
     expect(lines).toHaveLength(1)
     const announced = parseAnnouncement(result.stderr)

@@ -1,7 +1,7 @@
 /**
  * The library API: what backfill files, scripts and tests import as 'prisma-migrate-kit'.
  */
-export { defineBackfill, sql, isBackfill, BackfillShapeError } from './backfill/definition'
+export { defineBackfill, sql, placeholder, isBackfill, BackfillShapeError } from './backfill/definition'
 export type {
   Backfill,
   BackfillDefinition,

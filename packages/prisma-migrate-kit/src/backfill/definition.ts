@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg'
 import { isSqlFragment, type SqlFragment } from './sql'
 
-export { sql, isSqlFragment, type SqlFragment, type SqlValue } from './sql'
+export { sql, isSqlFragment, placeholder, type SqlFragment, type SqlValue } from './sql'
 
 const BACKFILL = Symbol.for('prisma-migrate-kit.backfill')
 

@@ -6,6 +6,7 @@ import { errorMessage } from '../errors'
 import { relativePath, type Project } from '../project'
 import { BackfillShapeError, isBackfill, type Backfill } from './definition'
 import { BackfillDefinitionError, UnknownBackfillError, type DefinitionProblem } from './errors'
+import { placeholderOf } from './sql'
 
 /** A backfill file, loaded: the definition and where it came from. */
 export interface LoadedBackfill {
@@ -93,6 +94,11 @@ export async function loadBackfills(project: Project): Promise<LoadResult> {
       })
       continue
     }
+    const unfilled = placeholderProblems(exported, relativeFile)
+    if (unfilled.length > 0) {
+      problems.push(...unfilled)
+      continue
+    }
     backfills.push({
       name: exported.name,
       definition: exported,
@@ -121,6 +127,15 @@ export function findBackfill(backfills: LoadedBackfill[], name: string): LoadedB
       backfills.map((loaded) => loaded.name),
     )
   return found
+}
+
+/** Each placeholder() still in the definition: a backfill holding one must not run, or count as done. */
+function placeholderProblems(backfill: Backfill, file: string): DefinitionProblem[] {
+  const fields = { update: backfill.update, where: backfill.where, verify: backfill.verify }
+  return Object.entries(fields).flatMap(([field, value]) => {
+    const what = placeholderOf(value)
+    return what === undefined ? [] : [{ file, backfill: backfill.name, field, message: `is a placeholder to replace with SQL: ${what}` }]
+  })
 }
 
 function firstLine(text: string): string {

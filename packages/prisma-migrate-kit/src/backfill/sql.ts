@@ -25,6 +25,30 @@ export function isSqlFragment(value: unknown): value is SqlFragment {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SQL_FRAGMENT] === true
 }
 
+const PLACEHOLDER = Symbol.for('prisma-migrate-kit.placeholder')
+
+/**
+ * A part of a backfill only its developer can write (how to convert a value, which duplicate to keep), left by
+ * `migrate-kit new --safe` where it cannot derive one. It is never run: the loader reports every backfill holding
+ * one, so `check`, `deploy` and `backfill run` fail naming it until it is replaced by real SQL.
+ */
+export function placeholder(what: string): SqlFragment {
+  if (typeof what !== 'string' || what.trim() === '') throw new TypeError('placeholder(what): say what to write in its place')
+  return Object.freeze({
+    [SQL_FRAGMENT]: true as const,
+    strings: Object.freeze([`/* placeholder: ${what.replace(/\*\//g, '* /')} */`]),
+    values: Object.freeze([]),
+    [PLACEHOLDER]: what,
+  })
+}
+
+/** What a placeholder asks for; undefined for real SQL. */
+export function placeholderOf(value: unknown): string | undefined {
+  if (!isSqlFragment(value)) return undefined
+  const what = (value as unknown as Record<symbol, unknown>)[PLACEHOLDER]
+  return typeof what === 'string' ? what : undefined
+}
+
 /** Where one labelled fragment sits in a statement's text, to point a PostgreSQL error back at the definition field. */
 export interface FragmentSpan {
   label: string

@@ -108,7 +108,7 @@ export async function lintProject(
 }
 
 /** The lint settings package.json's "migrateKit" gives; the command line's win over them. */
-function projectLintSettings(project: Project): Partial<LintSettings> {
+export function projectLintSettings(project: Project): Partial<LintSettings> {
   return {
     ...(project.maxLockTimeoutMs === undefined ? {} : { maxLockTimeoutMs: project.maxLockTimeoutMs }),
     ...(project.maxStatementTimeoutMs === undefined ? {} : { maxStatementTimeoutMs: project.maxStatementTimeoutMs }),

@@ -19,6 +19,8 @@ export interface Project {
   migrationsDir: string
   rollbacksDir: string
   backfillsDir: string
+  /** The plans of `new --safe`: one <name>.json per split change, committed with the migrations. */
+  safeChangesDir: string
   checksDir: string
   /** Local state that is never committed: the embedded database, caches. */
   stateDir: string
@@ -54,6 +56,7 @@ export function projectAt(root: string): Project {
     migrationsDir: path.join(absolute, 'prisma', 'migrations'),
     rollbacksDir: path.join(absolute, 'rollbacks'),
     backfillsDir: path.join(absolute, 'backfills'),
+    safeChangesDir: path.join(absolute, 'safe-changes'),
     checksDir: path.join(absolute, 'prisma', 'checks'),
     stateDir: path.join(absolute, '.migrate-kit'),
     ...projectSettingsFields(readProjectSettings(absolute)),

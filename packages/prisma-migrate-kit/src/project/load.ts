@@ -201,6 +201,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
     migrationsDir,
     rollbacksDir: settings.rollbacks ? path.resolve(root, settings.rollbacks) : path.join(root, 'rollbacks'),
     backfillsDir: settings.backfills ? path.resolve(root, settings.backfills) : path.join(root, 'backfills'),
+    safeChangesDir: settings.safeChanges ? path.resolve(root, settings.safeChanges) : path.join(root, 'safe-changes'),
     checksDir: settings.checks ? path.resolve(root, settings.checks) : path.join(path.dirname(migrationsDir), 'checks'),
     stateDir: path.join(root, '.migrate-kit'),
     ...projectSettingsFields(settings),

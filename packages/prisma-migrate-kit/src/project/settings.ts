@@ -14,6 +14,8 @@ export interface ProjectSettings {
   rollbacks?: string
   /** Folder of the backfill files. Default: backfills/ at the root. */
   backfills?: string
+  /** Folder of the plans `new --safe` records (one JSON file per split change). Default: safe-changes/ at the root. */
+  safeChanges?: string
   /** Folder of the integrity checks (*.sql). Default: checks/ next to the migrations folder. */
   checks?: string
   /** With no database URL, development commands may start the embedded PostgreSQL (never in CI). Default: false. */
@@ -41,6 +43,7 @@ const duration: Parser = (value) => {
 const SETTINGS: Record<keyof ProjectSettings, { parse: Parser; example: string }> = {
   rollbacks: { parse: folder, example: '"rollbacks": "db/rollbacks"' },
   backfills: { parse: folder, example: '"backfills": "db/backfills"' },
+  safeChanges: { parse: folder, example: '"safeChanges": "db/safe-changes"' },
   checks: { parse: folder, example: '"checks": "db/checks"' },
   embeddedDatabase: { parse: flag, example: '"embeddedDatabase": true' },
   maxLockTimeout: { parse: duration, example: '"maxLockTimeout": "10s"' },

@@ -46,6 +46,11 @@ export interface GenerateOptions {
   analyses?: HistoryAnalyses
   /** The project's migrations, read once for a whole run (listMigrations reads and hashes every file). */
   history?: MigrationOnDisk[]
+  /**
+   * SQL around Prisma's script for what the migration does that Prisma does not model (a trigger, a CHECK written by
+   * `new --safe`): `first` runs before Prisma's statements, `last` after. It is part of what the trial runs.
+   */
+  extra?: { first?: string; last?: string; transform?: (prismaScript: string) => string }
 }
 
 /** What lint's analysis makes of each migration, walked forward once: the schema model the warnings are read against. */
@@ -94,12 +99,19 @@ export async function generateRollback(project: Project, migrationName: string, 
       },
     }))
     // Normalised before anything counts its lines: the warnings quote them.
-    const prismaBody = diff.script.replace(/^\n+/, '').replace(/\s*$/, '\n')
-    const empty = prismaBody.trim() === EMPTY_DIFF && schemaDrops.length === 0
-    const body =
-      schemaDrops.length === 0
-        ? prismaBody
-        : `${prismaBody.trim() === EMPTY_DIFF ? '' : `${prismaBody}\n`}-- DropSchema\n${schemaDrops.map((drop) => drop.sql).join('\n')}\n`
+    const transformed = options.extra?.transform ? options.extra.transform(diff.script) : diff.script
+    const prismaBody = transformed.replace(/^\n+/, '').replace(/\s*$/, '\n')
+    const prismaEmpty = prismaBody.trim() === EMPTY_DIFF
+    const { first, last } = options.extra ?? {}
+    const empty = prismaEmpty && schemaDrops.length === 0 && !first && !last
+    const body = empty
+      ? prismaBody
+      : [
+          ...(first ? [`-- Not modelled by Prisma (written by migrate-kit new --safe)\n${first.trim()}\n`] : []),
+          ...(prismaEmpty ? [] : [prismaBody]),
+          ...(last ? [`-- Not modelled by Prisma (written by migrate-kit new --safe)\n${last.trim()}\n`] : []),
+          ...(schemaDrops.length > 0 ? [`-- DropSchema\n${schemaDrops.map((drop) => drop.sql).join('\n')}\n`] : []),
+        ].join('\n')
     const repairs = [...diff.repairs, ...schemaDrops.map((drop) => drop.repair)]
 
     const analysis = await analyses.through(history, index)

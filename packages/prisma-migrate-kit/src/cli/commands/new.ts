@@ -1,7 +1,10 @@
 import type { Command } from 'commander'
-import { ExitCode } from '../../errors'
+import { ExitCode, UsageError } from '../../errors'
 import { reportLines } from '../../lint'
 import { createMigration } from '../../rollback/new-migration'
+import { parseRenameHint, type RenameHint } from '../../safe/changes'
+import { continueSafeChange, createSafeChange, type SplitResult } from '../../safe/split'
+import type { CliIO } from '../io'
 import { relativePath, rollbackFile as rollbackFileOf } from '../../rollback/files'
 import { action, examples, type CommandHost } from '../command'
 import { printWarnings, writtenNote } from './rollbacks'
@@ -13,49 +16,133 @@ export function registerNew(program: Command, host: CommandHost): void {
       'Create a migration from the schema with Prisma (`prisma migrate dev --create-only`), write its ' +
         "rollbacks/<migration>/rollback.sql from Prisma's diff of the schema after → before, and lint it.",
     )
-    .argument('<name>', 'what the migration does: letters, digits, _ and - (Prisma prefixes the timestamp)')
+    .argument('[name]', 'what the migration does: letters, digits, _ and - (Prisma prefixes the timestamp)')
     .option(
       '--empty',
       'create it even when schema.prisma has no change: an empty migration.sql for SQL Prisma does not model ' +
         '(CHECK constraints, functions, data fixes); write its rollback.sql by hand, verify-rollbacks proves it',
     )
+    .option(
+      '--safe',
+      'write a change that would break running code (a rename, a new required field, a field made required) as ' +
+        'expand → backfill → contract: the expand migrations, a backfill, and schema.prisma of the release that writes both shapes',
+    )
+    .option(
+      '--rename <Model.old=new>',
+      'with --safe: the field was renamed (Prisma sees a dropped column and a new empty one); repeat for several',
+      (value: string, previous: RenameHint[] = []) => [...previous, parseRenameHint(value)],
+    )
+    .option('--continue', 'write the contract of a split change (`new --continue <name>`) once its backfill is done')
     .addHelpText(
       'after',
-      examples(['migrate-kit new add_display_name', 'migrate-kit new add_display_name_check --empty']) +
+      examples([
+        'migrate-kit new add_display_name',
+        'migrate-kit new add_display_name_check --empty',
+        'migrate-kit new rename_display_name --safe --rename User.name=displayName',
+        'migrate-kit new --continue rename_display_name',
+      ]) +
         '\nNothing is written when schema.prisma matches the migrations. The migration is not applied: review both files,\n' +
         'then `npx migrate-kit prisma migrate dev` applies it to the development database. Exit 0 with findings too: CI runs\n' +
         '`migrate-kit lint`, which fails on error-level findings.\n',
     )
     .action(
-      action(host, async (name: string, options: { empty?: boolean }) => {
-        const { context } = host
-        const database = await context.database('change')
-        const result = await createMigration(context.project, name, {
-          databaseUrl: database.url,
-          interactive: context.io.interactive,
-          empty: options.empty,
-        })
-        if (!result.created) {
-          context.io.out(
-            `No schema change: ${relativePath(context.project, context.project.schemaPath)} matches the migrations, so no migration and no rollback were written. ` +
-              'Edit the schema first, then run this again.',
-          )
+      action(
+        host,
+        async (name: string | undefined, options: { empty?: boolean; safe?: boolean; rename?: RenameHint[]; continue?: boolean }) => {
+          const { context } = host
+          if (options.continue) {
+            if (options.safe || options.empty || options.rename)
+              throw new UsageError('--continue takes no other option: the plan says what to write')
+            const database = await context.database('change')
+            const result = await continueSafeChange(context.project, name, { databaseUrl: database.url })
+            printSplit(context.io, result, 'contract')
+            context.io.out(
+              `Next: apply it in development (npx migrate-kit prisma migrate dev), ship the release of this schema, then deploy: ` +
+                'npx migrate-kit deploy (the contract waits until the backfill is done and verified there).',
+            )
+            return ExitCode.ok
+          }
+          if (name === undefined)
+            throw new UsageError('name the migration: npx migrate-kit new <name>', { hint: 'e.g. npx migrate-kit new add_display_name' })
+          if (options.rename && !options.safe)
+            throw new UsageError('--rename goes with --safe', { hint: `npx migrate-kit new ${name} --safe --rename Model.old=new` })
+          const database = await context.database('change')
+          let safeReason: string | undefined
+          if (options.safe) {
+            if (options.empty) throw new UsageError('--safe and --empty do not go together: --safe splits a schema change')
+            const safe = await createSafeChange(context.project, name, { databaseUrl: database.url, renames: options.rename })
+            if (safe.kind === 'split') {
+              printSplit(context.io, safe, 'expand')
+              printNextAfterExpand(context.io, safe)
+              return ExitCode.ok
+            }
+            if (safe.kind === 'single') safeReason = safe.reason
+          }
+          const result = await createMigration(context.project, name, {
+            databaseUrl: database.url,
+            interactive: context.io.interactive,
+            empty: options.empty,
+          })
+          if (!result.created) {
+            context.io.out(
+              `No schema change: ${relativePath(context.project, context.project.schemaPath)} matches the migrations, so no migration and no rollback were written. ` +
+                'Edit the schema first, then run this again.',
+            )
+            return ExitCode.ok
+          }
+          const rollbackFile = relativePath(context.project, rollbackFileOf(context.project, result.migration))
+          if (safeReason) context.io.out(`Safe as one migration (${safeReason}): written as Prisma makes it.`)
+          context.io.out(`Prisma wrote ${result.migrationFile}`)
+          context.io.out(`Wrote ${rollbackFile}${writtenNote(result.rollback)}`)
+          printWarnings(context.io, rollbackFile, result.rollback)
+          context.io.out('')
+          for (const line of reportLines(result.lint)) context.io.out(line)
+          context.io.out('')
+          if (result.rollback.empty) {
+            context.io.out(
+              `Write the SQL in ${result.migrationFile} and its inverse in ${rollbackFile}; then prove the pair: npx migrate-kit verify-rollbacks`,
+            )
+          }
+          context.io.out(`Next: review both files, then apply it to the development database: npx migrate-kit prisma migrate dev`)
           return ExitCode.ok
-        }
-        const rollbackFile = relativePath(context.project, rollbackFileOf(context.project, result.migration))
-        context.io.out(`Prisma wrote ${result.migrationFile}`)
-        context.io.out(`Wrote ${rollbackFile}${writtenNote(result.rollback)}`)
-        printWarnings(context.io, rollbackFile, result.rollback)
-        context.io.out('')
-        for (const line of reportLines(result.lint)) context.io.out(line)
-        context.io.out('')
-        if (result.rollback.empty) {
-          context.io.out(
-            `Write the SQL in ${result.migrationFile} and its inverse in ${rollbackFile}; then prove the pair: npx migrate-kit verify-rollbacks`,
-          )
-        }
-        context.io.out(`Next: review both files, then apply it to the development database: npx migrate-kit prisma migrate dev`)
-        return ExitCode.ok
-      }),
+        },
+      ),
     )
+}
+
+function printSplit(io: CliIO, result: SplitResult, step: 'expand' | 'contract'): void {
+  io.out(`${step === 'expand' ? 'Split into expand → backfill → contract' : `Contract of ${result.plan.name}`} (${result.planFile}):`)
+  for (const change of result.plan.changes) {
+    const target = `${change.target.model}.${change.target.field}`
+    io.out(
+      `  ${change.kind === 'rename-column' ? `rename ${change.from.model}.${change.from.field} → ${change.target.field}` : change.kind === 'add-required' ? `new required field ${target}` : `${target} made required`}`,
+    )
+  }
+  io.out('')
+  for (const migration of result.migrations) {
+    io.out(`Wrote ${migration.file}`)
+    io.out(`  ${migration.role}`)
+    io.out(`  and its rollback: ${migration.rollbackFile}`)
+  }
+  for (const file of result.backfillFiles) io.out(`Wrote ${file}`)
+  for (const file of result.schemaFiles) {
+    io.out(
+      `Changed ${file}: ${step === 'expand' ? 'the schema of the release that writes both shapes (new fields optional, old ones kept)' : 'the final shape: old fields gone, new ones as you wrote them'}`,
+    )
+  }
+  io.out('')
+  for (const line of reportLines(result.lint)) io.out(line)
+  io.out('')
+}
+
+function printNextAfterExpand(io: CliIO, result: SplitResult): void {
+  const backfills = result.plan.backfills
+  io.out('Next:')
+  io.out('  1. Review the files; fill any placeholder in the backfill (check, deploy and backfill run refuse it until then).')
+  io.out('  2. Apply it in development: npx migrate-kit prisma migrate dev (Prisma Client then has both shapes).')
+  io.out('  3. Ship the release of this schema: it must write both shapes. Its deploy runs the expand: npx migrate-kit deploy')
+  if (backfills.length > 0) io.out(`  4. Run the backfill: ${backfills.map((name) => `npx migrate-kit backfill run ${name}`).join(' && ')}`)
+  io.out(
+    `  ${backfills.length > 0 ? 5 : 4}. Once no release of the old shape runs: npx migrate-kit new --continue ${result.plan.name} (writes the contract)`,
+  )
 }

@@ -1,5 +1,10 @@
 import type { Command } from 'commander'
+import { loadBackfills } from '../../backfill/loader'
+import { readBackfillStatuses } from '../../backfill/status'
+import { withConnection } from '../../db/connect'
 import { planDeploy } from '../../deploy/deploy'
+import { splitChangeLines, splitChangeStatuses } from '../../safe/progress'
+import { migrationStatuses } from '../../status/status'
 import { planJson, planLines } from '../../deploy/plan-text'
 import { ExitCode } from '../../errors'
 import { action, examples, type CommandHost } from '../command'
@@ -24,8 +29,23 @@ export function registerPlan(program: Command, host: CommandHost): void {
         const { context } = host
         const database = await context.database('read')
         const plan = await planDeploy(context.project, { databaseUrl: database.url })
-        if (options.json) printJson(context.io, planJson(plan))
-        else for (const line of planLines(plan)) context.io.out(line)
+        const { backfills } = await loadBackfills(context.project)
+        // Where each split change of `new --safe` stands here: the release or the command it waits for.
+        const splitChanges = await withConnection(database.url, async (client) =>
+          splitChangeStatuses(
+            context.project,
+            await migrationStatuses(client, context.project),
+            await readBackfillStatuses(client, backfills),
+          ),
+        )
+        if (options.json) {
+          printJson(context.io, { ...planJson(plan), splitChanges })
+          return ExitCode.ok
+        }
+        for (const line of planLines(plan)) context.io.out(line)
+        const split = splitChangeLines(splitChanges)
+        if (split.length > 0) context.io.out('')
+        for (const line of split) context.io.out(line)
         return ExitCode.ok
       }),
     )

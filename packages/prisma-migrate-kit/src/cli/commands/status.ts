@@ -4,6 +4,7 @@ import { relativePath } from '../../project'
 import { migrationStatuses, statusExitCode, type MigrationStatus } from '../../status/status'
 import { loadBackfills } from '../../backfill/loader'
 import { readBackfillStatuses } from '../../backfill/status'
+import { splitChangeLines, splitChangeStatuses } from '../../safe/progress'
 import { printStatusTable } from './backfill-status'
 import { action, examples, type CommandHost } from '../command'
 import { formatTable, printJson } from '../io'
@@ -11,7 +12,10 @@ import { formatTable, printJson } from '../io'
 export function registerStatus(program: Command, host: CommandHost): void {
   program
     .command('status')
-    .description('Every migration (applied, pending, failed, rolled back) with its rollback file, and every backfill.')
+    .description(
+      'Every migration (applied, pending, failed, rolled back) with its rollback file, every backfill, and where each ' +
+        'split change of `new --safe` stands (the release or command it waits for).',
+    )
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(
       'after',
@@ -34,6 +38,7 @@ export function registerStatus(program: Command, host: CommandHost): void {
           rowsTotal: null,
           error: `${problem.file}: ${problem.message}`,
         }))
+        const splitChanges = splitChangeStatuses(context.project, migrations, backfills)
         if (options.json) {
           printJson(context.io, {
             migrations: migrations.map(({ name, state, rollback, appliedAt, onDisk, checksumMatches }) => ({
@@ -45,6 +50,7 @@ export function registerStatus(program: Command, host: CommandHost): void {
               checksumMatches,
             })),
             backfills: [...backfills.map(({ name, status, rowsDone, rowsTotal }) => ({ name, status, rowsDone, rowsTotal })), ...broken],
+            splitChanges,
           })
           return statusExitCode(migrations)
         }
@@ -52,6 +58,9 @@ export function registerStatus(program: Command, host: CommandHost): void {
         context.io.out('')
         printStatusTable(context.io.out, backfills, context.project)
         for (const entry of broken) context.io.out(`warning: ${entry.error}`)
+        const split = splitChangeLines(splitChanges)
+        if (split.length > 0) context.io.out('')
+        for (const line of split) context.io.out(line)
         return statusExitCode(migrations)
       }),
     )

@@ -1,0 +1,209 @@
+import type { ColumnDef } from 'libpg-query'
+import { UsageError } from '../errors'
+import { loadSqlParser, type SchemaHistory } from '../lint'
+import { columnTypeOf, showType } from '../lint/column-types'
+import { addedColumn, alterTableCommands, columnConstraint, type TableRef } from '../lint/nodes'
+import { parseSql } from '../lint/parser'
+import { SourceText } from '../sql/source'
+import { modelOfTable, type FieldLine, type ModelBlock } from './schema-text'
+
+/**
+ * What in Prisma's diff of the migrations to the edited schema cannot run as one migration under running code, and
+ * that `new --safe` knows how to write as expand → backfill → contract. Everything else in the diff stays as Prisma
+ * wrote it; the lint of the steps decides whether that is safe.
+ */
+
+/** A column as the schema and the database both name it. */
+export interface ColumnRef {
+  model: string
+  field: string
+  /** As PostgreSQL names it: `User`, or `app.User` outside the default schema. */
+  table: string
+  column: string
+}
+
+export type SplitChange =
+  | {
+      /** An existing column becomes NOT NULL (`String?` → `String`). */
+      kind: 'make-required'
+      target: ColumnRef
+      /** The field has a @default: the backfill writes it (`SET col = DEFAULT`); otherwise a placeholder. */
+      hasDefault: boolean
+    }
+  | {
+      /** A new NOT NULL column without a default: it cannot be added to a table with rows. */
+      kind: 'add-required'
+      target: ColumnRef
+      hasDefault: false
+    }
+  | {
+      /** A field renamed together with its column (Prisma's diff: drop the column, add an empty one). */
+      kind: 'rename-column'
+      from: ColumnRef
+      target: ColumnRef
+      /** The new column is NOT NULL in the end. */
+      required: boolean
+      /** The old column is NOT NULL now (what its field line in the expand schema says). */
+      fromRequired: boolean
+      /** The old column has Prisma's unique index (`<table>_<column>_key`): its field line keeps `@unique`. */
+      fromUnique: boolean
+    }
+
+/** `--rename User.name=displayName`: the model, the field's old name and its new one. */
+export interface RenameHint {
+  model: string
+  from: string
+  to: string
+}
+
+export function parseRenameHint(text: string): RenameHint {
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)=([A-Za-z_][A-Za-z0-9_]*)$/.exec(text.trim())
+  if (!match) {
+    throw new UsageError(`--rename ${text}: expected <Model>.<old field>=<new field>`, {
+      hint: 'Name the Prisma model and fields as schema.prisma writes them: --rename User.name=displayName',
+    })
+  }
+  return { model: match[1], from: match[2], to: match[3] }
+}
+
+/** `/// renamed from name` (or `/// migrate-kit: renamed from name`) above a field says the same as --rename. */
+export const RENAMED_FROM = /^(?:migrate-kit:\s*)?renamed from\s+([A-Za-z_][A-Za-z0-9_]*)\s*$/i
+
+export function docRenameHints(models: ModelBlock[]): RenameHint[] {
+  return models.flatMap((model) =>
+    model.fields.flatMap((field) =>
+      field.docs.flatMap((doc) => {
+        const match = RENAMED_FROM.exec(doc.trim())
+        return match ? [{ model: model.name, from: match[1], to: field.name }] : []
+      }),
+    ),
+  )
+}
+
+interface TableChanges {
+  ref: TableRef
+  dropped: string[]
+  added: Map<string, ColumnDef>
+  setNotNull: string[]
+}
+
+function tableName(ref: TableRef): string {
+  return ref.schema ? `${ref.schema}.${ref.name}` : ref.name
+}
+
+/** The column-level changes of Prisma's script, per table. */
+async function tableChanges(script: string): Promise<Map<string, TableChanges>> {
+  await loadSqlParser()
+  const tables = new Map<string, TableChanges>()
+  for (const statement of parseSql(new SourceText(script), false).statements) {
+    for (const { table, cmd } of alterTableCommands(statement.node)) {
+      const key = tableName(table)
+      let changes = tables.get(key)
+      if (!changes) tables.set(key, (changes = { ref: table, dropped: [], added: new Map(), setNotNull: [] }))
+      const added = addedColumn(cmd)
+      if (added?.colname) changes.added.set(added.colname, added)
+      else if (cmd.subtype === 'AT_DropColumn' && cmd.name) changes.dropped.push(cmd.name)
+      else if (cmd.subtype === 'AT_SetNotNull' && cmd.name) changes.setNotNull.push(cmd.name)
+    }
+  }
+  return tables
+}
+
+export interface Classification {
+  changes: SplitChange[]
+  /** Drops and adds in one table that look like a rename nobody confirmed: refused until a hint says what they are. */
+  renameCandidates: Array<{ model: string; dropped: string; added: string }>
+}
+
+/**
+ * The changes of Prisma's diff (migrations → the edited schema) that `new --safe` splits. `history` is what the
+ * migrations built (lint's model: which tables and columns exist, which are NOT NULL), `models` the edited schema.
+ */
+export async function classifyChanges(
+  script: string,
+  history: SchemaHistory,
+  models: ModelBlock[],
+  explicit: RenameHint[],
+  documented: RenameHint[] = [],
+): Promise<Classification> {
+  const hints = [...explicit, ...documented]
+  const changes: SplitChange[] = []
+  const renameCandidates: Classification['renameCandidates'] = []
+  const usedHints = new Set<RenameHint>()
+  for (const [table, tableChange] of await tableChanges(script)) {
+    const existing = history.table(tableChange.ref)
+    if (!existing) continue
+    const model = modelOfTable(models, table)
+    const fieldOf = (column: string): FieldLine | undefined => model?.fields.find((field) => field.column === column)
+    const refOf = (field: FieldLine): ColumnRef => ({ model: model!.name, field: field.name, table, column: field.column })
+    const renamedTo = new Set<string>()
+
+    for (const hint of hints.filter((candidate) => candidate.model === model?.name)) {
+      const target = model?.fields.find((field) => field.name === hint.to)
+      const isExplicit = explicit.includes(hint)
+      if ((!target || !tableChange.added.has(target.column)) && !isExplicit) continue
+      if (!target || !tableChange.added.has(target.column)) {
+        throw new UsageError(`--rename ${hint.model}.${hint.from}=${hint.to}: Prisma's diff adds no column for ${hint.model}.${hint.to}`, {
+          hint: `Rename the field in schema.prisma first (${hint.from} → ${hint.to}, its type unchanged), then run this again.`,
+        })
+      }
+      const fromColumn = tableChange.dropped.includes(hint.from)
+        ? hint.from
+        : tableChange.dropped.length === 1
+          ? tableChange.dropped[0]
+          : undefined
+      if (fromColumn === undefined && !isExplicit) continue
+      if (fromColumn === undefined) {
+        throw new UsageError(
+          `--rename ${hint.model}.${hint.from}=${hint.to}: Prisma's diff drops ${tableChange.dropped.length === 0 ? 'no column' : `the columns ${tableChange.dropped.join(', ')}`} of ${table}, none of them "${hint.from}"`,
+          { hint: 'Name the field as it was before the edit (its column when it had no @map).' },
+        )
+      }
+      const fromState = history.column(tableChange.ref, fromColumn)
+      const toType = columnTypeOf(tableChange.added.get(target.column)!.typeName)
+      if (fromState?.type && toType && showType(fromState.type) !== showType(toType)) {
+        // A rename with a type change is two changes: each is split on its own.
+        throw new UsageError(
+          `${hint.model}.${hint.from} → ${hint.to} changes the type too (${showType(fromState.type)} → ${showType(toType)})`,
+          { hint: 'Rename it first with the type unchanged (new --safe --rename), then change the type in a change of its own.' },
+        )
+      }
+      usedHints.add(hint)
+      renamedTo.add(target.column)
+      tableChange.dropped = tableChange.dropped.filter((column) => column !== fromColumn)
+      changes.push({
+        kind: 'rename-column',
+        from: { model: model!.name, field: hint.from, table, column: fromColumn },
+        target: refOf(target),
+        required: !target.optional,
+        fromRequired: fromState?.notNull ?? !target.optional,
+        fromUnique: history.index({ ...tableChange.ref, name: `${tableChange.ref.name}_${fromColumn}_key` }) !== undefined,
+      })
+    }
+
+    for (const [column, definition] of tableChange.added) {
+      if (renamedTo.has(column)) continue
+      const notNull = columnConstraint(definition, 'CONSTR_NOTNULL') !== undefined
+      const hasDefault = columnConstraint(definition, 'CONSTR_DEFAULT') !== undefined
+      const field = fieldOf(column)
+      if (notNull && !hasDefault && field) changes.push({ kind: 'add-required', target: refOf(field), hasDefault: false })
+      for (const dropped of tableChange.dropped) {
+        if (model) renameCandidates.push({ model: model.name, dropped, added: field?.name ?? column })
+      }
+    }
+    for (const column of tableChange.setNotNull) {
+      const field = fieldOf(column)
+      if (!field || tableChange.added.has(column) || renamedTo.has(column)) continue
+      changes.push({ kind: 'make-required', target: refOf(field), hasDefault: /@default\(/.test(field.text) })
+    }
+  }
+  // A `/// renamed from` comment left in the schema after its change is history; a --rename that matched nothing is a mistake.
+  const unused = explicit.filter((hint) => !usedHints.has(hint))
+  if (unused.length > 0) {
+    const hint = unused[0]
+    throw new UsageError(`--rename ${hint.model}.${hint.from}=${hint.to}: no table of model ${hint.model} changes in Prisma's diff`, {
+      hint: 'Check the model name (as schema.prisma writes it) and that the field is renamed in schema.prisma.',
+    })
+  }
+  return { changes, renameCandidates }
+}

@@ -1,0 +1,209 @@
+/**
+ * The models and fields of a Prisma schema as text, to edit the way a developer would: one field line made optional,
+ * one added or removed, everything else (comments, order, formatting, other files of a multi-file schema) untouched.
+ * Prisma's grammar puts each field on a line of its own, which is what makes line edits safe here.
+ */
+
+export interface SchemaFile {
+  path: string
+  content: string
+}
+
+export interface FieldLine {
+  /** The Prisma field name (what Prisma Client calls it). */
+  name: string
+  /** The column: `@map("…")`, or the field name. */
+  column: string
+  /** The type as written, without `?` or `[]`: `String`, `Role`, `Unsupported("tsvector")`. */
+  type: string
+  optional: boolean
+  list: boolean
+  /** 0-based line in its file. */
+  line: number
+  text: string
+  /** `///` lines just above the field: Prisma's documentation comments. */
+  docs: string[]
+}
+
+export interface ModelBlock {
+  name: string
+  /** The table: `@@map("…")`, or the model name. */
+  table: string
+  /** `@@schema("…")` when the schema uses several PostgreSQL schemas. */
+  dbSchema?: string
+  file: string
+  /** 0-based lines of `model X {` and of its closing `}`. */
+  start: number
+  end: number
+  /** Scalar and enum fields: those with a column (relation fields are left out). */
+  fields: FieldLine[]
+}
+
+const MODEL_START = /^\s*model\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{\s*(\/\/.*)?$/
+const BLOCK_START = /^\s*(model|enum|type|view|datasource|generator)\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{/
+const BLOCK_END = /^\s*\}\s*(\/\/.*)?$/
+const FIELD = /^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s+)([A-Za-z_][A-Za-z0-9_]*(?:\([^)]*\))?)(\?|\[\])?(.*)$/
+
+/** `@map("x")` / `@@map("x")` / `@@schema("x")`: the string argument of an attribute, outside comments. */
+function attributeArgument(text: string, attribute: string): string | undefined {
+  const code = withoutComment(text)
+  const match = new RegExp(`${attribute.replace(/@/g, '@')}\\(\\s*(?:name\\s*:\\s*)?"((?:[^"\\\\]|\\\\.)*)"`).exec(code)
+  return match?.[1]
+}
+
+/** The line up to a `//` comment that is not inside a string. */
+function withoutComment(text: string): string {
+  let inString = false
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index]
+    if (char === '\\' && inString) index++
+    else if (char === '"') inString = !inString
+    else if (!inString && char === '/' && text[index + 1] === '/') return text.slice(0, index)
+  }
+  return text
+}
+
+/** Every model of the schema's files, with the fields that map to columns. */
+export function readModels(files: SchemaFile[]): ModelBlock[] {
+  const blocks: Array<{ kind: string; name: string; file: string; start: number; end: number; lines: string[] }> = []
+  for (const file of files) {
+    const lines = file.content.split('\n')
+    for (let index = 0; index < lines.length; index++) {
+      const start = BLOCK_START.exec(lines[index])
+      if (!start) continue
+      let end = index + 1
+      while (end < lines.length && !BLOCK_END.test(lines[end])) end++
+      blocks.push({ kind: start[1], name: start[2], file: file.path, start: index, end, lines })
+      index = end
+    }
+  }
+  // A field whose type is another model (or a composite type) is a relation: it has no column of its own.
+  const notColumns = new Set(blocks.filter((block) => block.kind === 'model' || block.kind === 'type').map((block) => block.name))
+  return blocks
+    .filter((block) => block.kind === 'model' && MODEL_START.test(block.lines[block.start]))
+    .map((block) => {
+      const fields: FieldLine[] = []
+      let table = block.name
+      let dbSchema: string | undefined
+      for (let line = block.start + 1; line < block.end; line++) {
+        const text = block.lines[line]
+        const code = withoutComment(text).trim()
+        if (code === '') continue
+        if (code.startsWith('@@')) {
+          table = attributeArgument(code, '@@map') ?? table
+          dbSchema = attributeArgument(code, '@@schema') ?? dbSchema
+          continue
+        }
+        const field = FIELD.exec(withoutComment(text).replace(/\s+$/, ''))
+        if (!field || notColumns.has(field[4])) continue
+        const docs: string[] = []
+        for (let above = line - 1; above > block.start && /^\s*\/\/\//.test(block.lines[above]); above--) {
+          docs.unshift(block.lines[above].replace(/^\s*\/\/\/\s?/, ''))
+        }
+        fields.push({
+          name: field[2],
+          column: attributeArgument(field[6], '@map') ?? field[2],
+          type: field[4],
+          optional: field[5] === '?',
+          list: field[5] === '[]',
+          line,
+          text,
+          docs,
+        })
+      }
+      return { name: block.name, table, ...(dbSchema ? { dbSchema } : {}), file: block.file, start: block.start, end: block.end, fields }
+    })
+}
+
+/** The model of a table as PostgreSQL names it (`users`, or `app.users` outside the default schema). */
+export function modelOfTable(models: ModelBlock[], table: string): ModelBlock | undefined {
+  const exact = models.filter((model) => (model.dbSchema ? `${model.dbSchema}.${model.table}` : model.table) === table)
+  if (exact.length === 1) return exact[0]
+  const plain = models.filter((model) => model.table === table)
+  return plain.length === 1 ? plain[0] : undefined
+}
+
+/** A field line with its `?` set or removed, nothing else changed. */
+export function withOptional(text: string, optional: boolean): string {
+  const match = FIELD.exec(text)
+  if (!match) throw new Error(`not a field line: ${text}`)
+  const [, indent, name, space, type, modifier = '', rest] = match
+  if (modifier === '[]') return text
+  return `${indent}${name}${space}${type}${optional ? '?' : ''}${rest}`
+}
+
+/** The attributes of a field line (`@db.VarChar(20)`, `@default(dbgenerated("…"))`), each with its arguments. */
+export function fieldAttributes(rest: string): Array<{ name: string; text: string }> {
+  const code = withoutComment(rest)
+  const attributes: Array<{ name: string; text: string }> = []
+  let index = 0
+  while (index < code.length) {
+    const at = code.indexOf('@', index)
+    if (at < 0) break
+    const name = /^@[A-Za-z_][A-Za-z0-9_.]*/.exec(code.slice(at))?.[0]
+    if (!name) {
+      index = at + 1
+      continue
+    }
+    let end = at + name.length
+    if (code[end] === '(') {
+      let depth = 0
+      let inString = false
+      for (; end < code.length; end++) {
+        const char = code[end]
+        if (inString) {
+          if (char === '\\') end++
+          else if (char === '"') inString = false
+        } else if (char === '"') inString = true
+        else if (char === '(') depth++
+        else if (char === ')' && --depth === 0) {
+          end++
+          break
+        }
+      }
+    }
+    attributes.push({ name, text: code.slice(at, end) })
+    index = end
+  }
+  return attributes
+}
+
+/**
+ * The line of the old field of a rename, written from the new one: same type, native type (`@db.…`) and @default,
+ * under the old name and column (`@map` when they differ), `@unique` when the old column has Prisma's unique index.
+ * Other attributes (`@id`, `@updatedAt`, relations) belong to the new field alone.
+ */
+export function renamedFieldLine(text: string, name: string, column: string, options: { unique: boolean }): string {
+  const match = FIELD.exec(text)
+  if (!match) throw new Error(`not a field line: ${text}`)
+  const [, indent, , space, type, modifier = '', rest] = match
+  const kept = fieldAttributes(rest).filter((attribute) => attribute.name.startsWith('@db.') || attribute.name === '@default')
+  const attributes = [
+    ...kept.map((attribute) => attribute.text),
+    ...(options.unique ? ['@unique'] : []),
+    ...(column === name ? [] : [`@map("${column}")`]),
+  ]
+  return `${indent}${name}${space}${type}${modifier}${attributes.length > 0 ? ` ${attributes.join(' ')}` : ''}`
+}
+
+/** Line edits to apply to schema files, all at once: each names a line of the files as they were read. */
+export type SchemaEdit =
+  | { kind: 'replace'; file: string; line: number; text: string }
+  | { kind: 'insert-after'; file: string; line: number; lines: string[] }
+  | { kind: 'remove'; file: string; line: number }
+
+export function applyEdits(files: SchemaFile[], edits: SchemaEdit[]): SchemaFile[] {
+  return files.map((file) => {
+    const mine = edits.filter((edit) => edit.file === file.path)
+    if (mine.length === 0) return file
+    const lines = file.content.split('\n')
+    const out: string[] = []
+    lines.forEach((text, line) => {
+      const here = mine.filter((edit) => edit.line === line)
+      const replaced = here.find((edit) => edit.kind === 'replace')
+      if (!here.some((edit) => edit.kind === 'remove')) out.push(replaced?.kind === 'replace' ? replaced.text : text)
+      for (const edit of here) if (edit.kind === 'insert-after') out.push(...edit.lines)
+    })
+    return { path: file.path, content: out.join('\n') }
+  })
+}

@@ -1,0 +1,390 @@
+import path from 'node:path'
+import { existsSync } from 'node:fs'
+import { BlockedError, UsageError } from '../errors'
+import { lintProject, resolveTargets, type LintReport } from '../lint'
+import { listMigrations, type MigrationOnDisk } from '../prisma/migrations'
+import { relativePath, type Project } from '../project'
+import { generateRollback, HistoryAnalyses, writeRollback } from '../rollback/generate'
+import { rollbackFile } from '../rollback/files'
+import { RollbackTrial } from '../rollback/trial'
+import { withConnection } from '../db/connect'
+import { readBackfillStatus } from '../backfill/status'
+import { backfillFileText } from './backfill-file'
+import { classifyChanges, docRenameHints, RENAMED_FROM, type RenameHint, type SplitChange } from './changes'
+import { FileTransaction } from './file-transaction'
+import { diffMigrationsToSchema } from './prisma-diff'
+import { listPlans, planFile, readPlan, writePlan, type SafeChangePlan } from './record'
+import { applyEdits, readModels, renamedFieldLine, withOptional, type ModelBlock, type SchemaEdit, type SchemaFile } from './schema-text'
+import {
+  asDraftMigrations,
+  assertStepsSafe,
+  contractDrafts,
+  expandDrafts,
+  historyModel,
+  migrationNames,
+  readSchemaFiles,
+  type StepDraft,
+} from './steps'
+
+export interface SafeChangeOptions {
+  /** The development database: Prisma makes its shadow databases next to it; `--continue` reads backfill state in it. */
+  databaseUrl: string
+  renames?: RenameHint[]
+  now?: Date
+}
+
+export interface WrittenMigration {
+  name: string
+  /** migration.sql, relative to the project root. */
+  file: string
+  rollbackFile: string
+  role: string
+}
+
+export interface SplitResult {
+  plan: SafeChangePlan
+  planFile: string
+  migrations: WrittenMigration[]
+  backfillFiles: string[]
+  schemaFiles: string[]
+  lint: LintReport
+}
+
+export type SafeChangeResult =
+  | { kind: 'none' }
+  /** Nothing to split: Prisma's migration is safe as it is (the caller writes it as `new` does), with lint's reason. */
+  | { kind: 'single'; reason: string }
+  | ({ kind: 'split' } & SplitResult)
+
+const KEEP_COMMENT = (plan: string) => `// kept until the contract of ${plan} (migrate-kit new --safe)`
+
+/**
+ * `migrate-kit new <name> --safe`: Prisma's diff of the migrations to the edited schema, read for changes that break
+ * running code, written as the expand step of expand → backfill → contract: the expand migrations, their rollbacks,
+ * one backfill per change, schema.prisma as the release that writes both shapes, and the plan for `--continue`.
+ */
+export async function createSafeChange(project: Project, name: string, options: SafeChangeOptions): Promise<SafeChangeResult> {
+  if (existsSync(planFile(project, name))) {
+    throw new UsageError(`${relativePath(project, planFile(project, name))} exists already: a split change of that name was started`, {
+      hint: `Continue it (npx migrate-kit new --continue ${name}) or pick another name.`,
+    })
+  }
+  const history = listMigrations(project)
+  const { schema } = await historyModel(project, history)
+  const finalFiles = readSchemaFiles(project)
+  const finalScript = await diffMigrationsToSchema(project, options.databaseUrl, history, [], finalFiles)
+  if (!finalScript) return { kind: 'none' }
+
+  const models = readModels(finalFiles)
+  const explicit = options.renames ?? []
+  const documented = docRenameHints(models).filter((hint) => !explicit.some((other) => other.model === hint.model && other.to === hint.to))
+  const { changes, renameCandidates } = await classifyChanges(finalScript, schema, models, explicit, documented)
+  if (renameCandidates.length > 0) {
+    const candidate = renameCandidates[0]
+    throw new UsageError(
+      `Prisma's diff drops ${candidate.model}'s column "${candidate.dropped}" and adds "${candidate.added}": if that is a rename, its data would be lost`,
+      {
+        hint:
+          `Say it is a rename: --rename ${candidate.model}.${candidate.dropped}=${candidate.added} (or a line "/// renamed from ${candidate.dropped}" above the field). ` +
+          'If it is not, drop the old field in a change of its own, after a release that no longer reads it.',
+      },
+    )
+  }
+
+  const expandFiles = applyEdits(finalFiles, expandEdits(name, changes, models))
+  const expandScript = await diffMigrationsToSchema(project, options.databaseUrl, history, [], expandFiles)
+  const expand = await expandDrafts(name, changes, expandScript, schema)
+  const now = options.now ?? new Date()
+  const expandNames = migrationNames(
+    history,
+    expand.map((draft) => draft.suffix),
+    now,
+  )
+
+  if (changes.length === 0 && expand.length <= 1 && (expand[0]?.sql.includes(finalScript.trim()) ?? true)) {
+    // Nothing to split and nothing to move out: Prisma's own migration is the safe one, if lint agrees.
+    const [analysis] = await assertStepsSafe(project, schema, changes, { names: expandNames, drafts: expand }, { names: [], drafts: [] })
+    return { kind: 'single', reason: analysis?.phaseReason ?? 'no change that breaks running code' }
+  }
+
+  const contractScript =
+    changes.length > 0
+      ? await diffMigrationsToSchema(project, options.databaseUrl, history, asDraftMigrations(expandNames, expand), finalFiles)
+      : undefined
+  const contract = changes.length > 0 ? await contractDrafts(name, changes, contractScript) : []
+  // Named as they will be, for lint's "created in this migration"; the real timestamps are given by --continue.
+  const contractNames = migrationNames(
+    [...history, ...expandNames.map(asOnDisk)],
+    contract.map((draft) => draft.suffix),
+    now,
+  )
+  await assertStepsSafe(project, schema, changes, { names: expandNames, drafts: expand }, { names: contractNames, drafts: contract })
+
+  const backfillNames = backfillNamesOf(name, changes)
+  const plan: SafeChangePlan = {
+    version: 1,
+    name,
+    stage: 'expanded',
+    createdAt: now.toISOString(),
+    changes,
+    expand: expandNames,
+    backfills: backfillNames,
+    contract: contract.map((draft) => draft.suffix),
+  }
+
+  const transaction = new FileTransaction()
+  try {
+    const migrations = await writeMigrations(project, options.databaseUrl, transaction, expandNames, expand)
+    const backfillFiles = changes.map((change, index) => {
+      const file = path.join(project.backfillsDir, `${backfillNames[index]}.ts`)
+      if (existsSync(file)) {
+        throw new UsageError(`${relativePath(project, file)} exists already; nothing was written`, {
+          hint: 'Pick another name for the change.',
+        })
+      }
+      transaction.write(
+        file,
+        backfillFileText({
+          name: backfillNames[index],
+          plan: name,
+          change,
+          after: expandNames.find((migration) => migration.endsWith(`_${name}_expand`)),
+          before: contract[0].suffix,
+          keyColumns: keyColumnsOf(models, change.target.model),
+        }),
+      )
+      return relativePath(project, file)
+    })
+    const schemaFiles = writeSchemaFiles(project, transaction, finalFiles, expandFiles)
+    const file = changes.length > 0 ? relativePath(project, writePlanIn(project, transaction, plan)) : ''
+    const lint = await lintProject(project, resolveTargets(project, expandNames))
+    return { kind: 'split', plan, planFile: file, migrations, backfillFiles, schemaFiles, lint }
+  } catch (error) {
+    transaction.undo()
+    throw error
+  }
+}
+
+/**
+ * `migrate-kit new --continue <name>`: the contract of a split change, once its backfills are done: schema.prisma
+ * loses the old shape (old fields removed, new ones required), and the contract migrations are written with their
+ * rollbacks. Refused while a backfill is not done (exit 3) or while schema.prisma holds other unmigrated changes.
+ */
+export async function continueSafeChange(project: Project, name: string | undefined, options: SafeChangeOptions): Promise<SplitResult> {
+  const plan = name ? readPlan(project, name) : onlyOpenPlan(project)
+  if (plan.stage === 'contracted') {
+    throw new UsageError(`the contract of ${plan.name} is written already (${plan.contract.join(', ')})`, {
+      hint: 'Deploy it: npx migrate-kit deploy (it waits for the backfills).',
+    })
+  }
+  await assertBackfillsDone(project, plan, options.databaseUrl)
+  const history = listMigrations(project)
+  const missing = plan.expand.filter((migration) => !history.some((candidate) => candidate.name === migration))
+  if (missing.length > 0) {
+    throw new UsageError(`the expand migrations of ${plan.name} are missing: ${missing.join(', ')}`, {
+      hint: 'Restore them from version control: the contract is written after them.',
+    })
+  }
+  const current = readSchemaFiles(project)
+  const pending = await diffMigrationsToSchema(project, options.databaseUrl, history, [], current)
+  if (pending) {
+    throw new UsageError(
+      `schema.prisma has changes no migration makes yet, so the contract of ${plan.name} would include them; nothing was written`,
+      {
+        hint: 'Write them first (npx migrate-kit new <name>) or undo them, then run this again.',
+      },
+    )
+  }
+  const { schema } = await historyModel(project, history)
+  const models = readModels(current)
+  const finalFiles = applyEdits(current, contractEdits(plan, models))
+  const script = await diffMigrationsToSchema(project, options.databaseUrl, history, [], finalFiles)
+  const drafts = await contractDrafts(plan.name, plan.changes, script)
+  const names = migrationNames(
+    history,
+    drafts.map((draft) => draft.suffix),
+    options.now ?? new Date(),
+  )
+  await assertStepsSafe(project, schema, plan.changes, { names: [], drafts: [] }, { names, drafts })
+
+  const transaction = new FileTransaction()
+  try {
+    const migrations = await writeMigrations(project, options.databaseUrl, transaction, names, drafts)
+    const schemaFiles = writeSchemaFiles(project, transaction, current, finalFiles)
+    const updated: SafeChangePlan = {
+      ...plan,
+      stage: 'contracted',
+      contract: names,
+      contractedAt: (options.now ?? new Date()).toISOString(),
+    }
+    const file = relativePath(project, writePlanIn(project, transaction, updated))
+    const lint = await lintProject(project, resolveTargets(project, names))
+    return { plan: updated, planFile: file, migrations, backfillFiles: [], schemaFiles, lint }
+  } catch (error) {
+    transaction.undo()
+    throw error
+  }
+}
+
+function onlyOpenPlan(project: Project): SafeChangePlan {
+  const open = listPlans(project).filter((plan) => plan.stage === 'expanded')
+  if (open.length === 1) return open[0]
+  throw new UsageError(
+    open.length === 0 ? 'no split change is waiting for its contract' : `${open.length} split changes wait for their contract: name one`,
+    {
+      hint: open.length === 0 ? 'Start one with: npx migrate-kit new <name> --safe' : `npx migrate-kit new --continue ${open[0].name}`,
+    },
+  )
+}
+
+/** Refused while a backfill of the plan is not done in the development database (exit 3, as the deploy gate). */
+async function assertBackfillsDone(project: Project, plan: SafeChangePlan, databaseUrl: string): Promise<void> {
+  if (plan.backfills.length === 0) return
+  const statuses = await withConnection(
+    databaseUrl,
+    (client) => Promise.all(plan.backfills.map((backfill) => readBackfillStatus(client, backfill, undefined))),
+    {
+      applicationName: 'migrate-kit new --continue',
+    },
+  )
+  const waiting = plan.backfills.flatMap((backfill, index) =>
+    statuses[index]?.status === 'done' ? [] : [`${backfill} (${statuses[index]?.status ?? 'never run'})`],
+  )
+  if (waiting.length > 0) {
+    throw new BlockedError(`the contract of ${plan.name} waits for its backfill: ${waiting.join(', ')}`, {
+      hint:
+        `Deploy the expand and run the backfill first: npx migrate-kit deploy && npx migrate-kit backfill run ${plan.backfills[0]}. ` +
+        'The contract is for the release after the one that writes both shapes.',
+    })
+  }
+}
+
+/** One backfill per change: the plan's name for one, `<plan>_<column>` for several. */
+function backfillNamesOf(plan: string, changes: SplitChange[]): string[] {
+  const names: string[] = []
+  for (const change of changes) {
+    const base = changes.length === 1 ? plan : `${plan}_${change.target.column}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)
+    let candidate = base
+    for (let counter = 2; names.includes(candidate); counter++) candidate = `${base}_${counter}`
+    names.push(candidate)
+  }
+  return names
+}
+
+/** The edits that make the edited schema the expand release's: new fields optional, old fields kept beside them. */
+function expandEdits(plan: string, changes: SplitChange[], models: ModelBlock[]): SchemaEdit[] {
+  const edits: SchemaEdit[] = []
+  for (const change of changes) {
+    const model = models.find((candidate) => candidate.name === change.target.model)!
+    const field = model.fields.find((candidate) => candidate.name === change.target.field)!
+    const optional = withOptional(field.text, true)
+    if (change.kind !== 'rename-column') {
+      edits.push({ kind: 'replace', file: model.file, line: field.line, text: optional })
+      continue
+    }
+    edits.push({ kind: 'replace', file: model.file, line: field.line, text: optional })
+    const oldLine = withOptional(
+      renamedFieldLine(field.text, change.from.field, change.from.column, { unique: change.fromUnique }),
+      !change.fromRequired,
+    )
+    edits.push({ kind: 'insert-after', file: model.file, line: field.line, lines: [`${oldLine} ${KEEP_COMMENT(plan)}`] })
+  }
+  return edits
+}
+
+/** The edits that make the expand release's schema the final one: old fields removed, new ones as the developer wrote them. */
+function contractEdits(plan: SafeChangePlan, models: ModelBlock[]): SchemaEdit[] {
+  const edits: SchemaEdit[] = []
+  const find = (modelName: string, fieldName: string) => {
+    const model = models.find((candidate) => candidate.name === modelName)
+    const field = model?.fields.find((candidate) => candidate.name === fieldName)
+    if (!model || !field) {
+      throw new UsageError(
+        `${modelName}.${fieldName} is not in schema.prisma any more, so the contract of ${plan.name} cannot be written`,
+        {
+          hint: `Put the field back as the expand left it (see safe-changes/${plan.name}.json), then run this again.`,
+        },
+      )
+    }
+    return { model, field }
+  }
+  for (const change of plan.changes) {
+    const { model, field } = find(change.target.model, change.target.field)
+    const required = change.kind === 'rename-column' ? change.required : true
+    edits.push({ kind: 'replace', file: model.file, line: field.line, text: withOptional(field.text, !required) })
+    if (change.kind === 'rename-column') {
+      const old = find(change.from.model, change.from.field)
+      edits.push({ kind: 'remove', file: old.model.file, line: old.field.line })
+      const lines = renamedFromLines(model, field.line)
+      for (const line of lines) edits.push({ kind: 'remove', file: model.file, line })
+    }
+  }
+  return edits
+}
+
+/** The `/// renamed from …` lines above a field: said once, for the expand. */
+function renamedFromLines(model: ModelBlock, fieldLine: number): number[] {
+  const field = model.fields.find((candidate) => candidate.line === fieldLine)
+  if (!field) return []
+  return field.docs.flatMap((doc, index) => (RENAMED_FROM.test(doc.trim()) ? [fieldLine - field.docs.length + index] : []))
+}
+
+function keyColumnsOf(models: ModelBlock[], modelName: string): string[] {
+  const model = models.find((candidate) => candidate.name === modelName)
+  return model?.fields.filter((field) => /@id\b/.test(field.text.replace(/\/\/.*$/, ''))).map((field) => field.column) ?? []
+}
+
+function asOnDisk(name: string): MigrationOnDisk {
+  return { name, dir: '', sqlFile: '', checksum: '' }
+}
+
+function writeSchemaFiles(project: Project, transaction: FileTransaction, before: SchemaFile[], after: SchemaFile[]): string[] {
+  const written: string[] = []
+  after.forEach((file, index) => {
+    if (file.content === before[index]?.content) return
+    transaction.write(file.path, file.content)
+    written.push(relativePath(project, file.path))
+  })
+  return written
+}
+
+function writePlanIn(project: Project, transaction: FileTransaction, plan: SafeChangePlan): string {
+  const file = planFile(project, plan.name)
+  transaction.track(file)
+  return writePlan(project, plan)
+}
+
+/** Writes the migrations, then each one's rollback.sql from Prisma's diff plus the SQL the step adds, tried on a scratch database. */
+async function writeMigrations(
+  project: Project,
+  databaseUrl: string,
+  transaction: FileTransaction,
+  names: string[],
+  drafts: StepDraft[],
+): Promise<WrittenMigration[]> {
+  drafts.forEach((draft, index) => {
+    const dir = path.join(project.migrationsDir, names[index])
+    transaction.folder(dir)
+    transaction.write(path.join(dir, 'migration.sql'), draft.sql)
+  })
+  const history = listMigrations(project)
+  const trial = await RollbackTrial.open(project, databaseUrl)
+  const analyses = new HistoryAnalyses(project)
+  try {
+    const written: WrittenMigration[] = []
+    for (const [index, draft] of drafts.entries()) {
+      const generated = await generateRollback(project, names[index], { databaseUrl, trial, analyses, history, extra: draft.rollback })
+      transaction.folder(path.dirname(rollbackFile(project, names[index])))
+      writeRollback(project, generated)
+      written.push({
+        name: names[index],
+        file: relativePath(project, path.join(project.migrationsDir, names[index], 'migration.sql')),
+        rollbackFile: relativePath(project, generated.file),
+        role: draft.role,
+      })
+    }
+    return written
+  } finally {
+    await trial.close()
+  }
+}

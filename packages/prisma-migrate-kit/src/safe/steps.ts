@@ -1,0 +1,355 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { UsageError } from '../errors'
+import { analyzeMigrations, loadSqlParser, SchemaHistory, type Finding, type MigrationAnalysis } from '../lint'
+import { alterTableCommands, nodeAs, tableOf } from '../lint/nodes'
+import { parseSql } from '../lint/parser'
+import { projectLintSettings } from '../lint/project'
+import type { MigrationOnDisk } from '../prisma/migrations'
+import { relativePath, type Project } from '../project'
+import { schemaFilesOf } from '../project/load'
+import { SourceText } from '../sql/source'
+import type { SplitChange } from './changes'
+import type { DraftMigration } from './prisma-diff'
+import type { SchemaFile } from './schema-text'
+import { dropCheck, notValidCheck, quoted, syncTrigger, tableSql, tightened, validateCheck } from './steps-sql'
+
+/**
+ * The migrations of a split change before they are written: their SQL, the SQL their rollbacks add to Prisma's
+ * inverse, and what each is for. Shared by the expand (`new --safe`) and the contract (`new --continue`).
+ */
+export interface StepDraft {
+  /** The folder name after the timestamp: `<plan>_expand`, `<plan>_contract`. */
+  suffix: string
+  sql: string
+  rollback: { first?: string; last?: string; transform?: (prismaScript: string) => string }
+  /** For people: what this migration does in the sequence. */
+  role: string
+}
+
+export function readSchemaFiles(project: Project): SchemaFile[] {
+  return schemaFilesOf(project.schemaPath).map((file) => ({ path: file, content: readFileSync(file, 'utf8') }))
+}
+
+/** What the history builds, by lint's model: which tables exist and which of their columns are NOT NULL. */
+export async function historyModel(
+  project: Project,
+  history: MigrationOnDisk[],
+): Promise<{ schema: SchemaHistory; analyses: MigrationAnalysis[] }> {
+  const analyses = await analyzeMigrations(
+    history.map((migration) => ({
+      name: migration.name,
+      file: relativePath(project, migration.sqlFile),
+      sql: readFileSync(migration.sqlFile, 'utf8'),
+    })),
+    { settings: projectLintSettings(project) },
+  )
+  return { schema: analyses.at(-1)?.schema ?? new SchemaHistory(), analyses }
+}
+
+function header(plan: string, role: string): string {
+  return `-- ${role}\n-- Written by migrate-kit new --safe (safe-changes/${plan}.json)\n`
+}
+
+/**
+ * How long a statement of ours waits for its lock before the migration fails (and rolls back whole) instead of
+ * queueing every read and write of the table behind it. Never in a CONCURRENTLY migration: it must stay one statement.
+ */
+const LOCK_TIMEOUT = "SET lock_timeout = '5s';\n"
+
+/** SQL with no statement in it: comments and blank lines only. */
+function hasStatements(script: string): boolean {
+  return (
+    script
+      .replace(/--[^\n]*/g, '')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .trim() !== ''
+  )
+}
+
+/**
+ * New columns a unique index may cover in the expand without restricting the release running now: a column that
+ * release never writes (a new required field, NULL until the new release writes it), or the new side of a rename
+ * whose old column is unique already (the trigger copies values that are unique).
+ */
+function uniqueReady(changes: SplitChange[]): Set<string> {
+  return new Set(
+    changes.flatMap((change) =>
+      change.kind === 'add-required' || (change.kind === 'rename-column' && change.fromUnique)
+        ? [`${change.target.table}.${change.target.column}`]
+        : [],
+    ),
+  )
+}
+
+/**
+ * Prisma's expand script cut into migrations: every CREATE INDEX on a table that exists already becomes CREATE INDEX
+ * CONCURRENTLY alone in a migration of its own (PostgreSQL refuses CONCURRENTLY inside a transaction, and a
+ * multi-statement migration runs in one), the rest stays one migration, followed by the sync triggers of renames.
+ */
+export async function expandDrafts(
+  plan: string,
+  changes: SplitChange[],
+  script: string | undefined,
+  history: SchemaHistory,
+): Promise<StepDraft[]> {
+  await loadSqlParser()
+  const renames = changes.filter((change) => change.kind === 'rename-column')
+  const added = uniqueReady(changes)
+  const indexes: StepDraft[] = []
+  let main = script ?? ''
+  if (script) {
+    const source = new SourceText(script)
+    const kept: string[] = []
+    let from = 0
+    for (const statement of parseSql(source, false).statements) {
+      const index = nodeAs(statement.node, 'IndexStmt')
+      const table = tableOf(index?.relation)
+      if (!index || !table || index.concurrent || !history.table(table)) continue
+      const tableName = table.schema ? `${table.schema}.${table.name}` : table.name
+      const columns = (index.indexParams ?? []).flatMap((item) => nodeAs(item, 'IndexElem')?.name ?? [])
+      if (index.unique && !columns.every((column) => added.has(`${tableName}.${column}`))) {
+        throw new UsageError(
+          `the schema adds a unique index over existing data (${index.idxname ?? 'unnamed'} on ${tableName}(${columns.join(', ')})): new --safe does not split that change yet`,
+          {
+            hint: 'Make it a change of its own: de-duplicate the rows first, then CREATE UNIQUE INDEX CONCURRENTLY alone in a migration (npx migrate-kit new <name>, then edit it).',
+          },
+        )
+      }
+      const text = source
+        .slice(statement.start, statement.end)
+        .replace(/^CREATE(\s+UNIQUE)?\s+INDEX\s+/i, (match, unique: string | undefined) => `CREATE${unique ?? ''} INDEX CONCURRENTLY `)
+      kept.push(source.slice(from, statement.start))
+      from = statement.end + 1
+      indexes.push({
+        suffix: indexes.length === 0 ? `${plan}_index` : `${plan}_index_${indexes.length + 1}`,
+        sql: `${header(plan, `expand: index ${index.idxname ?? ''} built CONCURRENTLY, alone in its migration (writes go on)`)}${text};\n`,
+        rollback: {},
+        role: `expand: CREATE INDEX CONCURRENTLY ${index.idxname ?? ''} on ${tableName} (writes go on while it builds)`,
+      })
+    }
+    kept.push(source.slice(from))
+    main = kept.join('').replace(/^-- CreateIndex\n(?=\s*(?:\n|--|$))/gm, '')
+  }
+  const triggers = renames.map(syncTrigger)
+  const drafts: StepDraft[] = []
+  if (hasStatements(main) || triggers.length > 0) {
+    drafts.push({
+      suffix: `${plan}_expand`,
+      sql:
+        header(plan, 'expand: the new shape next to the old one; code running now keeps working') +
+        LOCK_TIMEOUT +
+        (hasStatements(main) ? `${main.trim()}\n` : '') +
+        triggers.map((trigger) => `\n${trigger.forward.replace(/^CREATE TRIGGER/m, `${TRIGGER_NEEDED}\nCREATE TRIGGER`)}\n`).join(''),
+      rollback: triggers.length > 0 ? { first: triggers.map((trigger) => trigger.inverse).join('\n') } : {},
+      role: 'expand: ' + expandRole(changes),
+    })
+  }
+  return [...drafts, ...indexes]
+}
+
+function expandRole(changes: SplitChange[]): string {
+  const parts = changes.map((change) => {
+    const target = `${change.target.table}.${change.target.column}`
+    if (change.kind === 'rename-column') return `adds ${target} next to ${change.from.column} and a trigger keeping them equal`
+    if (change.kind === 'add-required') return `adds ${target} as nullable`
+    return `${target} stays nullable`
+  })
+  return parts.length > 0 ? parts.join('; ') : "Prisma's script"
+}
+
+/**
+ * The contract: with columns to make NOT NULL, first a migration adding CHECK (col IS NOT NULL) NOT VALID (new writes
+ * are checked at once, no scan under a strong lock), then one that validates it (a scan that lets writes go on), runs
+ * Prisma's script (SET NOT NULL, now without a scan; the old columns dropped), and drops what the split added.
+ */
+export async function contractDrafts(plan: string, changes: SplitChange[], script: string | undefined): Promise<StepDraft[]> {
+  const tight = tightened(changes)
+  const renames = changes.flatMap((change) => (change.kind === 'rename-column' ? [change] : []))
+  const triggers = renames.map(syncTrigger)
+  const drafts: StepDraft[] = []
+  if (tight.length > 0) {
+    const checks = tight.map(notValidCheck)
+    drafts.push({
+      suffix: `${plan}_contract_check`,
+      sql:
+        header(plan, 'contract 1/2: CHECK (… IS NOT NULL) NOT VALID: every new write is checked, no row is scanned') +
+        LOCK_TIMEOUT +
+        checks.map((check) => check.forward).join('\n') +
+        '\n',
+      rollback: { first: checks.map((check) => check.inverse).join('\n') },
+      role: `contract: CHECK (… IS NOT NULL) NOT VALID on ${tight.map((column) => `${column.table}.${column.column}`).join(', ')}`,
+    })
+  }
+  const drops = tight.map(dropCheck)
+  const body = [
+    ...tight.map(validateCheck),
+    ...triggers.map((trigger) => `${TRIGGER_UNNEEDED}\n${trigger.inverse}`),
+    ...(script ? [(await acknowledgeDrops(plan, changes, script)).trim()] : []),
+    ...drops.map((drop) => drop.forward),
+  ]
+  drafts.push({
+    suffix: `${plan}_contract`,
+    sql:
+      header(plan, `contract${tight.length > 0 ? ' 2/2' : ''}: validate, tighten, drop the old shape; only for code of the new shape`) +
+      LOCK_TIMEOUT +
+      body.join('\n') +
+      '\n',
+    rollback: {
+      transform: (prismaScript) => renames.reduce((text, change) => nullableReAdd(text, change.from.column), prismaScript),
+      last:
+        [...renames.flatMap(refill), ...triggers.map((trigger) => trigger.forward), ...drops.map((drop) => drop.inverse)].join('\n') ||
+        undefined,
+    },
+    role: `contract: ${[
+      tight.length > 0 ? `VALIDATE + SET NOT NULL on ${tight.map((column) => `${column.table}.${column.column}`).join(', ')}` : '',
+      ...changes.flatMap((change) =>
+        change.kind === 'rename-column' ? [`drops ${change.from.table}.${change.from.column} and its trigger`] : [],
+      ),
+    ]
+      .filter(Boolean)
+      .join('; ')}`,
+  })
+  return drafts
+}
+
+/**
+ * Prisma's script with each drop of a renamed-away column acknowledged for lint: dropping a column breaks releases
+ * that read it, and here the plan is what says none runs any more (the contract is written after the backfill, for
+ * the release after the one that writes both shapes).
+ */
+async function acknowledgeDrops(plan: string, changes: SplitChange[], script: string): Promise<string> {
+  await loadSqlParser()
+  const dropped = new Set(
+    changes.flatMap((change) => (change.kind === 'rename-column' ? [`${change.from.table}.${change.from.column}`] : [])),
+  )
+  const source = new SourceText(script)
+  const pieces: string[] = []
+  let from = 0
+  for (const statement of parseSql(source, false).statements) {
+    const drops = alterTableCommands(statement.node).some(({ table, cmd }) => {
+      const name = table.schema ? `${table.schema}.${table.name}` : table.name
+      return cmd.subtype === 'AT_DropColumn' && cmd.name !== undefined && dropped.has(`${name}.${cmd.name}`)
+    })
+    if (!drops) continue
+    pieces.push(source.slice(from, statement.start))
+    pieces.push(
+      `-- migrate-kit-ignore ban-drop-column: renamed away by ${plan}; its contract is written once the release writing both names shipped\n`,
+    )
+    from = statement.start
+  }
+  pieces.push(source.slice(from))
+  return pieces.join('')
+}
+
+const TRIGGER_NEEDED = '-- migrate-kit-ignore changing-trigger: the release that writes both names relies on it'
+const TRIGGER_UNNEEDED = '-- migrate-kit-ignore changing-trigger: only releases of the new shape run now, and they write every column'
+
+/**
+ * The contract's rollback brings a renamed-away column back with its data: Prisma's inverse re-adds it empty (and
+ * NOT NULL, which fails on a table with rows), so it is re-added nullable, refilled from the new column, then
+ * tightened as it was.
+ */
+function nullableReAdd(script: string, column: string): string {
+  const name = `"${column.replace(/"/g, '""')}"`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return script.replace(new RegExp(`^(.*ADD COLUMN\\s+${name}\\s[^\\n]*?) NOT NULL`, 'm'), '$1')
+}
+
+function refill(change: Extract<SplitChange, { kind: 'rename-column' }>): string[] {
+  const table = tableSql(change.from.table)
+  const from = quoted(change.from.column)
+  return [
+    `UPDATE ${table} SET ${from} = ${quoted(change.target.column)} WHERE ${from} IS NULL;`,
+    ...(change.fromRequired ? [`ALTER TABLE ${table} ALTER COLUMN ${from} SET NOT NULL;`] : []),
+  ]
+}
+
+/** Prisma's migration folder names for new migrations: after the last one, one second apart. */
+export function migrationNames(history: MigrationOnDisk[], suffixes: string[], now: Date): string[] {
+  const last = history.at(-1)?.name.slice(0, 14)
+  let time = Math.floor(now.getTime() / 1000) * 1000
+  if (last && /^\d{14}$/.test(last) && timestamp(new Date(time)) <= last) time = parseTimestamp(last) + 1000
+  return suffixes.map((suffix, index) => `${timestamp(new Date(time + index * 1000))}_${suffix}`)
+}
+
+function timestamp(date: Date): string {
+  return date.toISOString().replace(/[-:T]/g, '').slice(0, 14)
+}
+
+function parseTimestamp(text: string): number {
+  const [y, mo, d, h, mi, s] = [
+    text.slice(0, 4),
+    text.slice(4, 6),
+    text.slice(6, 8),
+    text.slice(8, 10),
+    text.slice(10, 12),
+    text.slice(12, 14),
+  ].map(Number)
+  return Date.UTC(y, mo - 1, d, h, mi, s)
+}
+
+/** Drafts as Prisma's diff sees them, named: the history it replays before a later diff. */
+export function asDraftMigrations(names: string[], drafts: StepDraft[]): DraftMigration[] {
+  return drafts.map((draft, index) => ({ name: names[index], sql: draft.sql }))
+}
+
+/**
+ * What the written steps must satisfy before anything is written: lint finds no error in any of them, and the expand
+ * changes nothing running code relies on. Returns lint's analyses of the drafts.
+ */
+export async function assertStepsSafe(
+  project: Project,
+  history: SchemaHistory,
+  changes: SplitChange[],
+  expand: { names: string[]; drafts: StepDraft[] },
+  contract: { names: string[]; drafts: StepDraft[] },
+): Promise<MigrationAnalysis[]> {
+  const sources = [expand, contract].flatMap((step) =>
+    step.drafts.map((draft, index) => ({
+      name: step.names[index],
+      file: relativePath(project, path.join(project.migrationsDir, step.names[index], 'migration.sql')),
+      sql: draft.sql,
+    })),
+  )
+  const analyses = await analyzeMigrations(sources, { schema: history, settings: projectLintSettings(project) })
+  const problems: string[] = []
+  const ready = uniqueReady(changes)
+  // The old side of each rename: the release running during the expand reads and writes it as it is.
+  const frozen = changes.flatMap((change) => (change.kind === 'rename-column' ? [`${change.from.table}.${change.from.column}`] : []))
+  analyses.forEach((analysis, index) => {
+    const isExpand = index < expand.drafts.length
+    for (const finding of analysis.findings.filter((candidate: Finding) => candidate.level === 'error')) {
+      problems.push(`${analysis.migration}: ${finding.rule}: ${finding.message}`)
+    }
+    if (isExpand) {
+      const restricts = (effect: MigrationAnalysis['effects'][number]) =>
+        (effect.phase === 'contract' || effect.phase === 'breaking') &&
+        !(
+          (effect.kind === 'create_index' || effect.kind === 'add_unique') &&
+          (effect.columns ?? (effect.column ? [effect.column] : [])).every((column) => ready.has(`${effect.table}.${column}`))
+        )
+      for (const effect of analysis.effects.filter(restricts)) {
+        problems.push(`${analysis.migration}: ${effect.description} (${effect.phase}: running code would break)`)
+      }
+      for (const effect of analysis.effects) {
+        const columns = effect.columns ?? (effect.column ? [effect.column] : [])
+        if (columns.some((column) => frozen.includes(`${effect.table}.${column}`)) && effect.kind !== 'create_object') {
+          problems.push(
+            `${analysis.migration}: ${effect.description}: the old field of a rename must stay as it is while the old release runs`,
+          )
+        }
+      }
+    }
+  })
+  if (problems.length > 0) {
+    throw new UsageError(
+      `new --safe cannot write this change as safe steps yet; nothing was written:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
+      {
+        hint:
+          'new --safe splits renames (--rename Model.old=new), new required fields and fields made required. Split the rest ' +
+          "by hand, one change at a time (npx migrate-kit new <name> writes Prisma's migration as it is, and lint says why it is unsafe).",
+      },
+    )
+  }
+  return analyses
+}

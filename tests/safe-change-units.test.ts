@@ -1,0 +1,211 @@
+import { analyzeMigrations } from '../packages/prisma-migrate-kit/src/lint'
+import { isSqlFragment, placeholder, placeholderOf, sql } from '../packages/prisma-migrate-kit/src/backfill/sql'
+import { backfillFileText } from '../packages/prisma-migrate-kit/src/safe/backfill-file'
+import { classifyChanges, docRenameHints, parseRenameHint } from '../packages/prisma-migrate-kit/src/safe/changes'
+import {
+  applyEdits,
+  fieldAttributes,
+  modelOfTable,
+  readModels,
+  renamedFieldLine,
+  withOptional,
+} from '../packages/prisma-migrate-kit/src/safe/schema-text'
+import { expandDrafts, migrationNames } from '../packages/prisma-migrate-kit/src/safe/steps'
+import { identifier, syncTrigger } from '../packages/prisma-migrate-kit/src/safe/steps-sql'
+import type { MigrationOnDisk } from '../packages/prisma-migrate-kit/src/prisma/migrations'
+
+// The pure parts of `new --safe`: reading and editing schema.prisma as text, classifying Prisma's diff, the names
+// and SQL it writes. The end-to-end proof on a real database is tests/safe-change.test.ts.
+
+const SCHEMA = `datasource db {
+  provider = "postgresql"
+}
+
+/// A person
+model User {
+  id          Int      @id @default(autoincrement())
+  email       String   @unique // the login
+  /// renamed from name
+  displayName String   @db.VarChar(80) @default("") @map("display_name")
+  posts       Post[]
+  bio         String?
+  @@map("users")
+}
+
+model Post {
+  id       Int  @id
+  author   User @relation(fields: [authorId], references: [id])
+  authorId Int
+  @@schema("app")
+}
+`
+const file = { path: '/p/schema.prisma', content: SCHEMA }
+
+describe('schema.prisma as text', () => {
+  test('models with their tables and the fields that have a column (relations left out)', () => {
+    const models = readModels([file])
+    expect(models.map((model) => [model.name, model.table, model.dbSchema])).toEqual([
+      ['User', 'users', undefined],
+      ['Post', 'Post', 'app'],
+    ])
+    expect(models[0].fields.map((field) => [field.name, field.column, field.type, field.optional])).toEqual([
+      ['id', 'id', 'Int', false],
+      ['email', 'email', 'String', false],
+      ['displayName', 'display_name', 'String', false],
+      ['bio', 'bio', 'String', true],
+    ])
+    expect(models[0].fields[2].docs).toEqual(['renamed from name'])
+    expect(models[1].fields.map((field) => field.name)).toEqual(['id', 'authorId'])
+    expect(modelOfTable(models, 'app.Post')?.name).toBe('Post')
+    expect(modelOfTable(models, 'users')?.name).toBe('User')
+    expect(docRenameHints(models)).toEqual([{ model: 'User', from: 'name', to: 'displayName' }])
+  })
+
+  test('a field made optional or required, renamed with its attributes, and edits applied by line', () => {
+    const [user] = readModels([file])
+    const email = user.fields[1]
+    expect(withOptional(email.text, true)).toBe('  email       String?   @unique // the login')
+    expect(withOptional(withOptional(email.text, true), false)).toBe(email.text)
+    const display = user.fields[2]
+    expect(fieldAttributes(display.text.slice(display.text.indexOf('@')))).toEqual([
+      { name: '@db.VarChar', text: '@db.VarChar(80)' },
+      { name: '@default', text: '@default("")' },
+      { name: '@map', text: '@map("display_name")' },
+    ])
+    expect(renamedFieldLine(display.text, 'name', 'name', { unique: false })).toBe('  name String @db.VarChar(80) @default("")')
+    expect(renamedFieldLine(email.text, 'mail', 'e_mail', { unique: true })).toBe('  mail       String @unique @map("e_mail")')
+    const edited = applyEdits(
+      [file],
+      [
+        { kind: 'replace', file: file.path, line: email.line, text: withOptional(email.text, true) },
+        { kind: 'insert-after', file: file.path, line: email.line, lines: ['  extra Int?'] },
+        { kind: 'remove', file: file.path, line: user.fields[3].line },
+      ],
+    )
+    expect(edited[0].content).toMatch(/email {7}String\? {3}@unique \/\/ the login\n {2}extra Int\?\n/)
+    expect(edited[0].content).not.toMatch(/bio/)
+  })
+
+  test('a rename hint names the model and both fields', () => {
+    expect(parseRenameHint('User.name=displayName')).toEqual({ model: 'User', from: 'name', to: 'displayName' })
+    expect(() => parseRenameHint('User.name')).toThrow(/expected <Model>\.<old field>=<new field>/)
+  })
+})
+
+describe("Prisma's diff, classified", () => {
+  const INIT = `CREATE TABLE "users" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, "name" TEXT NOT NULL, "bio" TEXT, CONSTRAINT "users_pkey" PRIMARY KEY ("id"));`
+
+  async function history() {
+    const [analysis] = await analyzeMigrations([{ name: '20260101000000_init', file: 'init.sql', sql: INIT }])
+    return analysis.schema
+  }
+
+  const schema = (fields: string) => ({ path: '/p/schema.prisma', content: `model User {\n  id Int @id\n${fields}\n  @@map("users")\n}\n` })
+
+  test('a drop and an add of the same type are a rename only when a hint says so', async () => {
+    const script = 'ALTER TABLE "users" DROP COLUMN "name",\nADD COLUMN     "display_name" TEXT NOT NULL;'
+    const models = readModels([schema('  email String\n  displayName String @map("display_name")\n  bio String?')])
+    const unconfirmed = await classifyChanges(script, await history(), models, [])
+    expect(unconfirmed.renameCandidates).toEqual([{ model: 'User', dropped: 'name', added: 'displayName' }])
+    const confirmed = await classifyChanges(script, await history(), models, [{ model: 'User', from: 'name', to: 'displayName' }])
+    expect(confirmed).toEqual({
+      changes: [
+        {
+          kind: 'rename-column',
+          from: { model: 'User', field: 'name', table: 'users', column: 'name' },
+          target: { model: 'User', field: 'displayName', table: 'users', column: 'display_name' },
+          required: true,
+          fromRequired: true,
+          fromUnique: false,
+        },
+      ],
+      renameCandidates: [],
+    })
+    await expect(classifyChanges(script, await history(), models, [{ model: 'User', from: 'name', to: 'nickname' }])).rejects.toThrow(
+      /adds no column for User\.nickname/,
+    )
+  })
+
+  test('a rename that changes the type too is refused', async () => {
+    const script = 'ALTER TABLE "users" DROP COLUMN "name",\nADD COLUMN     "display_name" INTEGER NOT NULL;'
+    const models = readModels([schema('  displayName Int @map("display_name")')])
+    await expect(classifyChanges(script, await history(), models, [{ model: 'User', from: 'name', to: 'displayName' }])).rejects.toThrow(
+      /changes the type too \(text → int4\)/,
+    )
+  })
+
+  test('new required fields without a default, and fields made required; a constant default or a nullable field is not split', async () => {
+    const script = [
+      'ALTER TABLE "users" ADD COLUMN "score" INTEGER NOT NULL,',
+      'ADD COLUMN "level" INTEGER NOT NULL DEFAULT 1,',
+      'ADD COLUMN "note" TEXT,',
+      'ALTER COLUMN "bio" SET NOT NULL,',
+      `ALTER COLUMN "bio" SET DEFAULT '';`,
+    ].join('\n')
+    const models = readModels([schema('  score Int\n  level Int @default(1)\n  note String?\n  bio String @default("")')])
+    const { changes } = await classifyChanges(script, await history(), models, [])
+    expect(changes).toEqual([
+      { kind: 'add-required', target: { model: 'User', field: 'score', table: 'users', column: 'score' }, hasDefault: false },
+      { kind: 'make-required', target: { model: 'User', field: 'bio', table: 'users', column: 'bio' }, hasDefault: true },
+    ])
+  })
+
+  test('CREATE INDEX on an existing table moves to a CONCURRENTLY migration of its own; a unique one over old data is refused', async () => {
+    const script =
+      '-- AlterTable\nALTER TABLE "users" ADD COLUMN "nick" TEXT;\n\n-- CreateIndex\nCREATE INDEX "users_email_idx" ON "users"("email");\n'
+    const drafts = await expandDrafts('p', [], script, await history())
+    expect(drafts.map((draft) => draft.suffix)).toEqual(['p_expand', 'p_index'])
+    expect(drafts[0].sql).not.toMatch(/CREATE INDEX|CreateIndex/)
+    expect(drafts[1].sql).toMatch(/^CREATE INDEX CONCURRENTLY "users_email_idx" ON "users"\("email"\);$/m)
+    expect(drafts[1].sql).not.toMatch(/SET lock_timeout/)
+    await expect(expandDrafts('p', [], 'CREATE UNIQUE INDEX "users_name_key" ON "users"("name");\n', await history())).rejects.toThrow(
+      /unique index over existing data/,
+    )
+  })
+})
+
+describe('what new --safe writes', () => {
+  test('migration names follow the last one, one second apart, even when the clock is behind it', () => {
+    const history = [{ name: '20300101000000_future' } as MigrationOnDisk]
+    expect(migrationNames(history, ['a', 'b'], new Date('2026-12-07T10:00:00Z'))).toEqual(['20300101000001_a', '20300101000002_b'])
+    expect(migrationNames([], ['a'], new Date('2026-12-07T10:00:00.900Z'))).toEqual(['20261207100000_a'])
+  })
+
+  test('long names are cut with a hash; the sync trigger copies whichever side a release wrote', () => {
+    const long = identifier(`${'t'.repeat(40)}_${'c'.repeat(40)}_sync`)
+    expect(Buffer.byteLength(long)).toBeLessThanOrEqual(63)
+    expect(long).not.toBe(identifier(`${'t'.repeat(40)}_${'c'.repeat(41)}_sync`))
+    const trigger = syncTrigger({
+      kind: 'rename-column',
+      from: { model: 'U', field: 'a', table: 'app.U', column: 'a' },
+      target: { model: 'U', field: 'b', table: 'app.U', column: 'b' },
+      required: true,
+      fromRequired: true,
+      fromUnique: false,
+    })
+    expect(trigger.forward).toMatch(/CREATE FUNCTION "app"\."U_b_sync"\(\)/)
+    expect(trigger.forward).toMatch(/BEFORE INSERT OR UPDATE ON "app"\."U" FOR EACH ROW/)
+    expect(trigger.inverse).toBe('DROP TRIGGER IF EXISTS "U_b_sync" ON "app"."U";\nDROP FUNCTION IF EXISTS "app"."U_b_sync"();')
+  })
+
+  test('a backfill that cannot be derived holds a placeholder, which is a fragment that says what to write', () => {
+    const text = backfillFileText({
+      name: 'add_score',
+      plan: 'add_score',
+      change: { kind: 'add-required', target: { model: 'User', field: 'score', table: 'users', column: 'score' }, hasDefault: false },
+      after: '20260101000001_add_score_expand',
+      before: 'add_score_contract_check',
+      keyColumns: ['id'],
+    })
+    expect(text).toMatch(/^import \{ defineBackfill, placeholder, sql \} from 'prisma-migrate-kit'$/m)
+    expect(text).toMatch(/update: placeholder\('the value of User\.score/)
+    expect(text).toMatch(/verify: sql`SELECT "id" FROM "users" WHERE "score" IS NULL`/)
+    expect(text).toMatch(/before: 'add_score_contract_check'/)
+
+    const hole = placeholder('the value of User.score')
+    expect(isSqlFragment(hole)).toBe(true)
+    expect(placeholderOf(hole)).toBe('the value of User.score')
+    expect(placeholderOf(sql`"score" = 0`)).toBeUndefined()
+    expect(() => placeholder('  ')).toThrow(/say what to write/)
+  })
+})
