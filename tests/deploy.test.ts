@@ -302,7 +302,9 @@ test('a migration being applied shows as in progress and a second deploy exits 4
   await blocker.connect()
   try {
     await blocker.query('SELECT pg_advisory_lock(4242)')
-    const first = startCli(['deploy'], { cwd: app.root, env: { DATABASE_URL: db.url, TMPDIR: tmp } })
+    // A lock_timeout longer than the test: with the default 5 s, a loaded machine's three CLI runs below outlast it, and
+    // the first deploy is between two tries (nothing being applied) when the second one looks.
+    const first = startCli(['deploy', '--lock-timeout', '600000'], { cwd: app.root, env: { DATABASE_URL: db.url, TMPDIR: tmp } })
     const firstDone = collect(first)
     await waitFor(
       'the migration to wait for the lock',

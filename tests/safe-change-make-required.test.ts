@@ -44,3 +44,24 @@ test('a field made required with a @default: the backfill writes the default, th
   await s.ok('deploy')
   await s.assertNoDrift()
 }, 600_000)
+
+test("nothing to split: a nullable field is Prisma's migration as it is; an index on a table with rows is built CONCURRENTLY", async () => {
+  const s = (scenario = await Scenario.start('no_split'))
+  s.editSchema((schema) => schema.replace('  bio   String?\n', '  bio   String?\n  note  String?\n'))
+  const single = await s.ok('new', 'add_note', '--safe')
+  expect(single.stdout).toMatch(/Safe as one migration, written as Prisma makes it: .*adds column User\.note/)
+  expect(s.project.read(`prisma/migrations/${s.migration('add_note')}/migration.sql`)).toMatch(/ADD COLUMN +"note" TEXT;/)
+  await s.ok('deploy')
+
+  s.editSchema((schema) => schema.replace('  note  String?\n', '  note  String?\n\n  @@index([name])\n'))
+  const index = await s.ok('new', 'index_name', '--safe')
+  expect(index.stdout).toMatch(/Nothing to split into expand → backfill → contract/)
+  expect(s.project.read(`prisma/migrations/${s.migration('index_name_index')}/migration.sql`)).toMatch(
+    /^CREATE INDEX CONCURRENTLY "User_name_idx" ON "User"\("name"\);$/m,
+  )
+  expect(s.migrations().filter((name) => name.includes('index_name'))).toHaveLength(1)
+  await s.ok('deploy')
+  await s.assertNoDrift()
+  const status = JSON.parse((await s.mk('status', '--json')).stdout) as { splitChanges: unknown[] }
+  expect(status.splitChanges).toEqual([])
+}, 600_000)

@@ -6,11 +6,13 @@ import {
   applyEdits,
   fieldAttributes,
   modelOfTable,
+  readEnums,
   readModels,
   renamedFieldLine,
   withOptional,
 } from '../packages/prisma-migrate-kit/src/safe/schema-text'
 import { expandDrafts, migrationNames } from '../packages/prisma-migrate-kit/src/safe/steps'
+import { prismaTypeOf } from '../packages/prisma-migrate-kit/src/safe/field-of-column'
 import { identifier, syncTrigger } from '../packages/prisma-migrate-kit/src/safe/steps-sql'
 import type { MigrationOnDisk } from '../packages/prisma-migrate-kit/src/prisma/migrations'
 
@@ -150,6 +152,24 @@ describe("Prisma's diff, classified", () => {
     ])
   })
 
+  test('a dropped field keeps its column as an optional field Prisma Client ignores; a type it cannot write is refused', async () => {
+    const models = readModels([schema('  email String\n  bio String?')])
+    const { changes } = await classifyChanges('ALTER TABLE "users" DROP COLUMN "name";', await history(), models, [])
+    expect(changes).toEqual([
+      {
+        kind: 'drop-column',
+        target: { model: 'User', field: 'name', table: 'users', column: 'name' },
+        fieldLine: '  name String? @ignore',
+      },
+    ])
+    const [odd] = await analyzeMigrations([
+      { name: '20260101000000_init', file: 'init.sql', sql: `${INIT}\nALTER TABLE "users" ADD COLUMN "spot" point;` },
+    ])
+    await expect(classifyChanges('ALTER TABLE "users" DROP COLUMN "spot";', odd.schema, models, [])).rejects.toThrow(
+      /cannot write a Prisma field for that type/,
+    )
+  })
+
   test('CREATE INDEX on an existing table moves to a CONCURRENTLY migration of its own; a unique one over old data is refused', async () => {
     const script =
       '-- AlterTable\nALTER TABLE "users" ADD COLUMN "nick" TEXT;\n\n-- CreateIndex\nCREATE INDEX "users_email_idx" ON "users"("email");\n'
@@ -165,6 +185,27 @@ describe("Prisma's diff, classified", () => {
 })
 
 describe('what new --safe writes', () => {
+  test('a column type as `prisma db pull` writes the field: the scalar, and the native type unless it is the default', () => {
+    const type = (sql: string) => {
+      const parsed = /^(\w+)(?:\((\d+)(?:,\s*(\d+))?\))?$/.exec(sql)!
+      return { name: parsed[1], modifiers: [parsed[2], parsed[3]].filter(Boolean).map(Number), array: false }
+    }
+    const enums = new Map([['Role', 'Role']])
+    expect(prismaTypeOf(type('text'), enums)).toEqual({ type: 'String' })
+    expect(prismaTypeOf(type('varchar(80)'), enums)).toEqual({ type: 'String', native: '@db.VarChar(80)' })
+    expect(prismaTypeOf(type('timestamp(3)'), enums)).toEqual({ type: 'DateTime' })
+    expect(prismaTypeOf(type('timestamptz(6)'), enums)).toEqual({ type: 'DateTime', native: '@db.Timestamptz(6)' })
+    expect(prismaTypeOf(type('numeric(65,30)'), enums)).toEqual({ type: 'Decimal' })
+    expect(prismaTypeOf(type('numeric(10,2)'), enums)).toEqual({ type: 'Decimal', native: '@db.Decimal(10, 2)' })
+    expect(prismaTypeOf(type('int8'), enums)).toEqual({ type: 'BigInt' })
+    expect(prismaTypeOf(type('Role'), enums)).toEqual({ type: 'Role' })
+    expect(prismaTypeOf({ ...type('text'), array: true }, enums)).toBeUndefined()
+    expect(prismaTypeOf(type('point'), enums)).toBeUndefined()
+    expect(readEnums([{ path: '/p/e.prisma', content: 'enum Role {\n  ADMIN\n  @@map("role")\n  @@schema("app")\n}\n' }])).toEqual(
+      new Map([['app.role', 'Role']]),
+    )
+  })
+
   test('migration names follow the last one, one second apart, even when the clock is behind it', () => {
     const history = [{ name: '20300101000000_future' } as MigrationOnDisk]
     expect(migrationNames(history, ['a', 'b'], new Date('2026-12-07T10:00:00Z'))).toEqual(['20300101000001_a', '20300101000002_b'])

@@ -5,7 +5,7 @@ export interface BackfillFileInput {
   /** The backfill's name (and file name). */
   name: string
   plan: string
-  change: SplitChange
+  change: BackfilledChange
   /** The expand migration that adds the column, when the split has one. */
   after?: string
   /** The contract migration that waits for it (its name after the timestamp: it is not written yet). */
@@ -26,7 +26,14 @@ function template(text: string): string {
   return `sql\`${text.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${')}\``
 }
 
-function backfillSql(change: SplitChange, keyColumns: string[]): BackfillSql {
+/** The changes whose data a backfill fills: every kind but a dropped column. */
+export type BackfilledChange = Exclude<SplitChange, { kind: 'drop-column' }>
+
+export function isBackfilled(change: SplitChange): change is BackfilledChange {
+  return change.kind !== 'drop-column'
+}
+
+function backfillSql(change: BackfilledChange, keyColumns: string[]): BackfillSql {
   const column = quoted(change.target.column)
   const table = tableSql(change.target.table)
   const shown = keyColumns.length > 0 ? keyColumns.map(quoted).join(', ') : '*'

@@ -2,6 +2,7 @@ import type { ColumnDef } from 'libpg-query'
 import { UsageError } from '../errors'
 import { loadSqlParser, type SchemaHistory } from '../lint'
 import { columnTypeOf, showType } from '../lint/column-types'
+import { prismaTypeOf } from './field-of-column'
 import { addedColumn, alterTableCommands, columnConstraint, type TableRef } from '../lint/nodes'
 import { parseSql } from '../lint/parser'
 import { SourceText } from '../sql/source'
@@ -48,6 +49,57 @@ export type SplitChange =
       /** The old column has Prisma's unique index (`<table>_<column>_key`): its field line keeps `@unique`. */
       fromUnique: boolean
     }
+  | {
+      /**
+       * A field deleted from the schema: its column stays until the contract, nullable, with a field Prisma Client
+       * ignores (`@ignore`), so that the release without the field can insert rows while the old one still reads it.
+       */
+      kind: 'drop-column'
+      /** The column; `field` is the name of the field the expand schema keeps for it. */
+      target: ColumnRef
+      /** That field's line: `legacyId Int? @ignore`. */
+      fieldLine: string
+    }
+
+/**
+ * A dropped column as a split change: the field line the expand schema keeps for it, from the column's type as the
+ * history made it. A type this cannot write as a Prisma field is refused with the recipe by hand.
+ */
+function dropChange(
+  model: string,
+  table: string,
+  ref: TableRef,
+  column: string,
+  history: SchemaHistory,
+  enums: ReadonlyMap<string, string>,
+): SplitChange {
+  const type = history.column(ref, column)?.type
+  const prisma = type ? prismaTypeOf(type, enums) : undefined
+  if (!type || !prisma) {
+    throw new UsageError(
+      `${model} drops the column "${column}"${type ? ` (${showType(type)})` : ''}, and new --safe cannot write a Prisma field for that type to keep it until the contract`,
+      {
+        hint:
+          `Drop it in two changes by hand: first put the field back as optional with @ignore (npx migrate-kit new ${column}_ignored), ` +
+          'ship that release, then delete the field (npx migrate-kit new <name>).',
+      },
+    )
+  }
+  const plain = /^[A-Za-z][A-Za-z0-9_]*$/.test(column)
+  const field = plain ? column : `f_${column.replace(/[^A-Za-z0-9_]/g, '_')}`
+  const unique = history.index({ ...ref, name: `${ref.name}_${column}_key` }) !== undefined
+  const attributes = [
+    prisma.native,
+    unique ? '@unique' : undefined,
+    plain ? undefined : `@map("${column.replace(/"/g, '\\"')}")`,
+    '@ignore',
+  ]
+  return {
+    kind: 'drop-column',
+    target: { model, field, table, column },
+    fieldLine: `  ${field} ${prisma.type}? ${attributes.filter(Boolean).join(' ')}`,
+  }
+}
 
 /** `--rename User.name=displayName`: the model, the field's old name and its new one. */
 export interface RenameHint {
@@ -125,6 +177,7 @@ export async function classifyChanges(
   models: ModelBlock[],
   explicit: RenameHint[],
   documented: RenameHint[] = [],
+  enums: ReadonlyMap<string, string> = new Map(),
 ): Promise<Classification> {
   const hints = [...explicit, ...documented]
   const changes: SplitChange[] = []
@@ -181,6 +234,7 @@ export async function classifyChanges(
       })
     }
 
+    let candidates = 0
     for (const [column, definition] of tableChange.added) {
       if (renamedTo.has(column)) continue
       const notNull = columnConstraint(definition, 'CONSTR_NOTNULL') !== undefined
@@ -189,7 +243,11 @@ export async function classifyChanges(
       if (notNull && !hasDefault && field) changes.push({ kind: 'add-required', target: refOf(field), hasDefault: false })
       for (const dropped of tableChange.dropped) {
         if (model) renameCandidates.push({ model: model.name, dropped, added: field?.name ?? column })
+        candidates++
       }
+    }
+    if (model && candidates === 0) {
+      for (const column of tableChange.dropped) changes.push(dropChange(model.name, table, tableChange.ref, column, history, enums))
     }
     for (const column of tableChange.setNotNull) {
       const field = fieldOf(column)

@@ -115,6 +115,26 @@ export function readModels(files: SchemaFile[]): ModelBlock[] {
     })
 }
 
+/** The schema's enums by the PostgreSQL type they make (`@@map`, `@@schema` respected): type name → enum name. */
+export function readEnums(files: SchemaFile[]): Map<string, string> {
+  const enums = new Map<string, string>()
+  for (const file of files) {
+    const lines = file.content.split('\n')
+    for (let index = 0; index < lines.length; index++) {
+      const start = /^\s*enum\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{/.exec(lines[index])
+      if (!start) continue
+      let name = start[1]
+      let schema: string | undefined
+      for (index++; index < lines.length && !BLOCK_END.test(lines[index]); index++) {
+        name = attributeArgument(lines[index], '@@map') ?? name
+        schema = attributeArgument(lines[index], '@@schema') ?? schema
+      }
+      enums.set(schema ? `${schema}.${name}` : name, start[1])
+    }
+  }
+  return enums
+}
+
 /** The model of a table as PostgreSQL names it (`users`, or `app.users` outside the default schema). */
 export function modelOfTable(models: ModelBlock[], table: string): ModelBlock | undefined {
   const exact = models.filter((model) => (model.dbSchema ? `${model.dbSchema}.${model.table}` : model.table) === table)

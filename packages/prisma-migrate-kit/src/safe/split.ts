@@ -9,12 +9,21 @@ import { rollbackFile } from '../rollback/files'
 import { RollbackTrial } from '../rollback/trial'
 import { withConnection } from '../db/connect'
 import { readBackfillStatus } from '../backfill/status'
-import { backfillFileText } from './backfill-file'
+import { backfillFileText, isBackfilled, type BackfilledChange } from './backfill-file'
 import { classifyChanges, docRenameHints, RENAMED_FROM, type RenameHint, type SplitChange } from './changes'
 import { FileTransaction } from './file-transaction'
 import { diffMigrationsToSchema } from './prisma-diff'
 import { listPlans, planFile, readPlan, writePlan, type SafeChangePlan } from './record'
-import { applyEdits, readModels, renamedFieldLine, withOptional, type ModelBlock, type SchemaEdit, type SchemaFile } from './schema-text'
+import {
+  applyEdits,
+  readEnums,
+  readModels,
+  renamedFieldLine,
+  withOptional,
+  type ModelBlock,
+  type SchemaEdit,
+  type SchemaFile,
+} from './schema-text'
 import {
   asDraftMigrations,
   assertStepsSafe,
@@ -78,7 +87,7 @@ export async function createSafeChange(project: Project, name: string, options: 
   const models = readModels(finalFiles)
   const explicit = options.renames ?? []
   const documented = docRenameHints(models).filter((hint) => !explicit.some((other) => other.model === hint.model && other.to === hint.to))
-  const { changes, renameCandidates } = await classifyChanges(finalScript, schema, models, explicit, documented)
+  const { changes, renameCandidates } = await classifyChanges(finalScript, schema, models, explicit, documented, readEnums(finalFiles))
   if (renameCandidates.length > 0) {
     const candidate = renameCandidates[0]
     throw new UsageError(
@@ -120,7 +129,8 @@ export async function createSafeChange(project: Project, name: string, options: 
   )
   await assertStepsSafe(project, schema, changes, { names: expandNames, drafts: expand }, { names: contractNames, drafts: contract })
 
-  const backfillNames = backfillNamesOf(name, changes)
+  const filled = changes.filter(isBackfilled)
+  const backfillNames = backfillNamesOf(name, filled)
   const plan: SafeChangePlan = {
     version: 1,
     name,
@@ -135,7 +145,7 @@ export async function createSafeChange(project: Project, name: string, options: 
   const transaction = new FileTransaction()
   try {
     const migrations = await writeMigrations(project, options.databaseUrl, transaction, expandNames, expand)
-    const backfillFiles = changes.map((change, index) => {
+    const backfillFiles = filled.map((change, index) => {
       const file = path.join(project.backfillsDir, `${backfillNames[index]}.ts`)
       if (existsSync(file)) {
         throw new UsageError(`${relativePath(project, file)} exists already; nothing was written`, {
@@ -260,7 +270,7 @@ async function assertBackfillsDone(project: Project, plan: SafeChangePlan, datab
 }
 
 /** One backfill per change: the plan's name for one, `<plan>_<column>` for several. */
-function backfillNamesOf(plan: string, changes: SplitChange[]): string[] {
+function backfillNamesOf(plan: string, changes: BackfilledChange[]): string[] {
   const names: string[] = []
   for (const change of changes) {
     const base = changes.length === 1 ? plan : `${plan}_${change.target.column}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)
@@ -276,6 +286,11 @@ function expandEdits(plan: string, changes: SplitChange[], models: ModelBlock[])
   const edits: SchemaEdit[] = []
   for (const change of changes) {
     const model = models.find((candidate) => candidate.name === change.target.model)!
+    if (change.kind === 'drop-column') {
+      const last = model.fields.at(-1)!
+      edits.push({ kind: 'insert-after', file: model.file, line: last.line, lines: [`${change.fieldLine} ${KEEP_COMMENT(plan)}`] })
+      continue
+    }
     const field = model.fields.find((candidate) => candidate.name === change.target.field)!
     const optional = withOptional(field.text, true)
     if (change.kind !== 'rename-column') {
@@ -310,6 +325,10 @@ function contractEdits(plan: SafeChangePlan, models: ModelBlock[]): SchemaEdit[]
   }
   for (const change of plan.changes) {
     const { model, field } = find(change.target.model, change.target.field)
+    if (change.kind === 'drop-column') {
+      edits.push({ kind: 'remove', file: model.file, line: field.line })
+      continue
+    }
     const required = change.kind === 'rename-column' ? change.required : true
     edits.push({ kind: 'replace', file: model.file, line: field.line, text: withOptional(field.text, !required) })
     if (change.kind === 'rename-column') {
@@ -362,6 +381,7 @@ async function writeMigrations(
   names: string[],
   drafts: StepDraft[],
 ): Promise<WrittenMigration[]> {
+  if (drafts.length === 0) return []
   drafts.forEach((draft, index) => {
     const dir = path.join(project.migrationsDir, names[index])
     transaction.folder(dir)

@@ -153,6 +153,7 @@ function expandRole(changes: SplitChange[]): string {
     const target = `${change.target.table}.${change.target.column}`
     if (change.kind === 'rename-column') return `adds ${target} next to ${change.from.column} and a trigger keeping them equal`
     if (change.kind === 'add-required') return `adds ${target} as nullable`
+    if (change.kind === 'drop-column') return `${target} stays, nullable, a field Prisma Client ignores`
     return `${target} stays nullable`
   })
   return parts.length > 0 ? parts.join('; ') : "Prisma's script"
@@ -204,7 +205,11 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
     role: `contract: ${[
       tight.length > 0 ? `VALIDATE + SET NOT NULL on ${tight.map((column) => `${column.table}.${column.column}`).join(', ')}` : '',
       ...changes.flatMap((change) =>
-        change.kind === 'rename-column' ? [`drops ${change.from.table}.${change.from.column} and its trigger`] : [],
+        change.kind === 'rename-column'
+          ? [`drops ${change.from.table}.${change.from.column} and its trigger`]
+          : change.kind === 'drop-column'
+            ? [`drops ${change.target.table}.${change.target.column}`]
+            : [],
       ),
     ]
       .filter(Boolean)
@@ -220,22 +225,37 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
  */
 async function acknowledgeDrops(plan: string, changes: SplitChange[], script: string): Promise<string> {
   await loadSqlParser()
-  const dropped = new Set(
-    changes.flatMap((change) => (change.kind === 'rename-column' ? [`${change.from.table}.${change.from.column}`] : [])),
+  const dropped = new Map(
+    changes.flatMap((change): Array<[string, string]> =>
+      change.kind === 'rename-column'
+        ? [
+            [
+              `${change.from.table}.${change.from.column}`,
+              `renamed away by ${plan}; its contract is written once the release writing both names shipped`,
+            ],
+          ]
+        : change.kind === 'drop-column'
+          ? [
+              [
+                `${change.target.table}.${change.target.column}`,
+                `dropped by ${plan}; its contract is written once the release without the field shipped`,
+              ],
+            ]
+          : [],
+    ),
   )
   const source = new SourceText(script)
   const pieces: string[] = []
   let from = 0
   for (const statement of parseSql(source, false).statements) {
-    const drops = alterTableCommands(statement.node).some(({ table, cmd }) => {
+    const reasons = alterTableCommands(statement.node).flatMap(({ table, cmd }) => {
       const name = table.schema ? `${table.schema}.${table.name}` : table.name
-      return cmd.subtype === 'AT_DropColumn' && cmd.name !== undefined && dropped.has(`${name}.${cmd.name}`)
+      const reason = cmd.subtype === 'AT_DropColumn' && cmd.name !== undefined ? dropped.get(`${name}.${cmd.name}`) : undefined
+      return reason ? [reason] : []
     })
-    if (!drops) continue
+    if (reasons.length === 0) continue
     pieces.push(source.slice(from, statement.start))
-    pieces.push(
-      `-- migrate-kit-ignore ban-drop-column: renamed away by ${plan}; its contract is written once the release writing both names shipped\n`,
-    )
+    pieces.push(`-- migrate-kit-ignore ban-drop-column: ${[...new Set(reasons)].join('; ')}\n`)
     from = statement.start
   }
   pieces.push(source.slice(from))
@@ -316,6 +336,8 @@ export async function assertStepsSafe(
   const ready = uniqueReady(changes)
   // The old side of each rename: the release running during the expand reads and writes it as it is.
   const frozen = changes.flatMap((change) => (change.kind === 'rename-column' ? [`${change.from.table}.${change.from.column}`] : []))
+  // A column being dropped: the expand may only make it nullable (for the release that no longer writes it).
+  const dropping = changes.flatMap((change) => (change.kind === 'drop-column' ? [`${change.target.table}.${change.target.column}`] : []))
   analyses.forEach((analysis, index) => {
     const isExpand = index < expand.drafts.length
     for (const finding of analysis.findings.filter((candidate: Finding) => candidate.level === 'error')) {
@@ -333,6 +355,12 @@ export async function assertStepsSafe(
       }
       for (const effect of analysis.effects) {
         const columns = effect.columns ?? (effect.column ? [effect.column] : [])
+        if (columns.some((column) => dropping.includes(`${effect.table}.${column}`)) && effect.kind !== 'drop_not_null') {
+          problems.push(
+            `${analysis.migration}: ${effect.description}: a field being dropped keeps its column as it is until the contract (only NOT NULL is dropped); ` +
+              'drop it by hand in two changes (first optional with @ignore, then deleted)',
+          )
+        }
         if (columns.some((column) => frozen.includes(`${effect.table}.${column}`)) && effect.kind !== 'create_object') {
           problems.push(
             `${analysis.migration}: ${effect.description}: the old field of a rename must stay as it is while the old release runs`,

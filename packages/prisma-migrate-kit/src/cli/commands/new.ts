@@ -91,7 +91,7 @@ export function registerNew(program: Command, host: CommandHost): void {
             return ExitCode.ok
           }
           const rollbackFile = relativePath(context.project, rollbackFileOf(context.project, result.migration))
-          if (safeReason) context.io.out(`Safe as one migration (${safeReason}): written as Prisma makes it.`)
+          if (safeReason) context.io.out(`Safe as one migration, written as Prisma makes it: ${safeReason}.`)
           context.io.out(`Prisma wrote ${result.migrationFile}`)
           context.io.out(`Wrote ${rollbackFile}${writtenNote(result.rollback)}`)
           printWarnings(context.io, rollbackFile, result.rollback)
@@ -111,12 +111,22 @@ export function registerNew(program: Command, host: CommandHost): void {
 }
 
 function printSplit(io: CliIO, result: SplitResult, step: 'expand' | 'contract'): void {
-  io.out(`${step === 'expand' ? 'Split into expand → backfill → contract' : `Contract of ${result.plan.name}`} (${result.planFile}):`)
+  if (result.plan.changes.length === 0) {
+    io.out("Nothing to split into expand → backfill → contract; Prisma's migration is rewritten so that it does not block writes:")
+  } else {
+    io.out(`${step === 'expand' ? 'Split into expand → backfill → contract' : `Contract of ${result.plan.name}`} (${result.planFile}):`)
+  }
   for (const change of result.plan.changes) {
     const target = `${change.target.model}.${change.target.field}`
-    io.out(
-      `  ${change.kind === 'rename-column' ? `rename ${change.from.model}.${change.from.field} → ${change.target.field}` : change.kind === 'add-required' ? `new required field ${target}` : `${target} made required`}`,
-    )
+    const label =
+      change.kind === 'rename-column'
+        ? `rename ${change.from.model}.${change.from.field} → ${change.target.field}`
+        : change.kind === 'add-required'
+          ? `new required field ${target}`
+          : change.kind === 'drop-column'
+            ? `drop ${change.target.model}'s column ${change.target.column} (kept as ${target} @ignore until the contract)`
+            : `${target} made required`
+    io.out(`  ${label}`)
   }
   io.out('')
   for (const migration of result.migrations) {
@@ -137,10 +147,16 @@ function printSplit(io: CliIO, result: SplitResult, step: 'expand' | 'contract')
 
 function printNextAfterExpand(io: CliIO, result: SplitResult): void {
   const backfills = result.plan.backfills
+  if (result.plan.changes.length === 0) {
+    io.out('Next: review the files, then apply them to the development database: npx migrate-kit prisma migrate dev')
+    return
+  }
   io.out('Next:')
   io.out('  1. Review the files; fill any placeholder in the backfill (check, deploy and backfill run refuse it until then).')
   io.out('  2. Apply it in development: npx migrate-kit prisma migrate dev (Prisma Client then has both shapes).')
-  io.out('  3. Ship the release of this schema: it must write both shapes. Its deploy runs the expand: npx migrate-kit deploy')
+  io.out(
+    '  3. Ship the release of this schema: it writes both shapes (and no longer uses a field kept with @ignore). Its deploy runs the expand: npx migrate-kit deploy',
+  )
   if (backfills.length > 0) io.out(`  4. Run the backfill: ${backfills.map((name) => `npx migrate-kit backfill run ${name}`).join(' && ')}`)
   io.out(
     `  ${backfills.length > 0 ? 5 : 4}. Once no release of the old shape runs: npx migrate-kit new --continue ${result.plan.name} (writes the contract)`,
