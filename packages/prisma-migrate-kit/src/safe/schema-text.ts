@@ -47,7 +47,7 @@ const FIELD = /^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s+)([A-Za-z_][A-Za-z0-9_]*(?:\([^
 /** `@map("x")` / `@@map("x")` / `@@schema("x")`: the string argument of an attribute, outside comments. */
 function attributeArgument(text: string, attribute: string): string | undefined {
   const code = withoutComment(text)
-  const match = new RegExp(`${attribute.replace(/@/g, '@')}\\(\\s*(?:name\\s*:\\s*)?"((?:[^"\\\\]|\\\\.)*)"`).exec(code)
+  const match = new RegExp(`${attribute}\\(\\s*(?:name\\s*:\\s*)?"((?:[^"\\\\]|\\\\.)*)"`).exec(code)
   return match?.[1]
 }
 
