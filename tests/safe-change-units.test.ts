@@ -5,16 +5,18 @@ import { classifyChanges, docRenameHints, parseRenameHint } from '../packages/pr
 import {
   applyEdits,
   fieldAttributes,
+  ignoredFieldLine,
   modelOfTable,
   readEnums,
   readModels,
   renamedFieldLine,
   withOptional,
 } from '../packages/prisma-migrate-kit/src/safe/schema-text'
-import { expandDrafts, migrationNames } from '../packages/prisma-migrate-kit/src/safe/steps'
+import { contractDrafts, dropDrafts, dropSuffixes, expandDrafts, migrationNames } from '../packages/prisma-migrate-kit/src/safe/steps'
 import { prismaTypeOf } from '../packages/prisma-migrate-kit/src/safe/field-of-column'
 import { identifier, syncTrigger } from '../packages/prisma-migrate-kit/src/safe/steps-sql'
 import type { MigrationOnDisk } from '../packages/prisma-migrate-kit/src/prisma/migrations'
+import type { SplitChange } from '../packages/prisma-migrate-kit/src/safe/changes'
 
 // The pure parts of `new --safe`: reading and editing schema.prisma as text, classifying Prisma's diff, the names
 // and SQL it writes. The end-to-end proof on a real database is tests/safe-change.test.ts.
@@ -227,6 +229,68 @@ describe('what new --safe writes', () => {
     expect(trigger.forward).toMatch(/CREATE FUNCTION "app"\."U_b_sync"\(\)/)
     expect(trigger.forward).toMatch(/BEFORE INSERT OR UPDATE ON "app"\."U" FOR EACH ROW/)
     expect(trigger.inverse).toBe('DROP TRIGGER IF EXISTS "U_b_sync" ON "app"."U";\nDROP FUNCTION IF EXISTS "app"."U_b_sync"();')
+  })
+
+  test("an old field the contract's release must not read: optional and @ignore, its comment replaced, said once", () => {
+    const comment = '// kept until the drop of r'
+    expect(ignoredFieldLine('  name String @unique // kept until the contract of r', comment)).toBe(
+      `  name String? @unique @ignore ${comment}`,
+    )
+    expect(ignoredFieldLine('  note String? @default("a // b") @ignore', comment)).toBe(
+      `  note String? @default("a // b") @ignore ${comment}`,
+    )
+  })
+
+  test("a rename's contract keeps the old column and its trigger; the drop step removes them and its rollback refills", async () => {
+    const rename: SplitChange = {
+      kind: 'rename-column',
+      from: { model: 'User', field: 'name', table: 'User', column: 'name' },
+      target: { model: 'User', field: 'displayName', table: 'User', column: 'displayName' },
+      required: true,
+      fromRequired: true,
+      fromUnique: false,
+    }
+    const required: SplitChange = {
+      kind: 'add-required',
+      target: { model: 'User', field: 'score', table: 'User', column: 'score' },
+      hasDefault: false,
+    }
+    const contract = await contractDrafts(
+      'r',
+      [rename, required],
+      'ALTER TABLE "User" ALTER COLUMN "displayName" SET NOT NULL,\nALTER COLUMN "name" DROP NOT NULL,\nALTER COLUMN "score" SET NOT NULL;\n',
+    )
+    expect(contract.map((draft) => draft.suffix)).toEqual(['r_contract_check', 'r_contract'])
+    expect(contract[0].sql).toMatch(/"User_displayName_not_null" CHECK \("displayName" IS NOT NULL\) NOT VALID;\n.*"User_score_not_null"/)
+    expect(contract[1].sql).not.toMatch(/TRIGGER|DROP COLUMN/)
+    expect(contract[1].role).toMatch(/User\.name stays \(nullable, ignored by Prisma Client\) until the drop step/)
+    expect(dropSuffixes('r', [rename, required])).toEqual(['r_drop'])
+    expect(dropSuffixes('r', [required])).toEqual([])
+    expect(await dropDrafts('r', [required], 'SELECT 1;')).toEqual([])
+
+    const [drop] = await dropDrafts('r', [rename, required], 'ALTER TABLE "User" DROP COLUMN "name";\n')
+    expect(drop.suffix).toBe('r_drop')
+    expect(drop.sql).toMatch(
+      /DROP TRIGGER IF EXISTS "User_displayName_sync" ON "User";\nDROP FUNCTION IF EXISTS "User_displayName_sync"\(\);/,
+    )
+    expect(drop.sql).toMatch(/-- migrate-kit-ignore ban-drop-column: renamed away by r; [^\n]*\nALTER TABLE "User" DROP COLUMN "name";/)
+    expect(drop.rollback.last).toMatch(/^UPDATE "User" SET "name" = "displayName" WHERE "name" IS NULL;\n-- Keeps/)
+    expect(drop.rollback.last).not.toMatch(/SET NOT NULL/)
+    // Lint finds no error in either step, the acknowledgements included.
+    const analyses = await analyzeMigrations(
+      [
+        {
+          name: '1_init',
+          file: '1.sql',
+          sql: 'CREATE TABLE "User" (id int PRIMARY KEY, name text NOT NULL, "displayName" text, score int);',
+        },
+        { name: '2_check', file: '2.sql', sql: contract[0].sql },
+        { name: '3_contract', file: '3.sql', sql: contract[1].sql },
+        { name: '4_drop', file: '4.sql', sql: drop.sql },
+      ],
+      {},
+    )
+    expect(analyses.flatMap((analysis) => analysis.findings.filter((finding) => finding.level === 'error'))).toEqual([])
   })
 
   test('a backfill that cannot be derived holds a placeholder, which is a fragment that says what to write', () => {

@@ -16,6 +16,10 @@ export type SplitChangeState =
   | 'contract-to-write'
   /** The contract is written, not applied here yet. */
   | 'contract-pending'
+  /** A rename's contract is applied; the drop of its old column is not written yet (`new --continue`). */
+  | 'drop-to-write'
+  /** The drop is written, not applied here yet. */
+  | 'drop-pending'
   | 'done'
 
 export interface SplitChangeStatus {
@@ -25,6 +29,8 @@ export interface SplitChangeStatus {
   backfills: Array<{ name: string; status: string }>
   /** The contract's migrations once written; before that, the names they will have after the timestamp. */
   contract: Array<{ migration: string; state: string }>
+  /** The drop step of renames (none without a rename): names after the timestamp until written. */
+  drop: Array<{ migration: string; state: string }>
   /** What to do next, with its command. */
   next: string
 }
@@ -40,8 +46,10 @@ function statusOf(plan: SafeChangePlan, migrations: MigrationStatus[], backfills
     name,
     status: backfills.find((candidate) => candidate.name === name)?.status ?? 'pending',
   }))
-  const written = plan.stage === 'contracted'
+  const written = plan.stage !== 'expanded'
   const contract = plan.contract.map((migration) => ({ migration, state: written ? stateOf(migration) : 'not written' }))
+  const dropWritten = plan.stage === 'dropped'
+  const drop = (plan.drop ?? []).map((migration) => ({ migration, state: dropWritten ? stateOf(migration) : 'not written' }))
   const firstBackfill = backfillStates.find((backfill) => backfill.status !== 'done')
   let state: SplitChangeState
   let next: string
@@ -56,12 +64,21 @@ function statusOf(plan: SafeChangePlan, migrations: MigrationStatus[], backfills
     next = `once no release of the old shape runs, write the contract: npx migrate-kit new --continue ${plan.name}`
   } else if (contract.some((step) => step.state !== 'applied')) {
     state = 'contract-pending'
-    next = 'ship the release of the final schema and deploy the contract with it: npx migrate-kit deploy'
+    next =
+      drop.length > 0
+        ? "ship the release of the contract's schema (the old field ignored) and deploy the contract with it: npx migrate-kit deploy"
+        : 'ship the release of the final schema and deploy the contract with it: npx migrate-kit deploy'
+  } else if (drop.length > 0 && !dropWritten) {
+    state = 'drop-to-write'
+    next = `once no release older than the contract's runs, write the drop of the old columns: npx migrate-kit new --continue ${plan.name}`
+  } else if (drop.some((step) => step.state !== 'applied')) {
+    state = 'drop-pending'
+    next = 'deploy the drop (no running release reads the old columns): npx migrate-kit deploy'
   } else {
     state = 'done'
     next = `nothing: every step is applied (backfills/${plan.backfills[0] ?? plan.name}.ts and safe-changes/${plan.name}.json are history now)`
   }
-  return { name: plan.name, state, expand, backfills: backfillStates, contract, next }
+  return { name: plan.name, state, expand, backfills: backfillStates, contract, drop, next }
 }
 
 /** The lines `status` and `plan` print: one per split change, with the step under way and the next one. */
@@ -73,6 +90,7 @@ export function splitChangeLines(statuses: SplitChangeStatus[]): string[] {
       `expand ${summary(status.expand.map((step) => step.state))}`,
       ...(status.backfills.length > 0 ? [`backfill ${summary(status.backfills.map((backfill) => backfill.status))}`] : []),
       `contract ${summary(status.contract.map((step) => step.state))}`,
+      ...(status.drop.length > 0 ? [`drop ${summary(status.drop.map((step) => step.state))}`] : []),
     ]
     lines.push(`  ${status.name}  ${status.state}  (${steps.join(', ')})`)
     lines.push(`    next: ${status.next}`)

@@ -11,8 +11,11 @@ import type { SplitChange } from './changes'
 export interface SafeChangePlan {
   version: 1
   name: string
-  /** `expanded`: the expand step is written and the contract is not; `contracted`: every step is written. */
-  stage: 'expanded' | 'contracted'
+  /**
+   * `expanded`: the expand step is written, the contract is not; `contracted`: the contract is written (and, when the
+   * plan has a drop step, that is not); `dropped`: every step is written.
+   */
+  stage: 'expanded' | 'contracted' | 'dropped'
   createdAt: string
   changes: SplitChange[]
   /** Migration folders of the expand step, in order. */
@@ -25,6 +28,19 @@ export interface SafeChangePlan {
    */
   contract: string[]
   contractedAt?: string
+  /**
+   * The drop step of a rename (the old column and its trigger), a release after the contract's: the contract's release
+   * ignores the old field (`@ignore`), so the contract cannot break the release running while it deploys, and the
+   * drop cannot break the contract's. Names after the timestamp until written, folder names once it is. None for
+   * plans without a rename.
+   */
+  drop?: string[]
+  droppedAt?: string
+}
+
+/** The drop step's migrations still to write: a contracted plan with a rename. */
+export function dropToWrite(plan: SafeChangePlan): boolean {
+  return plan.stage === 'contracted' && (plan.drop?.length ?? 0) > 0
 }
 
 export function planFile(project: Project, name: string): string {
@@ -73,9 +89,11 @@ function parsePlan(project: Project, file: string): SafeChangePlan {
     typeof plan === 'object' &&
     plan.version === 1 &&
     typeof plan.name === 'string' &&
-    (plan.stage === 'expanded' || plan.stage === 'contracted') &&
+    (plan.stage === 'expanded' || plan.stage === 'contracted' || plan.stage === 'dropped') &&
     Array.isArray(plan.changes) &&
-    [plan.expand, plan.backfills, plan.contract].every((list) => Array.isArray(list) && list.every((item) => typeof item === 'string'))
+    [plan.expand, plan.backfills, plan.contract, plan.drop ?? []].every(
+      (list) => Array.isArray(list) && list.every((item) => typeof item === 'string'),
+    )
   if (!valid) {
     throw new InputError(
       `${relativePath(project, file)} is not a plan of migrate-kit new --safe (version 1)`,

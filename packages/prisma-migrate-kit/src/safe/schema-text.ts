@@ -189,6 +189,16 @@ export function fieldAttributes(rest: string): Array<{ name: string; text: strin
 }
 
 /**
+ * A field line made optional and ignored by Prisma Client (`name String? @ignore`), its column kept: what a release
+ * has for a column it must no longer read or write. Its comment is replaced by `comment`.
+ */
+export function ignoredFieldLine(text: string, comment: string): string {
+  const code = withOptional(withoutComment(text).trimEnd(), true)
+  const ignored = fieldAttributes(FIELD.exec(code)?.[6] ?? '').some((attribute) => attribute.name === '@ignore')
+  return `${code}${ignored ? '' : ' @ignore'} ${comment}`
+}
+
+/**
  * The line of the old field of a rename, written from the new one: same type, native type (`@db.…`) and @default,
  * under the old name and column (`@map` when they differ), `@unique` when the old column has Prisma's unique index.
  * Other attributes (`@id`, `@updatedAt`, relations) belong to the new field alone.

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { existsSync } from 'node:fs'
 import { BlockedError, UsageError } from '../errors'
 import { lintProject, resolveTargets, type LintReport } from '../lint'
-import { listMigrations, type MigrationOnDisk } from '../prisma/migrations'
+import { listMigrations, migrationState, readMigrationRecords, type MigrationOnDisk } from '../prisma/migrations'
 import { relativePath, type Project } from '../project'
 import { generateRollback, HistoryAnalyses, writeRollback } from '../rollback/generate'
 import { rollbackFile } from '../rollback/files'
@@ -13,12 +13,14 @@ import { backfillFileText, isBackfilled, type BackfilledChange } from './backfil
 import { classifyChanges, docRenameHints, RENAMED_FROM, type RenameHint, type SplitChange } from './changes'
 import { FileTransaction } from './file-transaction'
 import { diffMigrationsToSchema } from './prisma-diff'
-import { listPlans, planFile, readPlan, writePlan, type SafeChangePlan } from './record'
+import { dropToWrite, listPlans, planFile, readPlan, writePlan, type SafeChangePlan } from './record'
 import {
   applyEdits,
   readEnums,
   readModels,
+  ignoredFieldLine,
   renamedFieldLine,
+  type FieldLine,
   withOptional,
   type ModelBlock,
   type SchemaEdit,
@@ -28,6 +30,8 @@ import {
   asDraftMigrations,
   assertStepsSafe,
   contractDrafts,
+  dropDrafts,
+  dropSuffixes,
   expandDrafts,
   historyModel,
   migrationNames,
@@ -66,6 +70,7 @@ export type SafeChangeResult =
   | ({ kind: 'split' } & SplitResult)
 
 const KEEP_COMMENT = (plan: string) => `// kept until the contract of ${plan} (migrate-kit new --safe)`
+const DROP_COMMENT = (plan: string) => `// kept until the drop of ${plan} (migrate-kit new --continue ${plan})`
 
 /**
  * `migrate-kit new <name> --safe`: Prisma's diff of the migrations to the edited schema, read for changes that break
@@ -116,9 +121,11 @@ export async function createSafeChange(project: Project, name: string, options: 
     return { kind: 'single', reason: analysis?.phaseReason ?? 'no change that breaks running code' }
   }
 
+  // The contract as --continue will write it: from the expand release's schema, old fields of renames ignored, not removed.
+  const contractFiles = applyEdits(expandFiles, contractEdits(name, changes, readModels(expandFiles)))
   const contractScript =
     changes.length > 0
-      ? await diffMigrationsToSchema(project, options.databaseUrl, history, asDraftMigrations(expandNames, expand), finalFiles)
+      ? await diffMigrationsToSchema(project, options.databaseUrl, history, asDraftMigrations(expandNames, expand), contractFiles)
       : undefined
   const contract = changes.length > 0 ? await contractDrafts(name, changes, contractScript) : []
   // Named as they will be, for lint's "created in this migration"; the real timestamps are given by --continue.
@@ -140,6 +147,7 @@ export async function createSafeChange(project: Project, name: string, options: 
     expand: expandNames,
     backfills: backfillNames,
     contract: contract.map((draft) => draft.suffix),
+    drop: dropSuffixes(name, changes),
   }
 
   const transaction = new FileTransaction()
@@ -176,30 +184,35 @@ export async function createSafeChange(project: Project, name: string, options: 
 }
 
 /**
- * `migrate-kit new --continue <name>`: the contract of a split change, once its backfills are done: schema.prisma
- * loses the old shape (old fields removed, new ones required), and the contract migrations are written with their
- * rollbacks. Refused while a backfill is not done (exit 3) or while schema.prisma holds other unmigrated changes.
+ * `migrate-kit new --continue <name>`: the next step of a split change. After the expand, once its backfills are done:
+ * the contract (schema.prisma in its final shape, except that the old field of a rename stays as an ignored field;
+ * the contract migrations). After the contract of a rename, once it is applied: the drop of the old columns. Each
+ * refused while what it follows is not done (exit 3) or while schema.prisma holds other unmigrated changes (exit 2).
  */
 export async function continueSafeChange(project: Project, name: string | undefined, options: SafeChangeOptions): Promise<SplitResult> {
   const plan = name ? readPlan(project, name) : onlyOpenPlan(project)
-  if (plan.stage === 'contracted') {
-    throw new UsageError(`the contract of ${plan.name} is written already (${plan.contract.join(', ')})`, {
-      hint: 'Deploy it: npx migrate-kit deploy (it waits for the backfills).',
+  if (plan.stage !== 'expanded' && !dropToWrite(plan)) {
+    throw new UsageError(`every step of ${plan.name} is written already (${[...plan.contract, ...(plan.drop ?? [])].join(', ')})`, {
+      hint: 'Deploy it: npx migrate-kit deploy (a contract waits for the backfills).',
     })
   }
-  await assertBackfillsDone(project, plan, options.databaseUrl)
+  const drop = dropToWrite(plan)
+  if (drop) await assertContractApplied(plan, options.databaseUrl)
+  else await assertBackfillsDone(project, plan, options.databaseUrl)
   const history = listMigrations(project)
-  const missing = plan.expand.filter((migration) => !history.some((candidate) => candidate.name === migration))
+  const missing = [...plan.expand, ...(drop ? plan.contract : [])].filter(
+    (migration) => !history.some((candidate) => candidate.name === migration),
+  )
   if (missing.length > 0) {
-    throw new UsageError(`the expand migrations of ${plan.name} are missing: ${missing.join(', ')}`, {
-      hint: 'Restore them from version control: the contract is written after them.',
+    throw new UsageError(`migrations of ${plan.name} are missing: ${missing.join(', ')}`, {
+      hint: `Restore them from version control: the ${drop ? 'drop' : 'contract'} is written after them.`,
     })
   }
   const current = readSchemaFiles(project)
   const pending = await diffMigrationsToSchema(project, options.databaseUrl, history, [], current)
   if (pending) {
     throw new UsageError(
-      `schema.prisma has changes no migration makes yet, so the contract of ${plan.name} would include them; nothing was written`,
+      `schema.prisma has changes no migration makes yet, so the ${drop ? 'drop' : 'contract'} of ${plan.name} would include them; nothing was written`,
       {
         hint: 'Write them first (npx migrate-kit new <name>) or undo them, then run this again.',
       },
@@ -207,26 +220,24 @@ export async function continueSafeChange(project: Project, name: string | undefi
   }
   const { schema } = await historyModel(project, history)
   const models = readModels(current)
-  const finalFiles = applyEdits(current, contractEdits(plan, models))
-  const script = await diffMigrationsToSchema(project, options.databaseUrl, history, [], finalFiles)
-  const drafts = await contractDrafts(plan.name, plan.changes, script)
+  const nextFiles = applyEdits(current, drop ? dropEdits(plan, models) : contractEdits(plan.name, plan.changes, models))
+  const script = await diffMigrationsToSchema(project, options.databaseUrl, history, [], nextFiles)
+  const drafts = drop ? await dropDrafts(plan.name, plan.changes, script) : await contractDrafts(plan.name, plan.changes, script)
+  const now = options.now ?? new Date()
   const names = migrationNames(
     history,
     drafts.map((draft) => draft.suffix),
-    options.now ?? new Date(),
+    now,
   )
   await assertStepsSafe(project, schema, plan.changes, { names: [], drafts: [] }, { names, drafts })
 
   const transaction = new FileTransaction()
   try {
     const migrations = await writeMigrations(project, options.databaseUrl, transaction, names, drafts)
-    const schemaFiles = writeSchemaFiles(project, transaction, current, finalFiles)
-    const updated: SafeChangePlan = {
-      ...plan,
-      stage: 'contracted',
-      contract: names,
-      contractedAt: (options.now ?? new Date()).toISOString(),
-    }
+    const schemaFiles = writeSchemaFiles(project, transaction, current, nextFiles)
+    const updated: SafeChangePlan = drop
+      ? { ...plan, stage: 'dropped', drop: names, droppedAt: now.toISOString() }
+      : { ...plan, stage: 'contracted', contract: names, contractedAt: now.toISOString() }
     const file = relativePath(project, writePlanIn(project, transaction, updated))
     const lint = await lintProject(project, resolveTargets(project, names))
     return { plan: updated, planFile: file, migrations, backfillFiles: [], schemaFiles, lint }
@@ -237,10 +248,10 @@ export async function continueSafeChange(project: Project, name: string | undefi
 }
 
 function onlyOpenPlan(project: Project): SafeChangePlan {
-  const open = listPlans(project).filter((plan) => plan.stage === 'expanded')
+  const open = listPlans(project).filter((plan) => plan.stage === 'expanded' || dropToWrite(plan))
   if (open.length === 1) return open[0]
   throw new UsageError(
-    open.length === 0 ? 'no split change is waiting for its contract' : `${open.length} split changes wait for their contract: name one`,
+    open.length === 0 ? 'no split change has a step left to write' : `${open.length} split changes have a step left to write: name one`,
     {
       hint: open.length === 0 ? 'Start one with: npx migrate-kit new <name> --safe' : `npx migrate-kit new --continue ${open[0].name}`,
     },
@@ -265,6 +276,21 @@ async function assertBackfillsDone(project: Project, plan: SafeChangePlan, datab
       hint:
         `Deploy the expand and run the backfill first: npx migrate-kit deploy && npx migrate-kit backfill run ${plan.backfills[0]}. ` +
         'The contract is for the release after the one that writes both shapes.',
+    })
+  }
+}
+
+/** The drop is for the release after the contract's: refused while the contract is not applied in the development database. */
+async function assertContractApplied(plan: SafeChangePlan, databaseUrl: string): Promise<void> {
+  const records = await withConnection(databaseUrl, (client) => readMigrationRecords(client), {
+    applicationName: 'migrate-kit new --continue',
+  })
+  const waiting = plan.contract.filter((migration) => migrationState(records.filter((record) => record.name === migration)) !== 'applied')
+  if (waiting.length > 0) {
+    throw new BlockedError(`the drop of ${plan.name} waits for its contract to be applied: ${waiting.join(', ')}`, {
+      hint:
+        'Apply it (npx migrate-kit prisma migrate dev), ship the release of the contract schema and deploy it; write the drop once ' +
+        'no older release runs.',
     })
   }
 }
@@ -307,23 +333,15 @@ function expandEdits(plan: string, changes: SplitChange[], models: ModelBlock[])
   return edits
 }
 
-/** The edits that make the expand release's schema the final one: old fields removed, new ones as the developer wrote them. */
-function contractEdits(plan: SafeChangePlan, models: ModelBlock[]): SchemaEdit[] {
+/**
+ * The edits that make the expand release's schema the contract's: new fields as the developer wrote them, deleted
+ * fields removed, and the old field of a rename made optional and ignored (its column stays for the release running
+ * while the contract deploys; the drop step removes it).
+ */
+function contractEdits(plan: string, changes: SplitChange[], models: ModelBlock[]): SchemaEdit[] {
   const edits: SchemaEdit[] = []
-  const find = (modelName: string, fieldName: string) => {
-    const model = models.find((candidate) => candidate.name === modelName)
-    const field = model?.fields.find((candidate) => candidate.name === fieldName)
-    if (!model || !field) {
-      throw new UsageError(
-        `${modelName}.${fieldName} is not in schema.prisma any more, so the contract of ${plan.name} cannot be written`,
-        {
-          hint: `Put the field back as the expand left it (see safe-changes/${plan.name}.json), then run this again.`,
-        },
-      )
-    }
-    return { model, field }
-  }
-  for (const change of plan.changes) {
+  const find = fieldFinder(plan, models)
+  for (const change of changes) {
     const { model, field } = find(change.target.model, change.target.field)
     if (change.kind === 'drop-column') {
       edits.push({ kind: 'remove', file: model.file, line: field.line })
@@ -333,12 +351,44 @@ function contractEdits(plan: SafeChangePlan, models: ModelBlock[]): SchemaEdit[]
     edits.push({ kind: 'replace', file: model.file, line: field.line, text: withOptional(field.text, !required) })
     if (change.kind === 'rename-column') {
       const old = find(change.from.model, change.from.field)
-      edits.push({ kind: 'remove', file: old.model.file, line: old.field.line })
+      edits.push({
+        kind: 'replace',
+        file: old.model.file,
+        line: old.field.line,
+        text: ignoredFieldLine(old.field.text, DROP_COMMENT(plan)),
+      })
       const lines = renamedFromLines(model, field.line)
       for (const line of lines) edits.push({ kind: 'remove', file: model.file, line })
     }
   }
   return edits
+}
+
+/** The edits of the drop step: the ignored old fields of renames removed. */
+function dropEdits(plan: SafeChangePlan, models: ModelBlock[]): SchemaEdit[] {
+  const find = fieldFinder(plan.name, models)
+  return plan.changes.flatMap((change): SchemaEdit[] => {
+    if (change.kind !== 'rename-column') return []
+    const old = find(change.from.model, change.from.field)
+    return [{ kind: 'remove', file: old.model.file, line: old.field.line }]
+  })
+}
+
+/** Finds a field the plan needs in schema.prisma, or says how to put it back. */
+function fieldFinder(
+  plan: string,
+  models: ModelBlock[],
+): (modelName: string, fieldName: string) => { model: ModelBlock; field: FieldLine } {
+  return (modelName, fieldName) => {
+    const model = models.find((candidate) => candidate.name === modelName)
+    const field = model?.fields.find((candidate) => candidate.name === fieldName)
+    if (!model || !field) {
+      throw new UsageError(`${modelName}.${fieldName} is not in schema.prisma any more, so the next step of ${plan} cannot be written`, {
+        hint: `Put the field back as the last step left it (see safe-changes/${plan}.json), then run this again.`,
+      })
+    }
+    return { model, field }
+  }
 }
 
 /** The `/// renamed from …` lines above a field: said once, for the expand. */

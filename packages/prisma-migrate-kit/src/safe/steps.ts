@@ -162,12 +162,12 @@ function expandRole(changes: SplitChange[]): string {
 /**
  * The contract: with columns to make NOT NULL, first a migration adding CHECK (col IS NOT NULL) NOT VALID (new writes
  * are checked at once, no scan under a strong lock), then one that validates it (a scan that lets writes go on), runs
- * Prisma's script (SET NOT NULL, now without a scan; the old columns dropped), and drops what the split added.
+ * Prisma's script (SET NOT NULL, now without a scan; deleted fields' columns dropped; a rename's old column made
+ * nullable, its field ignored by Prisma Client) and drops the CHECKs. A rename's old column and trigger stay: the
+ * release running while the contract deploys still reads and writes it; the drop step removes them.
  */
 export async function contractDrafts(plan: string, changes: SplitChange[], script: string | undefined): Promise<StepDraft[]> {
   const tight = tightened(changes)
-  const renames = changes.flatMap((change) => (change.kind === 'rename-column' ? [change] : []))
-  const triggers = renames.map(syncTrigger)
   const drafts: StepDraft[] = []
   if (tight.length > 0) {
     const checks = tight.map(notValidCheck)
@@ -185,28 +185,22 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
   const drops = tight.map(dropCheck)
   const body = [
     ...tight.map(validateCheck),
-    ...triggers.map((trigger) => `${TRIGGER_UNNEEDED}\n${trigger.inverse}`),
     ...(script ? [(await acknowledgeDrops(plan, changes, script)).trim()] : []),
     ...drops.map((drop) => drop.forward),
   ]
   drafts.push({
     suffix: `${plan}_contract`,
     sql:
-      header(plan, `contract${tight.length > 0 ? ' 2/2' : ''}: validate, tighten, drop the old shape; only for code of the new shape`) +
+      header(plan, `contract${tight.length > 0 ? ' 2/2' : ''}: validate, tighten, drop what no running release reads`) +
       LOCK_TIMEOUT +
       body.join('\n') +
       '\n',
-    rollback: {
-      transform: (prismaScript) => renames.reduce((text, change) => nullableReAdd(text, change.from.column), prismaScript),
-      last:
-        [...renames.flatMap(refill), ...triggers.map((trigger) => trigger.forward), ...drops.map((drop) => drop.inverse)].join('\n') ||
-        undefined,
-    },
+    rollback: { last: drops.map((drop) => drop.inverse).join('\n') || undefined },
     role: `contract: ${[
       tight.length > 0 ? `VALIDATE + SET NOT NULL on ${tight.map((column) => `${column.table}.${column.column}`).join(', ')}` : '',
       ...changes.flatMap((change) =>
         change.kind === 'rename-column'
-          ? [`drops ${change.from.table}.${change.from.column} and its trigger`]
+          ? [`${change.from.table}.${change.from.column} stays (nullable, ignored by Prisma Client) until the drop step`]
           : change.kind === 'drop-column'
             ? [`drops ${change.target.table}.${change.target.column}`]
             : [],
@@ -216,6 +210,34 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
       .join('; ')}`,
   })
   return drafts
+}
+
+/** The drop step's migration names after the timestamp: one for a plan with renames, none otherwise. */
+export function dropSuffixes(plan: string, changes: SplitChange[]): string[] {
+  return changes.some((change) => change.kind === 'rename-column') ? [`${plan}_drop`] : []
+}
+
+/**
+ * The drop step of renames, for the release after the contract's (which ignores the old fields): the sync triggers
+ * and Prisma's DROP COLUMN of the old columns. Its rollback brings each old column back filled from the new one.
+ */
+export async function dropDrafts(plan: string, changes: SplitChange[], script: string | undefined): Promise<StepDraft[]> {
+  const renames = changes.flatMap((change) => (change.kind === 'rename-column' ? [change] : []))
+  if (renames.length === 0) return []
+  const triggers = renames.map(syncTrigger)
+  const body = [
+    ...triggers.map((trigger) => `${TRIGGER_UNNEEDED}\n${trigger.inverse}`),
+    ...(script ? [(await acknowledgeDrops(plan, changes, script)).trim()] : []),
+  ]
+  return [
+    {
+      suffix: `${plan}_drop`,
+      sql:
+        header(plan, 'drop: the old columns of renames, which no running release reads any more') + LOCK_TIMEOUT + body.join('\n') + '\n',
+      rollback: { last: [...renames.map(refill), ...triggers.map((trigger) => trigger.forward)].join('\n') },
+      role: `drop: ${renames.map((change) => `drops ${change.from.table}.${change.from.column} and its trigger`).join('; ')}`,
+    },
+  ]
 }
 
 /**
@@ -231,7 +253,7 @@ async function acknowledgeDrops(plan: string, changes: SplitChange[], script: st
         ? [
             [
               `${change.from.table}.${change.from.column}`,
-              `renamed away by ${plan}; its contract is written once the release writing both names shipped`,
+              `renamed away by ${plan}; its drop is written once the contract's release, which ignores it, shipped`,
             ],
           ]
         : change.kind === 'drop-column'
@@ -263,25 +285,13 @@ async function acknowledgeDrops(plan: string, changes: SplitChange[], script: st
 }
 
 const TRIGGER_NEEDED = '-- migrate-kit-ignore changing-trigger: the release that writes both names relies on it'
-const TRIGGER_UNNEEDED = '-- migrate-kit-ignore changing-trigger: only releases of the new shape run now, and they write every column'
+const TRIGGER_UNNEEDED =
+  "-- migrate-kit-ignore changing-trigger: only the contract's release and later run now, and they write the new column alone"
 
-/**
- * The contract's rollback brings a renamed-away column back with its data: Prisma's inverse re-adds it empty (and
- * NOT NULL, which fails on a table with rows), so it is re-added nullable, refilled from the new column, then
- * tightened as it was.
- */
-function nullableReAdd(script: string, column: string): string {
-  const name = `"${column.replace(/"/g, '""')}"`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  return script.replace(new RegExp(`^(.*ADD COLUMN\\s+${name}\\s[^\\n]*?) NOT NULL`, 'm'), '$1')
-}
-
-function refill(change: Extract<SplitChange, { kind: 'rename-column' }>): string[] {
-  const table = tableSql(change.from.table)
+/** The drop's rollback refills a renamed-away column (Prisma's inverse re-adds it empty, nullable as the contract left it). */
+function refill(change: Extract<SplitChange, { kind: 'rename-column' }>): string {
   const from = quoted(change.from.column)
-  return [
-    `UPDATE ${table} SET ${from} = ${quoted(change.target.column)} WHERE ${from} IS NULL;`,
-    ...(change.fromRequired ? [`ALTER TABLE ${table} ALTER COLUMN ${from} SET NOT NULL;`] : []),
-  ]
+  return `UPDATE ${tableSql(change.from.table)} SET ${from} = ${quoted(change.target.column)} WHERE ${from} IS NULL;`
 }
 
 /** Prisma's migration folder names for new migrations: after the last one, one second apart. */

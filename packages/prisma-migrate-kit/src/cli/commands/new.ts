@@ -4,6 +4,7 @@ import { reportLines } from '../../lint'
 import { createMigration } from '../../rollback/new-migration'
 import { parseRenameHint, type RenameHint } from '../../safe/changes'
 import { continueSafeChange, createSafeChange, type SplitResult } from '../../safe/split'
+import { dropToWrite } from '../../safe/record'
 import type { CliIO } from '../io'
 import { relativePath, rollbackFile as rollbackFileOf } from '../../rollback/files'
 import { action, examples, type CommandHost } from '../command'
@@ -55,10 +56,16 @@ export function registerNew(program: Command, host: CommandHost): void {
               throw new UsageError('--continue takes no other option: the plan says what to write')
             const database = await context.database('change')
             const result = await continueSafeChange(context.project, name, { databaseUrl: database.url })
-            printSplit(context.io, result, 'contract')
+            const step = result.plan.stage === 'dropped' ? 'drop' : 'contract'
+            printSplit(context.io, result, step)
             context.io.out(
-              `Next: apply it in development (npx migrate-kit prisma migrate dev), ship the release of this schema, then deploy: ` +
-                'npx migrate-kit deploy (the contract waits until the backfill is done and verified there).',
+              step === 'drop'
+                ? 'Next: apply it in development (npx migrate-kit prisma migrate dev), then deploy it with any later release: npx migrate-kit deploy'
+                : `Next: apply it in development (npx migrate-kit prisma migrate dev), ship the release of this schema, then deploy: ` +
+                    'npx migrate-kit deploy (the contract waits until the backfill is done and verified there).' +
+                    (dropToWrite(result.plan)
+                      ? ` Once no older release runs, write the drop of the old columns: npx migrate-kit new --continue ${result.plan.name}`
+                      : ''),
             )
             return ExitCode.ok
           }
@@ -110,11 +117,16 @@ export function registerNew(program: Command, host: CommandHost): void {
     )
 }
 
-function printSplit(io: CliIO, result: SplitResult, step: 'expand' | 'contract'): void {
+function printSplit(io: CliIO, result: SplitResult, step: 'expand' | 'contract' | 'drop'): void {
   if (result.plan.changes.length === 0) {
     io.out("Nothing to split into expand → backfill → contract; Prisma's migration is rewritten so that it does not block writes:")
   } else {
-    io.out(`${step === 'expand' ? 'Split into expand → backfill → contract' : `Contract of ${result.plan.name}`} (${result.planFile}):`)
+    const title = {
+      expand: 'Split into expand → backfill → contract',
+      contract: `Contract of ${result.plan.name}`,
+      drop: `Drop step of ${result.plan.name}`,
+    }
+    io.out(`${title[step]} (${result.planFile}):`)
   }
   for (const change of result.plan.changes) {
     const target = `${change.target.model}.${change.target.field}`
@@ -137,7 +149,15 @@ function printSplit(io: CliIO, result: SplitResult, step: 'expand' | 'contract')
   for (const file of result.backfillFiles) io.out(`Wrote ${file}`)
   for (const file of result.schemaFiles) {
     io.out(
-      `Changed ${file}: ${step === 'expand' ? 'the schema of the release that writes both shapes (new fields optional, old ones kept)' : 'the final shape: old fields gone, new ones as you wrote them'}`,
+      `Changed ${file}: ${
+        step === 'expand'
+          ? 'the schema of the release that writes both shapes (new fields optional, old ones kept)'
+          : step === 'drop'
+            ? 'the final shape: the ignored old fields gone'
+            : dropToWrite(result.plan)
+              ? 'new fields as you wrote them; the old field of a rename kept with @ignore until the drop step'
+              : 'the final shape: old fields gone, new ones as you wrote them'
+      }`,
     )
   }
   io.out('')
@@ -159,6 +179,9 @@ function printNextAfterExpand(io: CliIO, result: SplitResult): void {
   )
   if (backfills.length > 0) io.out(`  4. Run the backfill: ${backfills.map((name) => `npx migrate-kit backfill run ${name}`).join(' && ')}`)
   io.out(
-    `  ${backfills.length > 0 ? 5 : 4}. Once no release of the old shape runs: npx migrate-kit new --continue ${result.plan.name} (writes the contract)`,
+    `  ${backfills.length > 0 ? 5 : 4}. Once no release of the old shape runs: npx migrate-kit new --continue ${result.plan.name} (writes the contract)` +
+      (dropToWrite({ ...result.plan, stage: 'contracted' })
+        ? '; once its release runs everywhere, the same command writes the drop of the old columns'
+        : ''),
   )
 }
