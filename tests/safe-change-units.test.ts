@@ -4,12 +4,15 @@ import { backfillFileText } from '../packages/prisma-migrate-kit/src/safe/backfi
 import { classifyChanges, docRenameHints, parseRenameHint } from '../packages/prisma-migrate-kit/src/safe/changes'
 import {
   applyEdits,
+  attributeFields,
   fieldAttributes,
   ignoredFieldLine,
   modelOfTable,
   readEnums,
   readModels,
   renamedFieldLine,
+  withAttribute,
+  withoutAttribute,
   withOptional,
 } from '../packages/prisma-migrate-kit/src/safe/schema-text'
 import { contractDrafts, dropDrafts, dropSuffixes, expandDrafts, migrationNames } from '../packages/prisma-migrate-kit/src/safe/steps'
@@ -172,6 +175,110 @@ describe("Prisma's diff, classified", () => {
     )
   })
 
+  test('a unique index over existing columns is a split change, found by its @unique or @@unique; over a new column it is not', async () => {
+    const models = readModels([
+      schema('  email String @unique(map: "users_email_key") // login\n  name String\n  bio String?\n  @@unique([name, bio(sort: Desc)])'),
+    ])
+    const script = [
+      'CREATE UNIQUE INDEX "users_email_key" ON "users"("email");',
+      'CREATE UNIQUE INDEX "users_name_bio_key" ON "users"("name", "bio" DESC);',
+    ].join('\n')
+    const { changes } = await classifyChanges(script, await history(), models, [])
+    expect(changes).toEqual([
+      {
+        kind: 'add-unique',
+        target: { model: 'User', field: 'email', table: 'users', column: 'email' },
+        columns: ['email'],
+        index: 'users_email_key',
+        attribute: { on: 'field', text: '@unique(map: "users_email_key")' },
+      },
+      {
+        kind: 'add-unique',
+        target: { model: 'User', field: 'name', table: 'users', column: 'name' },
+        columns: ['name', 'bio'],
+        index: 'users_name_bio_key',
+        attribute: { on: 'model', text: '@@unique([name, bio(sort: Desc)])' },
+      },
+    ])
+    const fresh = readModels([schema('  nick String? @unique')])
+    const added = await classifyChanges(
+      'ALTER TABLE "users" ADD COLUMN "nick" TEXT;\nCREATE UNIQUE INDEX "users_nick_key" ON "users"("nick");',
+      await history(),
+      fresh,
+      [],
+    )
+    expect(added.changes).toEqual([])
+    await expect(
+      classifyChanges('CREATE UNIQUE INDEX "odd" ON "users"("name");', await history(), readModels([schema('  name String')]), []),
+    ).rejects.toThrow(/cannot find the @unique or @@unique/)
+  })
+
+  test("a unique index's contract: CONCURRENTLY alone under Prisma's name; the backfill finds each duplicate after the first", async () => {
+    const change = {
+      kind: 'add-unique' as const,
+      target: { model: 'User', field: 'email', table: 'app.users', column: 'email' },
+      columns: ['email', 'org'],
+      index: 'users_email_org_key',
+      attribute: { on: 'model' as const, text: '@@unique([email, org])' },
+    }
+    const drafts = await contractDrafts(
+      'u',
+      [change],
+      '-- CreateIndex\nCREATE UNIQUE INDEX "users_email_org_key" ON "app"."users"("email", "org");\n',
+    )
+    expect(drafts.map((draft) => draft.suffix)).toEqual(['u_unique'])
+    expect(drafts[0].sql).toMatch(/\nCREATE UNIQUE INDEX CONCURRENTLY "users_email_org_key" ON "app"."users"\("email", "org"\);\n$/)
+    expect(drafts[0].sql).not.toMatch(/lock_timeout/)
+    const text = backfillFileText({ name: 'u', plan: 'u', change, before: 'u_unique', keyColumns: ['tenant', 'id'] })
+    expect(text).toContain(
+      'where: sql`EXISTS (SELECT 1 FROM "app"."users" AS "kept" WHERE "kept"."email" = "users"."email" AND "kept"."org" = "users"."org" AND ("kept"."tenant", "kept"."id") < ("users"."tenant", "users"."id"))`',
+    )
+    expect(text).toContain('verify: sql`SELECT "tenant", "id" FROM "app"."users" WHERE EXISTS (')
+    expect(text).toContain("snapshot: ['email', 'org'],")
+    expect(text).toMatch(/update: placeholder\(/)
+    expect(text).not.toMatch(/after:/)
+  })
+
+  test('a foreign key over existing columns is a split change with both relation fields; two unnamed relations are refused', async () => {
+    const [posts] = await analyzeMigrations([
+      {
+        name: '1',
+        file: '1.sql',
+        sql: `${INIT}\nCREATE TABLE "Post" ("id" SERIAL PRIMARY KEY, "authorId" INTEGER NOT NULL, "editorId" INTEGER);`,
+      },
+    ])
+    const files = (extra: string) => [
+      {
+        path: '/p/schema.prisma',
+        content: [
+          'model User {\n  id Int @id\n  posts Post[] @relation("written")\n  email String\n  @@map("users")\n}',
+          `model Post {\n  id Int @id\n  authorId Int\n  author User @relation("written", fields: [authorId], references: [id], onDelete: Cascade)\n${extra}}`,
+        ].join('\n'),
+      },
+    ]
+    const script =
+      'ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;'
+    const { changes } = await classifyChanges(script, posts.schema, readModels(files('')), [])
+    expect(changes).toEqual([
+      {
+        kind: 'add-foreign-key',
+        target: { model: 'Post', field: 'authorId', table: 'Post', column: 'authorId' },
+        columns: ['authorId'],
+        references: { table: 'users', columns: ['id'] },
+        constraint: 'Post_authorId_fkey',
+        relationLines: [
+          { model: 'Post', text: '  author User @relation("written", fields: [authorId], references: [id], onDelete: Cascade)' },
+          { model: 'User', text: '  posts Post[] @relation("written")' },
+        ],
+      },
+    ])
+    const unnamed = [{ path: '/p/schema.prisma', content: files('')[0].content.replace(/"written", |\("written"\)/g, '') }]
+    const twice = [{ ...unnamed[0], content: unnamed[0].content.replace('  email String', '  email String\n  edited Post[]') }]
+    await expect(classifyChanges(script, posts.schema, readModels(twice), [])).rejects.toThrow(
+      /cannot tell which relation fields ask for it/,
+    )
+  })
+
   test('CREATE INDEX on an existing table moves to a CONCURRENTLY migration of its own; a unique one over old data is refused', async () => {
     const script =
       '-- AlterTable\nALTER TABLE "users" ADD COLUMN "nick" TEXT;\n\n-- CreateIndex\nCREATE INDEX "users_email_idx" ON "users"("email");\n'
@@ -229,6 +336,43 @@ describe('what new --safe writes', () => {
     expect(trigger.forward).toMatch(/CREATE FUNCTION "app"\."U_b_sync"\(\)/)
     expect(trigger.forward).toMatch(/BEFORE INSERT OR UPDATE ON "app"\."U" FOR EACH ROW/)
     expect(trigger.inverse).toBe('DROP TRIGGER IF EXISTS "U_b_sync" ON "app"."U";\nDROP FUNCTION IF EXISTS "app"."U_b_sync"();')
+  })
+
+  test("a foreign key's contract: NOT VALID with the CHECKs, then VALIDATE; its rollback makes it NOT VALID again", async () => {
+    const change: SplitChange = {
+      kind: 'add-foreign-key',
+      target: { model: 'Post', field: 'authorId', table: 'app.Post', column: 'authorId' },
+      columns: ['authorId', 'tenant'],
+      references: { table: 'app.User', columns: ['id', 'tenant'] },
+      constraint: 'Post_authorId_tenant_fkey',
+      relationLines: [],
+    }
+    const statement =
+      'ALTER TABLE "app"."Post" ADD CONSTRAINT "Post_authorId_tenant_fkey" FOREIGN KEY ("authorId", "tenant") REFERENCES "app"."User"("id", "tenant") ON DELETE RESTRICT ON UPDATE CASCADE'
+    const drafts = await contractDrafts('k', [change], `-- AddForeignKey\n${statement};\n`)
+    expect(drafts.map((draft) => draft.suffix)).toEqual(['k_contract_check', 'k_contract'])
+    expect(drafts[0].sql).toContain(`${statement} NOT VALID;`)
+    expect(drafts[0].sql).not.toMatch(/AddForeignKey/)
+    expect(drafts[1].sql).toMatch(/\nALTER TABLE "app"."Post" VALIDATE CONSTRAINT "Post_authorId_tenant_fkey";\n$/)
+    expect(drafts[1].rollback.first).toBe(
+      `ALTER TABLE "app"."Post" DROP CONSTRAINT IF EXISTS "Post_authorId_tenant_fkey";\n${statement} NOT VALID;`,
+    )
+    const text = backfillFileText({ name: 'k', plan: 'k', change, before: 'k_contract_check', keyColumns: ['id'] })
+    expect(text).toContain(
+      'where: sql`"Post"."authorId" IS NOT NULL AND "Post"."tenant" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "app"."User" AS "parent" WHERE "parent"."id" = "Post"."authorId" AND "parent"."tenant" = "Post"."tenant")`',
+    )
+    expect(text).toMatch(/update: placeholder\(/)
+  })
+
+  test('attributes added before a comment, removed with their arguments; the fields of @@unique and @@id lines', () => {
+    expect(withAttribute('  email String // login', '@unique')).toBe('  email String @unique // login')
+    expect(withAttribute('  email String', '@unique(map: "k")')).toBe('  email String @unique(map: "k")')
+    expect(withoutAttribute('  email String @unique(map: "k") @db.Text // login', '@unique(map: "k")')).toBe(
+      '  email String @db.Text // login',
+    )
+    expect(attributeFields('@@unique([a, b(sort: Desc)], map: "x")', '@@unique')).toEqual(['a', 'b'])
+    expect(attributeFields('@@id(fields: [tenant, id])', '@@id')).toEqual(['tenant', 'id'])
+    expect(attributeFields('@@index([a])', '@@unique')).toBeUndefined()
   })
 
   test("an old field the contract's release must not read: optional and @ignore, its comment replaced, said once", () => {

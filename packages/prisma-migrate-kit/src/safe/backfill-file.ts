@@ -48,6 +48,42 @@ function backfillSql(change: BackfilledChange, keyColumns: string[]): BackfillSq
         'expand; the trigger of the expand migration keeps the two equal for every write since.',
     }
   }
+  if (change.kind === 'add-unique') {
+    const duplicate = duplicateOfKept(change, keyColumns)
+    const columns =
+      change.columns.length === 1 ? `${change.target.model}.${change.target.field}` : `${change.target.model}(${change.columns.join(', ')})`
+    return {
+      update: {
+        placeholder:
+          `how a row changes whose ${columns} another row has too (the first row of each value, by key, keeps it), as a SET list: ` +
+          `sql\`${column} = ${column} || '-' || …\` (rows to merge or delete: do that by hand before running this)`,
+      },
+      where: duplicate,
+      verify: `SELECT ${shown} FROM ${table} WHERE ${duplicate}`,
+      comment:
+        `Removes the duplicates that would make the unique index ${change.index} fail: of the rows sharing a value, the first (by key) ` +
+        'is kept as it is and each other one is changed. Only you know how: replace the placeholder (check, deploy and backfill ' +
+        'run refuse this file until then). Its verify finds a duplicate written after the run, and the contract waits for it.',
+    }
+  }
+  if (change.kind === 'add-foreign-key') {
+    const orphan = orphanOf(change)
+    const columns =
+      change.columns.length === 1 ? `${change.target.model}.${change.target.field}` : `${change.target.model}(${change.columns.join(', ')})`
+    return {
+      update: {
+        placeholder:
+          `what a row of ${change.target.model} gets whose ${columns} points to no row of ${change.references.table}, as a SET list: ` +
+          `sql\`${column} = NULL\` (when optional) or a row that exists (rows to delete: do that by hand before running this)`,
+      },
+      where: orphan,
+      verify: `SELECT ${shown} FROM ${table} WHERE ${orphan}`,
+      comment:
+        `Fixes the orphans that would make the foreign key ${change.constraint} fail: rows whose ${columns} points to no row of ` +
+        `${change.references.table}. Only you know what they become: replace the placeholder (check, deploy and backfill run ` +
+        'refuse this file until then). Its verify finds an orphan written after the run, and the contract waits for it.',
+    }
+  }
   const verify = `SELECT ${shown} FROM ${table} WHERE ${column} IS NULL`
   if (change.hasDefault) {
     return {
@@ -71,13 +107,44 @@ function backfillSql(change: BackfilledChange, keyColumns: string[]): BackfillSq
   }
 }
 
+/**
+ * True for a row another row shares the unique columns with, that row coming first by key (ctid without one): the
+ * rows a de-duplication changes, keeping one of each value. NULLs never collide, as in a unique index.
+ */
+function duplicateOfKept(change: Extract<BackfilledChange, { kind: 'add-unique' }>, keyColumns: string[]): string {
+  const bare = quoted(
+    change.target.table.includes('.') ? change.target.table.slice(change.target.table.indexOf('.') + 1) : change.target.table,
+  )
+  const same = change.columns.map((column) => `"kept".${quoted(column)} = ${bare}.${quoted(column)}`).join(' AND ')
+  const keys = keyColumns.length > 0 ? keyColumns.map(quoted) : ['ctid']
+  const earlier =
+    keys.length === 1
+      ? `"kept".${keys[0]} < ${bare}.${keys[0]}`
+      : `(${keys.map((key) => `"kept".${key}`).join(', ')}) < (${keys.map((key) => `${bare}.${key}`).join(', ')})`
+  return `EXISTS (SELECT 1 FROM ${tableSql(change.target.table)} AS "kept" WHERE ${same} AND ${earlier})`
+}
+
+/** True for a row whose foreign key columns are all set (MATCH SIMPLE checks no other) and point to no row. */
+function orphanOf(change: Extract<BackfilledChange, { kind: 'add-foreign-key' }>): string {
+  const bare = quoted(bareName(change.target.table))
+  const set = change.columns.map((column) => `${bare}.${quoted(column)} IS NOT NULL`).join(' AND ')
+  const same = change.columns
+    .map((column, index) => `"parent".${quoted(change.references.columns[index])} = ${bare}.${quoted(column)}`)
+    .join(' AND ')
+  return `${set} AND NOT EXISTS (SELECT 1 FROM ${tableSql(change.references.table)} AS "parent" WHERE ${same})`
+}
+
+function bareName(table: string): string {
+  return table.includes('.') ? table.slice(table.indexOf('.') + 1) : table
+}
+
 /** The text of backfills/<name>.ts for one split change. */
 export function backfillFileText(input: BackfillFileInput): string {
   const parts = backfillSql(input.change, input.keyColumns)
   const imports = 'placeholder' in parts.update ? 'defineBackfill, placeholder, sql' : 'defineBackfill, sql'
   const update = 'sql' in parts.update ? template(parts.update.sql) : `placeholder(${tsString(parts.update.placeholder)})`
   const comment = wrap(
-    `${parts.comment} Written by \`migrate-kit new --safe\` (safe-changes/${input.plan}.json): it runs after the expand migration, ` +
+    `${parts.comment} Written by \`migrate-kit new --safe\` (safe-changes/${input.plan}.json): it runs after ${input.after ? 'the expand migration' : 'the release of this step is deployed'}, ` +
       `and the contract (${input.before}) waits until it is done and verified.`,
   )
   return [
@@ -94,7 +161,7 @@ export function backfillFileText(input: BackfillFileInput): string {
     `  update: ${update},`,
     `  where: ${template(parts.where)},`,
     `  verify: ${template(parts.verify)},`,
-    `  snapshot: [${tsString(input.change.target.column)}],`,
+    `  snapshot: [${(input.change.kind === 'add-unique' || input.change.kind === 'add-foreign-key' ? input.change.columns : [input.change.target.column]).map(tsString).join(', ')}],`,
     '})',
     '',
   ].join('\n')

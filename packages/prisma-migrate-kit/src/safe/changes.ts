@@ -3,10 +3,10 @@ import { UsageError } from '../errors'
 import { loadSqlParser, type SchemaHistory } from '../lint'
 import { columnTypeOf, showType } from '../lint/column-types'
 import { prismaTypeOf } from './field-of-column'
-import { addedColumn, alterTableCommands, columnConstraint, type TableRef } from '../lint/nodes'
+import { addedColumn, addedConstraint, alterTableCommands, columnConstraint, names, nodeAs, tableOf, type TableRef } from '../lint/nodes'
 import { parseSql } from '../lint/parser'
 import { SourceText } from '../sql/source'
-import { modelOfTable, type FieldLine, type ModelBlock } from './schema-text'
+import { attributeFields, attributesOfField, modelOfTable, type FieldLine, type ModelBlock } from './schema-text'
 
 /**
  * What in Prisma's diff of the migrations to the edited schema cannot run as one migration under running code, and
@@ -59,6 +59,39 @@ export type SplitChange =
       target: ColumnRef
       /** That field's line: `legacyId Int? @ignore`. */
       fieldLine: string
+    }
+  | {
+      /**
+       * A unique index over columns that hold rows already: built plainly it blocks writes while it scans, and one
+       * duplicate makes it fail. The expand leaves it out of the schema, a backfill removes the duplicates, and the
+       * contract builds it CONCURRENTLY under Prisma's name.
+       */
+      kind: 'add-unique'
+      /** The first column; `field` is its field. */
+      target: ColumnRef
+      /** Every column of the index, in order. */
+      columns: string[]
+      /** Prisma's index name (`User_email_key`): the contract builds it under that name, so Prisma sees no drift. */
+      index: string
+      /** Where the schema says it: an attribute of the target field (`@unique`) or a model line (`@@unique([a, b])`). */
+      attribute: { on: 'field' | 'model'; text: string }
+    }
+  | {
+      /**
+       * A foreign key over columns that hold rows already: added plainly it checks every row while holding a lock
+       * that blocks writes to both tables, and one orphan makes it fail. The expand leaves the relation out of the
+       * schema, a backfill fixes the orphans, and the contract adds it NOT VALID, then VALIDATEs it.
+       */
+      kind: 'add-foreign-key'
+      /** The first referencing column; `field` is its field. */
+      target: ColumnRef
+      columns: string[]
+      /** The referenced table (as PostgreSQL names it) and columns. */
+      references: { table: string; columns: string[] }
+      /** Prisma's constraint name (`Post_authorId_fkey`), kept so that Prisma sees no drift. */
+      constraint: string
+      /** The relation field lines the expand leaves out (both sides), as the developer wrote them: the contract restores them. */
+      relationLines: Array<{ model: string; text: string }>
     }
 
 /**
@@ -183,7 +216,8 @@ export async function classifyChanges(
   const changes: SplitChange[] = []
   const renameCandidates: Classification['renameCandidates'] = []
   const usedHints = new Set<RenameHint>()
-  for (const [table, tableChange] of await tableChanges(script)) {
+  const scriptTables = await tableChanges(script)
+  for (const [table, tableChange] of scriptTables) {
     const existing = history.table(tableChange.ref)
     if (!existing) continue
     const model = modelOfTable(models, table)
@@ -255,6 +289,8 @@ export async function classifyChanges(
       changes.push({ kind: 'make-required', target: refOf(field), hasDefault: /@default\(/.test(field.text) })
     }
   }
+  changes.push(...uniqueChanges(script, history, models, scriptTables))
+  changes.push(...foreignKeyChanges(script, history, models, scriptTables))
   // A `/// renamed from` comment left in the schema after its change is history; a --rename that matched nothing is a mistake.
   const unused = explicit.filter((hint) => !usedHints.has(hint))
   if (unused.length > 0) {
@@ -264,4 +300,101 @@ export async function classifyChanges(
     })
   }
   return { changes, renameCandidates }
+}
+
+/**
+ * Prisma's CREATE UNIQUE INDEX statements over columns of existing tables that hold data already (a column the same
+ * script adds is empty: its index is safe in the expand), each with the schema attribute that asks for it.
+ */
+function uniqueChanges(script: string, history: SchemaHistory, models: ModelBlock[], tables: Map<string, TableChanges>): SplitChange[] {
+  const changes: SplitChange[] = []
+  for (const statement of parseSql(new SourceText(script), false).statements) {
+    const index = nodeAs(statement.node, 'IndexStmt')
+    const ref = tableOf(index?.relation)
+    if (!index?.unique || !ref || !history.table(ref) || !index.idxname) continue
+    const table = tableName(ref)
+    const columns = (index.indexParams ?? []).flatMap((item) => nodeAs(item, 'IndexElem')?.name ?? [])
+    const added = tables.get(table)?.added
+    if (columns.length === 0 || columns.every((column) => added?.has(column))) continue
+    const model = modelOfTable(models, table)
+    const fields = columns.map((column) => model?.fields.find((field) => field.column === column))
+    const attribute = model && fields.every(Boolean) ? uniqueAttribute(model, fields as FieldLine[]) : undefined
+    if (!model || !attribute) {
+      throw new UsageError(
+        `Prisma's diff adds the unique index ${index.idxname} on ${table}(${columns.join(', ')}), and new --safe cannot find the @unique or @@unique that asks for it`,
+        { hint: 'Write it as @unique on the field or @@unique([…]) in the model, then run this again.' },
+      )
+    }
+    const first = fields[0]!
+    changes.push({
+      kind: 'add-unique',
+      target: { model: model.name, field: first.name, table, column: first.column },
+      columns,
+      index: index.idxname,
+      attribute,
+    })
+  }
+  return changes
+}
+
+function uniqueAttribute(model: ModelBlock, fields: FieldLine[]): { on: 'field' | 'model'; text: string } | undefined {
+  if (fields.length === 1) {
+    const unique = attributesOfField(fields[0].text).find((attribute) => attribute.name === '@unique')
+    if (unique) return { on: 'field', text: unique.text }
+  }
+  const names = fields.map((field) => field.name)
+  const line = model.attributes.find((attribute) => {
+    const named = attributeFields(attribute.text, '@@unique')
+    return named !== undefined && named.length === names.length && named.every((name, index) => name === names[index])
+  })
+  return line ? { on: 'model', text: line.text } : undefined
+}
+
+/**
+ * Prisma's ADD CONSTRAINT … FOREIGN KEY over columns of an existing table that hold data already (a column the same
+ * script adds is empty), each with the relation fields that ask for it: the one with `fields: […]` and its other side.
+ */
+function foreignKeyChanges(script: string, history: SchemaHistory, models: ModelBlock[], tables: Map<string, TableChanges>): SplitChange[] {
+  const changes: SplitChange[] = []
+  for (const statement of parseSql(new SourceText(script), false).statements) {
+    for (const { table: ref, cmd } of alterTableCommands(statement.node)) {
+      const constraint = addedConstraint(cmd)
+      const parent = tableOf(constraint?.pktable)
+      if (constraint?.contype !== 'CONSTR_FOREIGN' || !constraint.conname || !parent || !history.table(ref)) continue
+      const table = tableName(ref)
+      const columns = names(constraint.fk_attrs)
+      const added = tables.get(table)?.added
+      if (columns.length === 0 || columns.every((column) => added?.has(column))) continue
+      const model = modelOfTable(models, table)
+      const fields = columns.map((column) => model?.fields.find((field) => field.column === column))
+      const owner = model?.relations.find(
+        (relation) => relation.fields?.length === fields.length && relation.fields.every((name, index) => name === fields[index]?.name),
+      )
+      const parentModel = owner && models.find((candidate) => candidate.name === owner.type)
+      const otherSides = parentModel?.relations.filter(
+        (relation) => relation.type === model?.name && relation.fields === undefined && relation.relationName === owner?.relationName,
+      )
+      if (!model || !owner || !parentModel || !otherSides || otherSides.length > 1 || fields.some((field) => !field)) {
+        throw new UsageError(
+          `Prisma's diff adds the foreign key ${constraint.conname} on ${table}(${columns.join(', ')}), and new --safe cannot tell which relation fields ask for it`,
+          {
+            hint: 'Name the relation on both sides (@relation("name", …)), then run this again; or add it by hand as NOT VALID, then VALIDATE.',
+          },
+        )
+      }
+      const parentTable = tableName(parent)
+      changes.push({
+        kind: 'add-foreign-key',
+        target: { model: model.name, field: fields[0]!.name, table, column: columns[0] },
+        columns,
+        references: { table: parentTable, columns: names(constraint.pk_attrs) },
+        constraint: constraint.conname,
+        relationLines: [
+          { model: model.name, text: owner.text },
+          ...otherSides.map((relation) => ({ model: parentModel.name, text: relation.text })),
+        ],
+      })
+    }
+  }
+  return changes
 }

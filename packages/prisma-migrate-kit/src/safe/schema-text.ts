@@ -25,6 +25,18 @@ export interface FieldLine {
   docs: string[]
 }
 
+export interface RelationLine {
+  name: string
+  /** The related model. */
+  type: string
+  line: number
+  text: string
+  /** `@relation("name")` / `@relation(name: "name")`: what pairs the two sides when two models have several relations. */
+  relationName?: string
+  /** `fields: [a, b]`: the side that holds the foreign key. */
+  fields?: string[]
+}
+
 export interface ModelBlock {
   name: string
   /** The table: `@@map("…")`, or the model name. */
@@ -37,6 +49,10 @@ export interface ModelBlock {
   end: number
   /** Scalar and enum fields: those with a column (relation fields are left out). */
   fields: FieldLine[]
+  /** Relation fields (their type is a model): `author User @relation(fields: [authorId], references: [id])`, `posts Post[]`. */
+  relations: RelationLine[]
+  /** `@@…` lines (`@@unique([a, b])`, `@@map("t")`), without their comments. */
+  attributes: Array<{ line: number; text: string }>
 }
 
 const MODEL_START = /^\s*model\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{\s*(\/\/.*)?$/
@@ -83,6 +99,8 @@ export function readModels(files: SchemaFile[]): ModelBlock[] {
     .filter((block) => block.kind === 'model' && MODEL_START.test(block.lines[block.start]))
     .map((block) => {
       const fields: FieldLine[] = []
+      const attributes: ModelBlock['attributes'] = []
+      const relations: RelationLine[] = []
       let table = block.name
       let dbSchema: string | undefined
       for (let line = block.start + 1; line < block.end; line++) {
@@ -90,12 +108,34 @@ export function readModels(files: SchemaFile[]): ModelBlock[] {
         const code = withoutComment(text).trim()
         if (code === '') continue
         if (code.startsWith('@@')) {
+          attributes.push({ line, text: code })
           table = attributeArgument(code, '@@map') ?? table
           dbSchema = attributeArgument(code, '@@schema') ?? dbSchema
           continue
         }
         const field = FIELD.exec(withoutComment(text).replace(/\s+$/, ''))
-        if (!field || notColumns.has(field[4])) continue
+        if (field && notColumns.has(field[4])) {
+          const relation = attributesOfField(text).find((attribute) => attribute.name === '@relation')?.text ?? ''
+          const relationName = /^@relation\(\s*(?:name\s*:\s*)?"([^"]*)"/.exec(relation)?.[1]
+          const fieldList = /\bfields\s*:\s*\[([^\]]*)\]/.exec(relation)?.[1]
+          relations.push({
+            name: field[2],
+            type: field[4],
+            line,
+            text,
+            ...(relationName !== undefined ? { relationName } : {}),
+            ...(fieldList !== undefined
+              ? {
+                  fields: fieldList
+                    .split(',')
+                    .map((name) => name.trim())
+                    .filter(Boolean),
+                }
+              : {}),
+          })
+          continue
+        }
+        if (!field) continue
         const docs: string[] = []
         for (let above = line - 1; above > block.start && /^\s*\/\/\//.test(block.lines[above]); above--) {
           docs.unshift(block.lines[above].replace(/^\s*\/\/\/\s?/, ''))
@@ -111,7 +151,17 @@ export function readModels(files: SchemaFile[]): ModelBlock[] {
           docs,
         })
       }
-      return { name: block.name, table, ...(dbSchema ? { dbSchema } : {}), file: block.file, start: block.start, end: block.end, fields }
+      return {
+        name: block.name,
+        table,
+        ...(dbSchema ? { dbSchema } : {}),
+        file: block.file,
+        start: block.start,
+        end: block.end,
+        fields,
+        relations,
+        attributes,
+      }
     })
 }
 
@@ -188,13 +238,43 @@ export function fieldAttributes(rest: string): Array<{ name: string; text: strin
   return attributes
 }
 
+/** The attributes of a field line. */
+export function attributesOfField(text: string): Array<{ name: string; text: string }> {
+  return fieldAttributes(FIELD.exec(withoutComment(text).trimEnd())?.[6] ?? '')
+}
+
+/** A field line with one more attribute, written before its comment. */
+export function withAttribute(text: string, attribute: string): string {
+  const code = withoutComment(text)
+  const comment = text.slice(code.length)
+  return `${code.trimEnd()} ${attribute}${comment ? ` ${comment}` : ''}`
+}
+
+/** A field line without one of its attributes (its exact text, as fieldAttributes gives it). */
+export function withoutAttribute(text: string, attribute: string): string {
+  const code = withoutComment(text)
+  const at = code.indexOf(attribute)
+  if (at < 0) return text
+  return `${code.slice(0, at).trimEnd()}${code.slice(at + attribute.length)}${text.slice(code.length)}`
+}
+
+/** The fields a `@@unique([a, b(sort: Desc)])` or `@@id(fields: [a, b], map: "x")` line names, in order. */
+export function attributeFields(attribute: string, name: '@@unique' | '@@id'): string[] | undefined {
+  const match = new RegExp(`^${name}\\(\\s*(?:fields\\s*:\\s*)?\\[([^\\]]*)\\]`).exec(attribute.trim())
+  if (!match) return undefined
+  return match[1]
+    .split(',')
+    .map((part) => /^\s*([A-Za-z_][A-Za-z0-9_]*)/.exec(part)?.[1])
+    .filter((name): name is string => name !== undefined)
+}
+
 /**
  * A field line made optional and ignored by Prisma Client (`name String? @ignore`), its column kept: what a release
  * has for a column it must no longer read or write. Its comment is replaced by `comment`.
  */
 export function ignoredFieldLine(text: string, comment: string): string {
   const code = withOptional(withoutComment(text).trimEnd(), true)
-  const ignored = fieldAttributes(FIELD.exec(code)?.[6] ?? '').some((attribute) => attribute.name === '@ignore')
+  const ignored = attributesOfField(code).some((attribute) => attribute.name === '@ignore')
   return `${code}${ignored ? '' : ' @ignore'} ${comment}`
 }
 

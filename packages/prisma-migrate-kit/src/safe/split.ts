@@ -18,7 +18,11 @@ import {
   applyEdits,
   readEnums,
   readModels,
+  attributeFields,
+  attributesOfField,
   ignoredFieldLine,
+  withAttribute,
+  withoutAttribute,
   renamedFieldLine,
   type FieldLine,
   withOptional,
@@ -105,6 +109,7 @@ export async function createSafeChange(project: Project, name: string, options: 
     )
   }
 
+  assertOneChangePerField(changes)
   const expandFiles = applyEdits(finalFiles, expandEdits(name, changes, models))
   const expandScript = await diffMigrationsToSchema(project, options.databaseUrl, history, [], expandFiles)
   const expand = await expandDrafts(name, changes, expandScript, schema)
@@ -122,7 +127,7 @@ export async function createSafeChange(project: Project, name: string, options: 
   }
 
   // The contract as --continue will write it: from the expand release's schema, old fields of renames ignored, not removed.
-  const contractFiles = applyEdits(expandFiles, contractEdits(name, changes, readModels(expandFiles)))
+  const contractFiles = applyEdits(expandFiles, contractEdits(name, changes, readModels(expandFiles), expandFiles))
   const contractScript =
     changes.length > 0
       ? await diffMigrationsToSchema(project, options.databaseUrl, history, asDraftMigrations(expandNames, expand), contractFiles)
@@ -220,7 +225,7 @@ export async function continueSafeChange(project: Project, name: string | undefi
   }
   const { schema } = await historyModel(project, history)
   const models = readModels(current)
-  const nextFiles = applyEdits(current, drop ? dropEdits(plan, models) : contractEdits(plan.name, plan.changes, models))
+  const nextFiles = applyEdits(current, drop ? dropEdits(plan, models) : contractEdits(plan.name, plan.changes, models, current))
   const script = await diffMigrationsToSchema(project, options.databaseUrl, history, [], nextFiles)
   const drafts = drop ? await dropDrafts(plan.name, plan.changes, script) : await contractDrafts(plan.name, plan.changes, script)
   const now = options.now ?? new Date()
@@ -256,6 +261,26 @@ function onlyOpenPlan(project: Project): SafeChangePlan {
       hint: open.length === 0 ? 'Start one with: npx migrate-kit new <name> --safe' : `npx migrate-kit new --continue ${open[0].name}`,
     },
   )
+}
+
+/** Two changes of one field (made required and unique, say) are split one at a time: each has its own backfill and contract. */
+function assertOneChangePerField(changes: SplitChange[]): void {
+  const seen = new Set<string>()
+  for (const change of changes) {
+    const key = `${change.target.model}.${change.target.field}`
+    if (seen.has(key)) {
+      throw new UsageError(
+        `${key} changes in two ways at once (${changes
+          .filter((other) => `${other.target.model}.${other.target.field}` === key)
+          .map((other) => other.kind)
+          .join(', ')})`,
+        {
+          hint: 'Split them one change at a time: undo one edit, run new --safe for the other, and make the second change after its contract.',
+        },
+      )
+    }
+    seen.add(key)
+  }
 }
 
 /** Refused while a backfill of the plan is not done in the development database (exit 3, as the deploy gate). */
@@ -312,6 +337,18 @@ function expandEdits(plan: string, changes: SplitChange[], models: ModelBlock[])
   const edits: SchemaEdit[] = []
   for (const change of changes) {
     const model = models.find((candidate) => candidate.name === change.target.model)!
+    if (change.kind === 'add-unique') {
+      edits.push(uniqueEdit(change, model, 'remove'))
+      continue
+    }
+    if (change.kind === 'add-foreign-key') {
+      for (const line of change.relationLines) {
+        const owner = models.find((candidate) => candidate.name === line.model)!
+        const relation = owner.relations.find((candidate) => candidate.text === line.text)!
+        edits.push({ kind: 'replace', file: owner.file, line: relation.line, text: parkedRelation(plan, line.text) })
+      }
+      continue
+    }
     if (change.kind === 'drop-column') {
       const last = model.fields.at(-1)!
       edits.push({ kind: 'insert-after', file: model.file, line: last.line, lines: [`${change.fieldLine} ${KEEP_COMMENT(plan)}`] })
@@ -338,11 +375,19 @@ function expandEdits(plan: string, changes: SplitChange[], models: ModelBlock[])
  * fields removed, and the old field of a rename made optional and ignored (its column stays for the release running
  * while the contract deploys; the drop step removes it).
  */
-function contractEdits(plan: string, changes: SplitChange[], models: ModelBlock[]): SchemaEdit[] {
+function contractEdits(plan: string, changes: SplitChange[], models: ModelBlock[], files: SchemaFile[]): SchemaEdit[] {
   const edits: SchemaEdit[] = []
   const find = fieldFinder(plan, models)
   for (const change of changes) {
     const { model, field } = find(change.target.model, change.target.field)
+    if (change.kind === 'add-unique') {
+      edits.push(uniqueEdit(change, model, 'restore'))
+      continue
+    }
+    if (change.kind === 'add-foreign-key') {
+      for (const line of change.relationLines) edits.push(restoredRelation(plan, line, models, files))
+      continue
+    }
     if (change.kind === 'drop-column') {
       edits.push({ kind: 'remove', file: model.file, line: field.line })
       continue
@@ -362,6 +407,44 @@ function contractEdits(plan: string, changes: SplitChange[], models: ModelBlock[
     }
   }
   return edits
+}
+
+/** The expand leaves a new @unique / @@unique out of the schema (the database has no such index yet); the contract puts it back. */
+function uniqueEdit(change: Extract<SplitChange, { kind: 'add-unique' }>, model: ModelBlock, step: 'remove' | 'restore'): SchemaEdit {
+  const { text, on } = change.attribute
+  if (on === 'model') {
+    if (step === 'restore') return { kind: 'insert-after', file: model.file, line: model.end - 1, lines: [`  ${text}`] }
+    const line = model.attributes.find((attribute) => attribute.text === text)!
+    return { kind: 'remove', file: model.file, line: line.line }
+  }
+  const field = model.fields.find((candidate) => candidate.name === change.target.field)!
+  return {
+    kind: 'replace',
+    file: model.file,
+    line: field.line,
+    text: step === 'remove' ? withoutAttribute(field.text, text) : withAttribute(field.text, text),
+  }
+}
+
+/** A relation field the expand leaves out of the schema (the database has no foreign key yet), commented out where it was. */
+function parkedRelation(plan: string, text: string): string {
+  return `${/^\s*/.exec(text)?.[0] ?? ''}// ${text.trim()} // migrate-kit: the contract of ${plan} puts this line back`
+}
+
+function restoredRelation(plan: string, line: { model: string; text: string }, models: ModelBlock[], files: SchemaFile[]): SchemaEdit {
+  const model = models.find((candidate) => candidate.name === line.model)
+  const lines = files.find((file) => file.path === model?.file)?.content.split('\n') ?? []
+  const parked = parkedRelation(plan, line.text)
+  const index = model ? lines.findIndex((text, at) => at > model.start && at < model.end && text === parked) : -1
+  if (!model || index < 0) {
+    throw new UsageError(
+      `the line "${parked.trim()}" is not in model ${line.model} any more, so the contract of ${plan} cannot put it back`,
+      {
+        hint: 'Put it back as the expand wrote it (commented out), then run this again.',
+      },
+    )
+  }
+  return { kind: 'replace', file: model.file, line: index, text: line.text }
 }
 
 /** The edits of the drop step: the ignored old fields of renames removed. */
@@ -400,7 +483,11 @@ function renamedFromLines(model: ModelBlock, fieldLine: number): number[] {
 
 function keyColumnsOf(models: ModelBlock[], modelName: string): string[] {
   const model = models.find((candidate) => candidate.name === modelName)
-  return model?.fields.filter((field) => /@id\b/.test(field.text.replace(/\/\/.*$/, ''))).map((field) => field.column) ?? []
+  if (!model) return []
+  const single = model.fields.filter((field) => attributesOfField(field.text).some((attribute) => attribute.name === '@id'))
+  if (single.length > 0) return single.map((field) => field.column)
+  const compound = model.attributes.flatMap((attribute) => attributeFields(attribute.text, '@@id') ?? [])
+  return compound.flatMap((name) => model.fields.find((field) => field.name === name)?.column ?? [])
 }
 
 function asOnDisk(name: string): MigrationOnDisk {

@@ -45,7 +45,13 @@ export function notNullCheckName(target: ColumnRef): string {
 /** The changes whose column becomes NOT NULL in the contract. */
 export function tightened(changes: SplitChange[]): ColumnRef[] {
   return changes.flatMap((change) =>
-    change.kind === 'rename-column' ? (change.required ? [change.target] : []) : change.kind === 'drop-column' ? [] : [change.target],
+    change.kind === 'rename-column'
+      ? change.required
+        ? [change.target]
+        : []
+      : change.kind === 'drop-column' || change.kind === 'add-unique' || change.kind === 'add-foreign-key'
+        ? []
+        : [change.target],
   )
 }
 

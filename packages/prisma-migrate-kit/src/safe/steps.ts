@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { UsageError } from '../errors'
 import { analyzeMigrations, loadSqlParser, SchemaHistory, type Finding, type MigrationAnalysis } from '../lint'
-import { alterTableCommands, nodeAs, tableOf } from '../lint/nodes'
+import { addedConstraint, alterTableCommands, nodeAs, tableOf, type TableRef } from '../lint/nodes'
+import type { IndexStmt } from 'libpg-query'
 import { parseSql } from '../lint/parser'
 import { projectLintSettings } from '../lint/project'
 import type { MigrationOnDisk } from '../prisma/migrations'
@@ -96,41 +97,23 @@ export async function expandDrafts(
   await loadSqlParser()
   const renames = changes.filter((change) => change.kind === 'rename-column')
   const added = uniqueReady(changes)
-  const indexes: StepDraft[] = []
-  let main = script ?? ''
-  if (script) {
-    const source = new SourceText(script)
-    const kept: string[] = []
-    let from = 0
-    for (const statement of parseSql(source, false).statements) {
-      const index = nodeAs(statement.node, 'IndexStmt')
-      const table = tableOf(index?.relation)
-      if (!index || !table || index.concurrent || !history.table(table)) continue
-      const tableName = table.schema ? `${table.schema}.${table.name}` : table.name
-      const columns = (index.indexParams ?? []).flatMap((item) => nodeAs(item, 'IndexElem')?.name ?? [])
-      if (index.unique && !columns.every((column) => added.has(`${tableName}.${column}`))) {
+  const { rest: main, drafts: indexes } = concurrentIndexes(
+    script ?? '',
+    (count) => (count === 1 ? `${plan}_index` : `${plan}_index_${count}`),
+    (name) => `${header(plan, `expand: index ${name} built CONCURRENTLY, alone in its migration (writes go on)`)}`,
+    (index, table, columns) => {
+      if (index.concurrent || !history.table(table.ref)) return undefined
+      if (index.unique && !columns.every((column) => added.has(`${table.name}.${column}`))) {
         throw new UsageError(
-          `the schema adds a unique index over existing data (${index.idxname ?? 'unnamed'} on ${tableName}(${columns.join(', ')})): new --safe does not split that change yet`,
+          `the expand would add a unique index over existing data (${index.idxname ?? 'unnamed'} on ${table.name}(${columns.join(', ')}))`,
           {
-            hint: 'Make it a change of its own: de-duplicate the rows first, then CREATE UNIQUE INDEX CONCURRENTLY alone in a migration (npx migrate-kit new <name>, then edit it).',
+            hint: 'Make the @unique a change of its own: with nothing else changed, new --safe writes it as de-duplicate, then CREATE UNIQUE INDEX CONCURRENTLY.',
           },
         )
       }
-      const text = source
-        .slice(statement.start, statement.end)
-        .replace(/^CREATE(\s+UNIQUE)?\s+INDEX\s+/i, (match, unique: string | undefined) => `CREATE${unique ?? ''} INDEX CONCURRENTLY `)
-      kept.push(source.slice(from, statement.start))
-      from = statement.end + 1
-      indexes.push({
-        suffix: indexes.length === 0 ? `${plan}_index` : `${plan}_index_${indexes.length + 1}`,
-        sql: `${header(plan, `expand: index ${index.idxname ?? ''} built CONCURRENTLY, alone in its migration (writes go on)`)}${text};\n`,
-        rollback: {},
-        role: `expand: CREATE INDEX CONCURRENTLY ${index.idxname ?? ''} on ${tableName} (writes go on while it builds)`,
-      })
-    }
-    kept.push(source.slice(from))
-    main = kept.join('').replace(/^-- CreateIndex\n(?=\s*(?:\n|--|$))/gm, '')
-  }
+      return `expand: CREATE INDEX CONCURRENTLY ${index.idxname ?? ''} on ${table.name} (writes go on while it builds)`
+    },
+  )
   const triggers = renames.map(syncTrigger)
   const drafts: StepDraft[] = []
   if (hasStatements(main) || triggers.length > 0) {
@@ -148,12 +131,48 @@ export async function expandDrafts(
   return [...drafts, ...indexes]
 }
 
+/**
+ * The CREATE INDEX statements of Prisma's script that `role` picks (it returns the migration's role, or undefined to
+ * leave the statement where it is), each made CONCURRENTLY and moved to a migration of its own; the rest of the script.
+ */
+function concurrentIndexes(
+  script: string,
+  suffix: (count: number) => string,
+  heading: (index: string) => string,
+  role: (index: IndexStmt, table: { ref: TableRef; name: string }, columns: string[]) => string | undefined,
+): { rest: string; drafts: StepDraft[] } {
+  if (!script) return { rest: '', drafts: [] }
+  const source = new SourceText(script)
+  const kept: string[] = []
+  const drafts: StepDraft[] = []
+  let from = 0
+  for (const statement of parseSql(source, false).statements) {
+    const index = nodeAs(statement.node, 'IndexStmt')
+    const ref = tableOf(index?.relation)
+    if (!index || !ref) continue
+    const name = ref.schema ? `${ref.schema}.${ref.name}` : ref.name
+    const columns = (index.indexParams ?? []).flatMap((item) => nodeAs(item, 'IndexElem')?.name ?? [])
+    const picked = role(index, { ref, name }, columns)
+    if (picked === undefined) continue
+    const text = source
+      .slice(statement.start, statement.end)
+      .replace(/^CREATE(\s+UNIQUE)?\s+INDEX\s+/i, (match, unique: string | undefined) => `CREATE${unique ?? ''} INDEX CONCURRENTLY `)
+    kept.push(source.slice(from, statement.start))
+    from = statement.end + 1
+    drafts.push({ suffix: suffix(drafts.length + 1), sql: `${heading(index.idxname ?? '')}${text};\n`, rollback: {}, role: picked })
+  }
+  kept.push(source.slice(from))
+  return { rest: kept.join('').replace(/^-- CreateIndex\n(?=\s*(?:\n|--|$))/gm, ''), drafts }
+}
+
 function expandRole(changes: SplitChange[]): string {
   const parts = changes.map((change) => {
     const target = `${change.target.table}.${change.target.column}`
     if (change.kind === 'rename-column') return `adds ${target} next to ${change.from.column} and a trigger keeping them equal`
     if (change.kind === 'add-required') return `adds ${target} as nullable`
     if (change.kind === 'drop-column') return `${target} stays, nullable, a field Prisma Client ignores`
+    if (change.kind === 'add-unique') return `${change.index} left out until its duplicates are gone`
+    if (change.kind === 'add-foreign-key') return `${change.constraint} left out until its orphans are fixed`
     return `${target} stays nullable`
   })
   return parts.length > 0 ? parts.join('; ') : "Prisma's script"
@@ -167,27 +186,50 @@ function expandRole(changes: SplitChange[]): string {
  * release running while the contract deploys still reads and writes it; the drop step removes them.
  */
 export async function contractDrafts(plan: string, changes: SplitChange[], script: string | undefined): Promise<StepDraft[]> {
+  await loadSqlParser()
   const tight = tightened(changes)
+  const uniques = changes.flatMap((change) => (change.kind === 'add-unique' ? [change] : []))
+  // A unique index over existing rows: CONCURRENTLY, alone, after its duplicates are gone (the backfill before it).
+  const moved = concurrentIndexes(
+    script ?? '',
+    (count) => (count === 1 ? `${plan}_unique` : `${plan}_unique_${count}`),
+    (name) => header(plan, `contract: unique index ${name} built CONCURRENTLY, alone in its migration (writes go on)`),
+    (index, table) =>
+      uniques.some((change) => change.index === index.idxname && change.target.table === table.name)
+        ? `contract: CREATE UNIQUE INDEX CONCURRENTLY ${index.idxname ?? ''} on ${table.name} (fails, leaving an invalid index to drop, if a duplicate came back)`
+        : undefined,
+  )
+  // A foreign key over existing rows: added NOT VALID (new writes are checked, no row is), then VALIDATEd apart.
+  const keys = foreignKeysOf(
+    moved.rest,
+    changes.flatMap((change) => (change.kind === 'add-foreign-key' ? [change.constraint] : [])),
+  )
+  const rest = hasStatements(keys.rest) ? keys.rest : undefined
   const drafts: StepDraft[] = []
-  if (tight.length > 0) {
+  if (tight.length > 0 || keys.added.length > 0) {
     const checks = tight.map(notValidCheck)
     drafts.push({
       suffix: `${plan}_contract_check`,
       sql:
-        header(plan, 'contract 1/2: CHECK (… IS NOT NULL) NOT VALID: every new write is checked, no row is scanned') +
+        header(plan, 'contract 1/2: constraints added NOT VALID: every new write is checked, no row is scanned') +
         LOCK_TIMEOUT +
-        checks.map((check) => check.forward).join('\n') +
+        [...checks.map((check) => check.forward), ...keys.added.map((key) => key.notValid)].join('\n') +
         '\n',
-      rollback: { first: checks.map((check) => check.inverse).join('\n') },
-      role: `contract: CHECK (… IS NOT NULL) NOT VALID on ${tight.map((column) => `${column.table}.${column.column}`).join(', ')}`,
+      rollback: checks.length > 0 ? { first: checks.map((check) => check.inverse).join('\n') } : {},
+      role: `contract: NOT VALID ${[
+        ...tight.map((column) => `CHECK (${column.table}.${column.column} IS NOT NULL)`),
+        ...keys.added.map((key) => `FOREIGN KEY ${key.name} on ${key.table}`),
+      ].join(', ')}`,
     })
   }
   const drops = tight.map(dropCheck)
   const body = [
     ...tight.map(validateCheck),
-    ...(script ? [(await acknowledgeDrops(plan, changes, script)).trim()] : []),
+    ...keys.added.map((key) => key.validate),
+    ...(rest ? [(await acknowledgeDrops(plan, changes, rest)).trim()] : []),
     ...drops.map((drop) => drop.forward),
   ]
+  if (body.length === 0) return [...drafts, ...moved.drafts]
   drafts.push({
     suffix: `${plan}_contract`,
     sql:
@@ -195,9 +237,14 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
       LOCK_TIMEOUT +
       body.join('\n') +
       '\n',
-    rollback: { last: drops.map((drop) => drop.inverse).join('\n') || undefined },
+    rollback: {
+      // A validated foreign key cannot become NOT VALID again: dropped and added back as the first migration left it.
+      first: keys.added.map((key) => `${key.drop}\n${key.notValid}`).join('\n') || undefined,
+      last: drops.map((drop) => drop.inverse).join('\n') || undefined,
+    },
     role: `contract: ${[
       tight.length > 0 ? `VALIDATE + SET NOT NULL on ${tight.map((column) => `${column.table}.${column.column}`).join(', ')}` : '',
+      ...keys.added.map((key) => `VALIDATE ${key.name} (a scan that lets writes go on)`),
       ...changes.flatMap((change) =>
         change.kind === 'rename-column'
           ? [`${change.from.table}.${change.from.column} stays (nullable, ignored by Prisma Client) until the drop step`]
@@ -209,7 +256,44 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
       .filter(Boolean)
       .join('; ')}`,
   })
-  return drafts
+  return [...drafts, ...moved.drafts]
+}
+
+interface AddedForeignKey {
+  name: string
+  table: string
+  /** Prisma's statement with NOT VALID. */
+  notValid: string
+  validate: string
+  drop: string
+}
+
+/** Prisma's ADD CONSTRAINT … FOREIGN KEY statements of the named constraints, cut out of the script. */
+function foreignKeysOf(script: string, constraints: string[]): { rest: string; added: AddedForeignKey[] } {
+  if (constraints.length === 0 || !script) return { rest: script, added: [] }
+  const source = new SourceText(script)
+  const kept: string[] = []
+  const added: AddedForeignKey[] = []
+  let from = 0
+  for (const statement of parseSql(source, false).statements) {
+    const commands = alterTableCommands(statement.node)
+    const constraint = commands.length === 1 ? addedConstraint(commands[0].cmd) : undefined
+    if (constraint?.contype !== 'CONSTR_FOREIGN' || !constraint.conname || !constraints.includes(constraint.conname)) continue
+    const table = commands[0].table
+    const tableText = tableSql(table.schema ? `${table.schema}.${table.name}` : table.name)
+    const text = source.slice(statement.start, statement.end).trim()
+    kept.push(source.slice(from, statement.start))
+    from = statement.end + 1
+    added.push({
+      name: constraint.conname,
+      table: table.schema ? `${table.schema}.${table.name}` : table.name,
+      notValid: `${text} NOT VALID;`,
+      validate: `ALTER TABLE ${tableText} VALIDATE CONSTRAINT ${quoted(constraint.conname)};`,
+      drop: `ALTER TABLE ${tableText} DROP CONSTRAINT IF EXISTS ${quoted(constraint.conname)};`,
+    })
+  }
+  kept.push(source.slice(from))
+  return { rest: kept.join('').replace(/^-- AddForeignKey\n(?=\s*(?:\n|--|$))/gm, ''), added }
 }
 
 /** The drop step's migration names after the timestamp: one for a plan with renames, none otherwise. */
@@ -384,7 +468,8 @@ export async function assertStepsSafe(
       `new --safe cannot write this change as safe steps yet; nothing was written:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
       {
         hint:
-          'new --safe splits renames (--rename Model.old=new), new required fields and fields made required. Split the rest ' +
+          'new --safe splits renames (--rename Model.old=new), new required fields, fields made required, deleted fields, a new @unique ' +
+          'and a new relation over existing rows. Split the rest ' +
           "by hand, one change at a time (npx migrate-kit new <name> writes Prisma's migration as it is, and lint says why it is unsafe).",
       },
     )

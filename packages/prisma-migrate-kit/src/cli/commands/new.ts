@@ -137,7 +137,11 @@ function printSplit(io: CliIO, result: SplitResult, step: 'expand' | 'contract' 
           ? `new required field ${target}`
           : change.kind === 'drop-column'
             ? `drop ${change.target.model}'s column ${change.target.column} (kept as ${target} @ignore until the contract)`
-            : `${target} made required`
+            : change.kind === 'add-foreign-key'
+              ? `foreign key ${change.constraint}: ${change.target.model}(${change.columns.join(', ')}) → ${change.references.table}, over existing rows; the relation is left out of the schema until the contract adds it`
+              : change.kind === 'add-unique'
+                ? `unique ${change.target.model}(${change.columns.join(', ')}) over existing rows: ${change.index}, left out of the schema until the contract builds it`
+                : `${target} made required`
     io.out(`  ${label}`)
   }
   io.out('')
