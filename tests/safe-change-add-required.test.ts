@@ -2,17 +2,12 @@
 // placeholder that blocks check, deploy and the backfill until filled; the deploy gate holding the contract while a
 // row written by the old release after the backfill is NULL.
 
-import { backfillUnderWrites, random, ROWS, Scenario, Writer } from './helpers/safe-change'
+import { backfillUnderWrites, random, ROWS, Writer, useScenarios } from './helpers/safe-change'
 
-let scenario: Scenario | undefined
-
-afterEach(async () => {
-  await scenario?.remove()
-  scenario = undefined
-})
+const start = useScenarios()
 
 test('a new required field: added nullable, a placeholder to fill, then the NOT NULL steps; the gate holds the contract', async () => {
-  const s = (scenario = await Scenario.start('add_required'))
+  const s = await start('add_required')
   s.editSchema((schema) => schema.replace('  bio   String?\n', '  bio   String?\n  score Int\n'))
   const expand = await s.ok('new', 'add_score', '--safe')
   expect(expand.stdout).toMatch(/new required field User\.score/)

@@ -2,19 +2,21 @@
 // the column as a nullable field Prisma Client ignores (`@ignore`), so the release without the field inserts rows
 // while the old release still writes it; the contract drops the column once that release shipped.
 
-import { ROWS, Scenario, Writer } from './helpers/safe-change'
+import { ROWS, Writer, useScenarios } from './helpers/safe-change'
 
-let scenario: Scenario | undefined
+const start = useScenarios()
 
-afterEach(async () => {
-  await scenario?.remove()
-  scenario = undefined
-})
-
-test('drop a field: NOT NULL dropped and the field @ignore in the expand, the column dropped in the contract', async () => {
-  const s = (scenario = await Scenario.start('drop'))
-  s.editSchema((schema) => schema.replace('  name  String\n', ''))
+test('drop a field: NOT NULL dropped, its index dropped CONCURRENTLY and the field @ignore in the expand, the column dropped in the contract', async () => {
+  const s = await start('drop')
+  s.editSchema((schema) => schema.replace('  bio   String?\n', '  bio   String?\n\n  @@index([name])\n'))
+  await s.ok('new', 'index_name', '--safe')
+  await s.ok('deploy')
+  s.editSchema((schema) => schema.replace('  name  String\n', '').replace('\n  @@index([name])\n', ''))
   const expand = await s.ok('new', 'drop_name', '--safe')
+  // Its index goes in the expand, CONCURRENTLY and alone (a plain DROP INDEX blocks the table's reads and writes).
+  expect(s.project.read(`prisma/migrations/${s.migration('drop_name_drop_index')}/migration.sql`)).toMatch(
+    /\nDROP INDEX CONCURRENTLY "User_name_idx";\n$/,
+  )
   expect(expand.stdout).toMatch(/drop User's column name \(kept as User\.name @ignore until the contract\)/)
   expect(s.project.read('prisma/schema.prisma')).toMatch(/\n {2}name String\? @ignore \/\/ kept until the contract of drop_name/)
   expect(s.project.read(`prisma/migrations/${s.migration('drop_name_expand')}/migration.sql`)).toMatch(/ALTER COLUMN "name" DROP NOT NULL/)
@@ -49,7 +51,7 @@ test('drop a field: NOT NULL dropped and the field @ignore in the expand, the co
   expect(await s.db.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'name'`)).toEqual([])
 
   const verified = await s.mk('verify-rollbacks')
-  expect(verified.stdout).toMatch(/3 rollbacks verified: 3 ok, 0 failed/)
+  expect(verified.stdout).toMatch(/5 rollbacks verified: 5 ok, 0 failed/)
   await s.ok('rollback', final)
   await s.ok('deploy')
   await s.assertNoDrift()

@@ -3,19 +3,14 @@
 // while writers write, the contract adds the key NOT VALID, then VALIDATEs it in its own migration while they write;
 // an orphan written after the backfill holds the contract until the backfill runs again.
 
-import { backfillUnderWrites, random, ROWS, Scenario, Writer } from './helpers/safe-change'
+import { backfillUnderWrites, random, ROWS, Writer, useScenarios } from './helpers/safe-change'
 
-let scenario: Scenario | undefined
-
-afterEach(async () => {
-  await scenario?.remove()
-  scenario = undefined
-})
+const start = useScenarios()
 
 const ORPHANS = 30
 
 test('add a relation over rows with orphans: index CONCURRENTLY, fix orphans, then FOREIGN KEY NOT VALID and VALIDATE', async () => {
-  const s = (scenario = await Scenario.start('fk'))
+  const s = await start('fk')
   s.editSchema(
     (schema) => `${schema}\nmodel Post {\n  id       Int    @id @default(autoincrement())\n  title    String @unique\n  authorId Int\n}\n`,
   )

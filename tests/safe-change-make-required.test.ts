@@ -1,17 +1,12 @@
 // `new --safe` for a field made required with a @default, end to end on a table with rows
 // (tests/helpers/safe-change.ts): the backfill writes the default, the contract tightens the column.
 
-import { backfillUnderWrites, ROWS, Scenario, Writer } from './helpers/safe-change'
+import { backfillUnderWrites, ROWS, Writer, useScenarios } from './helpers/safe-change'
 
-let scenario: Scenario | undefined
-
-afterEach(async () => {
-  await scenario?.remove()
-  scenario = undefined
-})
+const start = useScenarios()
 
 test('a field made required with a @default: the backfill writes the default, then the NOT NULL steps', async () => {
-  const s = (scenario = await Scenario.start('make_required'))
+  const s = await start('make_required')
   s.editSchema((schema) => schema.replace('  bio   String?\n', '  bio   String  @default("")\n'))
   const expand = await s.ok('new', 'require_bio', '--safe')
   expect(expand.stdout).toMatch(/User\.bio made required/)
@@ -46,7 +41,7 @@ test('a field made required with a @default: the backfill writes the default, th
 }, 600_000)
 
 test("nothing to split: a nullable field is Prisma's migration as it is; an index on a table with rows is built CONCURRENTLY", async () => {
-  const s = (scenario = await Scenario.start('no_split'))
+  const s = await start('no_split')
   s.editSchema((schema) => schema.replace('  bio   String?\n', '  bio   String?\n  note  String?\n'))
   const single = await s.ok('new', 'add_note', '--safe')
   expect(single.stdout).toMatch(/Safe as one migration, written as Prisma makes it: .*adds column User\.note/)
@@ -64,4 +59,13 @@ test("nothing to split: a nullable field is Prisma's migration as it is; an inde
   await s.assertNoDrift()
   const status = JSON.parse((await s.mk('status', '--json')).stdout) as { splitChanges: unknown[] }
   expect(status.splitChanges).toEqual([])
+
+  // A field renamed through @map keeps its column: nothing to migrate, and new says why; a --rename of nothing is refused.
+  s.editSchema((schema) => schema.replace('  note  String?\n', '  remark String? @map("note")\n'))
+  const mapped = await s.ok('new', 'rename_note', '--safe', '--rename', 'User.note=remark')
+  expect(mapped.stdout).toMatch(/User\.note → remark keeps its column "note" through @map: .*no migration is needed/)
+  const wrong = await s.mk('new', 'rename_bio', '--safe', '--rename', 'User.bio=about')
+  expect(wrong.code).toBe(2)
+  expect(wrong.stderr).toMatch(/--rename User\.bio=about: schema\.prisma matches the migrations/)
+  expect(s.migrations().filter((name) => name.includes('rename_'))).toEqual([])
 }, 600_000)

@@ -4,17 +4,12 @@
 // release writes; every row compared, no drift, each step rolled back and re-applied.
 
 import { existsSync } from 'node:fs'
-import { backfillUnderWrites, random, ROWS, Scenario, Writer } from './helpers/safe-change'
+import { backfillUnderWrites, random, ROWS, Writer, useScenarios } from './helpers/safe-change'
 
-let scenario: Scenario | undefined
-
-afterEach(async () => {
-  await scenario?.remove()
-  scenario = undefined
-})
+const start = useScenarios()
 
 test('rename a field: add + trigger, copy, then CHECK NOT VALID, VALIDATE + SET NOT NULL (old field ignored), then drop the old column', async () => {
-  const s = (scenario = await Scenario.start('rename'))
+  const s = await start('rename')
   s.editSchema((schema) => schema.replace('  name  String\n', '  displayName String\n'))
 
   // Unconfirmed, a drop and an add of the same type is refused: it would lose the data if it is a rename.

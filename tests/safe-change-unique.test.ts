@@ -3,17 +3,12 @@
 // fills, run while two releases write; the contract builds the index CONCURRENTLY under Prisma's name while they
 // write; a duplicate written after the backfill holds the contract until the backfill runs again.
 
-import { backfillUnderWrites, random, ROWS, Scenario, Writer } from './helpers/safe-change'
+import { backfillUnderWrites, random, ROWS, Writer, useScenarios } from './helpers/safe-change'
 
-let scenario: Scenario | undefined
-
-afterEach(async () => {
-  await scenario?.remove()
-  scenario = undefined
-})
+const start = useScenarios()
 
 test('add @unique over rows with duplicates: de-duplicate (placeholder filled), then CREATE UNIQUE INDEX CONCURRENTLY', async () => {
-  const s = (scenario = await Scenario.start('unique'))
+  const s = await start('unique')
   // 40 rows share 7 names: the first of each (by id) keeps its name, the others must change.
   await s.db.query(`UPDATE "User" SET name = 'dup-' || (id % 7) WHERE id % 10 = 0`)
   const original = s.project.read('prisma/schema.prisma')

@@ -18,7 +18,6 @@ import {
 import { contractDrafts, dropDrafts, dropSuffixes, expandDrafts, migrationNames } from '../packages/prisma-migrate-kit/src/safe/steps'
 import { prismaTypeOf } from '../packages/prisma-migrate-kit/src/safe/field-of-column'
 import { identifier, syncTrigger } from '../packages/prisma-migrate-kit/src/safe/steps-sql'
-import type { MigrationOnDisk } from '../packages/prisma-migrate-kit/src/prisma/migrations'
 import type { SplitChange } from '../packages/prisma-migrate-kit/src/safe/changes'
 
 // The pure parts of `new --safe`: reading and editing schema.prisma as text, classifying Prisma's diff, the names
@@ -316,9 +315,11 @@ describe('what new --safe writes', () => {
   })
 
   test('migration names follow the last one, one second apart, even when the clock is behind it', () => {
-    const history = [{ name: '20300101000000_future' } as MigrationOnDisk]
-    expect(migrationNames(history, ['a', 'b'], new Date('2026-12-07T10:00:00Z'))).toEqual(['20300101000001_a', '20300101000002_b'])
-    expect(migrationNames([], ['a'], new Date('2026-12-07T10:00:00.900Z'))).toEqual(['20261207100000_a'])
+    expect(migrationNames('20300101000000_future', ['a', 'b'], new Date('2026-12-07T10:00:00Z'))).toEqual([
+      '20300101000001_a',
+      '20300101000002_b',
+    ])
+    expect(migrationNames(undefined, ['a'], new Date('2026-12-07T10:00:00.900Z'))).toEqual(['20261207100000_a'])
   })
 
   test('long names are cut with a hash; the sync trigger copies whichever side a release wrote', () => {

@@ -90,6 +90,16 @@ export class Scenario {
   }
 }
 
+/** Starts one scenario per test (a fresh project and database), removed after the test whatever its outcome. */
+export function useScenarios(): (label: string) => Promise<Scenario> {
+  let current: Scenario | undefined
+  afterEach(async () => {
+    await current?.remove()
+    current = undefined
+  })
+  return async (label) => (current = await Scenario.start(label))
+}
+
 /** Writers of one shape, in a loop until stopped, each statement its own transaction, as a running release. */
 export class Writer {
   private stopped = false

@@ -55,9 +55,15 @@ export interface GenerateOptions {
 
 /** What lint's analysis makes of each migration, walked forward once: the schema model the warnings are read against. */
 export class HistoryAnalyses {
-  private readonly done: MigrationAnalysis[] = []
+  private readonly done: MigrationAnalysis[]
 
-  constructor(private readonly project: Project) {}
+  /** `known`: analyses of the history's first migrations, in order, made already (new --safe lints it first). */
+  constructor(
+    private readonly project: Project,
+    known: MigrationAnalysis[] = [],
+  ) {
+    this.done = [...known]
+  }
 
   /** The analysis of history[index], analysing only the migrations not analysed yet. */
   async through(history: MigrationOnDisk[], index: number): Promise<MigrationAnalysis> {

@@ -1,8 +1,8 @@
 import path from 'node:path'
 import { existsSync } from 'node:fs'
 import { BlockedError, UsageError } from '../errors'
-import { lintProject, resolveTargets, type LintReport } from '../lint'
-import { listMigrations, migrationState, readMigrationRecords, type MigrationOnDisk } from '../prisma/migrations'
+import { lintProject, resolveTargets, type LintReport, type MigrationAnalysis } from '../lint'
+import { listMigrations, migrationState, readMigrationRecords } from '../prisma/migrations'
 import { relativePath, type Project } from '../project'
 import { generateRollback, HistoryAnalyses, writeRollback } from '../rollback/generate'
 import { rollbackFile } from '../rollback/files'
@@ -68,7 +68,8 @@ export interface SplitResult {
 }
 
 export type SafeChangeResult =
-  | { kind: 'none' }
+  /** Prisma's diff is empty; `notes` says why for renames done with @map (the column keeps its name). */
+  | { kind: 'none'; notes: string[] }
   /** Nothing to split: Prisma's migration is safe as it is (the caller writes it as `new` does), with lint's reason. */
   | { kind: 'single'; reason: string }
   | ({ kind: 'split' } & SplitResult)
@@ -88,14 +89,14 @@ export async function createSafeChange(project: Project, name: string, options: 
     })
   }
   const history = listMigrations(project)
-  const { schema } = await historyModel(project, history)
+  const { schema, analyses: historyAnalyses } = await historyModel(project, history)
   const finalFiles = readSchemaFiles(project)
   const finalScript = await diffMigrationsToSchema(project, options.databaseUrl, history, [], finalFiles)
-  if (!finalScript) return { kind: 'none' }
-
   const models = readModels(finalFiles)
   const explicit = options.renames ?? []
   const documented = docRenameHints(models).filter((hint) => !explicit.some((other) => other.model === hint.model && other.to === hint.to))
+  if (!finalScript) return { kind: 'none', notes: mappedRenames(models, explicit, documented) }
+
   const { changes, renameCandidates } = await classifyChanges(finalScript, schema, models, explicit, documented, readEnums(finalFiles))
   if (renameCandidates.length > 0) {
     const candidate = renameCandidates[0]
@@ -115,7 +116,7 @@ export async function createSafeChange(project: Project, name: string, options: 
   const expand = await expandDrafts(name, changes, expandScript, schema)
   const now = options.now ?? new Date()
   const expandNames = migrationNames(
-    history,
+    history.at(-1)?.name,
     expand.map((draft) => draft.suffix),
     now,
   )
@@ -135,7 +136,7 @@ export async function createSafeChange(project: Project, name: string, options: 
   const contract = changes.length > 0 ? await contractDrafts(name, changes, contractScript) : []
   // Named as they will be, for lint's "created in this migration"; the real timestamps are given by --continue.
   const contractNames = migrationNames(
-    [...history, ...expandNames.map(asOnDisk)],
+    expandNames.at(-1) ?? history.at(-1)?.name,
     contract.map((draft) => draft.suffix),
     now,
   )
@@ -157,7 +158,7 @@ export async function createSafeChange(project: Project, name: string, options: 
 
   const transaction = new FileTransaction()
   try {
-    const migrations = await writeMigrations(project, options.databaseUrl, transaction, expandNames, expand)
+    const migrations = await writeMigrations(project, options.databaseUrl, transaction, expandNames, expand, historyAnalyses)
     const backfillFiles = filled.map((change, index) => {
       const file = path.join(project.backfillsDir, `${backfillNames[index]}.ts`)
       if (existsSync(file)) {
@@ -223,14 +224,14 @@ export async function continueSafeChange(project: Project, name: string | undefi
       },
     )
   }
-  const { schema } = await historyModel(project, history)
+  const { schema, analyses: historyAnalyses } = await historyModel(project, history)
   const models = readModels(current)
   const nextFiles = applyEdits(current, drop ? dropEdits(plan, models) : contractEdits(plan.name, plan.changes, models, current))
   const script = await diffMigrationsToSchema(project, options.databaseUrl, history, [], nextFiles)
   const drafts = drop ? await dropDrafts(plan.name, plan.changes, script) : await contractDrafts(plan.name, plan.changes, script)
   const now = options.now ?? new Date()
   const names = migrationNames(
-    history,
+    history.at(-1)?.name,
     drafts.map((draft) => draft.suffix),
     now,
   )
@@ -238,7 +239,7 @@ export async function continueSafeChange(project: Project, name: string | undefi
 
   const transaction = new FileTransaction()
   try {
-    const migrations = await writeMigrations(project, options.databaseUrl, transaction, names, drafts)
+    const migrations = await writeMigrations(project, options.databaseUrl, transaction, names, drafts, historyAnalyses)
     const schemaFiles = writeSchemaFiles(project, transaction, current, nextFiles)
     const updated: SafeChangePlan = drop
       ? { ...plan, stage: 'dropped', drop: names, droppedAt: now.toISOString() }
@@ -281,6 +282,27 @@ function assertOneChangePerField(changes: SplitChange[]): void {
     }
     seen.add(key)
   }
+}
+
+/**
+ * With nothing in Prisma's diff, the renames that kept their column through @map: Prisma Client gets the new name and
+ * the database changes nothing. A --rename that is not one of those is a mistake, said as such.
+ */
+function mappedRenames(models: ModelBlock[], explicit: RenameHint[], documented: RenameHint[]): string[] {
+  const notes: string[] = []
+  for (const hint of [...explicit, ...documented]) {
+    const field = models.find((model) => model.name === hint.model)?.fields.find((candidate) => candidate.name === hint.to)
+    if (field?.column === hint.from) {
+      notes.push(
+        `${hint.model}.${hint.from} → ${hint.to} keeps its column "${hint.from}" through @map: Prisma Client gets the new name and the database changes nothing, so no migration is needed.`,
+      )
+    } else if (explicit.includes(hint)) {
+      throw new UsageError(`--rename ${hint.model}.${hint.from}=${hint.to}: schema.prisma matches the migrations, so nothing is renamed`, {
+        hint: `Rename the field in schema.prisma first (${hint.from} → ${hint.to}), then run this again.`,
+      })
+    }
+  }
+  return notes
 }
 
 /** Refused while a backfill of the plan is not done in the development database (exit 3, as the deploy gate). */
@@ -490,10 +512,6 @@ function keyColumnsOf(models: ModelBlock[], modelName: string): string[] {
   return compound.flatMap((name) => model.fields.find((field) => field.name === name)?.column ?? [])
 }
 
-function asOnDisk(name: string): MigrationOnDisk {
-  return { name, dir: '', sqlFile: '', checksum: '' }
-}
-
 function writeSchemaFiles(project: Project, transaction: FileTransaction, before: SchemaFile[], after: SchemaFile[]): string[] {
   const written: string[] = []
   after.forEach((file, index) => {
@@ -517,6 +535,7 @@ async function writeMigrations(
   transaction: FileTransaction,
   names: string[],
   drafts: StepDraft[],
+  historyAnalyses: MigrationAnalysis[],
 ): Promise<WrittenMigration[]> {
   if (drafts.length === 0) return []
   drafts.forEach((draft, index) => {
@@ -526,7 +545,8 @@ async function writeMigrations(
   })
   const history = listMigrations(project)
   const trial = await RollbackTrial.open(project, databaseUrl)
-  const analyses = new HistoryAnalyses(project)
+  // The history before the drafts is analysed already: only the drafts are, for their rollbacks.
+  const analyses = new HistoryAnalyses(project, historyAnalyses)
   try {
     const written: WrittenMigration[] = []
     for (const [index, draft] of drafts.entries()) {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { UsageError } from '../errors'
 import { analyzeMigrations, loadSqlParser, SchemaHistory, type Finding, type MigrationAnalysis } from '../lint'
-import { addedConstraint, alterTableCommands, nodeAs, tableOf, type TableRef } from '../lint/nodes'
-import type { IndexStmt } from 'libpg-query'
+import { addedConstraint, alterTableCommands, droppedRefs, nodeAs, tableOf, type TableRef } from '../lint/nodes'
+import type { IndexStmt, Node } from 'libpg-query'
 import { parseSql } from '../lint/parser'
 import { projectLintSettings } from '../lint/project'
 import type { MigrationOnDisk } from '../prisma/migrations'
@@ -68,6 +68,11 @@ function hasStatements(script: string): boolean {
   )
 }
 
+/** `table.column` of each column a deleted field leaves: the contract drops it. */
+function droppingColumns(changes: SplitChange[]): Set<string> {
+  return new Set(changes.flatMap((change) => (change.kind === 'drop-column' ? [`${change.target.table}.${change.target.column}`] : [])))
+}
+
 /**
  * New columns a unique index may cover in the expand without restricting the release running now: a column that
  * release never writes (a new required field, NULL until the new release writes it), or the new side of a rename
@@ -97,7 +102,7 @@ export async function expandDrafts(
   await loadSqlParser()
   const renames = changes.filter((change) => change.kind === 'rename-column')
   const added = uniqueReady(changes)
-  const { rest: main, drafts: indexes } = concurrentIndexes(
+  const { rest: expanded, drafts: created } = concurrentIndexes(
     script ?? '',
     (count) => (count === 1 ? `${plan}_index` : `${plan}_index_${count}`),
     (name) => `${header(plan, `expand: index ${name} built CONCURRENTLY, alone in its migration (writes go on)`)}`,
@@ -114,6 +119,9 @@ export async function expandDrafts(
       return `expand: CREATE INDEX CONCURRENTLY ${index.idxname ?? ''} on ${table.name} (writes go on while it builds)`
     },
   )
+  const dropped = concurrentIndexDrops(plan, expanded, history, droppingColumns(changes))
+  const main = dropped.rest
+  const indexes = [...dropped.drafts, ...created]
   const triggers = renames.map(syncTrigger)
   const drafts: StepDraft[] = []
   if (hasStatements(main) || triggers.length > 0) {
@@ -132,6 +140,31 @@ export async function expandDrafts(
 }
 
 /**
+ * The statements of Prisma's script that `pick` takes (it returns each one's migration SQL and role), each moved to a
+ * migration of its own; the rest of the script, without the section comments left with nothing under them.
+ */
+function moveAlone(
+  script: string,
+  suffix: (count: number) => string,
+  pick: (node: Node, text: string) => { sql: string; role: string } | undefined,
+): { rest: string; drafts: StepDraft[] } {
+  if (!script) return { rest: '', drafts: [] }
+  const source = new SourceText(script)
+  const kept: string[] = []
+  const drafts: StepDraft[] = []
+  let from = 0
+  for (const statement of parseSql(source, false).statements) {
+    const picked = pick(statement.node, source.slice(statement.start, statement.end))
+    if (!picked) continue
+    kept.push(source.slice(from, statement.start))
+    from = statement.end + 1
+    drafts.push({ suffix: suffix(drafts.length + 1), sql: picked.sql, rollback: {}, role: picked.role })
+  }
+  kept.push(source.slice(from))
+  return { rest: kept.join('').replace(/^-- (?:CreateIndex|DropIndex)\n(?=\s*(?:\n|--|$))/gm, ''), drafts }
+}
+
+/**
  * The CREATE INDEX statements of Prisma's script that `role` picks (it returns the migration's role, or undefined to
  * leave the statement where it is), each made CONCURRENTLY and moved to a migration of its own; the rest of the script.
  */
@@ -141,28 +174,49 @@ function concurrentIndexes(
   heading: (index: string) => string,
   role: (index: IndexStmt, table: { ref: TableRef; name: string }, columns: string[]) => string | undefined,
 ): { rest: string; drafts: StepDraft[] } {
-  if (!script) return { rest: '', drafts: [] }
-  const source = new SourceText(script)
-  const kept: string[] = []
-  const drafts: StepDraft[] = []
-  let from = 0
-  for (const statement of parseSql(source, false).statements) {
-    const index = nodeAs(statement.node, 'IndexStmt')
+  return moveAlone(script, suffix, (node, text) => {
+    const index = nodeAs(node, 'IndexStmt')
     const ref = tableOf(index?.relation)
-    if (!index || !ref) continue
+    if (!index || !ref) return undefined
     const name = ref.schema ? `${ref.schema}.${ref.name}` : ref.name
     const columns = (index.indexParams ?? []).flatMap((item) => nodeAs(item, 'IndexElem')?.name ?? [])
     const picked = role(index, { ref, name }, columns)
-    if (picked === undefined) continue
-    const text = source
-      .slice(statement.start, statement.end)
-      .replace(/^CREATE(\s+UNIQUE)?\s+INDEX\s+/i, (match, unique: string | undefined) => `CREATE${unique ?? ''} INDEX CONCURRENTLY `)
-    kept.push(source.slice(from, statement.start))
-    from = statement.end + 1
-    drafts.push({ suffix: suffix(drafts.length + 1), sql: `${heading(index.idxname ?? '')}${text};\n`, rollback: {}, role: picked })
-  }
-  kept.push(source.slice(from))
-  return { rest: kept.join('').replace(/^-- CreateIndex\n(?=\s*(?:\n|--|$))/gm, ''), drafts }
+    if (picked === undefined) return undefined
+    const concurrent = text.replace(
+      /^CREATE(\s+UNIQUE)?\s+INDEX\s+/i,
+      (match, unique: string | undefined) => `CREATE${unique ?? ''} INDEX CONCURRENTLY `,
+    )
+    return { sql: `${heading(index.idxname ?? '')}${concurrent};\n`, role: picked }
+  })
+}
+
+/**
+ * Prisma's DROP INDEX of indexes that cover only columns being dropped: CONCURRENTLY, each alone in a migration of the
+ * expand (a plain DROP INDEX waits for, then blocks, every read and write of the table).
+ */
+function concurrentIndexDrops(
+  plan: string,
+  script: string,
+  history: SchemaHistory,
+  dropping: Set<string>,
+): { rest: string; drafts: StepDraft[] } {
+  return moveAlone(
+    script,
+    (count) => (count === 1 ? `${plan}_drop_index` : `${plan}_drop_index_${count}`),
+    (node) => {
+      const drop = nodeAs(node, 'DropStmt')
+      if (drop?.removeType !== 'OBJECT_INDEX' || drop.concurrent || (drop.objects ?? []).length !== 1) return undefined
+      const [ref] = droppedRefs(drop.objects)
+      const index = ref ? history.index(ref) : undefined
+      const table = index ? (index.table.schema ? `${index.table.schema}.${index.table.name}` : index.table.name) : ''
+      if (!index || index.columns.length === 0 || !index.columns.every((column) => dropping.has(`${table}.${column}`))) return undefined
+      const name = ref.schema ? `${quoted(ref.schema)}.${quoted(ref.name)}` : quoted(ref.name)
+      return {
+        sql: `${header(plan, `expand: index ${ref.name} of a column being dropped, dropped CONCURRENTLY alone in its migration`)}DROP INDEX CONCURRENTLY ${drop.missing_ok ? 'IF EXISTS ' : ''}${name};\n`,
+        role: `expand: DROP INDEX CONCURRENTLY ${ref.name} (${index.columns.join(', ')} of ${table}, dropped by the contract)`,
+      }
+    },
+  )
 }
 
 function expandRole(changes: SplitChange[]): string {
@@ -378,9 +432,9 @@ function refill(change: Extract<SplitChange, { kind: 'rename-column' }>): string
   return `UPDATE ${tableSql(change.from.table)} SET ${from} = ${quoted(change.target.column)} WHERE ${from} IS NULL;`
 }
 
-/** Prisma's migration folder names for new migrations: after the last one, one second apart. */
-export function migrationNames(history: MigrationOnDisk[], suffixes: string[], now: Date): string[] {
-  const last = history.at(-1)?.name.slice(0, 14)
+/** Prisma's migration folder names for new migrations: after the migration named (the last one), one second apart. */
+export function migrationNames(after: string | undefined, suffixes: string[], now: Date): string[] {
+  const last = after?.slice(0, 14)
   let time = Math.floor(now.getTime() / 1000) * 1000
   if (last && /^\d{14}$/.test(last) && timestamp(new Date(time)) <= last) time = parseTimestamp(last) + 1000
   return suffixes.map((suffix, index) => `${timestamp(new Date(time + index * 1000))}_${suffix}`)
@@ -405,6 +459,14 @@ function parseTimestamp(text: string): number {
 /** Drafts as Prisma's diff sees them, named: the history it replays before a later diff. */
 export function asDraftMigrations(names: string[], drafts: StepDraft[]): DraftMigration[] {
   return drafts.map((draft, index) => ({ name: names[index], sql: draft.sql }))
+}
+
+/** Whether the index covers only columns in `columns` (`table.column`): an index of columns being dropped. */
+function indexOnlyOn(history: SchemaHistory, table: string | undefined, index: string | undefined, columns: Set<string>): boolean {
+  if (!table || !index) return false
+  const dot = table.indexOf('.')
+  const state = history.index(dot < 0 ? { name: index } : { schema: table.slice(0, dot), name: index })
+  return state !== undefined && state.columns.length > 0 && state.columns.every((column) => columns.has(`${table}.${column}`))
 }
 
 /**
@@ -443,7 +505,8 @@ export async function assertStepsSafe(
         !(
           (effect.kind === 'create_index' || effect.kind === 'add_unique') &&
           (effect.columns ?? (effect.column ? [effect.column] : [])).every((column) => ready.has(`${effect.table}.${column}`))
-        )
+        ) &&
+        !(effect.kind === 'drop_index' && indexOnlyOn(history, effect.table, effect.index, new Set(dropping)))
       for (const effect of analysis.effects.filter(restricts)) {
         problems.push(`${analysis.migration}: ${effect.description} (${effect.phase}: running code would break)`)
       }

@@ -84,6 +84,11 @@ export function registerNew(program: Command, host: CommandHost): void {
               return ExitCode.ok
             }
             if (safe.kind === 'single') safeReason = safe.reason
+            if (safe.kind === 'none' && safe.notes.length > 0) {
+              for (const note of safe.notes) context.io.out(note)
+              context.io.out('No migration and no rollback were written.')
+              return ExitCode.ok
+            }
           }
           const result = await createMigration(context.project, name, {
             databaseUrl: database.url,
