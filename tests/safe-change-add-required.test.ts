@@ -67,8 +67,7 @@ test('a new required field: added nullable, a placeholder to fill, then the NOT 
   expect(new Set(rows.map((row) => row.nullable))).toEqual(new Set(['NO']))
   expect((await s.db.query(`SELECT conname FROM pg_constraint WHERE conname LIKE '%not_null'`)).length).toBe(0)
 
-  const verified = await s.mk('verify-rollbacks')
-  expect(verified.stdout).toMatch(/4 rollbacks verified: 4 ok, 0 failed/)
+  await s.assertRollbacksVerified(4)
   for (const suffix of ['add_score_contract', 'add_score_contract_check']) await s.ok('rollback', s.migration(suffix))
   await s.ok('deploy')
   await s.assertNoDrift()

@@ -3,7 +3,7 @@
 // while writers write, the contract adds the key NOT VALID, then VALIDATEs it in its own migration while they write;
 // an orphan written after the backfill holds the contract until the backfill runs again.
 
-import { backfillUnderWrites, random, ROWS, Writer, useScenarios } from './helpers/safe-change'
+import { backfillUnderWrites, deployAfterRestart, random, ROWS, Writer, useScenarios } from './helpers/safe-change'
 
 const start = useScenarios()
 
@@ -75,23 +75,13 @@ test('add a relation over rows with orphans: index CONCURRENTLY, fix orphans, th
   // An orphan the running release writes after the backfill: the gate finds it, the contract waits.
   await s.db.query(`INSERT INTO "Post" (title, "authorId") VALUES ('late', 999999)`)
   expected.set('late', 1)
-  const held = await s.mk('deploy')
-  expect(held.code).toBe(3)
-  expect(held.stdout + held.stderr).toMatch(/link_posts/)
-  await s.ok('backfill', 'run', 'link_posts', '--restart')
-
-  const during = writers()
-  await s.ok('deploy')
-  for (const writer of during) expect(await writer.stop()).toBeGreaterThan(5)
-  await s.assertNoDrift()
+  await deployAfterRestart(s, 'link_posts', writers)
   const validated = `SELECT convalidated AS valid FROM pg_constraint WHERE conname = 'Post_authorId_fkey'`
   expect(await s.db.query(validated)).toEqual([{ valid: true }])
   const rows = await s.db.query<{ title: string; authorId: number }>('SELECT title, "authorId" FROM "Post"')
   expect(Object.fromEntries(rows.map((row) => [row.title, row.authorId]))).toEqual(Object.fromEntries(expected))
 
-  const verified = await s.mk('verify-rollbacks')
-  expect(verified.stdout).toMatch(/5 rollbacks verified: 5 ok, 0 failed/)
-  expect(verified.code).toBe(0)
+  await s.assertRollbacksVerified(5)
   await s.ok('rollback', validate)
   expect(await s.db.query(validated)).toEqual([{ valid: false }])
   await s.ok('rollback', check)

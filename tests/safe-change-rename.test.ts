@@ -126,9 +126,7 @@ test('rename a field: add + trigger, copy, then CHECK NOT VALID, VALIDATE + SET 
   expect(Object.fromEntries(rows.map((row) => [row.email, row.displayName]))).toEqual(Object.fromEntries(expected))
 
   // Each step rolled back and applied again: the schema on a scratch database, and the drop and contract on these rows.
-  const verified = await s.mk('verify-rollbacks')
-  expect(verified.stdout).toMatch(/5 rollbacks verified: 5 ok, 0 failed/)
-  expect(verified.code).toBe(0)
+  await s.assertRollbacksVerified(5)
   await s.ok('rollback', drop)
   await s.ok('rollback', final)
   const restored = await s.db.query<{ same: string; total: string }>(

@@ -3,7 +3,7 @@
 // fills, run while two releases write; the contract builds the index CONCURRENTLY under Prisma's name while they
 // write; a duplicate written after the backfill holds the contract until the backfill runs again.
 
-import { backfillUnderWrites, random, ROWS, Writer, useScenarios } from './helpers/safe-change'
+import { backfillUnderWrites, deployAfterRestart, random, ROWS, Writer, useScenarios } from './helpers/safe-change'
 
 const start = useScenarios()
 
@@ -62,15 +62,7 @@ test('add @unique over rows with duplicates: de-duplicate (placeholder filled), 
   await s.db.query(`INSERT INTO "User" (email, name) VALUES ('late@example.com', 'dup-3')`)
   const [late] = await s.db.query<{ id: number }>(`SELECT id FROM "User" WHERE email = 'late@example.com'`)
   expected.set('late@example.com', `dup-3-${late.id}`)
-  const held = await s.mk('deploy')
-  expect(held.code).toBe(3)
-  expect(held.stdout + held.stderr).toMatch(/unique_name/)
-  await s.ok('backfill', 'run', 'unique_name', '--restart')
-
-  const during = writers()
-  await s.ok('deploy')
-  for (const writer of during) expect(await writer.stop()).toBeGreaterThan(5)
-  await s.assertNoDrift()
+  await deployAfterRestart(s, 'unique_name', writers)
   const [index] = await s.db.query<{ valid: boolean }>(
     `SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = '"User_name_key"'::regclass`,
   )
@@ -83,9 +75,7 @@ test('add @unique over rows with duplicates: de-duplicate (placeholder filled), 
   )
   expect(duplicates).toBe('0')
 
-  const verified = await s.mk('verify-rollbacks')
-  expect(verified.stdout).toMatch(/2 rollbacks verified: 2 ok, 0 failed/)
-  expect(verified.code).toBe(0)
+  await s.assertRollbacksVerified(2)
   await s.ok('rollback', unique)
   expect(await s.db.query(`SELECT 1 FROM pg_class WHERE relname = 'User_name_key'`)).toEqual([])
   await s.ok('deploy')

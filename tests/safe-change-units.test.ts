@@ -1,7 +1,13 @@
 import { analyzeMigrations } from '../packages/prisma-migrate-kit/src/lint'
 import { isSqlFragment, placeholder, placeholderOf, sql } from '../packages/prisma-migrate-kit/src/backfill/sql'
 import { backfillFileText } from '../packages/prisma-migrate-kit/src/safe/backfill-file'
-import { classifyChanges, docRenameHints, parseRenameHint } from '../packages/prisma-migrate-kit/src/safe/changes'
+import {
+  classifyChanges,
+  docRenameHints,
+  docTableRenameHints,
+  parseRenameHint,
+  parseTableRenameHint,
+} from '../packages/prisma-migrate-kit/src/safe/changes'
 import {
   applyEdits,
   attributeFields,
@@ -276,6 +282,35 @@ describe("Prisma's diff, classified", () => {
     await expect(classifyChanges(script, posts.schema, readModels(twice), [])).rejects.toThrow(
       /cannot tell which relation fields ask for it/,
     )
+  })
+
+  test('a dropped table and a created one with the same columns are a rename only when a hint says so', async () => {
+    const script = [
+      'DROP TABLE "users";',
+      'CREATE TABLE "accounts" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, "name" TEXT NOT NULL, "bio" TEXT, CONSTRAINT "accounts_pkey" PRIMARY KEY ("id"));',
+    ].join('\n')
+    const models = readModels([
+      {
+        path: '/p/schema.prisma',
+        content:
+          '/// renamed from users\nmodel Account {\n  id Int @id\n  email String\n  name String\n  bio String?\n  @@map("accounts")\n}\n',
+      },
+    ])
+    await expect(classifyChanges(script, await history(), models, [])).rejects.toMatchObject({
+      message: expect.stringMatching(/drops the table users and creates accounts with the same columns/) as string,
+      hint: expect.stringContaining('--rename-table users=Account') as string,
+    })
+    const hints = docTableRenameHints(models)
+    expect(hints).toEqual([{ from: 'users', to: 'Account' }])
+    const { changes } = await classifyChanges(script, await history(), models, [], [], new Map(), hints)
+    expect(changes).toEqual([
+      { kind: 'rename-table', target: { model: 'Account', field: 'id', table: 'accounts', column: 'id' }, from: { table: 'users' } },
+    ])
+    await expect(
+      classifyChanges(script.replace('"bio" TEXT', '"bio" INTEGER'), await history(), models, [], [], new Map(), hints),
+    ).rejects.toThrow(/changes the columns too/)
+    expect(parseTableRenameHint('User=Account')).toEqual({ from: 'User', to: 'Account' })
+    expect(() => parseTableRenameHint('User.x=Account')).toThrow(/expected <old table>=<new model>/)
   })
 
   test('CREATE INDEX on an existing table moves to a CONCURRENTLY migration of its own; a unique one over old data is refused', async () => {

@@ -26,11 +26,11 @@ function template(text: string): string {
   return `sql\`${text.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${')}\``
 }
 
-/** The changes whose data a backfill fills: every kind but a dropped column. */
-export type BackfilledChange = Exclude<SplitChange, { kind: 'drop-column' }>
+/** The changes whose data a backfill fills: every kind but a dropped column and a renamed table. */
+export type BackfilledChange = Exclude<SplitChange, { kind: 'drop-column' | 'rename-table' }>
 
 export function isBackfilled(change: SplitChange): change is BackfilledChange {
-  return change.kind !== 'drop-column'
+  return change.kind !== 'drop-column' && change.kind !== 'rename-table'
 }
 
 function backfillSql(change: BackfilledChange, keyColumns: string[]): BackfillSql {

@@ -3,7 +3,17 @@ import { UsageError } from '../errors'
 import { loadSqlParser, type SchemaHistory } from '../lint'
 import { columnTypeOf, showType } from '../lint/column-types'
 import { prismaTypeOf } from './field-of-column'
-import { addedColumn, addedConstraint, alterTableCommands, columnConstraint, names, nodeAs, tableOf, type TableRef } from '../lint/nodes'
+import {
+  addedColumn,
+  addedConstraint,
+  alterTableCommands,
+  columnConstraint,
+  droppedRefs,
+  names,
+  nodeAs,
+  tableOf,
+  type TableRef,
+} from '../lint/nodes'
 import { parseSql } from '../lint/parser'
 import { SourceText } from '../sql/source'
 import { attributeFields, attributesOfField, modelOfTable, type FieldLine, type ModelBlock } from './schema-text'
@@ -59,6 +69,18 @@ export type SplitChange =
       target: ColumnRef
       /** That field's line: `legacyId Int? @ignore`. */
       fieldLine: string
+    }
+  | {
+      /**
+       * A model's table renamed (the model renamed, or its @@map changed): Prisma's diff drops the table and creates an
+       * empty one. The expand renames it and leaves an updatable view under the old name for the running release; the
+       * contract drops the view.
+       */
+      kind: 'rename-table'
+      /** The table under its new name; `field`/`column` are its first field's, for the shape every change shares. */
+      target: ColumnRef
+      /** The old table as PostgreSQL names it (`User`, or `app.User`). */
+      from: { table: string }
     }
   | {
       /**
@@ -132,6 +154,32 @@ function dropChange(
     target: { model, field, table, column },
     fieldLine: `  ${field} ${prisma.type}? ${attributes.filter(Boolean).join(' ')}`,
   }
+}
+
+/** `--rename-table User=Account`: the table's old name (or its old model's, the same without @@map) and the new model. */
+export interface TableRenameHint {
+  from: string
+  to: string
+}
+
+export function parseTableRenameHint(text: string): TableRenameHint {
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)=([A-Za-z_][A-Za-z0-9_]*)$/.exec(text.trim())
+  if (!match) {
+    throw new UsageError(`--rename-table ${text}: expected <old table>=<new model>`, {
+      hint: 'Name the old table (its old model name when it had no @@map) and the model as schema.prisma now writes it: --rename-table User=Account',
+    })
+  }
+  return { from: match[1], to: match[2] }
+}
+
+/** `/// renamed from User` above a model says the same as --rename-table User=<that model>. */
+export function docTableRenameHints(models: ModelBlock[]): TableRenameHint[] {
+  return models.flatMap((model) =>
+    model.docs.flatMap((doc) => {
+      const match = RENAMED_FROM.exec(doc.trim())
+      return match ? [{ from: match[1], to: model.name }] : []
+    }),
+  )
 }
 
 /** `--rename User.name=displayName`: the model, the field's old name and its new one. */
@@ -211,12 +259,14 @@ export async function classifyChanges(
   explicit: RenameHint[],
   documented: RenameHint[] = [],
   enums: ReadonlyMap<string, string> = new Map(),
+  tableHints: TableRenameHint[] = [],
 ): Promise<Classification> {
   const hints = [...explicit, ...documented]
   const changes: SplitChange[] = []
   const renameCandidates: Classification['renameCandidates'] = []
   const usedHints = new Set<RenameHint>()
   const scriptTables = await tableChanges(script)
+  changes.push(...tableRenames(script, history, models, tableHints))
   for (const [table, tableChange] of scriptTables) {
     const existing = history.table(tableChange.ref)
     if (!existing) continue
@@ -361,6 +411,8 @@ function foreignKeyChanges(script: string, history: SchemaHistory, models: Model
       const constraint = addedConstraint(cmd)
       const parent = tableOf(constraint?.pktable)
       if (constraint?.contype !== 'CONSTR_FOREIGN' || !constraint.conname || !parent || !history.table(ref)) continue
+      // Dropped and added again (its parent table renamed, say): the key exists already, over the same rows.
+      if (history.table(ref)?.constraints.has(constraint.conname)) continue
       const table = tableName(ref)
       const columns = names(constraint.fk_attrs)
       const added = tables.get(table)?.added
@@ -394,6 +446,85 @@ function foreignKeyChanges(script: string, history: SchemaHistory, models: Model
           ...otherSides.map((relation) => ({ model: parentModel.name, text: relation.text })),
         ],
       })
+    }
+  }
+  return changes
+}
+
+/**
+ * Tables renamed, as Prisma's diff writes them (DROP TABLE the old, CREATE TABLE the new): confirmed by a hint, with
+ * the same columns of the same types. A dropped table and a created one with the same columns and no hint is refused:
+ * Prisma's migration would lose every row.
+ */
+function tableRenames(script: string, history: SchemaHistory, models: ModelBlock[], hints: TableRenameHint[]): SplitChange[] {
+  const dropped: TableRef[] = []
+  const created = new Map<string, ColumnDef[]>()
+  for (const statement of parseSql(new SourceText(script), false).statements) {
+    const drop = nodeAs(statement.node, 'DropStmt')
+    if (drop?.removeType === 'OBJECT_TABLE') dropped.push(...droppedRefs(drop.objects).filter((ref) => history.table(ref)))
+    const create = nodeAs(statement.node, 'CreateStmt')
+    const ref = tableOf(create?.relation)
+    if (create && ref) {
+      created.set(
+        tableName(ref),
+        (create.tableElts ?? []).flatMap((element) => nodeAs(element, 'ColumnDef') ?? []),
+      )
+    }
+  }
+  const sameColumns = (old: TableRef, columns: ColumnDef[]): boolean => {
+    const state = history.table(old)
+    if (!state || state.columns.size !== columns.length) return false
+    return columns.every((column) => {
+      const before = column.colname ? state.columns.get(column.colname)?.type : undefined
+      const after = columnTypeOf(column.typeName)
+      return before !== undefined && after !== undefined && showType(before) === showType(after)
+    })
+  }
+  const changes: SplitChange[] = []
+  const used = new Set<TableRef>()
+  for (const hint of hints) {
+    const model = models.find((candidate) => candidate.name === hint.to)
+    const table = model ? (model.dbSchema ? `${model.dbSchema}.${model.table}` : model.table) : undefined
+    const columns = table ? created.get(table) : undefined
+    const old = dropped.find((ref) => ref.name === hint.from) ?? (dropped.length === 1 ? dropped[0] : undefined)
+    if (!model || !table || !columns || !old) {
+      throw new UsageError(
+        `--rename-table ${hint.from}=${hint.to}: Prisma's diff does not drop "${hint.from}" and create the table of model ${hint.to}`,
+        {
+          hint: 'Rename the model (or change its @@map) in schema.prisma, fields unchanged, then run this again.',
+        },
+      )
+    }
+    if (!sameColumns(old, columns)) {
+      throw new UsageError(`${hint.from} → ${hint.to} changes the columns too, not only the table's name`, {
+        hint: 'Rename the table first with its fields unchanged (new --safe --rename-table), then change the fields in a change of their own.',
+      })
+    }
+    if ((old.schema ?? '') !== (table.includes('.') ? table.slice(0, table.indexOf('.')) : '')) {
+      throw new UsageError(`${hint.from} → ${hint.to} moves the table to another PostgreSQL schema`, {
+        hint: 'Rename it within its schema first (new --safe --rename-table), then move it (ALTER TABLE … SET SCHEMA) by hand.',
+      })
+    }
+    used.add(old)
+    const first = model.fields[0]
+    changes.push({
+      kind: 'rename-table',
+      target: { model: model.name, field: first?.name ?? '', table, column: first?.column ?? '' },
+      from: { table: tableName(old) },
+    })
+  }
+  for (const old of dropped.filter((ref) => !used.has(ref))) {
+    const twin = [...created].find(([, columns]) => sameColumns(old, columns))
+    if (twin) {
+      const model = modelOfTable(models, twin[0])
+      throw new UsageError(
+        `Prisma's diff drops the table ${tableName(old)} and creates ${twin[0]} with the same columns: if that is a rename, every row would be lost`,
+        {
+          hint:
+            `Say it is a rename: --rename-table ${old.name}=${model?.name ?? twin[0]} (or a line "/// renamed from ${old.name}" above the model). ` +
+            `To rename only the model, keep the table: @@map("${old.name}").`,
+        },
+      )
     }
   }
   return changes

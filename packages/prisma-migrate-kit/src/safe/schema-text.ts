@@ -39,6 +39,8 @@ export interface RelationLine {
 
 export interface ModelBlock {
   name: string
+  /** `///` lines just above `model X {`. */
+  docs: string[]
   /** The table: `@@map("…")`, or the model name. */
   table: string
   /** `@@schema("…")` when the schema uses several PostgreSQL schemas. */
@@ -151,8 +153,13 @@ export function readModels(files: SchemaFile[]): ModelBlock[] {
           docs,
         })
       }
+      const docs: string[] = []
+      for (let above = block.start - 1; above >= 0 && /^\s*\/\/\//.test(block.lines[above]); above--) {
+        docs.unshift(block.lines[above].replace(/^\s*\/\/\/\s?/, ''))
+      }
       return {
         name: block.name,
+        docs,
         table,
         ...(dbSchema ? { dbSchema } : {}),
         file: block.file,

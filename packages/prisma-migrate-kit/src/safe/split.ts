@@ -10,7 +10,16 @@ import { RollbackTrial } from '../rollback/trial'
 import { withConnection } from '../db/connect'
 import { readBackfillStatus } from '../backfill/status'
 import { backfillFileText, isBackfilled, type BackfilledChange } from './backfill-file'
-import { classifyChanges, docRenameHints, RENAMED_FROM, type RenameHint, type SplitChange } from './changes'
+import {
+  classifyChanges,
+  docRenameHints,
+  docTableRenameHints,
+  RENAMED_FROM,
+  type RenameHint,
+  type SplitChange,
+  type TableRenameHint,
+} from './changes'
+import { tableRename } from './steps-sql'
 import { FileTransaction } from './file-transaction'
 import { diffMigrationsToSchema } from './prisma-diff'
 import { dropToWrite, listPlans, planFile, readPlan, writePlan, type SafeChangePlan } from './record'
@@ -47,6 +56,8 @@ export interface SafeChangeOptions {
   /** The development database: Prisma makes its shadow databases next to it; `--continue` reads backfill state in it. */
   databaseUrl: string
   renames?: RenameHint[]
+  /** `--rename-table Old=New`. */
+  tableRenames?: TableRenameHint[]
   now?: Date
 }
 
@@ -97,7 +108,20 @@ export async function createSafeChange(project: Project, name: string, options: 
   const documented = docRenameHints(models).filter((hint) => !explicit.some((other) => other.model === hint.model && other.to === hint.to))
   if (!finalScript) return { kind: 'none', notes: mappedRenames(models, explicit, documented) }
 
-  const { changes, renameCandidates } = await classifyChanges(finalScript, schema, models, explicit, documented, readEnums(finalFiles))
+  const explicitTables = options.tableRenames ?? []
+  const tableHints = [
+    ...explicitTables,
+    ...docTableRenameHints(models).filter((hint) => !explicitTables.some((other) => other.to === hint.to)),
+  ]
+  const { changes, renameCandidates } = await classifyChanges(
+    finalScript,
+    schema,
+    models,
+    explicit,
+    documented,
+    readEnums(finalFiles),
+    tableHints,
+  )
   if (renameCandidates.length > 0) {
     const candidate = renameCandidates[0]
     throw new UsageError(
@@ -112,7 +136,17 @@ export async function createSafeChange(project: Project, name: string, options: 
 
   assertOneChangePerField(changes)
   const expandFiles = applyEdits(finalFiles, expandEdits(name, changes, models))
-  const expandScript = await diffMigrationsToSchema(project, options.databaseUrl, history, [], expandFiles)
+  // A renamed table: what Prisma's diff holds once the table has its new name (the renames of its indexes).
+  const renamedTable = changes.find((change) => change.kind === 'rename-table')
+  const renamedFirst = renamedTable
+    ? [
+        {
+          name: migrationNames(history.at(-1)?.name, [`${name}_rename`], options.now ?? new Date())[0],
+          sql: tableRename(renamedTable).rename,
+        },
+      ]
+    : []
+  const expandScript = await diffMigrationsToSchema(project, options.databaseUrl, history, renamedFirst, expandFiles)
   const expand = await expandDrafts(name, changes, expandScript, schema)
   const now = options.now ?? new Date()
   const expandNames = migrationNames(
@@ -266,6 +300,12 @@ function onlyOpenPlan(project: Project): SafeChangePlan {
 
 /** Two changes of one field (made required and unique, say) are split one at a time: each has its own backfill and contract. */
 function assertOneChangePerField(changes: SplitChange[]): void {
+  const table = changes.find((change) => change.kind === 'rename-table')
+  if (table && changes.length > 1) {
+    throw new UsageError(`renaming ${table.from.table} to ${table.target.table} comes with other changes`, {
+      hint: 'Rename the table in a change of its own (its fields unchanged), then make the other changes.',
+    })
+  }
   const seen = new Set<string>()
   for (const change of changes) {
     const key = `${change.target.model}.${change.target.field}`
@@ -358,6 +398,8 @@ function backfillNamesOf(plan: string, changes: BackfilledChange[]): string[] {
 function expandEdits(plan: string, changes: SplitChange[], models: ModelBlock[]): SchemaEdit[] {
   const edits: SchemaEdit[] = []
   for (const change of changes) {
+    // A renamed table: the expand's schema is the final one (the old name lives on as a view, which Prisma ignores).
+    if (change.kind === 'rename-table') continue
     const model = models.find((candidate) => candidate.name === change.target.model)!
     if (change.kind === 'add-unique') {
       edits.push(uniqueEdit(change, model, 'remove'))
@@ -401,6 +443,13 @@ function contractEdits(plan: string, changes: SplitChange[], models: ModelBlock[
   const edits: SchemaEdit[] = []
   const find = fieldFinder(plan, models)
   for (const change of changes) {
+    if (change.kind === 'rename-table') {
+      const model = models.find((candidate) => candidate.name === change.target.model)
+      model?.docs.forEach((doc, index) => {
+        if (RENAMED_FROM.test(doc.trim())) edits.push({ kind: 'remove', file: model.file, line: model.start - model.docs.length + index })
+      })
+      continue
+    }
     const { model, field } = find(change.target.model, change.target.field)
     if (change.kind === 'add-unique') {
       edits.push(uniqueEdit(change, model, 'restore'))

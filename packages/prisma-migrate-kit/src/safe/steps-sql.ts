@@ -49,7 +49,7 @@ export function tightened(changes: SplitChange[]): ColumnRef[] {
       ? change.required
         ? [change.target]
         : []
-      : change.kind === 'drop-column' || change.kind === 'add-unique' || change.kind === 'add-foreign-key'
+      : change.kind === 'drop-column' || change.kind === 'add-unique' || change.kind === 'add-foreign-key' || change.kind === 'rename-table'
         ? []
         : [change.target],
   )
@@ -116,5 +116,18 @@ export function dropCheck(target: ColumnRef): SqlPair {
     forward: `ALTER TABLE ${table} DROP CONSTRAINT ${name};`,
     // Back to what the migration before this one left: the CHECK, added NOT VALID.
     inverse: notValidCheck(target).forward,
+  }
+}
+
+/** A renamed table: RENAME TO (the new name, in the same schema) and the view under the old name the running release uses. */
+export function tableRename(change: Extract<SplitChange, { kind: 'rename-table' }>): { rename: string; view: SqlPair } {
+  const old = tableSql(change.from.table)
+  const renamed = tableSql(change.target.table)
+  return {
+    rename: `ALTER TABLE ${old} RENAME TO ${quoted(bareTable(change.target.table))};`,
+    view: {
+      forward: `CREATE VIEW ${old} AS SELECT * FROM ${renamed};`,
+      inverse: `DROP VIEW IF EXISTS ${old};`,
+    },
   }
 }

@@ -13,7 +13,7 @@ import { SourceText } from '../sql/source'
 import type { SplitChange } from './changes'
 import type { DraftMigration } from './prisma-diff'
 import type { SchemaFile } from './schema-text'
-import { dropCheck, notValidCheck, quoted, syncTrigger, tableSql, tightened, validateCheck } from './steps-sql'
+import { dropCheck, notValidCheck, quoted, syncTrigger, tableRename, tableSql, tightened, validateCheck, type SqlPair } from './steps-sql'
 
 /**
  * The migrations of a split change before they are written: their SQL, the SQL their rollbacks add to Prisma's
@@ -100,6 +100,8 @@ export async function expandDrafts(
   history: SchemaHistory,
 ): Promise<StepDraft[]> {
   await loadSqlParser()
+  const table = changes.find((change) => change.kind === 'rename-table')
+  if (table) return [tableRenameDraft(plan, table, script)]
   const renames = changes.filter((change) => change.kind === 'rename-column')
   const added = uniqueReady(changes)
   const { rest: expanded, drafts: created } = concurrentIndexes(
@@ -219,6 +221,57 @@ function concurrentIndexDrops(
   )
 }
 
+/**
+ * The expand of a renamed table: RENAME TO, Prisma's renames of its indexes and constraints (what is left of its diff
+ * once the table has the new name), and an updatable view under the old name, through which the running release
+ * reads and writes. Its rollback is written here: Prisma's inverse would drop the table and create an empty one.
+ */
+function tableRenameDraft(plan: string, change: Extract<SplitChange, { kind: 'rename-table' }>, script: string | undefined): StepDraft {
+  const { rename, view } = tableRename(change)
+  const renames = script ? renamesOf(script, change) : []
+  const back = `ALTER TABLE ${tableSql(change.target.table)} RENAME TO ${quoted(bareName(change.from.table))};`
+  return {
+    suffix: `${plan}_expand`,
+    sql:
+      header(plan, 'expand: the table under its new name, and a view under the old one for the release running now') +
+      LOCK_TIMEOUT +
+      `-- migrate-kit-ignore renaming-table: the view ${tableSql(change.from.table)} created below keeps the running release's queries working until the contract drops it\n` +
+      `${rename}\n` +
+      renames.map((statement) => `${statement.forward}\n`).join('') +
+      `${view.forward}\n`,
+    rollback: {
+      transform: () => [view.inverse, back, ...renames.map((statement) => statement.inverse).reverse()].join('\n') + '\n',
+    },
+    role: `expand: renames ${change.from.table} to ${change.target.table}; the view ${change.from.table} serves the running release`,
+  }
+}
+
+/** Prisma's renames of a renamed table's indexes and constraints, each with its inverse; anything else is refused. */
+function renamesOf(script: string, change: Extract<SplitChange, { kind: 'rename-table' }>): SqlPair[] {
+  const source = new SourceText(script)
+  return parseSql(source, false).statements.map((statement) => {
+    const rename = nodeAs(statement.node, 'RenameStmt')
+    const forward = `${source.slice(statement.start, statement.end).trim()};`
+    const schema = rename?.relation?.schemaname ? `${quoted(rename.relation.schemaname)}.` : ''
+    if (rename?.renameType === 'OBJECT_INDEX' && rename.relation?.relname && rename.newname) {
+      return { forward, inverse: `ALTER INDEX ${schema}${quoted(rename.newname)} RENAME TO ${quoted(rename.relation.relname)};` }
+    }
+    if (rename?.renameType === 'OBJECT_TABCONSTRAINT' && rename.subname && rename.newname) {
+      return {
+        forward,
+        inverse: `ALTER TABLE ${tableSql(change.from.table)} RENAME CONSTRAINT ${quoted(rename.newname)} TO ${quoted(rename.subname)};`,
+      }
+    }
+    throw new UsageError(`renaming ${change.from.table} to ${change.target.table} comes with other changes in Prisma's diff: ${forward}`, {
+      hint: 'Rename the table in a change of its own (fields, indexes and relations unchanged), then make the other changes.',
+    })
+  })
+}
+
+function bareName(table: string): string {
+  return table.includes('.') ? table.slice(table.indexOf('.') + 1) : table
+}
+
 function expandRole(changes: SplitChange[]): string {
   const parts = changes.map((change) => {
     const target = `${change.target.table}.${change.target.column}`
@@ -227,6 +280,7 @@ function expandRole(changes: SplitChange[]): string {
     if (change.kind === 'drop-column') return `${target} stays, nullable, a field Prisma Client ignores`
     if (change.kind === 'add-unique') return `${change.index} left out until its duplicates are gone`
     if (change.kind === 'add-foreign-key') return `${change.constraint} left out until its orphans are fixed`
+    if (change.kind === 'rename-table') return `${change.from.table} renamed to ${change.target.table}, a view under the old name`
     return `${target} stays nullable`
   })
   return parts.length > 0 ? parts.join('; ') : "Prisma's script"
@@ -277,7 +331,9 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
     })
   }
   const drops = tight.map(dropCheck)
+  const views = changes.flatMap((change) => (change.kind === 'rename-table' ? [tableRename(change).view] : []))
   const body = [
+    ...views.map((view) => view.inverse.replace(' IF EXISTS', '')),
     ...tight.map(validateCheck),
     ...keys.added.map((key) => key.validate),
     ...(rest ? [(await acknowledgeDrops(plan, changes, rest)).trim()] : []),
@@ -293,7 +349,7 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
       '\n',
     rollback: {
       // A validated foreign key cannot become NOT VALID again: dropped and added back as the first migration left it.
-      first: keys.added.map((key) => `${key.drop}\n${key.notValid}`).join('\n') || undefined,
+      first: [...keys.added.map((key) => `${key.drop}\n${key.notValid}`), ...views.map((view) => view.forward)].join('\n') || undefined,
       last: drops.map((drop) => drop.inverse).join('\n') || undefined,
     },
     role: `contract: ${[
@@ -304,7 +360,9 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
           ? [`${change.from.table}.${change.from.column} stays (nullable, ignored by Prisma Client) until the drop step`]
           : change.kind === 'drop-column'
             ? [`drops ${change.target.table}.${change.target.column}`]
-            : [],
+            : change.kind === 'rename-table'
+              ? [`drops the view ${change.from.table}`]
+              : [],
       ),
     ]
       .filter(Boolean)
@@ -506,7 +564,9 @@ export async function assertStepsSafe(
           (effect.kind === 'create_index' || effect.kind === 'add_unique') &&
           (effect.columns ?? (effect.column ? [effect.column] : [])).every((column) => ready.has(`${effect.table}.${column}`))
         ) &&
-        !(effect.kind === 'drop_index' && indexOnlyOn(history, effect.table, effect.index, new Set(dropping)))
+        !(effect.kind === 'drop_index' && indexOnlyOn(history, effect.table, effect.index, new Set(dropping))) &&
+        // The view under the old name keeps the running release working.
+        !(effect.kind === 'rename_table' && changes.some((change) => change.kind === 'rename-table' && change.from.table === effect.table))
       for (const effect of analysis.effects.filter(restricts)) {
         problems.push(`${analysis.migration}: ${effect.description} (${effect.phase}: running code would break)`)
       }

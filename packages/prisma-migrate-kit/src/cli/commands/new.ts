@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { ExitCode, UsageError } from '../../errors'
 import { reportLines } from '../../lint'
 import { createMigration } from '../../rollback/new-migration'
-import { parseRenameHint, type RenameHint } from '../../safe/changes'
+import { parseRenameHint, parseTableRenameHint, type RenameHint, type TableRenameHint } from '../../safe/changes'
 import { continueSafeChange, createSafeChange, type SplitResult } from '../../safe/split'
 import { dropToWrite } from '../../safe/record'
 import type { CliIO } from '../io'
@@ -25,7 +25,7 @@ export function registerNew(program: Command, host: CommandHost): void {
     )
     .option(
       '--safe',
-      'write a change that would break running code (a rename, a new required field, a field made required) as ' +
+      'write a change that would break running code (a renamed field or table, a new required field, a field made required or deleted, a new @unique or relation over rows) as ' +
         'expand → backfill → contract: the expand migrations, a backfill, and schema.prisma of the release that writes both shapes',
     )
     .option(
@@ -33,7 +33,15 @@ export function registerNew(program: Command, host: CommandHost): void {
       'with --safe: the field was renamed (Prisma sees a dropped column and a new empty one); repeat for several',
       (value: string, previous: RenameHint[] = []) => [...previous, parseRenameHint(value)],
     )
-    .option('--continue', 'write the contract of a split change (`new --continue <name>`) once its backfill is done')
+    .option(
+      '--rename-table <Old=New>',
+      'with --safe: the model (or its @@map) was renamed, so its table is (Prisma sees a dropped table and a new empty one)',
+      (value: string, previous: TableRenameHint[] = []) => [...previous, parseTableRenameHint(value)],
+    )
+    .option(
+      '--continue',
+      'write the next step of a split change (`new --continue <name>`): the contract once its backfill is done, then a drop',
+    )
     .addHelpText(
       'after',
       examples([
@@ -41,6 +49,7 @@ export function registerNew(program: Command, host: CommandHost): void {
         'migrate-kit new add_display_name_check --empty',
         'migrate-kit new rename_display_name --safe --rename User.name=displayName',
         'migrate-kit new --continue rename_display_name',
+        'migrate-kit new rename_users --safe --rename-table User=Account',
       ]) +
         '\nNothing is written when schema.prisma matches the migrations. The migration is not applied: review both files,\n' +
         'then `npx migrate-kit prisma migrate dev` applies it to the development database. Exit 0 with findings too: CI runs\n' +
@@ -49,10 +58,13 @@ export function registerNew(program: Command, host: CommandHost): void {
     .action(
       action(
         host,
-        async (name: string | undefined, options: { empty?: boolean; safe?: boolean; rename?: RenameHint[]; continue?: boolean }) => {
+        async (
+          name: string | undefined,
+          options: { empty?: boolean; safe?: boolean; rename?: RenameHint[]; renameTable?: TableRenameHint[]; continue?: boolean },
+        ) => {
           const { context } = host
           if (options.continue) {
-            if (options.safe || options.empty || options.rename)
+            if (options.safe || options.empty || options.rename || options.renameTable)
               throw new UsageError('--continue takes no other option: the plan says what to write')
             const database = await context.database('change')
             const result = await continueSafeChange(context.project, name, { databaseUrl: database.url })
@@ -71,13 +83,19 @@ export function registerNew(program: Command, host: CommandHost): void {
           }
           if (name === undefined)
             throw new UsageError('name the migration: npx migrate-kit new <name>', { hint: 'e.g. npx migrate-kit new add_display_name' })
-          if (options.rename && !options.safe)
-            throw new UsageError('--rename goes with --safe', { hint: `npx migrate-kit new ${name} --safe --rename Model.old=new` })
+          if ((options.rename || options.renameTable) && !options.safe)
+            throw new UsageError(`${options.rename ? '--rename' : '--rename-table'} goes with --safe`, {
+              hint: `npx migrate-kit new ${name} --safe ${options.rename ? '--rename Model.old=new' : '--rename-table Old=New'}`,
+            })
           const database = await context.database('change')
           let safeReason: string | undefined
           if (options.safe) {
             if (options.empty) throw new UsageError('--safe and --empty do not go together: --safe splits a schema change')
-            const safe = await createSafeChange(context.project, name, { databaseUrl: database.url, renames: options.rename })
+            const safe = await createSafeChange(context.project, name, {
+              databaseUrl: database.url,
+              renames: options.rename,
+              tableRenames: options.renameTable,
+            })
             if (safe.kind === 'split') {
               printSplit(context.io, safe, 'expand')
               printNextAfterExpand(context.io, safe)
@@ -142,11 +160,13 @@ function printSplit(io: CliIO, result: SplitResult, step: 'expand' | 'contract' 
           ? `new required field ${target}`
           : change.kind === 'drop-column'
             ? `drop ${change.target.model}'s column ${change.target.column} (kept as ${target} @ignore until the contract)`
-            : change.kind === 'add-foreign-key'
-              ? `foreign key ${change.constraint}: ${change.target.model}(${change.columns.join(', ')}) → ${change.references.table}, over existing rows; the relation is left out of the schema until the contract adds it`
-              : change.kind === 'add-unique'
-                ? `unique ${change.target.model}(${change.columns.join(', ')}) over existing rows: ${change.index}, left out of the schema until the contract builds it`
-                : `${target} made required`
+            : change.kind === 'rename-table'
+              ? `rename table ${change.from.table} → ${change.target.table} (model ${change.target.model}); a view under the old name until the contract`
+              : change.kind === 'add-foreign-key'
+                ? `foreign key ${change.constraint}: ${change.target.model}(${change.columns.join(', ')}) → ${change.references.table}, over existing rows; the relation is left out of the schema until the contract adds it`
+                : change.kind === 'add-unique'
+                  ? `unique ${change.target.model}(${change.columns.join(', ')}) over existing rows: ${change.index}, left out of the schema until the contract builds it`
+                  : `${target} made required`
     io.out(`  ${label}`)
   }
   io.out('')
