@@ -9,7 +9,7 @@ const start = useScenarios()
 
 const ORPHANS = 30
 
-test('add a relation over rows with orphans: index CONCURRENTLY, fix orphans, then FOREIGN KEY NOT VALID and VALIDATE', async () => {
+test('add a relation over rows with orphans: index CONCURRENTLY, fix orphans, then FOREIGN KEY NOT VALID and VALIDATE; over a new column: NOT VALID, then VALIDATE', async () => {
   const s = await start('fk')
   s.editSchema(
     (schema) => `${schema}\nmodel Post {\n  id       Int    @id @default(autoincrement())\n  title    String @unique\n  authorId Int\n}\n`,
@@ -89,4 +89,26 @@ test('add a relation over rows with orphans: index CONCURRENTLY, fix orphans, th
   await s.ok('deploy')
   await s.assertNoDrift()
   expect(await s.db.query(validated)).toEqual([{ valid: true }])
+
+  // A relation over a column added with it: no row can be an orphan, so nothing to split, but no scan under the lock
+  // either: ADD COLUMN + FOREIGN KEY … NOT VALID, then VALIDATE in a migration of its own.
+  s.editSchema((schema) =>
+    schema.replace(
+      '\n  @@index([authorId])\n',
+      '  parentId Int?\n  parent   Post?  @relation("thread", fields: [parentId], references: [id])\n  replies  Post[] @relation("thread")\n\n  @@index([authorId])\n',
+    ),
+  )
+  const thread = await s.ok('new', 'thread', '--safe')
+  expect(thread.stdout).toMatch(/Nothing to split/)
+  expect(s.project.read(`prisma/migrations/${s.migration('thread_expand')}/migration.sql`)).toMatch(
+    /ADD COLUMN +"parentId" INTEGER;[\s\S]*ADD CONSTRAINT "Post_parentId_fkey" FOREIGN KEY \("parentId"\) REFERENCES "Post"\("id"\)[^;]* NOT VALID;/,
+  )
+  expect(s.project.read(`prisma/migrations/${s.migration('thread_validate')}/migration.sql`)).toMatch(
+    /\nALTER TABLE "Post" VALIDATE CONSTRAINT "Post_parentId_fkey";\n$/,
+  )
+  await s.ok('deploy')
+  await s.assertNoDrift()
+  expect(await s.db.query(`SELECT convalidated AS valid FROM pg_constraint WHERE conname = 'Post_parentId_fkey'`)).toEqual([
+    { valid: true },
+  ])
 }, 600_000)

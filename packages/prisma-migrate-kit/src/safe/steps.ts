@@ -122,8 +122,26 @@ export async function expandDrafts(
     },
   )
   const dropped = concurrentIndexDrops(plan, expanded, history, droppingColumns(changes))
-  const main = dropped.rest
-  const indexes = [...dropped.drafts, ...created]
+  // A foreign key on a table with rows, over a column this script adds (all NULL: no orphan): NOT VALID here, so
+  // that no row is scanned under the lock that blocks writes, and VALIDATE in a migration of its own.
+  const keys = foreignKeysOf(dropped.rest, (constraint, table) => history.table(table) !== undefined)
+  const main = keys.added.length > 0 ? `${keys.rest.trim()}\n${keys.added.map((key) => key.notValid).join('\n')}\n` : dropped.rest
+  const validations: StepDraft[] =
+    keys.added.length > 0
+      ? [
+          {
+            suffix: `${plan}_validate`,
+            sql:
+              header(plan, 'expand: the new foreign keys validated, a scan that lets writes go on') +
+              LOCK_TIMEOUT +
+              keys.added.map((key) => key.validate).join('\n') +
+              '\n',
+            rollback: { first: keys.added.map((key) => `${key.drop}\n${key.notValid}`).join('\n') },
+            role: `expand: VALIDATE ${keys.added.map((key) => `${key.name} on ${key.table}`).join(', ')} (a scan that lets writes go on)`,
+          },
+        ]
+      : []
+  const indexes = [...validations, ...dropped.drafts, ...created]
   const triggers = renames.map(syncTrigger)
   const drafts: StepDraft[] = []
   if (hasStatements(main) || triggers.length > 0) {
@@ -308,9 +326,8 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
         : undefined,
   )
   // A foreign key over existing rows: added NOT VALID (new writes are checked, no row is), then VALIDATEd apart.
-  const keys = foreignKeysOf(
-    moved.rest,
-    changes.flatMap((change) => (change.kind === 'add-foreign-key' ? [change.constraint] : [])),
+  const keys = foreignKeysOf(moved.rest, (constraint) =>
+    changes.some((change) => change.kind === 'add-foreign-key' && change.constraint === constraint),
   )
   const rest = hasStatements(keys.rest) ? keys.rest : undefined
   const drafts: StepDraft[] = []
@@ -381,8 +398,8 @@ interface AddedForeignKey {
 }
 
 /** Prisma's ADD CONSTRAINT … FOREIGN KEY statements of the named constraints, cut out of the script. */
-function foreignKeysOf(script: string, constraints: string[]): { rest: string; added: AddedForeignKey[] } {
-  if (constraints.length === 0 || !script) return { rest: script, added: [] }
+function foreignKeysOf(script: string, pick: (constraint: string, table: TableRef) => boolean): { rest: string; added: AddedForeignKey[] } {
+  if (!script) return { rest: script, added: [] }
   const source = new SourceText(script)
   const kept: string[] = []
   const added: AddedForeignKey[] = []
@@ -390,7 +407,7 @@ function foreignKeysOf(script: string, constraints: string[]): { rest: string; a
   for (const statement of parseSql(source, false).statements) {
     const commands = alterTableCommands(statement.node)
     const constraint = commands.length === 1 ? addedConstraint(commands[0].cmd) : undefined
-    if (constraint?.contype !== 'CONSTR_FOREIGN' || !constraint.conname || !constraints.includes(constraint.conname)) continue
+    if (constraint?.contype !== 'CONSTR_FOREIGN' || !constraint.conname || !pick(constraint.conname, commands[0].table)) continue
     const table = commands[0].table
     const tableText = tableSql(table.schema ? `${table.schema}.${table.name}` : table.name)
     const text = source.slice(statement.start, statement.end).trim()
@@ -527,6 +544,11 @@ function indexOnlyOn(history: SchemaHistory, table: string | undefined, index: s
   return state !== undefined && state.columns.length > 0 && state.columns.every((column) => columns.has(`${table}.${column}`))
 }
 
+/** The columns an effect concerns: `columns`, or its one `column`. */
+function columnsOf(effect: MigrationAnalysis['effects'][number]): string[] {
+  return effect.columns ?? (effect.column ? [effect.column] : [])
+}
+
 /**
  * What the written steps must satisfy before anything is written: lint finds no error in any of them, and the expand
  * changes nothing running code relies on. Returns lint's analyses of the drafts.
@@ -552,6 +574,14 @@ export async function assertStepsSafe(
   const frozen = changes.flatMap((change) => (change.kind === 'rename-column' ? [`${change.from.table}.${change.from.column}`] : []))
   // A column being dropped: the expand may only make it nullable (for the release that no longer writes it).
   const dropping = changes.flatMap((change) => (change.kind === 'drop-column' ? [`${change.target.table}.${change.target.column}`] : []))
+  // Columns the expand adds: the running release never writes them, so validating a key over them restricts nothing.
+  const addedByExpand = new Set(
+    analyses
+      .slice(0, expand.drafts.length)
+      .flatMap((analysis) =>
+        analysis.effects.flatMap((effect) => (effect.kind === 'add_column' && effect.column ? [`${effect.table}.${effect.column}`] : [])),
+      ),
+  )
   analyses.forEach((analysis, index) => {
     const isExpand = index < expand.drafts.length
     for (const finding of analysis.findings.filter((candidate: Finding) => candidate.level === 'error')) {
@@ -562,16 +592,23 @@ export async function assertStepsSafe(
         (effect.phase === 'contract' || effect.phase === 'breaking') &&
         !(
           (effect.kind === 'create_index' || effect.kind === 'add_unique') &&
-          (effect.columns ?? (effect.column ? [effect.column] : [])).every((column) => ready.has(`${effect.table}.${column}`))
+          columnsOf(effect).every((column) => ready.has(`${effect.table}.${column}`))
         ) &&
         !(effect.kind === 'drop_index' && indexOnlyOn(history, effect.table, effect.index, new Set(dropping))) &&
         // The view under the old name keeps the running release working.
-        !(effect.kind === 'rename_table' && changes.some((change) => change.kind === 'rename-table' && change.from.table === effect.table))
+        !(
+          effect.kind === 'rename_table' && changes.some((change) => change.kind === 'rename-table' && change.from.table === effect.table)
+        ) &&
+        !(
+          effect.kind === 'validate_constraint' &&
+          columnsOf(effect).length > 0 &&
+          columnsOf(effect).every((column) => addedByExpand.has(`${effect.table}.${column}`))
+        )
       for (const effect of analysis.effects.filter(restricts)) {
         problems.push(`${analysis.migration}: ${effect.description} (${effect.phase}: running code would break)`)
       }
       for (const effect of analysis.effects) {
-        const columns = effect.columns ?? (effect.column ? [effect.column] : [])
+        const columns = columnsOf(effect)
         if (columns.some((column) => dropping.includes(`${effect.table}.${column}`)) && effect.kind !== 'drop_not_null') {
           problems.push(
             `${analysis.migration}: ${effect.description}: a field being dropped keeps its column as it is until the contract (only NOT NULL is dropped); ` +
