@@ -1,6 +1,7 @@
 // `new --safe` for a renamed model (its table renamed), end to end (tests/helpers/safe-change.ts): the expand renames
 // the table (and Prisma's names of its key and indexes) and leaves an updatable view under the old name; the release
 // of the old name reads and writes through the view while the new one writes the table; the contract drops the view.
+// Another table's foreign key to it follows the rename.
 
 import { random, ROWS, Writer, useScenarios } from './helpers/safe-change'
 
@@ -8,13 +9,23 @@ const start = useScenarios()
 
 test('rename a table: RENAME TO + a view under the old name, then DROP VIEW; rows written through both names kept', async () => {
   const s = await start('rename_table')
-  s.editSchema((schema) => schema.replace('model User {', 'model Account {'))
+  // Another table references it: its foreign key follows the rename (PostgreSQL keeps it by the table's identity).
+  s.editSchema(
+    (schema) =>
+      `${schema.replace('  bio   String?\n', '  bio   String?\n  posts Post[]\n')}\nmodel Post {\n  id       Int  @id @default(autoincrement())\n  authorId Int\n  author   User @relation(fields: [authorId], references: [id])\n}\n`,
+  )
+  await s.ok('new', 'add_posts')
+  await s.ok('deploy')
+  await s.db.query('INSERT INTO "Post" ("authorId") SELECT g FROM generate_series(1, 50) g')
+  s.editSchema((schema) =>
+    schema.replace('model User {', 'model Account {').replace('  author   User @relation', '  author   Account @relation'),
+  )
 
   // Unconfirmed, a dropped table and a new one with the same columns is refused: Prisma's migration loses every row.
   const unconfirmed = await s.mk('new', 'rename_user', '--safe')
   expect(unconfirmed.code).toBe(2)
   expect(unconfirmed.stderr).toMatch(/--rename-table User=Account/)
-  expect(s.migrations()).toHaveLength(1)
+  expect(s.migrations()).toHaveLength(2)
 
   const expand = await s.ok('new', 'rename_user', '--safe', '--rename-table', 'User=Account')
   expect(expand.stdout).toMatch(/rename table User → Account/)
@@ -54,11 +65,14 @@ test('rename a table: RENAME TO + a view under the old name, then DROP VIEW; row
   await s.ok('deploy')
   await s.assertNoDrift()
   expect(await s.db.query(`SELECT 1 FROM pg_class WHERE relname = 'User'`)).toEqual([])
+  expect(await s.db.query(`SELECT confrelid::regclass::text AS parent FROM pg_constraint WHERE conname = 'Post_authorId_fkey'`)).toEqual([
+    { parent: '"Account"' },
+  ])
   const rows = await s.db.query<{ email: string; name: string }>('SELECT email, name FROM "Account"')
   expect(Object.fromEntries(rows.map((row) => [row.email, row.name]))).toEqual(Object.fromEntries(expected))
 
   // Each step rolled back on these rows and applied again.
-  await s.assertRollbacksVerified(3)
+  await s.assertRollbacksVerified(4)
   await s.ok('rollback', final)
   await s.ok('rollback', expandMigration)
   const back = await s.db.query<{ email: string; name: string }>('SELECT email, name FROM "User"')
