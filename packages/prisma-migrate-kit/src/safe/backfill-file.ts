@@ -1,5 +1,5 @@
 import type { SplitChange } from './changes'
-import { quoted, tableSql } from './steps-sql'
+import { bareTable, quoted, tableSql } from './steps-sql'
 
 export interface BackfillFileInput {
   /** The backfill's name (and file name). */
@@ -126,16 +126,12 @@ function duplicateOfKept(change: Extract<BackfilledChange, { kind: 'add-unique' 
 
 /** True for a row whose foreign key columns are all set (MATCH SIMPLE checks no other) and point to no row. */
 function orphanOf(change: Extract<BackfilledChange, { kind: 'add-foreign-key' }>): string {
-  const bare = quoted(bareName(change.target.table))
+  const bare = quoted(bareTable(change.target.table))
   const set = change.columns.map((column) => `${bare}.${quoted(column)} IS NOT NULL`).join(' AND ')
   const same = change.columns
     .map((column, index) => `"parent".${quoted(change.references.columns[index])} = ${bare}.${quoted(column)}`)
     .join(' AND ')
   return `${set} AND NOT EXISTS (SELECT 1 FROM ${tableSql(change.references.table)} AS "parent" WHERE ${same})`
-}
-
-function bareName(table: string): string {
-  return table.includes('.') ? table.slice(table.indexOf('.') + 1) : table
 }
 
 /** The text of backfills/<name>.ts for one split change. */

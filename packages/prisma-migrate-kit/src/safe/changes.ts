@@ -3,6 +3,7 @@ import { UsageError } from '../errors'
 import { loadSqlParser, type SchemaHistory } from '../lint'
 import { columnTypeOf, showType } from '../lint/column-types'
 import { prismaTypeOf } from './field-of-column'
+import { refName } from './steps-sql'
 import {
   addedColumn,
   addedConstraint,
@@ -220,17 +221,13 @@ interface TableChanges {
   setNotNull: string[]
 }
 
-function tableName(ref: TableRef): string {
-  return ref.schema ? `${ref.schema}.${ref.name}` : ref.name
-}
-
 /** The column-level changes of Prisma's script, per table. */
 async function tableChanges(script: string): Promise<Map<string, TableChanges>> {
   await loadSqlParser()
   const tables = new Map<string, TableChanges>()
   for (const statement of parseSql(new SourceText(script), false).statements) {
     for (const { table, cmd } of alterTableCommands(statement.node)) {
-      const key = tableName(table)
+      const key = refName(table)
       let changes = tables.get(key)
       if (!changes) tables.set(key, (changes = { ref: table, dropped: [], added: new Map(), setNotNull: [] }))
       const added = addedColumn(cmd)
@@ -362,7 +359,7 @@ function uniqueChanges(script: string, history: SchemaHistory, models: ModelBloc
     const index = nodeAs(statement.node, 'IndexStmt')
     const ref = tableOf(index?.relation)
     if (!index?.unique || !ref || !history.table(ref) || !index.idxname) continue
-    const table = tableName(ref)
+    const table = refName(ref)
     const columns = (index.indexParams ?? []).flatMap((item) => nodeAs(item, 'IndexElem')?.name ?? [])
     const added = tables.get(table)?.added
     if (columns.length === 0 || columns.every((column) => added?.has(column))) continue
@@ -413,7 +410,7 @@ function foreignKeyChanges(script: string, history: SchemaHistory, models: Model
       if (constraint?.contype !== 'CONSTR_FOREIGN' || !constraint.conname || !parent || !history.table(ref)) continue
       // Dropped and added again (its parent table renamed, say): the key exists already, over the same rows.
       if (history.table(ref)?.constraints.has(constraint.conname)) continue
-      const table = tableName(ref)
+      const table = refName(ref)
       const columns = names(constraint.fk_attrs)
       const added = tables.get(table)?.added
       if (columns.length === 0 || columns.every((column) => added?.has(column))) continue
@@ -434,7 +431,7 @@ function foreignKeyChanges(script: string, history: SchemaHistory, models: Model
           },
         )
       }
-      const parentTable = tableName(parent)
+      const parentTable = refName(parent)
       changes.push({
         kind: 'add-foreign-key',
         target: { model: model.name, field: fields[0]!.name, table, column: columns[0] },
@@ -466,7 +463,7 @@ function tableRenames(script: string, history: SchemaHistory, models: ModelBlock
     const ref = tableOf(create?.relation)
     if (create && ref) {
       created.set(
-        tableName(ref),
+        refName(ref),
         (create.tableElts ?? []).flatMap((element) => nodeAs(element, 'ColumnDef') ?? []),
       )
     }
@@ -510,7 +507,7 @@ function tableRenames(script: string, history: SchemaHistory, models: ModelBlock
     changes.push({
       kind: 'rename-table',
       target: { model: model.name, field: first?.name ?? '', table, column: first?.column ?? '' },
-      from: { table: tableName(old) },
+      from: { table: refName(old) },
     })
   }
   for (const old of dropped.filter((ref) => !used.has(ref))) {
@@ -518,7 +515,7 @@ function tableRenames(script: string, history: SchemaHistory, models: ModelBlock
     if (twin) {
       const model = modelOfTable(models, twin[0])
       throw new UsageError(
-        `Prisma's diff drops the table ${tableName(old)} and creates ${twin[0]} with the same columns: if that is a rename, every row would be lost`,
+        `Prisma's diff drops the table ${refName(old)} and creates ${twin[0]} with the same columns: if that is a rename, every row would be lost`,
         {
           hint:
             `Say it is a rename: --rename-table ${old.name}=${model?.name ?? twin[0]} (or a line "/// renamed from ${old.name}" above the model). ` +

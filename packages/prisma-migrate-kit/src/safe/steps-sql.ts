@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { TableRef } from '../lint/nodes'
 import type { ColumnRef, SplitChange } from './changes'
 
 /**
@@ -25,7 +26,13 @@ export function tableSql(table: string): string {
   return dot < 0 ? quoted(table) : `${quoted(table.slice(0, dot))}.${quoted(table.slice(dot + 1))}`
 }
 
-function bareTable(table: string): string {
+/** `User` or `app.User`: a table as ColumnRef and the plan name it (the schema kept whenever the SQL names it). */
+export function refName(ref: TableRef): string {
+  return ref.schema ? `${ref.schema}.${ref.name}` : ref.name
+}
+
+/** The table's name without its schema. */
+export function bareTable(table: string): string {
   return table.includes('.') ? table.slice(table.indexOf('.') + 1) : table
 }
 
@@ -120,7 +127,7 @@ export function dropCheck(target: ColumnRef): SqlPair {
 }
 
 /** A renamed table: RENAME TO (the new name, in the same schema) and the view under the old name the running release uses. */
-export function tableRename(change: Extract<SplitChange, { kind: 'rename-table' }>): { rename: string; view: SqlPair } {
+export function tableRename(change: Extract<SplitChange, { kind: 'rename-table' }>): { rename: string; view: SqlPair; dropView: string } {
   const old = tableSql(change.from.table)
   const renamed = tableSql(change.target.table)
   return {
@@ -129,5 +136,6 @@ export function tableRename(change: Extract<SplitChange, { kind: 'rename-table' 
       forward: `CREATE VIEW ${old} AS SELECT * FROM ${renamed};`,
       inverse: `DROP VIEW IF EXISTS ${old};`,
     },
+    dropView: `DROP VIEW ${old};`,
   }
 }

@@ -13,7 +13,19 @@ import { SourceText } from '../sql/source'
 import type { SplitChange } from './changes'
 import type { DraftMigration } from './prisma-diff'
 import type { SchemaFile } from './schema-text'
-import { dropCheck, notValidCheck, quoted, syncTrigger, tableRename, tableSql, tightened, validateCheck, type SqlPair } from './steps-sql'
+import {
+  bareTable,
+  dropCheck,
+  notValidCheck,
+  quoted,
+  refName,
+  syncTrigger,
+  tableRename,
+  tableSql,
+  tightened,
+  validateCheck,
+  type SqlPair,
+} from './steps-sql'
 
 /**
  * The migrations of a split change before they are written: their SQL, the SQL their rollbacks add to Prisma's
@@ -136,7 +148,7 @@ export async function expandDrafts(
               LOCK_TIMEOUT +
               keys.added.map((key) => key.validate).join('\n') +
               '\n',
-            rollback: { first: keys.added.map((key) => `${key.drop}\n${key.notValid}`).join('\n') },
+            rollback: { first: keys.added.map((key) => key.restore).join('\n') },
             role: `expand: VALIDATE ${keys.added.map((key) => `${key.name} on ${key.table}`).join(', ')} (a scan that lets writes go on)`,
           },
         ]
@@ -160,28 +172,34 @@ export async function expandDrafts(
 }
 
 /**
- * The statements of Prisma's script that `pick` takes (it returns each one's migration SQL and role), each moved to a
- * migration of its own; the rest of the script, without the section comments left with nothing under them.
+ * The statements of Prisma's script that `pick` takes (returning what it makes of each), cut out; the rest of the
+ * script, without the section comments left with nothing under them.
  */
+function cutStatements<T>(script: string, pick: (node: Node, text: string) => T | undefined): { rest: string; picked: T[] } {
+  if (!script) return { rest: '', picked: [] }
+  const source = new SourceText(script)
+  const kept: string[] = []
+  const picked: T[] = []
+  let from = 0
+  for (const statement of parseSql(source, false).statements) {
+    const taken = pick(statement.node, source.slice(statement.start, statement.end))
+    if (taken === undefined) continue
+    kept.push(source.slice(from, statement.start))
+    from = statement.end + 1
+    picked.push(taken)
+  }
+  kept.push(source.slice(from))
+  return { rest: kept.join('').replace(/^-- (?:CreateIndex|DropIndex|AddForeignKey)\n(?=\s*(?:\n|--|$))/gm, ''), picked }
+}
+
+/** The statements `pick` takes (returning each one's migration SQL and role), each moved to a migration of its own. */
 function moveAlone(
   script: string,
   suffix: (count: number) => string,
   pick: (node: Node, text: string) => { sql: string; role: string } | undefined,
 ): { rest: string; drafts: StepDraft[] } {
-  if (!script) return { rest: '', drafts: [] }
-  const source = new SourceText(script)
-  const kept: string[] = []
-  const drafts: StepDraft[] = []
-  let from = 0
-  for (const statement of parseSql(source, false).statements) {
-    const picked = pick(statement.node, source.slice(statement.start, statement.end))
-    if (!picked) continue
-    kept.push(source.slice(from, statement.start))
-    from = statement.end + 1
-    drafts.push({ suffix: suffix(drafts.length + 1), sql: picked.sql, rollback: {}, role: picked.role })
-  }
-  kept.push(source.slice(from))
-  return { rest: kept.join('').replace(/^-- (?:CreateIndex|DropIndex)\n(?=\s*(?:\n|--|$))/gm, ''), drafts }
+  const { rest, picked } = cutStatements(script, pick)
+  return { rest, drafts: picked.map((draft, index) => ({ suffix: suffix(index + 1), sql: draft.sql, rollback: {}, role: draft.role })) }
 }
 
 /**
@@ -198,7 +216,7 @@ function concurrentIndexes(
     const index = nodeAs(node, 'IndexStmt')
     const ref = tableOf(index?.relation)
     if (!index || !ref) return undefined
-    const name = ref.schema ? `${ref.schema}.${ref.name}` : ref.name
+    const name = refName(ref)
     const columns = (index.indexParams ?? []).flatMap((item) => nodeAs(item, 'IndexElem')?.name ?? [])
     const picked = role(index, { ref, name }, columns)
     if (picked === undefined) return undefined
@@ -228,7 +246,7 @@ function concurrentIndexDrops(
       if (drop?.removeType !== 'OBJECT_INDEX' || drop.concurrent || (drop.objects ?? []).length !== 1) return undefined
       const [ref] = droppedRefs(drop.objects)
       const index = ref ? history.index(ref) : undefined
-      const table = index ? (index.table.schema ? `${index.table.schema}.${index.table.name}` : index.table.name) : ''
+      const table = index ? refName(index.table) : ''
       if (!index || index.columns.length === 0 || !index.columns.every((column) => dropping.has(`${table}.${column}`))) return undefined
       const name = ref.schema ? `${quoted(ref.schema)}.${quoted(ref.name)}` : quoted(ref.name)
       return {
@@ -247,7 +265,7 @@ function concurrentIndexDrops(
 function tableRenameDraft(plan: string, change: Extract<SplitChange, { kind: 'rename-table' }>, script: string | undefined): StepDraft {
   const { rename, view } = tableRename(change)
   const renames = script ? renamesOf(script, change) : []
-  const back = `ALTER TABLE ${tableSql(change.target.table)} RENAME TO ${quoted(bareName(change.from.table))};`
+  const back = `ALTER TABLE ${tableSql(change.target.table)} RENAME TO ${quoted(bareTable(change.from.table))};`
   return {
     suffix: `${plan}_expand`,
     sql:
@@ -284,10 +302,6 @@ function renamesOf(script: string, change: Extract<SplitChange, { kind: 'rename-
       hint: 'Rename the table in a change of its own (fields, indexes and relations unchanged), then make the other changes.',
     })
   })
-}
-
-function bareName(table: string): string {
-  return table.includes('.') ? table.slice(table.indexOf('.') + 1) : table
 }
 
 function expandRole(changes: SplitChange[]): string {
@@ -348,9 +362,9 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
     })
   }
   const drops = tight.map(dropCheck)
-  const views = changes.flatMap((change) => (change.kind === 'rename-table' ? [tableRename(change).view] : []))
+  const views = changes.flatMap((change) => (change.kind === 'rename-table' ? [tableRename(change)] : []))
   const body = [
-    ...views.map((view) => view.inverse.replace(' IF EXISTS', '')),
+    ...views.map((view) => view.dropView),
     ...tight.map(validateCheck),
     ...keys.added.map((key) => key.validate),
     ...(rest ? [(await acknowledgeDrops(plan, changes, rest)).trim()] : []),
@@ -366,7 +380,7 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
       '\n',
     rollback: {
       // A validated foreign key cannot become NOT VALID again: dropped and added back as the first migration left it.
-      first: [...keys.added.map((key) => `${key.drop}\n${key.notValid}`), ...views.map((view) => view.forward)].join('\n') || undefined,
+      first: [...keys.added.map((key) => key.restore), ...views.map((view) => view.view.forward)].join('\n') || undefined,
       last: drops.map((drop) => drop.inverse).join('\n') || undefined,
     },
     role: `contract: ${[
@@ -394,35 +408,27 @@ interface AddedForeignKey {
   /** Prisma's statement with NOT VALID. */
   notValid: string
   validate: string
-  drop: string
+  /** A validated key cannot become NOT VALID again: dropped and added back NOT VALID (the VALIDATE's rollback). */
+  restore: string
 }
 
 /** Prisma's ADD CONSTRAINT … FOREIGN KEY statements of the named constraints, cut out of the script. */
 function foreignKeysOf(script: string, pick: (constraint: string, table: TableRef) => boolean): { rest: string; added: AddedForeignKey[] } {
-  if (!script) return { rest: script, added: [] }
-  const source = new SourceText(script)
-  const kept: string[] = []
-  const added: AddedForeignKey[] = []
-  let from = 0
-  for (const statement of parseSql(source, false).statements) {
-    const commands = alterTableCommands(statement.node)
+  const { rest, picked } = cutStatements(script, (node, text): AddedForeignKey | undefined => {
+    const commands = alterTableCommands(node)
     const constraint = commands.length === 1 ? addedConstraint(commands[0].cmd) : undefined
-    if (constraint?.contype !== 'CONSTR_FOREIGN' || !constraint.conname || !pick(constraint.conname, commands[0].table)) continue
-    const table = commands[0].table
-    const tableText = tableSql(table.schema ? `${table.schema}.${table.name}` : table.name)
-    const text = source.slice(statement.start, statement.end).trim()
-    kept.push(source.slice(from, statement.start))
-    from = statement.end + 1
-    added.push({
+    if (constraint?.contype !== 'CONSTR_FOREIGN' || !constraint.conname || !pick(constraint.conname, commands[0].table)) return undefined
+    const table = refName(commands[0].table)
+    const notValid = `${text.trim()} NOT VALID;`
+    return {
       name: constraint.conname,
-      table: table.schema ? `${table.schema}.${table.name}` : table.name,
-      notValid: `${text} NOT VALID;`,
-      validate: `ALTER TABLE ${tableText} VALIDATE CONSTRAINT ${quoted(constraint.conname)};`,
-      drop: `ALTER TABLE ${tableText} DROP CONSTRAINT IF EXISTS ${quoted(constraint.conname)};`,
-    })
-  }
-  kept.push(source.slice(from))
-  return { rest: kept.join('').replace(/^-- AddForeignKey\n(?=\s*(?:\n|--|$))/gm, ''), added }
+      table,
+      notValid,
+      validate: `ALTER TABLE ${tableSql(table)} VALIDATE CONSTRAINT ${quoted(constraint.conname)};`,
+      restore: `ALTER TABLE ${tableSql(table)} DROP CONSTRAINT IF EXISTS ${quoted(constraint.conname)};\n${notValid}`,
+    }
+  })
+  return { rest, added: picked }
 }
 
 /** The drop step's migration names after the timestamp: one for a plan with renames, none otherwise. */
@@ -484,7 +490,7 @@ async function acknowledgeDrops(plan: string, changes: SplitChange[], script: st
   let from = 0
   for (const statement of parseSql(source, false).statements) {
     const reasons = alterTableCommands(statement.node).flatMap(({ table, cmd }) => {
-      const name = table.schema ? `${table.schema}.${table.name}` : table.name
+      const name = refName(table)
       const reason = cmd.subtype === 'AT_DropColumn' && cmd.name !== undefined ? dropped.get(`${name}.${cmd.name}`) : undefined
       return reason ? [reason] : []
     })
