@@ -72,3 +72,53 @@ test('fixed and run again from the start, it is done and verified; readiness re-
   await db.query(`INSERT INTO users (username) VALUES ('late')`)
   expect(await readiness()).toMatchObject({ done: true, verified: false, ready: false, verify: { failures: 1 } })
 })
+
+function scores(precheck: string): string {
+  return `import { defineBackfill, sql } from 'prisma-migrate-kit'
+
+export default defineBackfill({
+  name: 'scores',
+  table: 'scores',
+  update: sql\`value = to_int_or_null(raw)\`,
+  where: sql\`value IS NULL AND raw IS NOT NULL\`,
+  verify: sql\`SELECT id FROM scores WHERE raw IS NOT NULL AND value IS NULL\`,
+  precheck: sql\`${precheck}\`,
+})
+`
+}
+
+test('a precheck returning rows stops the run before its first batch, naming them; --dry-run shows them; fixed, it runs', async () => {
+  await db.query(`CREATE TABLE scores (id serial PRIMARY KEY, raw text, value integer)`)
+  await db.query(`INSERT INTO scores (raw) SELECT CASE WHEN g % 100 = 0 THEN 'n/a' ELSE g::text END FROM generate_series(1, 300) g`)
+  await db.query(`CREATE FUNCTION to_int_or_null(value text) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$
+    BEGIN RETURN value::integer; EXCEPTION WHEN others THEN RETURN NULL; END $$`)
+
+  app.backfill('scores.ts', scores('SELECT id, raw FROM scores WHERE nope IS NULL'))
+  const bad = await app.cli(['backfill', 'run', 'scores'])
+  expect(bad.code).toBe(2)
+  expect(bad.stderr).toMatch(/backfill "scores": precheck: column "nope" does not exist/)
+
+  app.backfill('scores.ts', scores('SELECT id, raw FROM scores WHERE raw IS NOT NULL AND to_int_or_null(raw) IS NULL'))
+  const refused = await app.cli(['backfill', 'run', 'scores', '--batch-size', '50'])
+  expect(refused.code).toBe(2)
+  expect(refused.stderr).toContain(
+    'backfill scores did not start: precheck returned 3 rows the update cannot handle; first: {"id":100,"raw":"n/a"}',
+  )
+  expect(refused.stderr).toContain('nothing was changed')
+  expect((await db.query(`SELECT count(*)::int AS n FROM scores WHERE value IS NOT NULL`))[0].n).toBe(0)
+  const status = await app.cli(['backfill', 'status', 'scores', '--json'])
+  expect(JSON.parse(status.stdout)).toMatchObject({ name: 'scores', status: 'pending', rowsDone: 0 })
+
+  const dryRun = await app.cli(['backfill', 'run', 'scores', '--dry-run'])
+  expect(dryRun.code).toBe(0)
+  expect(dryRun.stdout).toContain('precheck returned 3 rows the update cannot handle; first: {"id":100,"raw":"n/a"}')
+  expect(dryRun.stdout).toContain('a run refuses to start until they are fixed')
+
+  await db.query(`UPDATE scores SET raw = '0' WHERE raw = 'n/a'`)
+  const dryAgain = await app.cli(['backfill', 'run', 'scores', '--dry-run', '--json'])
+  expect(JSON.parse(dryAgain.stdout)).toMatchObject({ dryRun: true, precheck: { failures: 0 } })
+  const run = await app.cli(['backfill', 'run', 'scores', '--batch-size', '50'])
+  expect(run.code).toBe(0)
+  expect(run.stdout).toMatch(/scores done: 300 rows, 300 changed, verified/)
+  expect((await db.query(`SELECT count(*)::int AS n FROM scores WHERE value = raw::integer`))[0].n).toBe(300)
+})

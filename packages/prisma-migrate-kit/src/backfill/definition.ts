@@ -43,6 +43,11 @@ interface BackfillCommon {
   where?: SqlFragment
   /** A query whose returned rows are rows not done: run after the last range, and by the deploy gate. */
   verify?: SqlFragment
+  /**
+   * A query whose returned rows are rows the update cannot handle (values a conversion refuses): while it returns
+   * any, `backfill run` refuses to start (exit 2, nothing written) and names the first of them; `--dry-run` shows them.
+   */
+  precheck?: SqlFragment
   /** The migration (folder name, or its name after the timestamp) that must be applied before this backfill runs. */
   after?: string
   /** The migration that must wait until this backfill is done and verified. */
@@ -142,7 +147,7 @@ export const keyColumnsOf = (definition: BackfillDefinition): string[] | undefin
 /** The checks TypeScript makes at compile time, repeated for JavaScript files and casts. */
 function shapeProblems(definition: Record<string, unknown>): string[] {
   const problems: string[] = []
-  const { name, table, key, update, process, compute, where, verify, after, before, snapshot, invalidate } = definition
+  const { name, table, key, update, process, compute, where, verify, precheck, after, before, snapshot, invalidate } = definition
   if (typeof name !== 'string' || !BACKFILL_NAME.test(name)) {
     problems.push('name must be 1–63 letters, digits, _ . or - (starting with a letter, digit or _)')
   }
@@ -156,6 +161,7 @@ function shapeProblems(definition: Record<string, unknown>): string[] {
   for (const [field, value] of [
     ['where', where],
     ['verify', verify],
+    ['precheck', precheck],
   ] as const) {
     if (value !== undefined && !isSqlFragment(value)) problems.push(`${field} must be written with the sql\`…\` tag`)
   }

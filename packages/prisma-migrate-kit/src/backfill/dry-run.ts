@@ -10,6 +10,7 @@ import { backfillStateExists, readBackfillRecord, type BackfillStatusValue } fro
 import { displayKey, encodeKey, keyAsText, keyName, keyOrder } from './key'
 import { selectForProcess, updateStatement } from './statements'
 import { resolveBackfill, type ResolvedBackfill } from './validate'
+import { runPrecheck, type VerifyResult } from './verify'
 
 export interface DryRunSample {
   key: string
@@ -41,6 +42,8 @@ export interface DryRunResult {
   cursorShown: string | null
   /** The statement each batch runs, with its range parameters. */
   statement: string
+  /** The rows the precheck query returns (a run refuses to start while there are any); null without a precheck. */
+  precheck: VerifyResult | null
 }
 
 const SAMPLE_ROWS = 5
@@ -60,6 +63,7 @@ export async function dryRunBackfill(
   const done = state ? await ledgerTotals(client, loaded.name) : undefined
   const cursor = state ? await lowWaterCursor(client, loaded.name, state.key) : null
   const batchSize = options.batchSize ?? state?.batchSize ?? DEFAULT_BATCH_SIZE
+  const precheck = (await runPrecheck(client, loaded.definition)) ?? null
   await client.query('BEGIN READ ONLY')
   try {
     const table = resolved.table.quoted
@@ -94,6 +98,7 @@ export async function dryRunBackfill(
       cursor,
       cursorShown: cursor && displayKey(resolved.key, cursor),
       statement: statement.build().text,
+      precheck,
     }
   } finally {
     await client.query('ROLLBACK').catch(() => undefined)

@@ -39,3 +39,17 @@ export class UnknownBackfillError extends UsageError {
     })
   }
 }
+
+/**
+ * The precheck query returns rows: values the update cannot handle (a conversion that fails). The run does not start,
+ * so that no batch leaves them half-converted. Exit 2: nothing was changed.
+ */
+export class PrecheckFailedError extends UsageError {
+  constructor(name: string, description: string) {
+    super(`backfill ${name} did not start: ${description}; nothing was changed`, {
+      hint:
+        'Fix those rows (or the conversion the precheck calls, in its migration) and run it again; ' +
+        `\`migrate-kit backfill run ${name} --dry-run\` shows them too.`,
+    })
+  }
+}

@@ -131,7 +131,7 @@ export function findBackfill(backfills: LoadedBackfill[], name: string): LoadedB
 
 /** Each placeholder() still in the definition: a backfill holding one must not run, or count as done. */
 function placeholderProblems(backfill: Backfill, file: string): DefinitionProblem[] {
-  const fields = { update: backfill.update, where: backfill.where, verify: backfill.verify }
+  const fields = { update: backfill.update, where: backfill.where, verify: backfill.verify, precheck: backfill.precheck }
   return Object.entries(fields).flatMap(([field, value]) => {
     const what = placeholderOf(value)
     return what === undefined ? [] : [{ file, backfill: backfill.name, field, message: `is a placeholder to replace with SQL: ${what}` }]

@@ -19,6 +19,7 @@ import { LATENCY_WINDOW, LatencyWindow, PROBE_EVERY_MS, assertProbeRuns, timePro
 import { UsageError } from '../errors'
 import type { MigrationRecord } from '../prisma/migrations'
 import { assertAfterMigrationApplied } from './after-migration'
+import { PrecheckFailedError } from './errors'
 import type { BatchSettings } from './batch'
 import { InvalidationFlusher, describeRedis, pendingInvalidations, pendingInvalidationsNotice } from './invalidation'
 import { displayKey } from './key'
@@ -55,7 +56,7 @@ import { PrismaBinding } from './prisma'
 import { DEFAULT_RECONNECT_FOR_MS, sleep } from './retry'
 import { T, ensureBackfillState, readBackfillRecord, type BackfillStatusValue } from './state'
 import { resolveBackfill, type ResolvedBackfill } from './validate'
-import { describeVerify, runVerify, type VerifyResult } from './verify'
+import { describePrecheck, describeVerify, runPrecheck, runVerify, type VerifyResult } from './verify'
 import type { RunOptions, RunResult } from './run-types'
 import {
   BackfillStateError,
@@ -170,6 +171,9 @@ class BackfillRun {
       // Checked before anything is written, the migrate_kit tables included: a bad definition leaves no trace.
       this.resolved = await resolveBackfill(control, this.loaded)
       this.afterMigration = await assertAfterMigrationApplied(control, this.loaded)
+      // After `after`: a precheck may call what that migration creates (a conversion function).
+      const precheck = await runPrecheck(control, this.loaded.definition)
+      if (precheck && precheck.failures > 0) throw new PrecheckFailedError(this.loaded.name, describePrecheck(precheck))
       // --max-replica-lag that could never see a replica would be a throttle that never acts: refused up front.
       if (this.replicaLag) assertReplicasVisible((await readReplication(control)).replicas)
       if (this.options.appLatencyQuery !== undefined && !this.appLatency) {

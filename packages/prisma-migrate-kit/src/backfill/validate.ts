@@ -104,6 +104,9 @@ export async function resolveBackfill(client: ClientBase, loaded: LoadedBackfill
       if (definition.verify) {
         await explain(client, new StatementBuilder().text('EXPLAIN ').fragment(definition.verify, 'verify'), 'verify', problem)
       }
+      if (definition.precheck) {
+        await explain(client, new StatementBuilder().text('EXPLAIN ').fragment(definition.precheck, 'precheck'), 'precheck', problem)
+      }
     } finally {
       await client.query('ROLLBACK').catch(() => undefined)
     }

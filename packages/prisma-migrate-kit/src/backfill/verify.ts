@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg'
 import type { Backfill, Row } from './definition'
-import { StatementBuilder } from './sql'
+import { StatementBuilder, type SqlFragment } from './sql'
 
 export interface VerifyResult {
   /** Rows the verify query returned, counted up to VERIFY_COUNT_LIMIT (then `atLeast` is true). */
@@ -18,10 +18,19 @@ const SAMPLE = 5
  * backfill far from done does not turn a check into a full count.
  */
 export async function runVerify(client: ClientBase, definition: Backfill): Promise<VerifyResult | undefined> {
-  if (!definition.verify) return undefined
-  const counting = new StatementBuilder().text('SELECT count(*)::int AS failures FROM (SELECT 1 FROM (').fragment(definition.verify)
+  return definition.verify ? await countRows(client, definition.verify) : undefined
+}
+
+/** Runs a definition's precheck query the same way: rows it returns are rows the update cannot handle. */
+export async function runPrecheck(client: ClientBase, definition: Backfill): Promise<VerifyResult | undefined> {
+  return definition.precheck ? await countRows(client, definition.precheck) : undefined
+}
+
+/** The rows a query returns, counted up to VERIFY_COUNT_LIMIT, with the first few, in a READ ONLY transaction. */
+async function countRows(client: ClientBase, query: SqlFragment): Promise<VerifyResult> {
+  const counting = new StatementBuilder().text('SELECT count(*)::int AS failures FROM (SELECT 1 FROM (').fragment(query)
   const counted = counting.text(`) mk_verify LIMIT ${VERIFY_COUNT_LIMIT + 1}) mk_capped`).build()
-  const sampling = new StatementBuilder().text('SELECT * FROM (').fragment(definition.verify).text(`) mk_verify LIMIT ${SAMPLE}`).build()
+  const sampling = new StatementBuilder().text('SELECT * FROM (').fragment(query).text(`) mk_verify LIMIT ${SAMPLE}`).build()
   await client.query('BEGIN READ ONLY')
   try {
     const count = await client.query<{ failures: number }>(counted.text, counted.values)
@@ -37,4 +46,10 @@ export function describeVerify(result: VerifyResult): string {
   const count = `${result.failures}${result.atLeast ? '+' : ''}`
   const first = result.sample.length > 0 ? `; first: ${result.sample.map((row) => JSON.stringify(row)).join(', ')}` : ''
   return `verify returned ${count} row${result.failures === 1 ? '' : 's'} not done${first}`
+}
+
+export function describePrecheck(result: VerifyResult): string {
+  const count = `${result.failures}${result.atLeast ? '+' : ''}`
+  const first = result.sample.length > 0 ? `; first: ${result.sample.map((row) => JSON.stringify(row)).join(', ')}` : ''
+  return `precheck returned ${count} row${result.failures === 1 ? '' : 's'} the update cannot handle${first}`
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { withConnection } from '../../db/connect'
 import { ExitCode } from '../../errors'
 import { dryRunBackfill, type DryRunResult } from '../../backfill/dry-run'
+import { describePrecheck } from '../../backfill/verify'
 import { appliedBeforeMigration } from '../../backfill/after-migration'
 import { findBackfill, loadAllBackfills } from '../../backfill/loader'
 import { barReporter, formatCount, formatDuration, lineReporter } from '../../backfill/progress'
@@ -174,6 +175,13 @@ function printDryRun(io: CliIO, result: DryRunResult): void {
     `  About ${formatCount(result.estimatedBatches)} batches of ${formatCount(result.batchSize)} rows (the size then adapts toward the target batch time).`,
   )
   io.out(`  Each batch runs: ${result.statement}`)
+  if (result.precheck) {
+    io.out(
+      result.precheck.failures > 0
+        ? `  ${describePrecheck(result.precheck)}: a run refuses to start until they are fixed.`
+        : '  precheck returned no row: every row can be handled.',
+    )
+  }
   if (result.sample.length === 0) {
     io.out('  No row would change.')
     return
