@@ -23,7 +23,8 @@ import {
 } from '../packages/prisma-migrate-kit/src/safe/schema-text'
 import { contractDrafts, dropDrafts, dropSuffixes, expandDrafts, migrationNames } from '../packages/prisma-migrate-kit/src/safe/steps'
 import { prismaTypeOf } from '../packages/prisma-migrate-kit/src/safe/field-of-column'
-import { identifier, syncTrigger } from '../packages/prisma-migrate-kit/src/safe/steps-sql'
+import { contractSync, conversionFunctions, identifier, syncTrigger } from '../packages/prisma-migrate-kit/src/safe/steps-sql'
+import { createTestDatabase } from './helpers/database'
 import type { SplitChange } from '../packages/prisma-migrate-kit/src/safe/changes'
 
 // The pure parts of `new --safe`: reading and editing schema.prisma as text, classifying Prisma's diff, the names
@@ -129,12 +130,44 @@ describe("Prisma's diff, classified", () => {
           required: true,
           fromRequired: true,
           fromUnique: false,
+          targetLine: '  displayName String @map("display_name")',
         },
       ],
       renameCandidates: [],
     })
     await expect(classifyChanges(script, await history(), models, [{ model: 'User', from: 'name', to: 'nickname' }])).rejects.toThrow(
       /adds no column for User\.nickname/,
+    )
+  })
+
+  test('a type change that rewrites the table, or has no cast, is split; varchar → text is not; a key field is refused', async () => {
+    const bio = readModels([schema('  bio Int?')])
+    const retyped = await classifyChanges('ALTER TABLE "users" ALTER COLUMN "bio" SET DATA TYPE INTEGER;', await history(), bio, [])
+    expect(retyped.changes).toEqual([
+      expect.objectContaining({
+        kind: 'change-type',
+        from: { model: 'User', field: 'bio', table: 'users', column: 'bio' },
+        target: { model: 'User', field: 'bio', table: 'users', column: 'bio_new' },
+        fromType: 'text',
+        toType: 'int4',
+        fromLine: '  bio String?',
+        targetLine: '  bio Int?',
+      }),
+    ])
+    const dropAdd = await classifyChanges('ALTER TABLE "users" DROP COLUMN "bio",\nADD COLUMN     "bio" INTEGER;', await history(), bio, [])
+    expect(dropAdd.changes).toEqual(retyped.changes)
+    expect(dropAdd.renameCandidates).toEqual([])
+    const widened = readModels([schema('  bio String? @db.VarChar(200)')])
+    const varcharHistory = (
+      await analyzeMigrations([{ name: '20260101000000_init', file: 'init.sql', sql: INIT.replace('"bio" TEXT', '"bio" VARCHAR(100)') }])
+    )[0].schema
+    const safe = await classifyChanges('ALTER TABLE "users" ALTER COLUMN "bio" SET DATA TYPE VARCHAR(200);', varcharHistory, widened, [])
+    expect(safe.changes).toEqual([])
+    const unique = readModels([schema('  email Int @unique')])
+    await expect(
+      classifyChanges('ALTER TABLE "users" ALTER COLUMN "email" SET DATA TYPE INTEGER;', await history(), unique, []),
+    ).rejects.toThrow(
+      /User\.email changes type \(text → int4\), and new --safe cannot split it: it is part of a key, an index or a relation/,
     )
   })
 
@@ -369,7 +402,7 @@ describe('what new --safe writes', () => {
       fromRequired: true,
       fromUnique: false,
     })
-    expect(trigger.forward).toMatch(/CREATE FUNCTION "app"\."U_b_sync"\(\)/)
+    expect(trigger.forward).toMatch(/CREATE OR REPLACE FUNCTION "app"\."U_b_sync"\(\)/)
     expect(trigger.forward).toMatch(/BEFORE INSERT OR UPDATE ON "app"\."U" FOR EACH ROW/)
     expect(trigger.inverse).toBe('DROP TRIGGER IF EXISTS "U_b_sync" ON "app"."U";\nDROP FUNCTION IF EXISTS "app"."U_b_sync"();')
   })
@@ -492,5 +525,72 @@ describe('what new --safe writes', () => {
     expect(placeholderOf(hole)).toBe('the value of User.score')
     expect(placeholderOf(sql`"score" = 0`)).toBeUndefined()
     expect(() => placeholder('  ')).toThrow(/say what to write/)
+  })
+})
+
+describe('the sync trigger of a type change, on a real table', () => {
+  const change: Extract<SplitChange, { kind: 'change-type' }> = {
+    kind: 'change-type',
+    from: { model: 'T', field: 'visits', table: 'T', column: 'visits' },
+    target: { model: 'T', field: 'visits', table: 'T', column: 'visits_new' },
+    required: true,
+    fromRequired: true,
+    fromType: 'int4',
+    toType: 'int8',
+    expandField: 'visits_new',
+    ignoredField: 'visits_old',
+    fromLine: '  visits Int @default(0)',
+    targetLine: '  visits BigInt @default(0)',
+  }
+
+  test('each step trusts the column without a default on INSERT, converts the column an UPDATE changed, and NULL for no conversion', async () => {
+    const db = await createTestDatabase('safe_sync')
+    try {
+      const row = async (id: number) =>
+        (
+          await db.query<{ a: number | null; b: string | null }>('SELECT visits AS a, visits_new::text AS b FROM "T" WHERE id = $1', [id])
+        )[0]
+      await db.query('CREATE TABLE "T" (id int PRIMARY KEY, visits int4 NOT NULL DEFAULT 0)')
+      await db.query('ALTER TABLE "T" ADD COLUMN visits_new int8')
+      await db.query(conversionFunctions(change).forward)
+      await db.query(syncTrigger(change).forward)
+      // The expand: the old release names visits or leaves it to its default; the new shape names visits_new alone.
+      await db.query('INSERT INTO "T" (id, visits) VALUES (1, 7)')
+      await db.query('INSERT INTO "T" (id) VALUES (2)')
+      await db.query('INSERT INTO "T" (id, visits_new) VALUES (3, 9)')
+      expect([await row(1), await row(2), await row(3)]).toEqual([
+        { a: 7, b: '7' },
+        { a: 0, b: '0' },
+        { a: 9, b: '9' },
+      ])
+      await db.query('UPDATE "T" SET visits = 70 WHERE id = 1')
+      await db.query('UPDATE "T" SET visits_new = 90 WHERE id = 3')
+      expect([await row(1), await row(3)]).toEqual([
+        { a: 70, b: '70' },
+        { a: 90, b: '90' },
+      ])
+      // A value the old type cannot hold: no conversion back, and the old column is NOT NULL yet.
+      await expect(db.query('INSERT INTO "T" (id, visits_new) VALUES (4, 5000000000)')).rejects.toThrow(/null value in column "visits"/)
+
+      // The contract: the old column loses its default and NOT NULL, the new one gets the default.
+      await db.query(
+        'ALTER TABLE "T" ALTER COLUMN visits DROP DEFAULT, ALTER COLUMN visits DROP NOT NULL, ALTER COLUMN visits_new SET DEFAULT 0',
+      )
+      await db.query(contractSync(change).forward)
+      await db.query('INSERT INTO "T" (id, visits) VALUES (5, 11)')
+      await db.query('INSERT INTO "T" (id, visits_new) VALUES (6, 5000000000)')
+      await db.query('INSERT INTO "T" (id) VALUES (7)')
+      expect([await row(5), await row(6), await row(7)]).toEqual([
+        { a: 11, b: '11' },
+        { a: null, b: '5000000000' },
+        { a: 0, b: '0' },
+      ])
+      // Its rollback puts the expand's function back.
+      await db.query(contractSync(change).inverse)
+      await db.query('INSERT INTO "T" (id, visits_new) VALUES (8, 12)')
+      expect(await row(8)).toEqual({ a: 12, b: '12' })
+    } finally {
+      await db.drop()
+    }
   })
 })

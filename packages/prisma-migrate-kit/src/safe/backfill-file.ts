@@ -1,5 +1,5 @@
 import type { SplitChange } from './changes'
-import { bareTable, quoted, tableSql } from './steps-sql'
+import { bareTable, converted, quoted, tableSql } from './steps-sql'
 
 export interface BackfillFileInput {
   /** The backfill's name (and file name). */
@@ -19,6 +19,8 @@ interface BackfillSql {
   update: { sql: string } | { placeholder: string }
   where: string
   verify: string
+  /** Rows the update cannot handle: the run refuses to start while there are any. */
+  precheck?: string
   comment: string
 }
 
@@ -46,6 +48,21 @@ function backfillSql(change: BackfilledChange, keyColumns: string[]): BackfillSq
       comment:
         `Copies ${change.from.model}.${change.from.field} (${from}) into ${change.target.field} (${column}) for the rows written before the ` +
         'expand; the trigger of the expand migration keeps the two equal for every write since.',
+    }
+  }
+  if (change.kind === 'change-type') {
+    const from = quoted(change.from.column)
+    const value = converted(change, from)
+    return {
+      update: { sql: `${column} = ${value}` },
+      where: `${column} IS NULL AND ${from} IS NOT NULL`,
+      verify: `SELECT ${shown} FROM ${table} WHERE ${column} IS DISTINCT FROM ${value} OR (${from} IS NOT NULL AND ${column} IS NULL)`,
+      precheck: `SELECT ${shown}, ${from} FROM ${table} WHERE ${from} IS NOT NULL AND ${value} IS NULL`,
+      comment:
+        `Converts ${change.from.model}.${change.from.field} (${from}, ${change.fromType}) into ${column} (${change.toType}) for the rows ` +
+        'written before the expand, with the conversion function of the expand migration; the trigger converts every write ' +
+        'since. Its precheck lists the values that do not convert, and the run does not start while there are any: fix those rows ' +
+        '(or the conversion function, before the expand is deployed).',
     }
   }
   if (change.kind === 'add-unique') {
@@ -157,6 +174,7 @@ export function backfillFileText(input: BackfillFileInput): string {
     `  update: ${update},`,
     `  where: ${template(parts.where)},`,
     `  verify: ${template(parts.verify)},`,
+    ...(parts.precheck ? [`  precheck: ${template(parts.precheck)},`] : []),
     `  snapshot: [${(input.change.kind === 'add-unique' || input.change.kind === 'add-foreign-key' ? input.change.columns : [input.change.target.column]).map(tsString).join(', ')}],`,
     '})',
     '',

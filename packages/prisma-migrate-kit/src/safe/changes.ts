@@ -1,9 +1,9 @@
 import type { ColumnDef } from 'libpg-query'
 import { UsageError } from '../errors'
 import { loadSqlParser, type SchemaHistory } from '../lint'
-import { columnTypeOf, showType } from '../lint/column-types'
+import { columnTypeOf, showType, typeChange, type ColumnType } from '../lint/column-types'
 import { prismaTypeOf } from './field-of-column'
-import { refName } from './steps-sql'
+import { quoted, refName } from './steps-sql'
 import {
   addedColumn,
   addedConstraint,
@@ -17,7 +17,16 @@ import {
 } from '../lint/nodes'
 import { parseSql } from '../lint/parser'
 import { SourceText } from '../sql/source'
-import { attributeFields, attributesOfField, modelOfTable, type FieldLine, type ModelBlock } from './schema-text'
+import {
+  attributeFields,
+  attributesOfField,
+  modelOfTable,
+  retypedFieldLine,
+  withOptional,
+  withoutAttributes,
+  type FieldLine,
+  type ModelBlock,
+} from './schema-text'
 
 /**
  * What in Prisma's diff of the migrations to the edited schema cannot run as one migration under running code, and
@@ -59,6 +68,37 @@ export type SplitChange =
       fromRequired: boolean
       /** The old column has Prisma's unique index (`<table>_<column>_key`): its field line keeps `@unique`. */
       fromUnique: boolean
+      /**
+       * The new field's line as the developer wrote it: the expand leaves its @default out (a default would hide the
+       * old release's writes from the sync trigger), the contract writes it back. Absent in plans of older versions.
+       */
+      targetLine?: string
+    }
+  | {
+      /**
+       * A column's type changed in a way that rewrites the table (or that has no cast: Prisma's diff drops the column
+       * and adds an empty one). The expand adds `<column>_new` of the new type, kept equal to the old one by a trigger
+       * through a conversion function; the backfill converts the rows, refusing to start while a value does not
+       * convert; the contract gives the field its name over the new column through @map; the drop step drops the old one.
+       */
+      kind: 'change-type'
+      /** The old column, under the field's name. */
+      from: ColumnRef
+      /** The new column (`<column>_new`), under the same field name: the field keeps its name through @map. */
+      target: ColumnRef
+      required: boolean
+      fromRequired: boolean
+      /** The old and the new type, as SQL writes them (`integer` → `bigint`), for the conversion functions. */
+      fromType: string
+      toType: string
+      /** The expand's field of the new column (`age_new`), beside the old field unchanged. */
+      expandField: string
+      /** The contract's name of the old field, kept with @ignore until the drop step (`age_old`). */
+      ignoredField: string
+      /** The old field's line for the expand: the developer's line with the old type. */
+      fromLine: string
+      /** The field's line as the developer wrote it (the contract adds @map of the new column). */
+      targetLine: string
     }
   | {
       /**
@@ -157,6 +197,77 @@ function dropChange(
   }
 }
 
+/** A type as SQL writes it in a CAST: `bigint`, `varchar(20)`, `"Role"`. */
+export function sqlType(type: ColumnType): string {
+  const name = /^[a-z_][a-z0-9_]*$/.test(type.name) ? type.name : quoted(type.name)
+  const modifiers = type.modifiers.length > 0 ? `(${type.modifiers.join(',')})` : ''
+  return `${type.schema ? `${quoted(type.schema)}.` : ''}${name}${modifiers}${type.array ? '[]' : ''}`
+}
+
+const NUMERIC_SCALARS = new Set(['Int', 'BigInt', 'Float', 'Decimal'])
+
+/**
+ * A field's column changing type as a split change; undefined when PostgreSQL keeps the stored bytes (varchar → text:
+ * Prisma's ALTER is safe as it is). What the change cannot carry (a key or indexed field, a list, a type this cannot
+ * write as a Prisma field) is refused with the recipe by hand.
+ */
+function typeChangeOf(
+  model: ModelBlock | undefined,
+  field: FieldLine | undefined,
+  table: string,
+  ref: TableRef,
+  definition: ColumnDef,
+  history: SchemaHistory,
+  enums: ReadonlyMap<string, string>,
+): SplitChange | undefined {
+  const column = definition.colname ?? field?.column ?? ''
+  const state = history.column(ref, field?.column ?? column)
+  const change = typeChange(definition, state?.type)
+  if (!change.rewrite && !definition.colname) return undefined
+  const { from, to } = change
+  const old = from ? prismaTypeOf(from, enums) : undefined
+  const shown = `${from ? showType(from) : 'its type'} → ${to ? showType(to) : 'the new type'}`
+  const byHand = (why: string) =>
+    new UsageError(`${model?.name ?? table}.${field?.name ?? column} changes type (${shown}), and new --safe cannot split it: ${why}`, {
+      hint:
+        `Change it by hand in three releases: add ${column}_new of the new type with a trigger that converts, backfill it, ` +
+        `then give the field its name over the new column with @map("${column}_new") and drop the old one.`,
+    })
+  if (!model || !field || !from || !to || !old) throw byHand(`this cannot write a Prisma field for the old type`)
+  const used = [
+    ...attributesOfField(field.text).filter((attribute) => ['@id', '@unique'].includes(attribute.name)),
+    ...model.attributes.filter((attribute) =>
+      new RegExp(`^@@(?:id|unique|index)\\([^\\]]*\\b${field.name}\\b`).test(attribute.text.trim()),
+    ),
+  ]
+  if (used.length > 0 || model.relations.some((relation) => relation.fields?.includes(field.name))) {
+    throw byHand('it is part of a key, an index or a relation (their indexes would move to the new column too)')
+  }
+  const expandField = `${field.name}_new`
+  const ignoredField = `${field.name}_old`
+  const newColumn = `${field.column}_new`
+  const taken = [expandField, ignoredField].filter((name) => model.fields.some((other) => other.name === name))
+  if (taken.length > 0 || history.column(ref, newColumn)) {
+    throw byHand(`${[...taken, ...(history.column(ref, newColumn) ? [`the column ${newColumn}`] : [])].join(' and ')} exists already`)
+  }
+  const sameLiterals = old.type === field.type || (NUMERIC_SCALARS.has(old.type) && NUMERIC_SCALARS.has(field.type))
+  const fromRequired = state?.notNull ?? !field.optional
+  const kept = sameLiterals ? field.text : withoutAttributes(field.text, (name) => name === '@default')
+  return {
+    kind: 'change-type',
+    from: { model: model.name, field: field.name, table, column: field.column },
+    target: { model: model.name, field: field.name, table, column: newColumn },
+    required: !field.optional,
+    fromRequired,
+    fromType: sqlType(from),
+    toType: sqlType(to),
+    expandField,
+    ignoredField,
+    fromLine: retypedFieldLine(withOptional(kept, !fromRequired), old.type, old.native),
+    targetLine: field.text,
+  }
+}
+
 /** `--rename-table User=Account`: the table's old name (or its old model's, the same without @@map) and the new model. */
 export interface TableRenameHint {
   from: string
@@ -219,6 +330,8 @@ interface TableChanges {
   dropped: string[]
   added: Map<string, ColumnDef>
   setNotNull: string[]
+  /** ALTER COLUMN … SET DATA TYPE: the column and its new definition. */
+  retyped: Map<string, ColumnDef>
 }
 
 /** The column-level changes of Prisma's script, per table. */
@@ -229,9 +342,11 @@ async function tableChanges(script: string): Promise<Map<string, TableChanges>> 
     for (const { table, cmd } of alterTableCommands(statement.node)) {
       const key = refName(table)
       let changes = tables.get(key)
-      if (!changes) tables.set(key, (changes = { ref: table, dropped: [], added: new Map(), setNotNull: [] }))
+      if (!changes) tables.set(key, (changes = { ref: table, dropped: [], added: new Map(), setNotNull: [], retyped: new Map() }))
       const added = addedColumn(cmd)
-      if (added?.colname) changes.added.set(added.colname, added)
+      const retyped = cmd.subtype === 'AT_AlterColumnType' ? nodeAs(cmd.def, 'ColumnDef') : undefined
+      if (retyped && cmd.name) changes.retyped.set(cmd.name, retyped)
+      else if (added?.colname) changes.added.set(added.colname, added)
       else if (cmd.subtype === 'AT_DropColumn' && cmd.name) changes.dropped.push(cmd.name)
       else if (cmd.subtype === 'AT_SetNotNull' && cmd.name) changes.setNotNull.push(cmd.name)
     }
@@ -271,6 +386,18 @@ export async function classifyChanges(
     const fieldOf = (column: string): FieldLine | undefined => model?.fields.find((field) => field.column === column)
     const refOf = (field: FieldLine): ColumnRef => ({ model: model!.name, field: field.name, table, column: field.column })
     const renamedTo = new Set<string>()
+
+    // A type change: Prisma's ALTER COLUMN … TYPE, or a drop and an add of the same column when no cast exists.
+    const retyped = [...tableChange.retyped, ...[...tableChange.added].filter(([column]) => tableChange.dropped.includes(column))]
+    for (const [column, definition] of retyped) {
+      const change = typeChangeOf(model, fieldOf(column), table, tableChange.ref, definition, history, enums)
+      // Kept in storage (varchar → text): Prisma's ALTER stays, and a SET NOT NULL with it is a change of its own.
+      if (!change) continue
+      changes.push(change)
+      tableChange.dropped = tableChange.dropped.filter((dropped) => dropped !== column)
+      tableChange.added.delete(column)
+      tableChange.setNotNull = tableChange.setNotNull.filter((tightened) => tightened !== column)
+    }
 
     for (const hint of hints.filter((candidate) => candidate.model === model?.name)) {
       const target = model?.fields.find((field) => field.name === hint.to)
@@ -312,6 +439,7 @@ export async function classifyChanges(
         required: !target.optional,
         fromRequired: fromState?.notNull ?? !target.optional,
         fromUnique: history.index({ ...tableChange.ref, name: `${tableChange.ref.name}_${fromColumn}_key` }) !== undefined,
+        targetLine: target.text,
       })
     }
 

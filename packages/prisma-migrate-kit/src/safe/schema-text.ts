@@ -303,6 +303,32 @@ export function renamedFieldLine(text: string, name: string, column: string, opt
   return `${indent}${name}${space}${type}${modifier}${attributes.length > 0 ? ` ${attributes.join(' ')}` : ''}`
 }
 
+/** A field line without the attributes `drop` picks (by name: `@default`, `@db.VarChar`…), its comment kept. */
+export function withoutAttributes(text: string, drop: (name: string) => boolean): string {
+  return attributesOfField(text)
+    .filter((attribute) => drop(attribute.name))
+    .reduce((line, attribute) => withoutAttribute(line, attribute.text), text)
+}
+
+/** A field line of another type: `age Int` → `age BigInt`, its native type (`@db.…`) replaced by `native`. */
+export function retypedFieldLine(text: string, type: string, native: string | undefined): string {
+  const plain = withoutAttributes(text, (name) => name.startsWith('@db.'))
+  const match = FIELD.exec(plain)
+  if (!match) throw new Error(`not a field line: ${text}`)
+  const [, indent, name, space, , modifier = '', rest] = match
+  return `${indent}${name}${space}${type}${modifier}${native ? ` ${native}` : ''}${rest}`
+}
+
+/** A field line under another field name and column: `age Int` → `age_old Int @map("age")` (no @map when they are equal). */
+export function movedFieldLine(text: string, name: string, column: string): string {
+  const plain = withoutAttributes(text, (attribute) => attribute === '@map')
+  const match = FIELD.exec(plain)
+  if (!match) throw new Error(`not a field line: ${text}`)
+  const [, indent, , space, type, modifier = '', rest] = match
+  const line = `${indent}${name}${space}${type}${modifier}${rest}`
+  return column === name ? line : withAttribute(line, `@map("${column.replace(/"/g, '\\"')}")`)
+}
+
 /** Line edits to apply to schema files, all at once: each names a line of the files as they were read. */
 export type SchemaEdit =
   | { kind: 'replace'; file: string; line: number; text: string }

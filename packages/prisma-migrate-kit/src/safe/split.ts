@@ -19,7 +19,7 @@ import {
   type SplitChange,
   type TableRenameHint,
 } from './changes'
-import { tableRename } from './steps-sql'
+import { isTwoColumn, tableRename } from './steps-sql'
 import { FileTransaction } from './file-transaction'
 import { diffMigrationsToSchema } from './prisma-diff'
 import { dropToWrite, listPlans, planFile, readPlan, writePlan, type SafeChangePlan } from './record'
@@ -33,6 +33,8 @@ import {
   withAttribute,
   withoutAttribute,
   renamedFieldLine,
+  movedFieldLine,
+  withoutAttributes,
   type FieldLine,
   withOptional,
   type ModelBlock,
@@ -419,12 +421,19 @@ function expandEdits(plan: string, changes: SplitChange[], models: ModelBlock[])
       continue
     }
     const field = model.fields.find((candidate) => candidate.name === change.target.field)!
-    const optional = withOptional(field.text, true)
+    if (change.kind === 'change-type') {
+      // The field as it was, and the new column beside it: no @default, which would hide the old release's writes from the trigger.
+      const added = withOptional(withoutDefault(movedFieldLine(change.targetLine, change.expandField, change.target.column)), true)
+      edits.push({ kind: 'replace', file: model.file, line: field.line, text: change.fromLine })
+      edits.push({ kind: 'insert-after', file: model.file, line: field.line, lines: [`${added} ${KEEP_COMMENT(plan)}`] })
+      continue
+    }
     if (change.kind !== 'rename-column') {
+      const optional = withOptional(field.text, true)
       edits.push({ kind: 'replace', file: model.file, line: field.line, text: optional })
       continue
     }
-    edits.push({ kind: 'replace', file: model.file, line: field.line, text: optional })
+    edits.push({ kind: 'replace', file: model.file, line: field.line, text: withOptional(withoutDefault(field.text), true) })
     const oldLine = withOptional(
       renamedFieldLine(field.text, change.from.field, change.from.column, { unique: change.fromUnique }),
       !change.fromRequired,
@@ -450,6 +459,25 @@ function contractEdits(plan: string, changes: SplitChange[], models: ModelBlock[
       })
       continue
     }
+    if (change.kind === 'change-type') {
+      const added = find(change.target.model, change.expandField)
+      const old = find(change.from.model, change.from.field)
+      // The field where it was, over the new column; the old column's ignored field after it, where the expand's new
+      // field was (Prisma refuses a field mapped to "visits" above the field named visits: P1012 "already defined").
+      edits.push({
+        kind: 'replace',
+        file: old.model.file,
+        line: old.field.line,
+        text: movedFieldLine(change.targetLine, change.target.field, change.target.column),
+      })
+      edits.push({
+        kind: 'replace',
+        file: added.model.file,
+        line: added.field.line,
+        text: ignoredFieldLine(movedFieldLine(withoutDefault(old.field.text), change.ignoredField, change.from.column), DROP_COMMENT(plan)),
+      })
+      continue
+    }
     const { model, field } = find(change.target.model, change.target.field)
     if (change.kind === 'add-unique') {
       edits.push(uniqueEdit(change, model, 'restore'))
@@ -464,14 +492,17 @@ function contractEdits(plan: string, changes: SplitChange[], models: ModelBlock[
       continue
     }
     const required = change.kind === 'rename-column' ? change.required : true
-    edits.push({ kind: 'replace', file: model.file, line: field.line, text: withOptional(field.text, !required) })
+    const final =
+      change.kind === 'rename-column' && change.targetLine !== undefined ? change.targetLine : withOptional(field.text, !required)
+    edits.push({ kind: 'replace', file: model.file, line: field.line, text: final })
     if (change.kind === 'rename-column') {
       const old = find(change.from.model, change.from.field)
+      // No @default: on INSERT the contract's trigger takes a value in the old column for one a writer named.
       edits.push({
         kind: 'replace',
         file: old.model.file,
         line: old.field.line,
-        text: ignoredFieldLine(old.field.text, DROP_COMMENT(plan)),
+        text: ignoredFieldLine(withoutDefault(old.field.text), DROP_COMMENT(plan)),
       })
       const lines = renamedFromLines(model, field.line)
       for (const line of lines) edits.push({ kind: 'remove', file: model.file, line })
@@ -522,10 +553,14 @@ function restoredRelation(plan: string, line: { model: string; text: string }, m
 function dropEdits(plan: SafeChangePlan, models: ModelBlock[]): SchemaEdit[] {
   const find = fieldFinder(plan.name, models)
   return plan.changes.flatMap((change): SchemaEdit[] => {
-    if (change.kind !== 'rename-column') return []
-    const old = find(change.from.model, change.from.field)
+    if (!isTwoColumn(change)) return []
+    const old = find(change.from.model, change.kind === 'change-type' ? change.ignoredField : change.from.field)
     return [{ kind: 'remove', file: old.model.file, line: old.field.line }]
   })
+}
+
+function withoutDefault(text: string): string {
+  return withoutAttributes(text, (name) => name === '@default')
 }
 
 /** Finds a field the plan needs in schema.prisma, or says how to put it back. */

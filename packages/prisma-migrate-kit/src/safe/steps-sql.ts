@@ -39,9 +39,7 @@ export function bareTable(table: string): string {
 /** The function and trigger names of a rename's sync, in the table's schema. */
 function syncNames(change: { target: ColumnRef }): { trigger: string; functionSql: string } {
   const name = identifier(`${bareTable(change.target.table)}_${change.target.column}_sync`)
-  const dot = change.target.table.indexOf('.')
-  const functionSql = dot < 0 ? quoted(name) : `${quoted(change.target.table.slice(0, dot))}.${quoted(name)}`
-  return { trigger: name, functionSql }
+  return { trigger: name, functionSql: tableFunction(change.target.table, name) }
 }
 
 /** The CHECK (column IS NOT NULL) that lets SET NOT NULL skip its scan (PostgreSQL 12+). */
@@ -52,7 +50,7 @@ export function notNullCheckName(target: ColumnRef): string {
 /** The changes whose column becomes NOT NULL in the contract. */
 export function tightened(changes: SplitChange[]): ColumnRef[] {
   return changes.flatMap((change) =>
-    change.kind === 'rename-column'
+    isTwoColumn(change)
       ? change.required
         ? [change.target]
         : []
@@ -69,36 +67,115 @@ export interface SqlPair {
   inverse: string
 }
 
+/** A change that keeps its old column beside the new one, synced by a trigger, until its drop step. */
+export type TwoColumnChange = Extract<SplitChange, { kind: 'rename-column' | 'change-type' }>
+
+export function isTwoColumn(change: SplitChange): change is TwoColumnChange {
+  return change.kind === 'rename-column' || change.kind === 'change-type'
+}
+
+/** A function of the table's schema, as SQL names it. */
+function tableFunction(table: string, name: string): string {
+  const dot = table.indexOf('.')
+  return dot < 0 ? quoted(name) : `${quoted(table.slice(0, dot))}.${quoted(name)}`
+}
+
+/** The conversion functions of a type change, old → new (`…_convert`) and back (`…_convert_back`). */
+function conversionNames(change: TwoColumnChange): { forward: string; back: string } {
+  const base = `${bareTable(change.from.table)}_${change.from.column}_convert`
+  return { forward: tableFunction(change.from.table, identifier(base)), back: tableFunction(change.from.table, identifier(`${base}_back`)) }
+}
+
+/** `value` of the old column as the new one holds it (`back`: the other way); a rename copies it as it is. */
+export function converted(change: TwoColumnChange, value: string, direction: 'forward' | 'back' = 'forward'): string {
+  if (change.kind === 'rename-column') return value
+  return `${conversionNames(change)[direction]}(${value})`
+}
+
 /**
- * The trigger that keeps a renamed column's two names equal while releases that know only one of them write: the
- * old release writes `from` alone, a release of the new shape may write `target` alone, the expand release both.
- * On INSERT the missing one is copied; on UPDATE the one that changed is copied over the one that did not.
+ * The conversion functions of a type change: CAST, and NULL for a value that does not convert, which the trigger then
+ * leaves empty and the backfill's precheck lists. They are the one place a developer writes another rule (a CASE for
+ * 'yes'/'no' → boolean), in the expand migration, before it is deployed.
  */
-export function syncTrigger(change: Extract<SplitChange, { kind: 'rename-column' }>): SqlPair {
-  const { trigger, functionSql } = syncNames(change)
-  const a = quoted(change.from.column)
-  const b = quoted(change.target.column)
-  const table = tableSql(change.target.table)
-  const forward = [
-    `-- Keeps ${b} and ${a} equal while releases that know only one of them write (migrate-kit new --safe; the contract drops it)`,
-    `CREATE FUNCTION ${functionSql}() RETURNS trigger LANGUAGE plpgsql AS $$`,
+export function conversionFunctions(change: Extract<SplitChange, { kind: 'change-type' }>): SqlPair {
+  const names = conversionNames(change)
+  const fn = (name: string, from: string, to: string) =>
+    [
+      `CREATE FUNCTION ${name}(value ${from}) RETURNS ${to} LANGUAGE plpgsql STABLE AS $$`,
+      'BEGIN',
+      `  RETURN CAST(value AS ${to});`,
+      'EXCEPTION WHEN others THEN',
+      '  RETURN NULL;',
+      'END',
+      '$$;',
+    ].join('\n')
+  return {
+    forward: [
+      `-- ${quoted(change.from.column)} (${change.fromType}) as ${quoted(change.target.column)} (${change.toType}), and back: used by the trigger and the`,
+      '-- backfill. For another rule, edit the bodies before this migration is deployed; NULL means "does not convert" (the',
+      "-- backfill's precheck lists those rows and refuses to start).",
+      fn(names.forward, change.fromType, change.toType),
+      fn(names.back, change.toType, change.fromType),
+    ].join('\n'),
+    inverse: [
+      `DROP FUNCTION IF EXISTS ${names.forward}(${change.fromType});`,
+      `DROP FUNCTION IF EXISTS ${names.back}(${change.toType});`,
+    ].join('\n'),
+  }
+}
+
+/**
+ * The function of the trigger that keeps the two columns equal while releases that know only one of them write. On
+ * UPDATE the column that changed is copied (converted) over the one that did not. On INSERT a column that has a
+ * default may hold it without the writer having named it, so each step trusts the column without one: in the expand
+ * the new column (the old release never writes it; its @default comes with the contract), in the contract the old one
+ * (the contract drops its default, and the contract's release never writes it).
+ */
+function syncFunction(change: TwoColumnChange, step: 'expand' | 'contract'): string {
+  const { functionSql } = syncNames(change)
+  const a = `NEW.${quoted(change.from.column)}`
+  const b = `NEW.${quoted(change.target.column)}`
+  const forward = converted(change, a)
+  const back = converted(change, b, 'back')
+  const insert =
+    step === 'expand'
+      ? [`    IF ${b} IS NULL THEN ${b} := ${forward};`, `    ELSIF ${forward} IS DISTINCT FROM ${b} THEN ${a} := ${back};`, '    END IF;']
+      : [`    IF ${a} IS NULL THEN ${a} := ${back};`, `    ELSE ${b} := ${forward};`, '    END IF;']
+  const oldA = `OLD.${quoted(change.from.column)}`
+  const oldB = `OLD.${quoted(change.target.column)}`
+  return [
+    `CREATE OR REPLACE FUNCTION ${functionSql}() RETURNS trigger LANGUAGE plpgsql AS $$`,
     'BEGIN',
     "  IF TG_OP = 'INSERT' THEN",
-    `    IF NEW.${b} IS NULL THEN NEW.${b} := NEW.${a};`,
-    `    ELSIF NEW.${a} IS NULL THEN NEW.${a} := NEW.${b};`,
-    '    END IF;',
-    `  ELSIF NEW.${a} IS DISTINCT FROM OLD.${a} AND NEW.${b} IS NOT DISTINCT FROM OLD.${b} THEN`,
-    `    NEW.${b} := NEW.${a};`,
-    `  ELSIF NEW.${b} IS DISTINCT FROM OLD.${b} AND NEW.${a} IS NOT DISTINCT FROM OLD.${a} THEN`,
-    `    NEW.${a} := NEW.${b};`,
+    ...insert,
+    `  ELSIF ${a} IS DISTINCT FROM ${oldA} AND ${b} IS NOT DISTINCT FROM ${oldB} THEN`,
+    `    ${b} := ${forward};`,
+    `  ELSIF ${b} IS DISTINCT FROM ${oldB} AND ${a} IS NOT DISTINCT FROM ${oldA} AND ${forward} IS DISTINCT FROM ${b} THEN`,
+    `    ${a} := ${back};`,
     '  END IF;',
     '  RETURN NEW;',
     'END',
     '$$;',
+  ].join('\n')
+}
+
+/** The sync trigger, with the function of the step it is created in (the expand; the drop's rollback: the contract). */
+export function syncTrigger(change: TwoColumnChange, step: 'expand' | 'contract' = 'expand'): SqlPair {
+  const { trigger, functionSql } = syncNames(change)
+  const table = tableSql(change.target.table)
+  const what = change.kind === 'rename-column' ? 'equal' : 'equal, converted'
+  const forward = [
+    `-- Keeps ${quoted(change.target.column)} and ${quoted(change.from.column)} ${what} while releases that know only one of them write (migrate-kit new --safe; the drop step removes it)`,
+    syncFunction(change, step),
     `CREATE TRIGGER ${quoted(trigger)} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${functionSql}();`,
   ].join('\n')
   const inverse = [`DROP TRIGGER IF EXISTS ${quoted(trigger)} ON ${table};`, `DROP FUNCTION IF EXISTS ${functionSql}();`].join('\n')
   return { forward, inverse }
+}
+
+/** The contract's trigger function (trusting the old column on INSERT), and back to the expand's in its rollback. */
+export function contractSync(change: TwoColumnChange): SqlPair {
+  return { forward: syncFunction(change, 'contract'), inverse: syncFunction(change, 'expand') }
 }
 
 /** The CHECK (column IS NOT NULL) NOT VALID: new writes are checked at once, existing rows by the next migration. */

@@ -15,7 +15,11 @@ import type { DraftMigration } from './prisma-diff'
 import type { SchemaFile } from './schema-text'
 import {
   bareTable,
+  contractSync,
+  conversionFunctions,
+  converted,
   dropCheck,
+  isTwoColumn,
   notValidCheck,
   quoted,
   refName,
@@ -25,6 +29,7 @@ import {
   tightened,
   validateCheck,
   type SqlPair,
+  type TwoColumnChange,
 } from './steps-sql'
 
 /**
@@ -114,7 +119,7 @@ export async function expandDrafts(
   await loadSqlParser()
   const table = changes.find((change) => change.kind === 'rename-table')
   if (table) return [tableRenameDraft(plan, table, script)]
-  const renames = changes.filter((change) => change.kind === 'rename-column')
+  const synced = changes.filter(isTwoColumn)
   const added = uniqueReady(changes)
   const { rest: expanded, drafts: created } = concurrentIndexes(
     script ?? '',
@@ -154,7 +159,8 @@ export async function expandDrafts(
         ]
       : []
   const indexes = [...validations, ...dropped.drafts, ...created]
-  const triggers = renames.map(syncTrigger)
+  const conversions = changes.flatMap((change) => (change.kind === 'change-type' ? [conversionFunctions(change)] : []))
+  const triggers = [...conversions, ...synced.map((change) => syncTrigger(change))]
   const drafts: StepDraft[] = []
   if (hasStatements(main) || triggers.length > 0) {
     drafts.push({
@@ -164,7 +170,15 @@ export async function expandDrafts(
         LOCK_TIMEOUT +
         (hasStatements(main) ? `${main.trim()}\n` : '') +
         triggers.map((trigger) => `\n${trigger.forward.replace(/^CREATE TRIGGER/m, `${TRIGGER_NEEDED}\nCREATE TRIGGER`)}\n`).join(''),
-      rollback: triggers.length > 0 ? { first: triggers.map((trigger) => trigger.inverse).join('\n') } : {},
+      rollback:
+        triggers.length > 0
+          ? {
+              first: [...triggers]
+                .reverse()
+                .map((trigger) => trigger.inverse)
+                .join('\n'),
+            }
+          : {},
       role: 'expand: ' + expandRole(changes),
     })
   }
@@ -308,6 +322,9 @@ function expandRole(changes: SplitChange[]): string {
   const parts = changes.map((change) => {
     const target = `${change.target.table}.${change.target.column}`
     if (change.kind === 'rename-column') return `adds ${target} next to ${change.from.column} and a trigger keeping them equal`
+    if (change.kind === 'change-type') {
+      return `adds ${target} (${change.toType}) next to ${change.from.column} (${change.fromType}), the conversion functions and a trigger converting every write`
+    }
     if (change.kind === 'add-required') return `adds ${target} as nullable`
     if (change.kind === 'drop-column') return `${target} stays, nullable, a field Prisma Client ignores`
     if (change.kind === 'add-unique') return `${change.index} left out until its duplicates are gone`
@@ -362,6 +379,7 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
     })
   }
   const drops = tight.map(dropCheck)
+  const syncs = changes.filter(isTwoColumn).map(contractSync)
   const views = changes.flatMap((change) => (change.kind === 'rename-table' ? [tableRename(change)] : []))
   const body = [
     ...views.map((view) => view.dropView),
@@ -369,6 +387,7 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
     ...keys.added.map((key) => key.validate),
     ...(rest ? [(await acknowledgeDrops(plan, changes, rest)).trim()] : []),
     ...drops.map((drop) => drop.forward),
+    ...syncs.map((sync) => sync.forward),
   ]
   if (body.length === 0) return [...drafts, ...moved.drafts]
   drafts.push({
@@ -380,14 +399,17 @@ export async function contractDrafts(plan: string, changes: SplitChange[], scrip
       '\n',
     rollback: {
       // A validated foreign key cannot become NOT VALID again: dropped and added back as the first migration left it.
-      first: [...keys.added.map((key) => key.restore), ...views.map((view) => view.view.forward)].join('\n') || undefined,
+      first:
+        [...keys.added.map((key) => key.restore), ...views.map((view) => view.view.forward), ...syncs.map((sync) => sync.inverse)].join(
+          '\n',
+        ) || undefined,
       last: drops.map((drop) => drop.inverse).join('\n') || undefined,
     },
     role: `contract: ${[
       tight.length > 0 ? `VALIDATE + SET NOT NULL on ${tight.map((column) => `${column.table}.${column.column}`).join(', ')}` : '',
       ...keys.added.map((key) => `VALIDATE ${key.name} (a scan that lets writes go on)`),
       ...changes.flatMap((change) =>
-        change.kind === 'rename-column'
+        isTwoColumn(change)
           ? [`${change.from.table}.${change.from.column} stays (nullable, ignored by Prisma Client) until the drop step`]
           : change.kind === 'drop-column'
             ? [`drops ${change.target.table}.${change.target.column}`]
@@ -433,7 +455,7 @@ function foreignKeysOf(script: string, pick: (constraint: string, table: TableRe
 
 /** The drop step's migration names after the timestamp: one for a plan with renames, none otherwise. */
 export function dropSuffixes(plan: string, changes: SplitChange[]): string[] {
-  return changes.some((change) => change.kind === 'rename-column') ? [`${plan}_drop`] : []
+  return changes.some(isTwoColumn) ? [`${plan}_drop`] : []
 }
 
 /**
@@ -441,11 +463,13 @@ export function dropSuffixes(plan: string, changes: SplitChange[]): string[] {
  * and Prisma's DROP COLUMN of the old columns. Its rollback brings each old column back filled from the new one.
  */
 export async function dropDrafts(plan: string, changes: SplitChange[], script: string | undefined): Promise<StepDraft[]> {
-  const renames = changes.flatMap((change) => (change.kind === 'rename-column' ? [change] : []))
+  const renames = changes.filter(isTwoColumn)
   if (renames.length === 0) return []
-  const triggers = renames.map(syncTrigger)
+  const triggers = renames.map((change) => syncTrigger(change, 'contract'))
+  const conversions = changes.flatMap((change) => (change.kind === 'change-type' ? [conversionFunctions(change)] : []))
   const body = [
     ...triggers.map((trigger) => `${TRIGGER_UNNEEDED}\n${trigger.inverse}`),
+    ...conversions.map((conversion) => conversion.inverse),
     ...(script ? [(await acknowledgeDrops(plan, changes, script)).trim()] : []),
   ]
   return [
@@ -453,7 +477,13 @@ export async function dropDrafts(plan: string, changes: SplitChange[], script: s
       suffix: `${plan}_drop`,
       sql:
         header(plan, 'drop: the old columns of renames, which no running release reads any more') + LOCK_TIMEOUT + body.join('\n') + '\n',
-      rollback: { last: [...renames.map(refill), ...triggers.map((trigger) => trigger.forward)].join('\n') },
+      rollback: {
+        last: [
+          ...conversions.map((conversion) => conversion.forward),
+          ...renames.map(refill),
+          ...triggers.map((trigger) => trigger.forward),
+        ].join('\n'),
+      },
       role: `drop: ${renames.map((change) => `drops ${change.from.table}.${change.from.column} and its trigger`).join('; ')}`,
     },
   ]
@@ -468,11 +498,11 @@ async function acknowledgeDrops(plan: string, changes: SplitChange[], script: st
   await loadSqlParser()
   const dropped = new Map(
     changes.flatMap((change): Array<[string, string]> =>
-      change.kind === 'rename-column'
+      isTwoColumn(change)
         ? [
             [
               `${change.from.table}.${change.from.column}`,
-              `renamed away by ${plan}; its drop is written once the contract's release, which ignores it, shipped`,
+              `${change.kind === 'rename-column' ? 'renamed away' : 'replaced by a column of the new type'} by ${plan}; its drop is written once the contract's release, which ignores it, shipped`,
             ],
           ]
         : change.kind === 'drop-column'
@@ -507,10 +537,10 @@ const TRIGGER_NEEDED = '-- migrate-kit-ignore changing-trigger: the release that
 const TRIGGER_UNNEEDED =
   "-- migrate-kit-ignore changing-trigger: only the contract's release and later run now, and they write the new column alone"
 
-/** The drop's rollback refills a renamed-away column (Prisma's inverse re-adds it empty, nullable as the contract left it). */
-function refill(change: Extract<SplitChange, { kind: 'rename-column' }>): string {
+/** The drop's rollback refills the old column (Prisma's inverse re-adds it empty, nullable as the contract left it). */
+function refill(change: TwoColumnChange): string {
   const from = quoted(change.from.column)
-  return `UPDATE ${tableSql(change.from.table)} SET ${from} = ${quoted(change.target.column)} WHERE ${from} IS NULL;`
+  return `UPDATE ${tableSql(change.from.table)} SET ${from} = ${converted(change, quoted(change.target.column), 'back')} WHERE ${from} IS NULL;`
 }
 
 /** Prisma's migration folder names for new migrations: after the migration named (the last one), one second apart. */
@@ -577,7 +607,7 @@ export async function assertStepsSafe(
   const problems: string[] = []
   const ready = uniqueReady(changes)
   // The old side of each rename: the release running during the expand reads and writes it as it is.
-  const frozen = changes.flatMap((change) => (change.kind === 'rename-column' ? [`${change.from.table}.${change.from.column}`] : []))
+  const frozen = changes.flatMap((change) => (isTwoColumn(change) ? [`${change.from.table}.${change.from.column}`] : []))
   // A column being dropped: the expand may only make it nullable (for the release that no longer writes it).
   const dropping = changes.flatMap((change) => (change.kind === 'drop-column' ? [`${change.target.table}.${change.target.column}`] : []))
   // Columns the expand adds: the running release never writes them, so validating a key over them restricts nothing.

@@ -156,17 +156,19 @@ function printSplit(io: CliIO, result: SplitResult, step: 'expand' | 'contract' 
     const label =
       change.kind === 'rename-column'
         ? `rename ${change.from.model}.${change.from.field} → ${change.target.field}`
-        : change.kind === 'add-required'
-          ? `new required field ${target}`
-          : change.kind === 'drop-column'
-            ? `drop ${change.target.model}'s column ${change.target.column} (kept as ${target} @ignore until the contract)`
-            : change.kind === 'rename-table'
-              ? `rename table ${change.from.table} → ${change.target.table} (model ${change.target.model}); a view under the old name until the contract`
-              : change.kind === 'add-foreign-key'
-                ? `foreign key ${change.constraint}: ${change.target.model}(${change.columns.join(', ')}) → ${change.references.table}, over existing rows; the relation is left out of the schema until the contract adds it`
-                : change.kind === 'add-unique'
-                  ? `unique ${change.target.model}(${change.columns.join(', ')}) over existing rows: ${change.index}, left out of the schema until the contract builds it`
-                  : `${target} made required`
+        : change.kind === 'change-type'
+          ? `type of ${target}: ${change.fromType} → ${change.toType}, in a new column ${change.target.column} (the field keeps its name through @map)`
+          : change.kind === 'add-required'
+            ? `new required field ${target}`
+            : change.kind === 'drop-column'
+              ? `drop ${change.target.model}'s column ${change.target.column} (kept as ${target} @ignore until the contract)`
+              : change.kind === 'rename-table'
+                ? `rename table ${change.from.table} → ${change.target.table} (model ${change.target.model}); a view under the old name until the contract`
+                : change.kind === 'add-foreign-key'
+                  ? `foreign key ${change.constraint}: ${change.target.model}(${change.columns.join(', ')}) → ${change.references.table}, over existing rows; the relation is left out of the schema until the contract adds it`
+                  : change.kind === 'add-unique'
+                    ? `unique ${change.target.model}(${change.columns.join(', ')}) over existing rows: ${change.index}, left out of the schema until the contract builds it`
+                    : `${target} made required`
     io.out(`  ${label}`)
   }
   io.out('')
