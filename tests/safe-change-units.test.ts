@@ -594,3 +594,50 @@ describe('the sync trigger of a type change, on a real table', () => {
     }
   })
 })
+
+describe('the sync trigger of a rename whose field has a @default, on a real table', () => {
+  const change: Extract<SplitChange, { kind: 'rename-column' }> = {
+    kind: 'rename-column',
+    from: { model: 'T', field: 'name', table: 'T', column: 'name' },
+    target: { model: 'T', field: 'label', table: 'T', column: 'label' },
+    required: true,
+    fromRequired: true,
+    fromUnique: false,
+    targetLine: "  label String @default('none')",
+  }
+
+  test("a value the writer named wins over the other column's default, in the expand and in the contract", async () => {
+    const db = await createTestDatabase('safe_sync_rename')
+    try {
+      const row = async (id: number) =>
+        (await db.query<{ a: string | null; b: string | null }>('SELECT name AS a, label AS b FROM "T" WHERE id = $1', [id]))[0]
+      // The expand: the old column keeps its default, the new one has none yet.
+      await db.query(`CREATE TABLE "T" (id int PRIMARY KEY, name text NOT NULL DEFAULT 'none')`)
+      await db.query('ALTER TABLE "T" ADD COLUMN label text')
+      await db.query(syncTrigger(change).forward)
+      await db.query(`INSERT INTO "T" (id, name) VALUES (1, 'old')`)
+      await db.query(`INSERT INTO "T" (id, label) VALUES (2, 'new')`)
+      await db.query('INSERT INTO "T" (id) VALUES (3)')
+      expect([await row(1), await row(2), await row(3)]).toEqual([
+        { a: 'old', b: 'old' },
+        { a: 'new', b: 'new' },
+        { a: 'none', b: 'none' },
+      ])
+      // The contract: the default moves to the new column.
+      await db.query(
+        `ALTER TABLE "T" ALTER COLUMN name DROP DEFAULT, ALTER COLUMN name DROP NOT NULL, ALTER COLUMN label SET DEFAULT 'none'`,
+      )
+      await db.query(contractSync(change).forward)
+      await db.query(`INSERT INTO "T" (id, name) VALUES (4, 'old')`)
+      await db.query(`INSERT INTO "T" (id, label) VALUES (5, 'new')`)
+      await db.query('INSERT INTO "T" (id) VALUES (6)')
+      expect([await row(4), await row(5), await row(6)]).toEqual([
+        { a: 'old', b: 'old' },
+        { a: 'new', b: 'new' },
+        { a: 'none', b: 'none' },
+      ])
+    } finally {
+      await db.drop()
+    }
+  })
+})

@@ -43,13 +43,15 @@ async function countRows(client: ClientBase, query: SqlFragment): Promise<Verify
 }
 
 export function describeVerify(result: VerifyResult): string {
-  const count = `${result.failures}${result.atLeast ? '+' : ''}`
-  const first = result.sample.length > 0 ? `; first: ${result.sample.map((row) => JSON.stringify(row)).join(', ')}` : ''
-  return `verify returned ${count} row${result.failures === 1 ? '' : 's'} not done${first}`
+  return describeRows('verify', 'not done', result)
 }
 
 export function describePrecheck(result: VerifyResult): string {
+  return describeRows('precheck', 'the update cannot handle', result)
+}
+
+function describeRows(query: string, what: string, result: VerifyResult): string {
   const count = `${result.failures}${result.atLeast ? '+' : ''}`
   const first = result.sample.length > 0 ? `; first: ${result.sample.map((row) => JSON.stringify(row)).join(', ')}` : ''
-  return `precheck returned ${count} row${result.failures === 1 ? '' : 's'} the update cannot handle${first}`
+  return `${query} returned ${count} row${result.failures === 1 ? '' : 's'} ${what}${first}`
 }
