@@ -68,7 +68,8 @@ test('measures (a), (b) and (c) on one table and prints the DESIGN.md document, 
   expect(report.rows).toBe(5000)
   // The ratios are the quotients of the figures beside them (rounded to 3 and 1 decimals).
   expect(report.ratioVsSingleUpdate).toBeCloseTo(report.backfillRowsPerSec / report.singleUpdateRowsPerSec, 3)
-  expect(Math.abs(report.ratioVsNaive - report.backfillRowsPerSec / report.naiveRowsPerSec)).toBeLessThanOrEqual(0.05)
+  // Rounding to 1 decimal is off by at most 0.05, plus the float error of the quotient (0.05000000000000071 was seen).
+  expect(Math.abs(report.ratioVsNaive - report.backfillRowsPerSec / report.naiveRowsPerSec)).toBeLessThanOrEqual(0.05 + 1e-9)
   expect(report.writerP99Ms).toBeGreaterThanOrEqual(report.writerP50Ms)
   // The CPU control and what batching buys: the side writer during (b), the users writer during (a).
   expect(report.writerSideP99Ms).toBeGreaterThan(0)
